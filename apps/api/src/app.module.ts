@@ -1,0 +1,56 @@
+import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BullModule } from '@nestjs/bull';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { CoreModule, WharfConfig, newId, UUID_RE } from '@wharf/core';
+import { QUEUES } from '@wharf/contracts';
+import { dataSourceOptions } from '../../../migrations/data-source';
+import { ProblemFilter } from './http/common/problem.filter';
+import { HealthController } from './http/health/health.controller';
+import { MetricsController } from './http/metrics/metrics.controller';
+import { redisProvider, RedisCloser } from './redis.provider';
+import { WorkerModule } from '../../worker/src/worker.module';
+
+/** Pieces every role needs: config, logging, database, queues, CQRS. */
+function infrastructure(config: WharfConfig): DynamicModule[] {
+  return [
+    CoreModule.forRoot(config),
+    LoggerModule.forRoot({
+      pinoHttp: {
+        level: config.logLevel,
+        genReqId: (req) => (req as { id?: string }).id ?? newId(),
+        redact: {
+          paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
+          censor: '[redacted]',
+        },
+        customProps: () => ({ role: config.role }),
+        autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+        quietReqLogger: true,
+      },
+      exclude: [{ method: RequestMethod.ALL, path: 'health/(.*)' }],
+    }),
+    TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+    BullModule.forRoot({ redis: config.redisUrl, prefix: config.queuePrefix }),
+    BullModule.registerQueue(...Object.values(QUEUES).map((name) => ({ name }))),
+    CqrsModule.forRoot(),
+  ] as DynamicModule[];
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: WharfConfig): DynamicModule {
+    const http = config.role !== 'worker';
+    const worker = config.role !== 'api';
+    return {
+      module: AppModule,
+      imports: [...infrastructure(config), ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
+      controllers: http ? [HealthController, MetricsController] : [],
+      providers: [redisProvider, RedisCloser, { provide: APP_FILTER, useClass: ProblemFilter }],
+    };
+  }
+}
+
+export { UUID_RE };

@@ -1,0 +1,21 @@
+import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { NotFoundError, UnauthenticatedError, WHARF_CONFIG, WharfConfig, safeEqual } from '@wharf/core';
+import { Public } from '../common/public.decorator';
+import { registry } from './metrics';
+
+/** Prometheus metrics. Off unless WHARF_METRICS_TOKEN is set; then the token is required as a Bearer header. */
+@ApiExcludeController()
+@Public()
+@Controller('metrics')
+export class MetricsController {
+  constructor(@Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
+
+  @Get()
+  async metrics(@Headers('authorization') auth: string | undefined, @Res() res: Response): Promise<void> {
+    if (!this.config.metricsToken) throw new NotFoundError('Route');
+    if (!auth || !safeEqual(auth, `Bearer ${this.config.metricsToken}`)) throw new UnauthenticatedError('A valid metrics token is required');
+    res.type(registry.contentType).send(await registry.metrics());
+  }
+}

@@ -1,0 +1,83 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
+import { getQueueToken } from '@nestjs/bull';
+import type { Job, Queue } from 'bull';
+import { JOB_QUEUES, JobName, QUEUES } from '@wharf/contracts';
+import { JOB_HANDLER, WHARF_CONFIG, WharfConfig } from '@wharf/core';
+
+type Handler = (payload: unknown, job: Job) => Promise<unknown>;
+
+/** Repeating maintenance jobs: name → interval. */
+export const REPEATING: Partial<Record<JobName, number>> = {
+  'outbox.purge-published': 60 * 60 * 1000,
+};
+
+export class JobWiringError extends Error {}
+
+/**
+ * Finds every `@JobHandler(name)` method, checks that each job name in the contracts has exactly one handler (and no
+ * handler names an unknown job), then starts processing every queue. A mis-wired build refuses to start.
+ */
+@Injectable()
+export class JobRegistry implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Jobs');
+  private readonly handlers = new Map<JobName, Handler>();
+  private queues: Queue[] = [];
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly moduleRef: ModuleRef,
+    @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
+  ) {}
+
+  static check(found: Array<{ name: string; owner: string }>): Map<string, string> {
+    const byName = new Map<string, string[]>();
+    for (const f of found) byName.set(f.name, [...(byName.get(f.name) ?? []), f.owner]);
+    const problems: string[] = [];
+    for (const name of Object.keys(JOB_QUEUES)) {
+      const owners = byName.get(name) ?? [];
+      if (owners.length === 0) problems.push(`job "${name}" has no processor`);
+      if (owners.length > 1) problems.push(`job "${name}" has ${owners.length} processors (${owners.join(', ')})`);
+    }
+    for (const name of byName.keys()) if (!(name in JOB_QUEUES)) problems.push(`processor for unknown job "${name}"`);
+    if (problems.length) throw new JobWiringError(`Job wiring is broken: ${problems.join('; ')}`);
+    return new Map([...byName].map(([k, v]) => [k, v[0]]));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const found: Array<{ name: JobName; owner: string; fn: Handler }> = [];
+    for (const wrapper of this.discovery.getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object') continue;
+      const proto = Object.getPrototypeOf(instance) as object;
+      for (const method of this.scanner.getAllMethodNames(proto)) {
+        const fn = instance[method] as Handler;
+        const name = Reflect.getMetadata(JOB_HANDLER, fn) as JobName | undefined;
+        if (name) found.push({ name, owner: `${instance.constructor.name}.${method}`, fn: fn.bind(instance) });
+      }
+    }
+    JobRegistry.check(found);
+    for (const f of found) this.handlers.set(f.name, f.fn);
+
+    for (const queueName of Object.values(QUEUES)) {
+      const queue = this.moduleRef.get<Queue>(getQueueToken(queueName), { strict: false });
+      this.queues.push(queue);
+      void queue.process('*', 2, async (job: Job) => {
+        const handler = this.handlers.get(job.name as JobName);
+        if (!handler) throw new Error(`no handler for job ${job.name}`);
+        return handler(job.data, job);
+      });
+      queue.on('failed', (job, err) => this.logger.warn(`job ${job.name} (${job.id}) failed: ${err.message}`));
+    }
+    for (const [name, every] of Object.entries(REPEATING) as Array<[JobName, number]>) {
+      const queue = this.moduleRef.get<Queue>(getQueueToken(JOB_QUEUES[name]), { strict: false });
+      await queue.add(name, { v: 1 }, { repeat: { every }, jobId: `repeat:${name}`, removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 5000 } });
+    }
+    this.logger.log(`processing ${found.length} job types on ${this.queues.length} queue(s) (prefix ${this.config.queuePrefix})`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.queues.map((q) => q.close().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,25 @@
+/** One Jest run for unit, integration and end-to-end tests. SWC only transpiles; `npm run typecheck` type-checks. */
+const swc = ['@swc/jest', {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+    keepClassNames: true,
+  },
+  module: { type: 'commonjs' },
+}];
+const moduleNameMapper = {
+  '^@wharf/(contracts|core|identity|tenancy|audit|projects)$': '<rootDir>/libs/$1/src/index.ts',
+};
+const common = {
+  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose|oidc-provider|@scure/base|@noble/hashes)/)'],
+  moduleNameMapper,
+  testEnvironment: 'node',
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', roots: ['<rootDir>/libs', '<rootDir>/apps/api', '<rootDir>/apps/worker'], testMatch: ['**/*.spec.ts'] },
+    { ...common, displayName: 'integration', roots: ['<rootDir>/test/integration', '<rootDir>/test/e2e'], testMatch: ['**/*.test.ts'], testTimeout: 60000 },
+  ],
+};

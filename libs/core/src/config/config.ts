@@ -1,0 +1,158 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+
+export type WharfRole = 'all' | 'api' | 'worker';
+
+export interface WharfConfig {
+  nodeEnv: 'production' | 'development' | 'test';
+  role: WharfRole;
+  host: string;
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Prefix of every Redis key Wharf writes (queues): lets several installs or test runs share one Redis. */
+  queuePrefix: string;
+  dataDir: string;
+  /** Current key id and every key that may still decrypt (rotation). */
+  secretKeyId: string;
+  secretKeys: Map<string, Buffer>;
+  publicUrl: string;
+  corsOrigins: string[];
+  metricsToken: string | null;
+  logLevel: string;
+  bodyLimit: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  loginRateLimit: { perAccount: number; perIp: number; windowSeconds: number };
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads `NAME`, or the file named by `NAME_FILE` (for secrets). */
+function read(env: Env, name: string): string | undefined {
+  const file = env[`${name}_FILE`];
+  if (file) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      throw new ConfigError(`${name}_FILE: cannot read ${file}`);
+    }
+  }
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return def;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name}: expected an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name}: must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function url(env: Env, name: string, def: string, protocols: string[]): string {
+  const raw = read(env, name) ?? def;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name}: not a valid URL`);
+  }
+  if (!protocols.includes(u.protocol)) throw new ConfigError(`${name}: protocol must be one of ${protocols.join(', ')}`);
+  return raw;
+}
+
+export function parseSecretKey(name: string, raw: string): Buffer {
+  let key: Buffer | null = null;
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) key = Buffer.from(raw, 'hex');
+  else if (/^[A-Za-z0-9+/_-]{43}=?$/.test(raw)) key = Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (!key || key.length !== 32) throw new ConfigError(`${name}: must be 32 bytes, hex (64 chars) or base64 (44 chars)`);
+  return key;
+}
+
+/**
+ * Validates the environment once, at boot. Throws a ConfigError whose message names the setting.
+ * Outside production, a missing WHARF_SECRET_KEY is generated into the data directory (mode 0600).
+ */
+export function loadConfig(env: Env = process.env, notice: (msg: string) => void = () => undefined): WharfConfig {
+  const nodeEnvRaw = read(env, 'NODE_ENV') ?? 'development';
+  if (!['production', 'development', 'test'].includes(nodeEnvRaw)) throw new ConfigError(`NODE_ENV: must be production, development or test`);
+  const nodeEnv = nodeEnvRaw as WharfConfig['nodeEnv'];
+  const roleRaw = read(env, 'WHARF_ROLE') ?? 'all';
+  if (!['all', 'api', 'worker'].includes(roleRaw)) throw new ConfigError(`WHARF_ROLE: must be all, api or worker, got "${roleRaw}"`);
+  const dataDir = resolve(read(env, 'WHARF_DATA_DIR') ?? '.data');
+
+  const secretKeyId = read(env, 'WHARF_SECRET_KEY_ID') ?? 'k1';
+  if (!/^[a-z0-9]{1,16}$/.test(secretKeyId)) throw new ConfigError('WHARF_SECRET_KEY_ID: 1-16 characters a-z0-9');
+  let rawKey = read(env, 'WHARF_SECRET_KEY');
+  if (!rawKey) {
+    if (nodeEnv === 'production') throw new ConfigError('WHARF_SECRET_KEY: required in production (32 random bytes, hex or base64)');
+    const file = join(dataDir, 'secret.key');
+    if (existsSync(file)) {
+      rawKey = readFileSync(file, 'utf8').trim();
+    } else {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      rawKey = randomBytes(32).toString('hex');
+      writeFileSync(file, rawKey + '\n', { mode: 0o600 });
+      chmodSync(file, 0o600);
+      notice(`WHARF_SECRET_KEY was not set: generated a new key into ${file} (mode 0600). Back it up: secrets stored by Wharf cannot be read without it.`);
+    }
+  }
+  const secretKeys = new Map<string, Buffer>([[secretKeyId, parseSecretKey('WHARF_SECRET_KEY', rawKey)]]);
+  const old = read(env, 'WHARF_OLD_SECRET_KEYS');
+  if (old) {
+    for (const part of old.split(',')) {
+      const [kid, value] = part.split(':');
+      if (!kid || !value || !/^[a-z0-9]{1,16}$/.test(kid)) throw new ConfigError('WHARF_OLD_SECRET_KEYS: expected "keyid:key,keyid:key"');
+      secretKeys.set(kid, parseSecretKey('WHARF_OLD_SECRET_KEYS', value));
+    }
+  }
+
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const corsRaw = read(env, 'CORS_ORIGINS');
+  const corsOrigins = corsRaw ? corsRaw.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  for (const o of corsOrigins) {
+    try {
+      new URL(o);
+    } catch {
+      throw new ConfigError(`CORS_ORIGINS: "${o}" is not a URL`);
+    }
+  }
+  const queuePrefix = read(env, 'WHARF_QUEUE_PREFIX') ?? 'wharf';
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(queuePrefix)) throw new ConfigError('WHARF_QUEUE_PREFIX: 1-40 characters A-Za-z0-9_-');
+  const logLevel = read(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError('LOG_LEVEL: one of fatal, error, warn, info, debug, trace, silent');
+  const bodyLimit = read(env, 'WHARF_BODY_LIMIT') ?? '1mb';
+  if (!/^\d+(kb|mb)$/.test(bodyLimit)) throw new ConfigError('WHARF_BODY_LIMIT: like 512kb or 1mb');
+
+  return {
+    nodeEnv,
+    role: roleRaw as WharfRole,
+    host: read(env, 'HOST') ?? '0.0.0.0',
+    port,
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/wharf', ['postgres:', 'postgresql:']),
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']),
+    queuePrefix,
+    dataDir,
+    secretKeyId,
+    secretKeys,
+    publicUrl: url(env, 'WHARF_PUBLIC_URL', `http://localhost:${port}`, ['http:', 'https:']).replace(/\/$/, ''),
+    corsOrigins,
+    metricsToken: read(env, 'WHARF_METRICS_TOKEN') ?? null,
+    logLevel,
+    bodyLimit,
+    accessTokenTtlSeconds: int(env, 'WHARF_ACCESS_TOKEN_TTL', 900, 30, 3600),
+    refreshTokenTtlSeconds: int(env, 'WHARF_REFRESH_TOKEN_TTL', 30 * 24 * 3600, 300, 365 * 24 * 3600),
+    loginRateLimit: {
+      perAccount: int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 100000),
+      perIp: int(env, 'WHARF_LOGIN_LIMIT_PER_IP', 50, 1, 100000),
+      windowSeconds: int(env, 'WHARF_LOGIN_LIMIT_WINDOW', 900, 1, 86400),
+    },
+  };
+}
+
+export const WHARF_CONFIG = Symbol('WHARF_CONFIG');

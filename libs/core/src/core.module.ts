@@ -1,0 +1,21 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { SecretBox } from './crypto/secret-box';
+import { WHARF_CONFIG, WharfConfig } from './config/config';
+import { TransactionRunner } from './database/transactions';
+
+/** Configuration (validated once, before Nest starts), the secret box and the unit of work, available everywhere. */
+@Global()
+@Module({})
+export class CoreModule {
+  static forRoot(config: WharfConfig): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: WHARF_CONFIG, useValue: config },
+        { provide: SecretBox, useValue: new SecretBox(config.secretKeyId, config.secretKeys) },
+        TransactionRunner,
+      ],
+      exports: [WHARF_CONFIG, SecretBox, TransactionRunner],
+    };
+  }
+}
