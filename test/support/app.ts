@@ -31,6 +31,7 @@ export async function startTestApp(extraEnv: Record<string, string> = {}): Promi
     WHARF_SECRET_KEY: randomBytes(32).toString('hex'),
     WHARF_DATA_DIR: mkdtempSync(join(tmpdir(), 'wharf-test-')),
     LOG_LEVEL: process.env.WHARF_TEST_LOG_LEVEL ?? 'silent',
+    WHARF_SETUP_TOKEN: 'test-setup-token-0123456789',
     ...extraEnv,
   };
   const app = (await bootstrap(env))!;

@@ -1,5 +1,5 @@
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BullModule } from '@nestjs/bull';
@@ -11,8 +11,12 @@ import { dataSourceOptions } from '../../../migrations/data-source';
 import { ProblemFilter } from './http/common/problem.filter';
 import { HealthController } from './http/health/health.controller';
 import { MetricsController } from './http/metrics/metrics.controller';
-import { redisProvider, RedisCloser } from './redis.provider';
 import { WorkerModule } from '../../worker/src/worker.module';
+import { TenancyModule } from '@wharf/tenancy';
+import { AuthGuard } from './http/common/auth.guard';
+import { AuthController } from './http/auth/auth.controller';
+import { MeController } from './http/me/me.controller';
+import { InvitationsController, OrganizationsController } from './http/organizations/organizations.controller';
 
 /** Pieces every role needs: config, logging, database, queues, CQRS. */
 function infrastructure(config: WharfConfig): DynamicModule[] {
@@ -46,9 +50,9 @@ export class AppModule {
     const worker = config.role !== 'api';
     return {
       module: AppModule,
-      imports: [...infrastructure(config), ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
-      controllers: http ? [HealthController, MetricsController] : [],
-      providers: [redisProvider, RedisCloser, { provide: APP_FILTER, useClass: ProblemFilter }],
+      imports: [...infrastructure(config), TenancyModule, ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
+      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController] : [],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, ...(http ? [{ provide: APP_GUARD, useClass: AuthGuard }] : [])],
     };
   }
 }

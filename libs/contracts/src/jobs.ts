@@ -4,9 +4,11 @@ export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export interface JobPayloads {
   'outbox.purge-published': { v: 1 };
+  'identity.expire-stale': { v: 1 };
 }
 export type JobName = keyof JobPayloads;
 
 export const JOB_QUEUES: Record<JobName, QueueName> = {
   'outbox.purge-published': QUEUES.maintenance,
+  'identity.expire-stale': QUEUES.maintenance,
 };

@@ -2,6 +2,8 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { SecretBox } from './crypto/secret-box';
 import { WHARF_CONFIG, WharfConfig } from './config/config';
 import { TransactionRunner } from './database/transactions';
+import Redis from 'ioredis';
+import { RateLimiter, REDIS, RedisCloser } from './redis/redis';
 
 /** Configuration (validated once, before Nest starts), the secret box and the unit of work, available everywhere. */
 @Global()
@@ -14,8 +16,11 @@ export class CoreModule {
         { provide: WHARF_CONFIG, useValue: config },
         { provide: SecretBox, useValue: new SecretBox(config.secretKeyId, config.secretKeys) },
         TransactionRunner,
+        { provide: REDIS, useFactory: () => new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) },
+        RedisCloser,
+        RateLimiter,
       ],
-      exports: [WHARF_CONFIG, SecretBox, TransactionRunner],
+      exports: [WHARF_CONFIG, SecretBox, TransactionRunner, REDIS, RateLimiter],
     };
   }
 }

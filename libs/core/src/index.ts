@@ -9,3 +9,4 @@ export * from './database/transactions';
 export * from './database/migrate';
 export * from './queue/job-handler';
 export * from './core.module';
+export * from './redis/redis';

@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { newId, WharfConfig } from '@wharf/core';
 import { validationPipe } from './common/validation';
+import { NulPipe } from './common/params';
 import { httpDuration } from './metrics/metrics';
 
 /** Global prefix, body limits, CORS, validation and the OpenAPI document: shared by main.ts and the tests. */
@@ -17,7 +18,7 @@ export function configureHttp(app: NestExpressApplication, config: WharfConfig):
     ],
   });
   app.enableCors(config.corsOrigins.length ? { origin: config.corsOrigins, credentials: true } : { origin: false });
-  app.useGlobalPipes(validationPipe);
+  app.useGlobalPipes(new NulPipe(), validationPipe);
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use((req: Request & { id?: string }, res: Response, next: NextFunction) => {

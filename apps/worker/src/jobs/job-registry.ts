@@ -10,6 +10,7 @@ type Handler = (payload: unknown, job: Job) => Promise<unknown>;
 /** Repeating maintenance jobs: name → interval. */
 export const REPEATING: Partial<Record<JobName, number>> = {
   'outbox.purge-published': 60 * 60 * 1000,
+  'identity.expire-stale': 10 * 60 * 1000,
 };
 
 export class JobWiringError extends Error {}

@@ -25,6 +25,8 @@ export interface WharfConfig {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   loginRateLimit: { perAccount: number; perIp: number; windowSeconds: number };
+  /** Preset first-run setup token (unattended installs); otherwise one is generated and printed. */
+  setupToken: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -147,6 +149,11 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
     bodyLimit,
     accessTokenTtlSeconds: int(env, 'WHARF_ACCESS_TOKEN_TTL', 900, 30, 3600),
     refreshTokenTtlSeconds: int(env, 'WHARF_REFRESH_TOKEN_TTL', 30 * 24 * 3600, 300, 365 * 24 * 3600),
+    setupToken: (() => {
+      const t = read(env, 'WHARF_SETUP_TOKEN');
+      if (t !== undefined && !/^[A-Za-z0-9_-]{16,200}$/.test(t)) throw new ConfigError('WHARF_SETUP_TOKEN: 16-200 characters A-Za-z0-9_-');
+      return t ?? null;
+    })(),
     loginRateLimit: {
       perAccount: int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 100000),
       perIp: int(env, 'WHARF_LOGIN_LIMIT_PER_IP', 50, 1, 100000),

@@ -9,6 +9,8 @@ import { newId } from '../util/ids';
 export type InTransactionHook = (manager: EntityManager, event: EventEnvelope, extra: StageExtra) => Promise<void>;
 
 export interface StageExtra {
+  /** Audit outcome; default succeeded. */
+  outcome?: 'succeeded' | 'denied' | 'failed';
   /** Changed fields, already redacted; stored by the audit log. */
   changes?: Record<string, unknown>;
   request?: { ip: string | null; userAgent: string | null; requestId: string | null };

@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { Public } from '../common/public.decorator';
-import { REDIS } from '../../redis.provider';
+import { REDIS } from '@wharf/core';
 
 @ApiTags('health')
 @Public()

@@ -1,0 +1,17 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import { ProblemDto } from '../auth/auth.dto';
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input (problem+json with the offending fields)',
+  401: 'Not authenticated',
+  403: 'Not allowed',
+  404: 'Not found, or outside your organizations',
+  409: 'Conflict with the current state',
+  412: 'If-Match version is stale',
+  429: 'Too many attempts',
+};
+
+/** Documents the problem+json error responses of a route. */
+export const ApiErrors = (...statuses: number[]): MethodDecorator & ClassDecorator =>
+  applyDecorators(...statuses.map((s) => ApiResponse({ status: s, description: DESCRIPTIONS[s], type: ProblemDto, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } })));

@@ -1,0 +1,166 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import {
+  AcceptInvitationCommand, CreateInvitationCommand, CreateOrganizationCommand, CreateRoleCommand, CreateServiceAccountKeyCommand,
+  DeleteOrganizationCommand, DeleteRoleCommand, GetOrganizationQuery, ListApiKeysQuery, ListInvitationsQuery, ListMembersQuery,
+  ListOrganizationsQuery, ListRolesQuery, OrganizationView, Principal, RemoveMemberCommand, RevokeApiKeyCommand, RevokeInvitationCommand,
+  UpdateMemberCommand, UpdateOrganizationCommand, UpdateRoleCommand,
+} from '@wharf/tenancy';
+import { CurrentPrincipal, OptionalPrincipal } from '../common/principal.decorator';
+import { IdPipe, parseIfMatch } from '../common/params';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { Public } from '../common/public.decorator';
+import { AuthedRequest, clientOf } from '../common/auth.guard';
+import {
+  AcceptInvitationDto, CreateInvitationDto, CreateOrganizationDto, CreateRoleDto, CreateServiceAccountKeyDto, UpdateMemberDto,
+  UpdateOrganizationDto, UpdateRoleDto,
+} from './organizations.dto';
+import { Req } from '@nestjs/common';
+
+@ApiTags('organizations')
+@ApiErrors(401)
+@Controller('organizations')
+export class OrganizationsController {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Organizations you belong to' })
+  list(@CurrentPrincipal() p: Principal): Promise<OrganizationView[]> {
+    return this.queries.execute(new ListOrganizationsQuery(p));
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create an organization; you become its owner' })
+  @ApiErrors(400)
+  create(@CurrentPrincipal() p: Principal, @Body() dto: CreateOrganizationDto): Promise<OrganizationView> {
+    return this.commands.execute(new CreateOrganizationCommand(p, dto.name));
+  }
+
+  @Get(':orgId')
+  @ApiErrors(404)
+  async get(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Res({ passthrough: true }) res: Response): Promise<OrganizationView> {
+    const o: OrganizationView = await this.queries.execute(new GetOrganizationQuery(p, orgId));
+    res.setHeader('ETag', `"${o.version}"`);
+    return o;
+  }
+
+  @Patch(':orgId')
+  @ApiOperation({ summary: 'Rename, require 2FA, set audit retention (If-Match: version)' })
+  @ApiErrors(400, 403, 404, 412)
+  update(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Body() dto: UpdateOrganizationDto, @Headers('if-match') ifMatch?: string): Promise<OrganizationView> {
+    return this.commands.execute(new UpdateOrganizationCommand(p, orgId, dto, parseIfMatch(ifMatch)));
+  }
+
+  @Delete(':orgId')
+  @HttpCode(204)
+  @ApiErrors(403, 404)
+  async remove(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string): Promise<void> {
+    await this.commands.execute(new DeleteOrganizationCommand(p, orgId));
+  }
+
+  @Get(':orgId/members')
+  @ApiErrors(404)
+  members(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string) {
+    return this.queries.execute(new ListMembersQuery(p, orgId));
+  }
+
+  @Patch(':orgId/members/:userId')
+  @ApiOperation({ summary: "Change a member's role or project limits (never above your own)" })
+  @ApiErrors(400, 403, 404, 409, 412)
+  async updateMember(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Param('userId', IdPipe) userId: string, @Body() dto: UpdateMemberDto, @Headers('if-match') ifMatch?: string): Promise<{ ok: true }> {
+    await this.commands.execute(new UpdateMemberCommand(p, orgId, userId, dto, parseIfMatch(ifMatch)));
+    return { ok: true };
+  }
+
+  @Delete(':orgId/members/:userId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove a member, or leave (your own id); the last owner cannot leave' })
+  @ApiErrors(403, 404, 409)
+  async removeMember(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Param('userId', IdPipe) userId: string): Promise<void> {
+    await this.commands.execute(new RemoveMemberCommand(p, orgId, userId));
+  }
+
+  @Get(':orgId/invitations')
+  @ApiErrors(404)
+  invitations(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string) {
+    return this.queries.execute(new ListInvitationsQuery(p, orgId));
+  }
+
+  @Post(':orgId/invitations')
+  @ApiOperation({ summary: 'Invite by email; the single-use token is returned once' })
+  @ApiErrors(400, 403, 404, 409)
+  invite(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Body() dto: CreateInvitationDto) {
+    return this.commands.execute(new CreateInvitationCommand(p, orgId, dto.email, dto, dto.ttlHours));
+  }
+
+  @Delete(':orgId/invitations/:invitationId')
+  @HttpCode(204)
+  @ApiErrors(403, 404)
+  async revokeInvitation(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Param('invitationId', IdPipe) id: string): Promise<void> {
+    await this.commands.execute(new RevokeInvitationCommand(p, orgId, id));
+  }
+
+  @Get(':orgId/roles')
+  @ApiOperation({ summary: 'Built-in and custom roles with their permissions' })
+  @ApiErrors(404)
+  roles(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string) {
+    return this.queries.execute(new ListRolesQuery(p, orgId));
+  }
+
+  @Post(':orgId/roles')
+  @ApiErrors(400, 403, 404, 409)
+  createRole(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Body() dto: CreateRoleDto) {
+    return this.commands.execute(new CreateRoleCommand(p, orgId, dto));
+  }
+
+  @Patch(':orgId/roles/:roleId')
+  @ApiErrors(400, 403, 404, 412)
+  updateRole(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Param('roleId', IdPipe) roleId: string, @Body() dto: UpdateRoleDto, @Headers('if-match') ifMatch?: string) {
+    return this.commands.execute(new UpdateRoleCommand(p, orgId, roleId, dto, parseIfMatch(ifMatch)));
+  }
+
+  @Delete(':orgId/roles/:roleId')
+  @HttpCode(204)
+  @ApiErrors(403, 404, 409)
+  async deleteRole(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Param('roleId', IdPipe) roleId: string): Promise<void> {
+    await this.commands.execute(new DeleteRoleCommand(p, orgId, roleId));
+  }
+
+  @Get(':orgId/api-keys')
+  @ApiOperation({ summary: 'Service-account API keys of the organization' })
+  @ApiErrors(404)
+  apiKeys(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string) {
+    return this.queries.execute(new ListApiKeysQuery(p, orgId));
+  }
+
+  @Post(':orgId/api-keys')
+  @ApiOperation({ summary: 'Create a service-account key with a role and scopes; the key is returned once' })
+  @ApiErrors(400, 403, 404)
+  createApiKey(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Body() dto: CreateServiceAccountKeyDto) {
+    return this.commands.execute(new CreateServiceAccountKeyCommand(p, orgId, dto));
+  }
+
+  @Delete(':orgId/api-keys/:keyId')
+  @HttpCode(204)
+  @ApiErrors(403, 404)
+  async revokeApiKey(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Param('keyId', IdPipe) keyId: string): Promise<void> {
+    await this.commands.execute(new RevokeApiKeyCommand(p, orgId, keyId));
+  }
+}
+
+@ApiTags('organizations')
+@Controller('invitations')
+export class InvitationsController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Public()
+  @Post('accept')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Accept an invitation: signed in with the invited email, or create an account with name and password' })
+  @ApiErrors(400, 401, 403, 404, 409)
+  accept(@OptionalPrincipal() p: Principal | null, @Body() dto: AcceptInvitationDto, @Req() req: AuthedRequest) {
+    return this.commands.execute(new AcceptInvitationCommand(dto.token, p, { name: dto.name, password: dto.password }, clientOf(req)));
+  }
+}

@@ -1,0 +1,10 @@
+export * from './entities/user.entity';
+export * from './entities/refresh-token.entity';
+export * from './services/passwords';
+export * from './services/access-tokens.service';
+export * from './services/sessions.service';
+export * from './services/totp';
+export * from './identity.module';
+import { UserEntity } from './entities/user.entity';
+import { RefreshTokenEntity } from './entities/refresh-token.entity';
+export const IDENTITY_ENTITIES = [UserEntity, RefreshTokenEntity];

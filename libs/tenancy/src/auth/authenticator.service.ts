@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { ApiKeyScope, Permission } from '@wharf/contracts';
+import { sha256, UnauthenticatedError } from '@wharf/core';
+import { AccessTokenService, SessionService } from '@wharf/identity';
+import { buildAbility, permissionsOfRole } from '../access/ability';
+import type { ClientContext, Grant, Principal } from '../access/principal';
+
+interface GrantRow {
+  organization_id: string;
+  role: string;
+  custom_role_id: string | null;
+  project_ids: string[] | null;
+  custom_permissions: Permission[] | null;
+  require_two_factor: boolean;
+}
+
+export const API_KEY_PREFIX = 'wk_';
+
+/** Turns a credential (access token or API key) into a Principal with its ability. */
+@Injectable()
+export class Authenticator {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly tokens: AccessTokenService,
+    private readonly sessions: SessionService,
+  ) {}
+
+  async fromAccessToken(token: string, client: ClientContext): Promise<Principal> {
+    const claims = await this.tokens.verify(token);
+    const [user] = await this.ds.query(
+      `SELECT u.id, u.email, u.is_instance_admin, u.totp_enabled,
+              EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = $2 AND r.user_id = u.id AND r.revoked_at IS NULL AND r.expires_at > now()) AS active
+         FROM users u WHERE u.id = $1`,
+      [claims.userId, claims.sessionId],
+    );
+    if (!user || !user.active) throw new UnauthenticatedError('The session has ended; sign in again', 'session-ended');
+    const grants = await this.grantsOfUser(user.id, user.totp_enabled);
+    return {
+      kind: 'user', userId: user.id, apiKeyId: null, name: user.email, sessionId: claims.sessionId,
+      isInstanceAdmin: user.is_instance_admin, scopes: null, grants, ability: buildAbility(grants, null), client,
+    };
+  }
+
+  async fromApiKey(key: string, client: ClientContext): Promise<Principal> {
+    const m = /^wk_([A-Za-z0-9]{8})_([A-Za-z0-9_-]{20,100})$/.exec(key);
+    if (!m) throw new UnauthenticatedError('The API key is invalid', 'invalid-api-key');
+    const [row] = await this.ds.query(
+      `SELECT k.id, k.name, k.key_hash, k.user_id, k.organization_id, k.role, k.custom_role_id, k.scopes, k.expires_at, k.revoked_at,
+              u.email, u.is_instance_admin, u.totp_enabled, r.permissions AS custom_permissions
+         FROM api_keys k LEFT JOIN users u ON u.id = k.user_id LEFT JOIN roles r ON r.id = k.custom_role_id
+        WHERE k.prefix = $1`,
+      [m[1]],
+    );
+    if (!row || row.key_hash !== sha256(key) || row.revoked_at || (row.expires_at && new Date(row.expires_at).getTime() <= Date.now())) {
+      throw new UnauthenticatedError('The API key is invalid, expired or revoked', 'invalid-api-key');
+    }
+    void this.ds.query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [row.id]).catch(() => undefined);
+    const scopes = row.scopes as ApiKeyScope[];
+    let grants: Grant[];
+    if (row.user_id) {
+      // A personal key acts with its owner's current grants (optionally limited to one organization); 2FA applies to
+      // interactive sign-in, not to keys.
+      grants = (await this.grantsOfUser(row.user_id, true)).filter((g) => !row.organization_id || g.organizationId === row.organization_id);
+    } else {
+      grants = [{
+        organizationId: row.organization_id, role: row.role, customRoleId: row.custom_role_id,
+        permissions: permissionsOfRole(row.role, row.custom_permissions), projectIds: null, blockedByTwoFactor: false,
+      }];
+    }
+    return {
+      kind: 'api-key', userId: row.user_id, apiKeyId: row.id, name: row.user_id ? `${row.name} (${row.email})` : row.name, sessionId: null,
+      isInstanceAdmin: false, scopes, grants, ability: buildAbility(grants, scopes), client,
+    };
+  }
+
+  async grantsOfUser(userId: string, hasTwoFactor: boolean): Promise<Grant[]> {
+    const rows: GrantRow[] = await this.ds.query(
+      `SELECT m.organization_id, m.role, m.custom_role_id, m.project_ids, r.permissions AS custom_permissions, o.require_two_factor
+         FROM memberships m JOIN organizations o ON o.id = m.organization_id LEFT JOIN roles r ON r.id = m.custom_role_id
+        WHERE m.user_id = $1`,
+      [userId],
+    );
+    return rows.map((r) => ({
+      organizationId: r.organization_id,
+      role: r.role,
+      customRoleId: r.custom_role_id,
+      permissions: permissionsOfRole(r.role, r.custom_permissions),
+      projectIds: r.project_ids,
+      blockedByTwoFactor: r.require_two_factor && !hasTwoFactor,
+    }));
+  }
+}

@@ -1,0 +1,118 @@
+import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import { PreconditionFailedError, TransactionRunner, ValidationError } from '@wharf/core';
+import { OrganizationEntity } from '../entities/organization.entity';
+import { TenantScope } from '../access/tenant-scope';
+import { actorOf, Principal } from '../access/principal';
+import { createOrganizationWithOwner } from '../auth/auth.commands';
+
+export interface OrganizationView {
+  id: string;
+  name: string;
+  slug: string;
+  requireTwoFactor: boolean;
+  auditRetentionDays: number;
+  role: string | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export function organizationView(o: OrganizationEntity, p: Principal): OrganizationView {
+  return {
+    id: o.id, name: o.name, slug: o.slug, requireTwoFactor: o.requireTwoFactor, auditRetentionDays: o.auditRetentionDays,
+    role: p.grants.find((g) => g.organizationId === o.id)?.role ?? null,
+    createdAt: o.createdAt.toISOString(), updatedAt: o.updatedAt.toISOString(), version: o.version,
+  };
+}
+
+export function checkVersion(current: number, expected: number | undefined): void {
+  if (expected !== undefined && expected !== current) throw new PreconditionFailedError();
+}
+
+export class ListOrganizationsQuery {
+  constructor(readonly principal: Principal) {}
+}
+@QueryHandler(ListOrganizationsQuery)
+export class ListOrganizationsHandler implements IQueryHandler<ListOrganizationsQuery, OrganizationView[]> {
+  constructor(private readonly scope: TenantScope) {}
+  async execute({ principal }: ListOrganizationsQuery) {
+    const rows = await this.scope.query(principal, OrganizationEntity, 'organization').orderBy('x.name', 'ASC').getMany();
+    return rows.map((o) => organizationView(o, principal));
+  }
+}
+
+export class GetOrganizationQuery {
+  constructor(readonly principal: Principal, readonly organizationId: string) {}
+}
+@QueryHandler(GetOrganizationQuery)
+export class GetOrganizationHandler implements IQueryHandler<GetOrganizationQuery, OrganizationView> {
+  constructor(private readonly scope: TenantScope) {}
+  async execute({ principal, organizationId }: GetOrganizationQuery) {
+    return organizationView(await this.scope.findOne(principal, OrganizationEntity, 'organization', organizationId), principal);
+  }
+}
+
+export class CreateOrganizationCommand {
+  constructor(readonly principal: Principal, readonly name: string) {}
+}
+@CommandHandler(CreateOrganizationCommand)
+export class CreateOrganizationHandler implements ICommandHandler<CreateOrganizationCommand, OrganizationView> {
+  constructor(private readonly tx: TransactionRunner) {}
+  async execute({ principal: p, name }: CreateOrganizationCommand) {
+    if (p.kind !== 'user' || !p.userId) throw ValidationError.field('/name', 'user-required', 'organizations are created by signed-in users');
+    const org = await this.tx.run(async (m, stage) => {
+      const o = await createOrganizationWithOwner(m, name, p.userId!);
+      await stage({ type: 'organization.created', organizationId: o.id, actor: actorOf(p), subject: { type: 'organization', id: o.id, name: o.name }, payload: {} }, { request: p.client, changes: { name: o.name, slug: o.slug } });
+      return o;
+    });
+    return organizationView(org, { ...p, grants: [...p.grants, { organizationId: org.id, role: 'owner', customRoleId: null, permissions: [], projectIds: null, blockedByTwoFactor: false }] });
+  }
+}
+
+export class UpdateOrganizationCommand {
+  constructor(
+    readonly principal: Principal,
+    readonly organizationId: string,
+    readonly patch: { name?: string; requireTwoFactor?: boolean; auditRetentionDays?: number },
+    readonly expectedVersion?: number,
+  ) {}
+}
+@CommandHandler(UpdateOrganizationCommand)
+export class UpdateOrganizationHandler implements ICommandHandler<UpdateOrganizationCommand, OrganizationView> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
+  async execute({ principal: p, organizationId, patch, expectedVersion }: UpdateOrganizationCommand) {
+    const org = await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId, 'update');
+    const updated = await this.tx.run(async (m, stage) => {
+      const o = await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId, 'read', { m, lock: true });
+      checkVersion(o.version, expectedVersion);
+      const changes: Record<string, unknown> = {};
+      for (const k of ['name', 'requireTwoFactor', 'auditRetentionDays'] as const) {
+        if (patch[k] !== undefined && patch[k] !== o[k]) changes[k] = { from: o[k], to: patch[k] };
+      }
+      Object.assign(o, patch, { updatedAt: new Date(), version: o.version + 1 });
+      await m.save(OrganizationEntity, o);
+      await stage({ type: 'organization.updated', organizationId: o.id, actor: actorOf(p), subject: { type: 'organization', id: o.id, name: o.name }, payload: {} }, { request: p.client, changes });
+      return o;
+    });
+    void org;
+    return organizationView(updated, p);
+  }
+}
+
+export class DeleteOrganizationCommand {
+  constructor(readonly principal: Principal, readonly organizationId: string) {}
+}
+@CommandHandler(DeleteOrganizationCommand)
+export class DeleteOrganizationHandler implements ICommandHandler<DeleteOrganizationCommand, void> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly ds: DataSource) {}
+  async execute({ principal: p, organizationId }: DeleteOrganizationCommand) {
+    const org = await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId, 'delete');
+    await this.tx.run(async (m, stage) => {
+      // Recorded in the instance chain: the organization's own log goes with it.
+      await stage({ type: 'organization.deleted', organizationId: null, actor: actorOf(p), subject: { type: 'organization', id: org.id, name: org.name }, payload: {} }, { request: p.client });
+      await m.delete(OrganizationEntity, { id: org.id });
+    });
+    void this.ds;
+  }
+}

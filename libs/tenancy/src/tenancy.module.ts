@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { IdentityModule } from '@wharf/identity';
+import { TenantScope } from './access/tenant-scope';
+import { Authenticator } from './auth/authenticator.service';
+import * as auth from './auth/auth.commands';
+import * as twoFactor from './auth/two-factor.commands';
+import * as orgs from './organizations/organization.commands';
+import * as members from './members/member.commands';
+import * as roles from './roles/role.commands';
+import * as apiKeys from './api-keys/api-key.commands';
+import { IdentityMaintenance } from './maintenance/identity-maintenance';
+
+const handlersOf = (mod: Record<string, unknown>) =>
+  Object.values(mod).filter((v): v is new (...a: never[]) => unknown => typeof v === 'function' && /Handler$/.test((v as { name: string }).name));
+
+/** Organizations, memberships, roles, invitations, API keys, authentication, and the one tenant-scoped data path. */
+@Module({
+  imports: [IdentityModule],
+  providers: [
+    TenantScope,
+    Authenticator,
+    auth.SetupTokenAnnouncer,
+    IdentityMaintenance,
+    ...handlersOf(auth),
+    ...handlersOf(twoFactor),
+    ...handlersOf(orgs),
+    ...handlersOf(members),
+    ...handlersOf(roles),
+    ...handlersOf(apiKeys),
+  ],
+  exports: [TenantScope, Authenticator, IdentityModule],
+})
+export class TenancyModule {}
