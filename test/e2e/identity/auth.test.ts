@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { startTestApp, TestApp } from '../../support/app';
-import { login, PASSWORD, setupOwner, SETUP_TOKEN } from '../../support/api';
+import { login, PASSWORD, SETUP_TOKEN } from '../../support/api';
 
 describe('first-run setup and password sign-in', () => {
   let t: TestApp;

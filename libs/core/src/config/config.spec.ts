@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './config';
+
+const KEY = 'a'.repeat(64);
+const dir = () => mkdtempSync(join(tmpdir(), 'wharf-config-'));
+
+describe('loadConfig', () => {
+  it('reads defaults and a hex key', () => {
+    const c = loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: dir() });
+    expect(c.role).toBe('all');
+    expect(c.port).toBe(3000);
+    expect(c.secretKeys.get('k1')).toHaveLength(32);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, /^PORT: expected an integer/],
+    [{ PORT: '70000' }, /^PORT: must be between/],
+    [{ WHARF_ROLE: 'both' }, /^WHARF_ROLE: must be all, api or worker/],
+    [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL: protocol/],
+    [{ REDIS_URL: 'not a url' }, /^REDIS_URL: not a valid URL/],
+    [{ WHARF_SECRET_KEY: 'short' }, /^WHARF_SECRET_KEY: must be 32 bytes/],
+    [{ CORS_ORIGINS: 'nope' }, /^CORS_ORIGINS:/],
+  ])('stops with one line naming the setting: %j', (env, message) => {
+    expect(() => loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: dir(), ...env } as Record<string, string>)).toThrow(message);
+    try {
+      loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: dir(), ...env } as Record<string, string>);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('refuses to start in production without a key', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', WHARF_DATA_DIR: dir() })).toThrow(/^WHARF_SECRET_KEY: required in production/);
+  });
+
+  it('generates a development key once, mode 0600, and says so', () => {
+    const d = dir();
+    const notices: string[] = [];
+    const a = loadConfig({ WHARF_DATA_DIR: d }, (m) => notices.push(m));
+    const b = loadConfig({ WHARF_DATA_DIR: d }, (m) => notices.push(m));
+    expect(a.secretKeys.get('k1')!.equals(b.secretKeys.get('k1')!)).toBe(true);
+    expect(notices).toHaveLength(1);
+    expect(statSync(join(d, 'secret.key')).mode & 0o777).toBe(0o600);
+  });
+
+  it('reads *_FILE variants for secrets', () => {
+    const d = dir();
+    writeFileSync(join(d, 'k'), `${KEY}\n`);
+    const c = loadConfig({ WHARF_SECRET_KEY_FILE: join(d, 'k'), WHARF_DATA_DIR: d });
+    expect(c.secretKeys.get('k1')!.toString('hex')).toBe(readFileSync(join(d, 'k'), 'utf8').trim());
+    expect(() => loadConfig({ WHARF_SECRET_KEY_FILE: join(d, 'missing'), WHARF_DATA_DIR: d })).toThrow(/^WHARF_SECRET_KEY_FILE: cannot read/);
+  });
+
+  it('accepts old keys for rotation', () => {
+    const c = loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_SECRET_KEY_ID: 'k2', WHARF_OLD_SECRET_KEYS: `k1:${'b'.repeat(64)}`, WHARF_DATA_DIR: dir() });
+    expect([...c.secretKeys.keys()].sort()).toEqual(['k1', 'k2']);
+  });
+});
