@@ -9,7 +9,7 @@ const swc = ['@swc/jest', {
   module: { type: 'commonjs' },
 }];
 const moduleNameMapper = {
-  '^@wharf/(contracts|core|identity|tenancy|audit|projects|orchestration)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@wharf/(contracts|core|identity|tenancy|audit|projects|orchestration|applications)$': '<rootDir>/libs/$1/src/index.ts',
 };
 const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
@@ -18,6 +18,7 @@ const common = {
   testEnvironment: 'node',
 };
 module.exports = {
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/libs', '<rootDir>/apps/api', '<rootDir>/apps/worker'], testMatch: ['**/*.spec.ts'] },
     { ...common, displayName: 'integration', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'], testTimeout: 60000 },

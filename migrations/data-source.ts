@@ -2,12 +2,19 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { OutboxEventEntity } from '@wharf/core';
 import { IDENTITY_ENTITIES } from '@wharf/identity';
 import { TENANCY_ENTITIES } from '@wharf/tenancy';
+import { AUDIT_ENTITIES } from '@wharf/audit';
 import { Foundation1764100000000 } from './1764100000000-Foundation';
 import { IdentityTenancy1764100001000 } from './1764100001000-IdentityTenancy';
+import { Audit1764100002000 } from './1764100002000-Audit';
+import { Oidc1764100003000 } from './1764100003000-Oidc';
+import { PROJECTS_ENTITIES } from '@wharf/projects';
+import { Projects1764100004000 } from './1764100004000-Projects';
+import { APPLICATIONS_ENTITIES } from '@wharf/applications';
+import { Applications1764100005000 } from './1764100005000-Applications';
 
 /** Every entity and migration, listed explicitly: one list for the app and the migration CLI. */
-export const ENTITIES = [OutboxEventEntity, ...IDENTITY_ENTITIES, ...TENANCY_ENTITIES];
-export const MIGRATIONS = [Foundation1764100000000, IdentityTenancy1764100001000];
+export const ENTITIES = [OutboxEventEntity, ...IDENTITY_ENTITIES, ...TENANCY_ENTITIES, ...AUDIT_ENTITIES, ...PROJECTS_ENTITIES, ...APPLICATIONS_ENTITIES];
+export const MIGRATIONS = [Foundation1764100000000, IdentityTenancy1764100001000, Audit1764100002000, Oidc1764100003000, Projects1764100004000, Applications1764100005000];
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {

@@ -13,10 +13,18 @@ import { HealthController } from './http/health/health.controller';
 import { MetricsController } from './http/metrics/metrics.controller';
 import { WorkerModule } from '../../worker/src/worker.module';
 import { TenancyModule } from '@wharf/tenancy';
+import { AuditModule } from '@wharf/audit';
+import { AuditEventsController, InstanceAuditEventsController } from './http/audit/audit-events.controller';
 import { AuthGuard } from './http/common/auth.guard';
 import { AuthController } from './http/auth/auth.controller';
 import { MeController } from './http/me/me.controller';
 import { InvitationsController, OrganizationsController } from './http/organizations/organizations.controller';
+import { OidcAuthController, OidcProvidersController } from './http/oidc/oidc.controller';
+import { ProjectsModule } from '@wharf/projects';
+import { ApplicationsModule } from '@wharf/applications';
+import { ApplicationsController, DeploymentsController, EnvironmentApplicationsController, RegistriesController } from './http/applications/applications.controller';
+import { ProjectsController } from './http/projects/projects.controller';
+import { EnvironmentsController } from './http/projects/environments.controller';
 
 /** Pieces every role needs: config, logging, database, queues, CQRS. */
 function infrastructure(config: WharfConfig): DynamicModule[] {
@@ -50,8 +58,8 @@ export class AppModule {
     const worker = config.role !== 'api';
     return {
       module: AppModule,
-      imports: [...infrastructure(config), TenancyModule, ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
-      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController] : [],
+      imports: [...infrastructure(config), TenancyModule, AuditModule, ProjectsModule, ApplicationsModule, ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
+      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, ApplicationsController, DeploymentsController] : [],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, ...(http ? [{ provide: APP_GUARD, useClass: AuthGuard }] : [])],
     };
   }

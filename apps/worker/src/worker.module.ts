@@ -2,10 +2,23 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { JobRegistry } from './jobs/job-registry';
 import { OutboxMaintenance } from './jobs/outbox-maintenance';
+import { ApplicationsModule } from '@wharf/applications';
+import { WHARF_CONFIG, WharfConfig } from '@wharf/core';
+import { DockerodeSwarmAdapter, SWARM_PORT } from '@wharf/orchestration';
+import { DeploymentRunner } from './deployments/deployment.runner';
+import { RuntimeReconciler } from './deployments/runtime.reconciler';
+import { DeploymentWatchdog } from './deployments/deployment.watchdog';
 
 /** The worker role: job processors. Imported by the `worker` and `all` roles only. */
 @Module({
-  imports: [DiscoveryModule],
-  providers: [JobRegistry, OutboxMaintenance],
+  imports: [DiscoveryModule, ApplicationsModule],
+  providers: [
+    JobRegistry,
+    OutboxMaintenance,
+    { provide: SWARM_PORT, inject: [WHARF_CONFIG], useFactory: (c: WharfConfig) => new DockerodeSwarmAdapter({ socketPath: c.dockerSocket }) },
+    DeploymentRunner,
+    RuntimeReconciler,
+    DeploymentWatchdog,
+  ],
 })
 export class WorkerModule {}

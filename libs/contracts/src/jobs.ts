@@ -1,14 +1,25 @@
 /** Queue and job names. Every job name has exactly one processor (checked at startup). Payloads carry ids only. */
-export const QUEUES = { maintenance: 'maintenance' } as const;
+export const QUEUES = { maintenance: 'maintenance', deployments: 'deployments' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export interface JobPayloads {
   'outbox.purge-published': { v: 1 };
   'identity.expire-stale': { v: 1 };
+  'audit.purge-expired': { v: 1 };
+  /** jobId = deploymentId, so a deployment is queued at most once. */
+  'deployment.run': { v: 1; deploymentId: string };
+  'deployment.watchdog': { v: 1 };
+  'runtime.reconcile': { v: 1; applicationId?: string };
+  'application.remove': { v: 1; applicationId: string; removeVolumes: boolean };
 }
 export type JobName = keyof JobPayloads;
 
 export const JOB_QUEUES: Record<JobName, QueueName> = {
   'outbox.purge-published': QUEUES.maintenance,
   'identity.expire-stale': QUEUES.maintenance,
+  'audit.purge-expired': QUEUES.maintenance,
+  'deployment.run': QUEUES.deployments,
+  'deployment.watchdog': QUEUES.maintenance,
+  'runtime.reconcile': QUEUES.maintenance,
+  'application.remove': QUEUES.deployments,
 };

@@ -13,10 +13,13 @@ export const SUBJECTS = [
   'project',
   'environment',
   'variable',
+  'registry',
+  'application',
+  'deployment',
 ] as const;
 export type Subject = (typeof SUBJECTS)[number];
 
-export const ACTIONS = ['read', 'create', 'update', 'delete', 'reveal', 'export'] as const;
+export const ACTIONS = ['read', 'create', 'update', 'delete', 'reveal', 'export', 'deploy'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Which actions make sense for which subject. Anything not listed here does not exist. */
@@ -31,6 +34,10 @@ export const SUBJECT_ACTIONS: Record<Subject, readonly Action[]> = {
   project: ['read', 'create', 'update', 'delete'],
   environment: ['read', 'create', 'update', 'delete'],
   variable: ['read', 'create', 'update', 'delete', 'reveal'],
+  registry: ['read', 'create', 'update', 'delete'],
+  /** `deploy` covers deploy, redeploy, cancel, rollback, start, stop, restart and scale. */
+  application: ['read', 'create', 'update', 'delete', 'deploy'],
+  deployment: ['read'],
 };
 
 export type Permission = `${Subject}:${Action}`;
@@ -44,7 +51,7 @@ export function isPermission(value: string): value is Permission {
 }
 
 /** Subjects that live inside a project: a member limited to some projects sees only those. */
-export const PROJECT_SCOPED_SUBJECTS: readonly Subject[] = ['project', 'environment', 'variable'];
+export const PROJECT_SCOPED_SUBJECTS: readonly Subject[] = ['project', 'environment', 'variable', 'application', 'deployment'];
 
 export const BUILTIN_ROLES = ['owner', 'admin', 'developer', 'viewer'] as const;
 export type BuiltinRole = (typeof BUILTIN_ROLES)[number];
@@ -54,6 +61,7 @@ const work: Permission[] = [
   'project:create', 'project:update', 'project:delete',
   'environment:create', 'environment:update', 'environment:delete',
   'variable:create', 'variable:update', 'variable:delete', 'variable:reveal',
+  'application:create', 'application:update', 'application:delete', 'application:deploy',
 ];
 
 export const BUILTIN_ROLE_PERMISSIONS: Record<BuiltinRole, readonly Permission[]> = {
@@ -76,5 +84,6 @@ export function scopeAllows(scopes: readonly ApiKeyScope[], permission: Permissi
   if (action === 'read') return scopes.includes('read') || scopes.includes('write');
   if (ADMIN_SUBJECTS.includes(subject)) return false;
   if (action === 'reveal' || action === 'export') return false;
+  if (action === 'deploy') return scopes.includes('deploy') || scopes.includes('write');
   return scopes.includes('write');
 }

@@ -4,6 +4,7 @@ import { WHARF_CONFIG, WharfConfig } from './config/config';
 import { TransactionRunner } from './database/transactions';
 import Redis from 'ioredis';
 import { RateLimiter, REDIS, RedisCloser } from './redis/redis';
+import { JobProducer } from './queue/job-producer';
 
 /** Configuration (validated once, before Nest starts), the secret box and the unit of work, available everywhere. */
 @Global()
@@ -19,8 +20,9 @@ export class CoreModule {
         { provide: REDIS, useFactory: () => new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) },
         RedisCloser,
         RateLimiter,
+        JobProducer,
       ],
-      exports: [WHARF_CONFIG, SecretBox, TransactionRunner, REDIS, RateLimiter],
+      exports: [WHARF_CONFIG, SecretBox, TransactionRunner, REDIS, RateLimiter, JobProducer],
     };
   }
 }

@@ -10,3 +10,4 @@ export * from './database/migrate';
 export * from './queue/job-handler';
 export * from './core.module';
 export * from './redis/redis';
+export * from './queue/job-producer';

@@ -22,6 +22,9 @@ export * from './organizations/organization.commands';
 export * from './members/member.commands';
 export * from './roles/role.commands';
 export * from './api-keys/api-key.commands';
+export * from './oidc/oidc-client';
+export * from './oidc/oidc-provider.commands';
+export * from './oidc/oidc-login.commands';
 export * from './tenancy.module';
 
 export const TENANCY_ENTITIES = [OrganizationEntity, RoleEntity, MembershipEntity, InvitationEntity, ApiKeyEntity, OidcProviderEntity];

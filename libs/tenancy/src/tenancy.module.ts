@@ -8,6 +8,9 @@ import * as orgs from './organizations/organization.commands';
 import * as members from './members/member.commands';
 import * as roles from './roles/role.commands';
 import * as apiKeys from './api-keys/api-key.commands';
+import * as oidcProviders from './oidc/oidc-provider.commands';
+import * as oidcLogin from './oidc/oidc-login.commands';
+import { OidcClientFactory } from './oidc/oidc-client';
 import { IdentityMaintenance } from './maintenance/identity-maintenance';
 
 const handlersOf = (mod: Record<string, unknown>) =>
@@ -27,6 +30,9 @@ const handlersOf = (mod: Record<string, unknown>) =>
     ...handlersOf(members),
     ...handlersOf(roles),
     ...handlersOf(apiKeys),
+    OidcClientFactory,
+    ...handlersOf(oidcProviders),
+    ...handlersOf(oidcLogin),
   ],
   exports: [TenantScope, Authenticator, IdentityModule],
 })

@@ -11,6 +11,9 @@ type Handler = (payload: unknown, job: Job) => Promise<unknown>;
 export const REPEATING: Partial<Record<JobName, number>> = {
   'outbox.purge-published': 60 * 60 * 1000,
   'identity.expire-stale': 10 * 60 * 1000,
+  'audit.purge-expired': 6 * 60 * 60 * 1000,
+  'deployment.watchdog': 10 * 1000,
+  'runtime.reconcile': 15 * 1000,
 };
 
 export class JobWiringError extends Error {}

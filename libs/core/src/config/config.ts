@@ -25,6 +25,10 @@ export interface WharfConfig {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   loginRateLimit: { perAccount: number; perIp: number; windowSeconds: number };
+  /** How long a worker's claim on a running deployment lasts without renewal (it renews every quarter). */
+  deployLeaseMs: number;
+  /** Docker Engine socket of the local Swarm manager. */
+  dockerSocket: string;
   /** Preset first-run setup token (unattended installs); otherwise one is generated and printed. */
   setupToken: string | null;
 }
@@ -149,6 +153,8 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
     bodyLimit,
     accessTokenTtlSeconds: int(env, 'WHARF_ACCESS_TOKEN_TTL', 900, 30, 3600),
     refreshTokenTtlSeconds: int(env, 'WHARF_REFRESH_TOKEN_TTL', 30 * 24 * 3600, 300, 365 * 24 * 3600),
+    deployLeaseMs: int(env, 'WHARF_DEPLOY_LEASE_MS', 60_000, 2_000, 3_600_000),
+    dockerSocket: read(env, 'WHARF_DOCKER_SOCKET') ?? '/var/run/docker.sock',
     setupToken: (() => {
       const t = read(env, 'WHARF_SETUP_TOKEN');
       if (t !== undefined && !/^[A-Za-z0-9_-]{16,200}$/.test(t)) throw new ConfigError('WHARF_SETUP_TOKEN: 16-200 characters A-Za-z0-9_-');

@@ -68,7 +68,12 @@ export class UpdateRoleHandler implements ICommandHandler<UpdateRoleCommand, Rol
       // Changing a role changes what its holders may do: the editor must hold both the old and the new set.
       assertNoEscalation(p, organizationId, { permissions: [...new Set([...permissions, ...role.permissions])], projectIds: null });
       const changes: Record<string, unknown> = {};
-      if (patch.name !== undefined && patch.name !== role.name) changes.name = { from: role.name, to: patch.name };
+      if (patch.name !== undefined && patch.name !== role.name) {
+        // Same rule as on create: unique per organization (case-insensitive), never a built-in name (a 409, not a 500).
+        const dup = await m.query(`SELECT 1 FROM roles WHERE organization_id = $1 AND lower(name) = lower($2) AND id <> $3`, [organizationId, patch.name, role.id]);
+        if (dup.length || (BUILTIN_ROLES as readonly string[]).includes(patch.name.toLowerCase()) || patch.name.toLowerCase() === 'custom') throw new ConflictError('A role with this name exists', 'role-name-taken');
+        changes.name = { from: role.name, to: patch.name };
+      }
       if (patch.permissions) changes.permissions = { from: role.permissions, to: permissions };
       Object.assign(role, { name: patch.name ?? role.name, description: patch.description ?? role.description, permissions, updatedAt: new Date(), version: role.version + 1 });
       await m.save(RoleEntity, role);

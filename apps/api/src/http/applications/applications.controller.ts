@@ -1,0 +1,251 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import {
+  CancelDeploymentCommand, CreateApplicationCommand, CreateRegistryCommand, DeleteApplicationCommand, DeleteRegistryCommand,
+  GetApplicationQuery, GetApplicationStatusQuery, GetDeploymentLogQuery, GetDeploymentQuery, ListApplicationsQuery, ListApplicationVariablesQuery,
+  ListDeploymentsQuery, ListRegistriesQuery, RequestDeploymentCommand, RevealApplicationVariableCommand, SetApplicationVariablesCommand,
+  UpdateApplicationCommand, UpdateRegistryCommand,
+} from '@wharf/applications';
+import { FINISHED_STATUSES } from '@wharf/contracts';
+import { parsePage, ValidationError } from '@wharf/core';
+import type { Principal } from '@wharf/tenancy';
+import { CurrentPrincipal } from '../common/principal.decorator';
+import { IdPipe, parseIfMatch } from '../common/params';
+import { ApiErrors } from '../common/api-errors.decorator';
+import { CreateApplicationDto, CreateRegistryDto, RequestDeploymentDto, ScaleDto, SetVariablesDto, UpdateApplicationDto, UpdateRegistryDto } from './applications.dto';
+
+const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+function idempotencyKey(h?: string): string | undefined {
+  if (h === undefined) return undefined;
+  if (!/^[A-Za-z0-9._:-]{1,200}$/.test(h)) throw ValidationError.field('/headers/idempotency-key', 'format', 'Idempotency-Key: 1-200 characters A-Za-z0-9._:-');
+  return h;
+}
+
+@ApiTags('registries')
+@ApiErrors(401, 404)
+@Controller()
+export class RegistriesController {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+
+  @Get('organizations/:orgId/registries')
+  @ApiOperation({ summary: 'Container registries of the organization (passwords never returned)' })
+  list(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string) {
+    return this.queries.execute(new ListRegistriesQuery(p, orgId));
+  }
+
+  @Post('organizations/:orgId/registries')
+  @ApiErrors(400, 403, 409)
+  create(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Body() dto: CreateRegistryDto) {
+    return this.commands.execute(new CreateRegistryCommand(p, orgId, dto));
+  }
+
+  @Patch('registries/:registryId')
+  @ApiErrors(400, 403, 412)
+  update(@CurrentPrincipal() p: Principal, @Param('registryId', IdPipe) id: string, @Body() dto: UpdateRegistryDto, @Headers('if-match') ifMatch?: string) {
+    return this.commands.execute(new UpdateRegistryCommand(p, id, dto, parseIfMatch(ifMatch)));
+  }
+
+  @Delete('registries/:registryId')
+  @HttpCode(204)
+  @ApiErrors(403, 409)
+  async remove(@CurrentPrincipal() p: Principal, @Param('registryId', IdPipe) id: string): Promise<void> {
+    await this.commands.execute(new DeleteRegistryCommand(p, id));
+  }
+}
+
+@ApiTags('applications')
+@ApiErrors(401, 404)
+@Controller('environments/:environmentId/applications')
+export class EnvironmentApplicationsController {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+
+  @Get()
+  @ApiQuery({ name: 'limit', required: false }) @ApiQuery({ name: 'cursor', required: false })
+  list(@CurrentPrincipal() p: Principal, @Param('environmentId', IdPipe) environmentId: string, @Query('limit') limit?: string, @Query('cursor') cursor?: string) {
+    return this.queries.execute(new ListApplicationsQuery(p, { environmentId }, parsePage(limit, cursor)));
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create an application from a container image' })
+  @ApiErrors(400, 403)
+  create(@CurrentPrincipal() p: Principal, @Param('environmentId', IdPipe) environmentId: string, @Body() dto: CreateApplicationDto) {
+    return this.commands.execute(new CreateApplicationCommand(p, environmentId, dto));
+  }
+}
+
+@ApiTags('applications')
+@ApiErrors(401, 404)
+@Controller('applications/:applicationId')
+export class ApplicationsController {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+
+  @Get()
+  async get(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Res({ passthrough: true }) res: Response) {
+    const a = await this.queries.execute(new GetApplicationQuery(p, id));
+    res.setHeader('ETag', `"${a.version}"`);
+    return a;
+  }
+
+  @Patch()
+  @ApiOperation({ summary: 'Rename or change the spec (partial; takes effect at the next deployment)' })
+  @ApiErrors(400, 403, 409, 412)
+  update(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Body() dto: UpdateApplicationDto, @Headers('if-match') ifMatch?: string) {
+    return this.commands.execute(new UpdateApplicationCommand(p, id, dto, parseIfMatch(ifMatch)));
+  }
+
+  @Delete()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Delete: removes the Swarm service; named volumes only with removeVolumes=true' })
+  @ApiQuery({ name: 'removeVolumes', required: false, type: Boolean })
+  @ApiErrors(403)
+  async remove(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Query('removeVolumes') removeVolumes?: string): Promise<{ accepted: true }> {
+    if (removeVolumes !== undefined && !['true', 'false'].includes(removeVolumes)) throw ValidationError.field('/removeVolumes', 'type', 'removeVolumes must be true or false');
+    await this.commands.execute(new DeleteApplicationCommand(p, id, removeVolumes === 'true'));
+    return { accepted: true };
+  }
+
+  @Get('status')
+  @ApiOperation({ summary: 'State from the real Swarm tasks (running, degraded, stopped, missing, deploying), drift, server' })
+  status(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string) {
+    return this.queries.execute(new GetApplicationStatusQuery(p, id));
+  }
+
+  @Get('variables')
+  variables(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string) {
+    return this.queries.execute(new ListApplicationVariablesQuery(p, id));
+  }
+
+  @Put('variables')
+  @ApiOperation({ summary: 'Upsert variables; values may reference ${{project.NAME}}, ${{environment.NAME}} or ${{NAME}}' })
+  @ApiErrors(400, 403)
+  setVariables(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Body() dto: SetVariablesDto) {
+    return this.commands.execute(new SetApplicationVariablesCommand(p, id, dto.variables));
+  }
+
+  @Delete('variables/:key')
+  @HttpCode(204)
+  @ApiErrors(403)
+  async deleteVariable(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Param('key') key: string): Promise<void> {
+    if (!KEY_RE.test(key)) throw ValidationError.field('/key', 'format', 'not a variable key');
+    await this.commands.execute(new SetApplicationVariablesCommand(p, id, [], [key]));
+  }
+
+  @Post('variables/:key/reveal')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The clear value of a secret variable (permission variable:reveal; audited)' })
+  @ApiErrors(403)
+  reveal(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Param('key') key: string) {
+    if (!KEY_RE.test(key)) throw ValidationError.field('/key', 'format', 'not a variable key');
+    return this.commands.execute(new RevealApplicationVariableCommand(p, id, key));
+  }
+
+  @Post('deployments')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Deploy (queued; at most one runs per application, a newer request supersedes older queued ones). Accepts Idempotency-Key.' })
+  @ApiErrors(400, 403, 409)
+  deploy(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Body() dto: RequestDeploymentDto, @Headers('idempotency-key') key?: string) {
+    return this.commands.execute(new RequestDeploymentCommand(p, id, { kind: dto.kind ?? 'deploy', idempotencyKey: idempotencyKey(key) }));
+  }
+
+  @Get('deployments')
+  @ApiQuery({ name: 'limit', required: false }) @ApiQuery({ name: 'cursor', required: false })
+  deployments(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Query('limit') limit?: string, @Query('cursor') cursor?: string) {
+    return this.queries.execute(new ListDeploymentsQuery(p, id, parsePage(limit, cursor)));
+  }
+
+  @Post('stop')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Scale to 0 (a deployment of kind stop)' })
+  @ApiErrors(403, 409)
+  stop(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string) {
+    return this.commands.execute(new RequestDeploymentCommand(p, id, { kind: 'stop' }));
+  }
+
+  @Post('start')
+  @HttpCode(202)
+  @ApiErrors(403, 409)
+  start(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string) {
+    return this.commands.execute(new RequestDeploymentCommand(p, id, { kind: 'start' }));
+  }
+
+  @Post('restart')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Replace every task with the same spec' })
+  @ApiErrors(403, 409)
+  restart(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string) {
+    return this.commands.execute(new RequestDeploymentCommand(p, id, { kind: 'restart' }));
+  }
+
+  @Post('scale')
+  @HttpCode(202)
+  @ApiErrors(400, 403, 409)
+  scale(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Body() dto: ScaleDto) {
+    return this.commands.execute(new RequestDeploymentCommand(p, id, { kind: 'scale', replicas: dto.replicas }));
+  }
+}
+
+@ApiTags('deployments')
+@ApiErrors(401, 404)
+@Controller('deployments/:deploymentId')
+export class DeploymentsController {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+
+  @Get()
+  get(@CurrentPrincipal() p: Principal, @Param('deploymentId', IdPipe) id: string) {
+    return this.queries.execute(new GetDeploymentQuery(p, id));
+  }
+
+  @Post('cancel')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Cancel: a queued deployment is removed; a running one aborts its step and restores the previous spec' })
+  @ApiErrors(403, 409)
+  cancel(@CurrentPrincipal() p: Principal, @Param('deploymentId', IdPipe) id: string) {
+    return this.commands.execute(new CancelDeploymentCommand(p, id));
+  }
+
+  @Post('rollback')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Deploy this (succeeded) deployment again: same spec snapshot, image pinned by digest' })
+  @ApiErrors(403, 409)
+  async rollback(@CurrentPrincipal() p: Principal, @Param('deploymentId', IdPipe) id: string) {
+    const d = await this.queries.execute(new GetDeploymentQuery(p, id));
+    return this.commands.execute(new RequestDeploymentCommand(p, d.applicationId, { kind: 'rollback', rollbackTo: id }));
+  }
+
+  @Get('logs')
+  @ApiOperation({ summary: 'The deployment log; with follow=true a live Server-Sent Events stream (usable with curl -N)' })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiQuery({ name: 'follow', required: false, type: Boolean }) @ApiQuery({ name: 'after', required: false, type: Number })
+  async logs(@CurrentPrincipal() p: Principal, @Param('deploymentId', IdPipe) id: string, @Req() req: Request, @Res() res: Response, @Query('follow') follow?: string, @Query('after') afterRaw?: string): Promise<void> {
+    let after = afterRaw === undefined ? 0 : Number(afterRaw);
+    if (!Number.isInteger(after) || after < 0) throw ValidationError.field('/after', 'type', 'after must be a non-negative integer');
+    const first = await this.queries.execute(new GetDeploymentLogQuery(p, id, after));
+    if (follow !== 'true') {
+      res.json({ status: first.status, lines: first.lines });
+      return;
+    }
+    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.flushHeaders();
+    let closed = false;
+    req.on('close', () => (closed = true));
+    let batch = first;
+    let idle = 0;
+    while (!closed) {
+      for (const line of batch.lines) {
+        res.write(`id: ${line.seq}\nevent: log\ndata: ${JSON.stringify(line)}\n\n`);
+        after = line.seq;
+      }
+      if ((FINISHED_STATUSES as readonly string[]).includes(batch.status) && batch.lines.length === 0) {
+        res.write(`event: end\ndata: ${JSON.stringify({ status: batch.status })}\n\n`);
+        break;
+      }
+      if (batch.lines.length === 0 && ++idle % 30 === 0) res.write(': keep-alive\n\n');
+      await new Promise((r) => setTimeout(r, 300));
+      if (closed) break;
+      batch = await this.queries.execute(new GetDeploymentLogQuery(p, id, after));
+    }
+    res.end();
+  }
+}

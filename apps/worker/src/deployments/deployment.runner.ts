@@ -1,0 +1,228 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import {
+  CANCEL_CHANNEL, DeploymentEntity, DeploymentLifecycle, DeploymentScheduler, registryAad, RegistryEntity, resolveEnvironment,
+  UnknownReferenceError, parseImageReference,
+} from '@wharf/applications';
+import { JobHandler, REDIS, SecretBox, WHARF_CONFIG, WharfConfig } from '@wharf/core';
+import { RegistryAuth, SWARM_PORT, SwarmPort } from '@wharf/orchestration';
+import { snapshotToSpec } from './snapshot-to-spec';
+import { RuntimeReconciler } from './runtime.reconciler';
+
+const PULL_TIMEOUT_MS = 10 * 60_000;
+
+class Aborted extends Error {
+  constructor(readonly why: 'cancelled' | 'timeout' | 'lease-lost') {
+    super(why);
+  }
+}
+
+/**
+ * Runs one deployment: network → image → service create/update → wait for convergence. Holds a lease in PostgreSQL
+ * (renewed while it works) so a deployment never runs twice at once; a worker that dies leaves an expiring lease that
+ * the watchdog hands to the next worker, which resumes (every step is idempotent: Swarm converges to the snapshot).
+ */
+@Injectable()
+export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
+  private readonly leaseMs: number;
+  private readonly logger = new Logger('Deployments');
+  readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly running = new Map<string, AbortController>();
+  private subscriber: Redis | null = null;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly lifecycle: DeploymentLifecycle,
+    private readonly scheduler: DeploymentScheduler,
+    private readonly reconciler: RuntimeReconciler,
+    private readonly box: SecretBox,
+    @Inject(SWARM_PORT) private readonly swarm: SwarmPort,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
+  ) {
+    this.leaseMs = config.deployLeaseMs;
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('message', (_channel, id: string) => this.running.get(id)?.abort(new Aborted('cancelled')));
+    this.subscriber.on('error', () => undefined);
+    await this.subscriber.subscribe(CANCEL_CHANNEL(this.config.queuePrefix));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+  }
+
+  @JobHandler('deployment.run')
+  async run(payload: { deploymentId: string }): Promise<{ outcome: string }> {
+    let claimed: Awaited<ReturnType<DeploymentLifecycle['claim']>>;
+    try {
+      claimed = await this.lifecycle.claim(payload.deploymentId, this.workerId, this.leaseMs);
+    } catch (e) {
+      // Another deployment of the same application is running (unique index): Bull retries later.
+      if ((e as { code?: string }).code === '23505') throw new Error('another deployment of this application is running');
+      throw e;
+    }
+    if (!claimed) return { outcome: 'skipped' };
+    const d = claimed.deployment;
+    const ac = new AbortController();
+    this.running.set(d.id, ac);
+    const renew = setInterval(() => {
+      void this.lifecycle.renew(d.id, this.workerId, this.leaseMs).then((ok) => ok || ac.abort(new Aborted('lease-lost')), () => undefined);
+    }, Math.max(1000, Math.floor(this.leaseMs / 4)));
+    if (await this.lifecycle.isCancelRequested(d.id)) ac.abort(new Aborted('cancelled'));
+    let serviceId: string | null = null;
+    let updatedExisting = false;
+    try {
+      const outcome = await this.steps(d, ac.signal, (id, existed) => {
+        serviceId = id;
+        updatedExisting = existed;
+      });
+      await this.lifecycle.finish(d.id, this.workerId, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? null : outcome.error, outcome.ok ? { imageDigest: outcome.digest } : {});
+      return { outcome: outcome.ok ? 'succeeded' : 'failed' };
+    } catch (e) {
+      const why = ac.signal.aborted && ac.signal.reason instanceof Aborted ? ac.signal.reason.why : null;
+      if (why === 'lease-lost') {
+        this.logger.warn(`deployment ${d.id}: lease lost, another worker takes over`);
+        return { outcome: 'lease-lost' };
+      }
+      if (serviceId && updatedExisting) {
+        await this.lifecycle.log(d.id, 'restore', 'warn', 'Restoring the previous service spec');
+        await this.swarm.rollbackService(serviceId).catch((err: Error) => this.lifecycle.log(d.id, 'restore', 'error', `Could not restore the previous spec: ${err.message}`));
+      }
+      if (why === 'cancelled') {
+        await this.lifecycle.finish(d.id, this.workerId, 'cancelled', null);
+        return { outcome: 'cancelled' };
+      }
+      const message = why === 'timeout' ? 'Timed out' : (e as Error).message;
+      await this.lifecycle.finish(d.id, this.workerId, 'failed', message);
+      return { outcome: 'failed' };
+    } finally {
+      clearInterval(renew);
+      this.running.delete(d.id);
+      await this.scheduler.kick(d.applicationId).catch(() => undefined);
+      await this.reconciler.reconcileApplication(d.applicationId).catch(() => undefined);
+    }
+  }
+
+  private async steps(d: DeploymentEntity, signal: AbortSignal, onService: (id: string, existed: boolean) => void): Promise<{ ok: true; digest: string } | { ok: false; error: string }> {
+    const s = d.snapshot;
+    // Log lines are written one after another, in the order they happen (callbacks fire without waiting).
+    let chain: Promise<void> = Promise.resolve();
+    const log = (step: string, msg: string, level: 'info' | 'warn' | 'error' = 'info'): Promise<void> =>
+      (chain = chain.then(() => this.lifecycle.log(d.id, step, level, msg)).catch(() => undefined));
+    const check = () => {
+      if (signal.aborted) throw signal.reason;
+    };
+
+    await log('network', `Ensuring overlay network ${s.networkName}`);
+    const net = await this.swarm.ensureNetwork(s.networkName, { 'wharf.install': s.labels['wharf.install'], 'wharf.organization': s.labels['wharf.organization'], 'wharf.environment': s.labels['wharf.environment'] });
+    await log('network', net.created ? 'Network created' : 'Network exists');
+    check();
+
+    const auth = await this.registryAuth(d);
+    const ref = parseImageReference(s.image);
+    const pinned = s.image.startsWith('sha256:') || (ref?.digest ?? null) !== null;
+    let digest: string | null = null;
+    if (ref?.registry && !s.image.startsWith('sha256:')) {
+      await log('pull', `Pulling ${s.image}${auth ? ` with the credentials of registry ${auth.serveraddress}` : ''}`);
+      const pullSignal = AbortSignal.any([signal, AbortSignal.timeout(PULL_TIMEOUT_MS)]);
+      let lastLog = 0;
+      try {
+        await this.swarm.pullImage(s.image, auth, (p) => {
+          const now = Date.now();
+          if (now - lastLog > 1000 && p.status) {
+            lastLog = now;
+            void log('pull', `${p.id ? `${p.id}: ` : ''}${p.status}${p.progress ? ` ${p.progress}` : ''}`);
+          }
+        }, pullSignal);
+        await log('pull', 'Pull complete');
+      } catch (e) {
+        check();
+        digest = await this.swarm.imageDigest(s.image).catch(() => null);
+        if (!digest) return { ok: false, error: `Image ${s.image} could not be pulled: ${(e as Error).message}` };
+        await log('pull', `Pull failed (${(e as Error).message}); using the image already present on this node`, 'warn');
+      }
+    } else {
+      digest = await this.swarm.imageDigest(s.image).catch(() => null);
+      if (digest) await log('pull', `Using the local image ${s.image}${pinned ? ' (pinned)' : ''}`);
+      else {
+        await log('pull', `Pulling ${s.image}`);
+        try {
+          await this.swarm.pullImage(s.image, auth, () => undefined, AbortSignal.any([signal, AbortSignal.timeout(PULL_TIMEOUT_MS)]));
+        } catch (e) {
+          check();
+          return { ok: false, error: `Image ${s.image} was not found locally and could not be pulled: ${(e as Error).message}` };
+        }
+      }
+    }
+    check();
+    digest = digest ?? (await this.swarm.imageDigest(s.image));
+    await this.lifecycle.recordDigest(d.id, digest);
+    await log('pull', `Image digest ${digest}`);
+
+    let env: Record<string, string>;
+    try {
+      env = resolveEnvironment(s, (box, aad) => this.box.decrypt(box, aad));
+    } catch (e) {
+      if (e instanceof UnknownReferenceError) return { ok: false, error: e.message };
+      throw e;
+    }
+    const spec = snapshotToSpec(s, env, auth);
+    const existing = await this.swarm.inspectService(s.serviceName);
+    check();
+    const change = existing ? await this.swarm.updateService(existing.id, { ...spec, ...(s.forceUpdate ? { forceUpdate: true } : {}) }) : await this.swarm.createService(spec);
+    onService(change.id, !!existing);
+    for (const a of change.adjustments) await log('service', a.message, a.level === 'error' ? 'error' : 'warn');
+    for (const w of change.warnings) await log('service', `Docker: ${w}`, 'warn');
+    await log('service', existing ? `Updated service ${s.serviceName} (replicas ${s.replicas})` : `Created service ${s.serviceName} (replicas ${s.replicas})`);
+
+    await log('wait', `Waiting up to ${Math.round(s.spec.deployTimeoutMs / 1000)} s for ${s.replicas} task(s) to run${s.spec.healthcheck ? ' and pass their health check' : ''}`);
+    const waitSignal = AbortSignal.any([signal, AbortSignal.timeout(s.spec.deployTimeoutMs + 5000)]);
+    let lastProgress = '';
+    const result = await this.swarm.waitForConvergence(change.id, {
+      timeoutMs: s.spec.deployTimeoutMs,
+      signal: waitSignal,
+      onEvent: (ev) => {
+        if (ev.type === 'task') void log('wait', `task ${ev.slot ?? ''} ${ev.state}${ev.error ? `: ${ev.error}` : ev.message ? ` (${ev.message})` : ''}`);
+        else if (ev.type === 'update-status') void log('wait', `update ${ev.state}${ev.message ? `: ${ev.message}` : ''}`);
+        else if (ev.type === 'progress') {
+          const p = `${ev.running}/${ev.desired} running`;
+          if (p !== lastProgress) void log('wait', (lastProgress = p));
+        }
+      },
+    });
+    if (result.ok) {
+      await log('wait', `${result.running}/${result.desired} task(s) running`);
+      return { ok: true, digest };
+    }
+    if (result.reason === 'aborted') check();
+    const detail = [result.message, result.exitCode !== undefined ? `exit code ${result.exitCode}` : null, result.taskError, result.healthOutput ? `health check: ${result.healthOutput.trim().slice(0, 500)}` : null]
+      .filter(Boolean)
+      .join('; ');
+    if (existing && result.reason !== 'rolled-back') {
+      await log('rollback', 'Rolling back to the previous service spec', 'warn');
+      await this.swarm.rollbackService(change.id).catch((e: Error) => log('rollback', `Rollback failed: ${e.message}`, 'error'));
+    } else if (result.reason === 'rolled-back') {
+      await log('rollback', 'Swarm rolled the service back to the previous spec', 'warn');
+    }
+    return { ok: false, error: `${result.reason}: ${detail}` };
+  }
+
+  private async registryAuth(d: DeploymentEntity): Promise<RegistryAuth | undefined> {
+    const id = d.snapshot.spec.registryId;
+    if (!id) return undefined;
+    const r = await this.ds.getRepository(RegistryEntity).findOneBy({ id, organizationId: d.organizationId });
+    if (!r) throw new Error('The registry of this application no longer exists');
+    return { serveraddress: r.host, username: r.username, password: this.box.decrypt(r.passwordEnc, registryAad(r.id)) };
+  }
+
+  /** For the watchdog and tests. */
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+}

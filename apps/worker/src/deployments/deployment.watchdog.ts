@@ -1,0 +1,72 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ApplicationEntity, DeploymentLifecycle, DeploymentScheduler } from '@wharf/applications';
+import { JobHandler, JobProducer, TransactionRunner } from '@wharf/core';
+import { SWARM_PORT, SwarmPort } from '@wharf/orchestration';
+import { SYSTEM_ACTOR } from '@wharf/tenancy';
+
+/** Pull budget plus margin on top of a deployment's own convergence timeout. */
+const OVERALL_MARGIN_MS = 11 * 60_000;
+
+/**
+ * Recovery: a running deployment whose worker stopped renewing its lease is handed to the queue again (resumed) or,
+ * past its overall deadline, failed; a queued deployment at the head of its application gets its job (jobId dedupes).
+ * Runs every few seconds and at worker start, so after a crash nothing stays `running` or `queued` forever.
+ */
+@Injectable()
+export class DeploymentWatchdog {
+  private readonly logger = new Logger('Watchdog');
+  constructor(
+    private readonly ds: DataSource,
+    private readonly lifecycle: DeploymentLifecycle,
+    private readonly scheduler: DeploymentScheduler,
+    private readonly jobs: JobProducer,
+    private readonly tx: TransactionRunner,
+    @Inject(SWARM_PORT) private readonly swarm: SwarmPort,
+  ) {}
+
+  @JobHandler('deployment.watchdog')
+  async sweep(): Promise<{ resumed: number; timedOut: number; kicked: number }> {
+    let resumed = 0;
+    let timedOut = 0;
+    const stale: Array<{ id: string; application_id: string; overdue: boolean }> = await this.ds.query(
+      `SELECT id, application_id, (started_at + ((snapshot->'spec'->>'deployTimeoutMs')::int + $1) * interval '1 millisecond' < now()) AS overdue
+         FROM deployments WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now())`,
+      [OVERALL_MARGIN_MS],
+    );
+    for (const d of stale) {
+      if (d.overdue) {
+        if (await this.lifecycle.finish(d.id, null, 'failed', 'Timed out: the worker running it stopped and the deadline passed')) timedOut++;
+      } else {
+        await this.jobs.enqueue('deployment.run', { v: 1, deploymentId: d.id }, { jobId: d.id, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
+        resumed++;
+      }
+    }
+    const heads: Array<{ application_id: string }> = await this.ds.query(
+      `SELECT DISTINCT application_id FROM deployments q WHERE status = 'queued' AND NOT EXISTS (SELECT 1 FROM deployments r WHERE r.application_id = q.application_id AND r.status = 'running')`,
+    );
+    let kicked = 0;
+    for (const h of heads) if (await this.scheduler.kick(h.application_id)) kicked++;
+    if (resumed || timedOut) this.logger.warn(`recovered deployments: ${resumed} resumed, ${timedOut} timed out`);
+    return { resumed, timedOut, kicked };
+  }
+
+  @JobHandler('application.remove')
+  async remove(payload: { applicationId: string; removeVolumes: boolean }): Promise<{ removed: boolean }> {
+    const app = await this.ds.getRepository(ApplicationEntity).findOneBy({ id: payload.applicationId });
+    if (!app) return { removed: false };
+    const service = await this.swarm.inspectService(app.serviceName);
+    // Only a service this install created is ever removed.
+    const [{ install_id: install }] = await this.ds.query(`SELECT install_id FROM instance WHERE id = 1`);
+    if (service && service.labels['wharf.install'] === install && service.labels['wharf.service'] === app.id) await this.swarm.removeService(service.id);
+    const volumes = payload.removeVolumes ? app.spec.mounts.filter((m) => m.type === 'volume').map((m) => m.source) : [];
+    for (const v of volumes) {
+      await (this.swarm as SwarmPort & { removeVolume?: (name: string) => Promise<void> }).removeVolume?.(v).catch((e: Error) => this.logger.warn(`volume ${v}: ${e.message}`));
+    }
+    await this.tx.run(async (m, stage) => {
+      await m.delete(ApplicationEntity, { id: app.id });
+      await stage({ type: 'application.deleted', organizationId: app.organizationId, actor: SYSTEM_ACTOR, subject: { type: 'application', id: app.id, name: app.name }, payload: { volumesRemoved: volumes } }, { changes: { serviceRemoved: !!service, volumesRemoved: volumes } });
+    });
+    return { removed: true };
+  }
+}

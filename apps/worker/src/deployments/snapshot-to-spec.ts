@@ -1,0 +1,31 @@
+import type { DeploymentSnapshot } from '@wharf/applications';
+import type { RegistryAuth, ServiceSpecInput } from '@wharf/orchestration';
+
+/** Turns a deployment's frozen snapshot and its resolved environment into the Swarm port's spec. */
+export function snapshotToSpec(s: DeploymentSnapshot, env: Record<string, string>, registryAuth?: RegistryAuth): ServiceSpecInput {
+  const r = s.spec.resources;
+  return {
+    name: s.serviceName,
+    image: s.image,
+    ...(s.spec.command ? { command: s.spec.command } : {}),
+    ...(s.spec.args ? { args: s.spec.args } : {}),
+    env,
+    labels: s.labels,
+    replicas: s.replicas,
+    resources: {
+      limits: { ...(r.cpuLimit ? { nanoCpus: Math.round(r.cpuLimit * 1e9) } : {}), ...(r.memoryLimitMb ? { memoryBytes: Math.round(r.memoryLimitMb * 1024 * 1024) } : {}) },
+      reservations: { ...(r.cpuReservation ? { nanoCpus: Math.round(r.cpuReservation * 1e9) } : {}), ...(r.memoryReservationMb ? { memoryBytes: Math.round(r.memoryReservationMb * 1024 * 1024) } : {}) },
+    },
+    ports: s.spec.ports.map((p) => ({ target: p.target, ...(p.published ? { published: p.published } : {}), protocol: p.protocol, mode: p.mode })),
+    ...(s.spec.healthcheck ? { healthcheck: s.spec.healthcheck } : {}),
+    restartPolicy: { condition: s.spec.restartPolicy.condition, delayMs: s.spec.restartPolicy.delayMs, maxAttempts: s.spec.restartPolicy.maxAttempts },
+    updateConfig: { ...s.spec.update },
+    rollbackConfig: { ...s.spec.rollback, failureAction: s.spec.rollback.failureAction === 'rollback' ? 'pause' : s.spec.rollback.failureAction },
+    constraints: s.spec.constraints,
+    mounts: s.spec.mounts,
+    networks: [s.networkName],
+    stopGracePeriodMs: s.spec.stopGracePeriodMs,
+    endpointMode: 'vip',
+    ...(registryAuth ? { registryAuth } : {}),
+  };
+}

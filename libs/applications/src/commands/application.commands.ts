@@ -1,0 +1,283 @@
+import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { randomBytes } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import type { ApplicationSpec } from '@wharf/contracts';
+import {
+  ConflictError, encodeCursor, JobProducer, newId, NotFoundError, Page, PageRequest, PreconditionFailedError, SecretBox, slugify, TransactionRunner, ValidationError,
+} from '@wharf/core';
+import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
+import { EnvironmentEntity } from '@wharf/projects';
+import { ApplicationEntity, ApplicationVariableEntity } from '../entities/application.entity';
+import { ApplicationRuntimeEntity } from '../entities/deployment.entity';
+import { RegistryEntity } from '../entities/registry.entity';
+import { SpecPolicy, validateApplicationSpec } from '../spec/application-spec';
+
+export interface ApplicationView {
+  id: string;
+  organizationId: string;
+  projectId: string;
+  environmentId: string;
+  serverId: string;
+  name: string;
+  slug: string;
+  serviceName: string;
+  spec: ApplicationSpec;
+  desiredState: 'running' | 'stopped';
+  runtime: { state: string; running: number; desired: number; observedAt: string } | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export function applicationView(a: ApplicationEntity, rt?: ApplicationRuntimeEntity | null): ApplicationView {
+  return {
+    id: a.id, organizationId: a.organizationId, projectId: a.projectId, environmentId: a.environmentId, serverId: a.serverId,
+    name: a.name, slug: a.slug, serviceName: a.serviceName, spec: a.spec, desiredState: a.desiredState,
+    runtime: rt ? { state: rt.state, running: rt.running, desired: rt.desired, observedAt: rt.observedAt.toISOString() } : null,
+    createdAt: a.createdAt.toISOString(), updatedAt: a.updatedAt.toISOString(), version: a.version,
+  };
+}
+
+export async function specPolicyOf(m: EntityManager, organizationId: string): Promise<SpecPolicy> {
+  const [row] = await m.query(`SELECT container_policy FROM organizations WHERE id = $1`, [organizationId]);
+  const paths = row?.container_policy?.allowedBindPaths;
+  return { allowedBindPaths: Array.isArray(paths) ? paths.filter((x: unknown) => typeof x === 'string') : [] };
+}
+
+/** A registry id inside a body is resolved through the same tenant-scoped path as any id. */
+async function checkRegistry(scope: TenantScope, p: Principal, spec: ApplicationSpec, organizationId: string, m: EntityManager): Promise<void> {
+  if (!spec.registryId) return;
+  const r = await scope.query(p, RegistryEntity, 'registry', 'read', 'x', m).andWhere('x.id = :id', { id: spec.registryId }).getOne();
+  if (!r || r.organizationId !== organizationId) throw ValidationError.field('/spec/registryId', 'unknown-registry', 'no such registry in this organization');
+}
+
+export async function localServerId(m: EntityManager): Promise<string> {
+  const [row] = await m.query(`SELECT id FROM servers WHERE kind = 'local'`);
+  if (row) return row.id;
+  const id = newId();
+  await m.query(`INSERT INTO servers (id, name, kind, status) VALUES ($1, 'local', 'local', 'unknown') ON CONFLICT DO NOTHING`, [id]);
+  const [again] = await m.query(`SELECT id FROM servers WHERE kind = 'local'`);
+  return again.id;
+}
+
+export class CreateApplicationCommand {
+  constructor(readonly principal: Principal, readonly environmentId: string, readonly input: { name: string; spec: unknown }) {}
+}
+@CommandHandler(CreateApplicationCommand)
+export class CreateApplicationHandler implements ICommandHandler<CreateApplicationCommand, ApplicationView> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
+  async execute({ principal: p, environmentId, input }: CreateApplicationCommand) {
+    const env = await this.scope.findOne(p, EnvironmentEntity, 'environment', environmentId);
+    await this.scope.assert(p, 'create', 'application', { organizationId: env.organizationId, projectId: env.projectId, id: null, name: input.name } as object);
+    return this.tx.run(async (m, stage) => {
+      const spec = validateApplicationSpec(input.spec, await specPolicyOf(m, env.organizationId));
+      await checkRegistry(this.scope, p, spec, env.organizationId, m);
+      const base = slugify(input.name);
+      let slug = base;
+      for (let i = 2; (await m.query(`SELECT 1 FROM applications WHERE environment_id = $1 AND slug = $2`, [env.id, slug])).length; i++) slug = `${base}-${i}`;
+      const shortId = Array.from(randomBytes(6), (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
+      const serviceName = `${env.slug.slice(0, 20)}-${slug.slice(0, 34)}-${shortId}`.replace(/-+/g, '-');
+      const app = m.create(ApplicationEntity, {
+        id: newId(), organizationId: env.organizationId, projectId: env.projectId, environmentId: env.id, serverId: await localServerId(m),
+        name: input.name, slug, serviceName, spec, desiredState: 'running', deleting: false, createdAt: new Date(), updatedAt: new Date(), version: 1,
+      });
+      await m.insert(ApplicationEntity, app);
+      await stage({ type: 'application.created', organizationId: app.organizationId, actor: actorOf(p), subject: { type: 'application', id: app.id, name: app.name }, payload: { projectId: app.projectId, environmentId: app.environmentId } }, { request: p.client, changes: { name: app.name, image: spec.image } });
+      return applicationView(app);
+    });
+  }
+}
+
+export class ListApplicationsQuery {
+  constructor(readonly principal: Principal, readonly filter: { environmentId?: string; projectId?: string; organizationId?: string }, readonly page: PageRequest) {}
+}
+@QueryHandler(ListApplicationsQuery)
+export class ListApplicationsHandler implements IQueryHandler<ListApplicationsQuery, Page<ApplicationView>> {
+  constructor(private readonly scope: TenantScope) {}
+  async execute({ principal: p, filter, page }: ListApplicationsQuery) {
+    const qb = this.scope.query(p, ApplicationEntity, 'application').leftJoinAndMapOne('x.runtime', ApplicationRuntimeEntity, 'rt', 'rt.application_id = x.id');
+    if (filter.environmentId) qb.andWhere('x.environment_id = :e', { e: filter.environmentId });
+    if (filter.projectId) qb.andWhere('x.project_id = :pr', { pr: filter.projectId });
+    if (filter.organizationId) qb.andWhere('x.organization_id = :o', { o: filter.organizationId });
+    if (page.after) qb.andWhere('(x.name, x.id) > (:k, :id)', { k: page.after.k, id: page.after.id });
+    const rows = await qb.orderBy('x.name', 'ASC').addOrderBy('x.id', 'ASC').take(page.limit + 1).getMany();
+    const items = rows.slice(0, page.limit);
+    return {
+      items: items.map((a) => applicationView(a, (a as ApplicationEntity & { runtime?: ApplicationRuntimeEntity }).runtime)),
+      nextCursor: rows.length > page.limit ? encodeCursor(items[items.length - 1].name, items[items.length - 1].id) : null,
+    };
+  }
+}
+
+export class GetApplicationQuery {
+  constructor(readonly principal: Principal, readonly applicationId: string) {}
+}
+@QueryHandler(GetApplicationQuery)
+export class GetApplicationHandler implements IQueryHandler<GetApplicationQuery, ApplicationView> {
+  constructor(private readonly scope: TenantScope, private readonly ds: DataSource) {}
+  async execute({ principal: p, applicationId }: GetApplicationQuery) {
+    const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
+    const rt = await this.ds.getRepository(ApplicationRuntimeEntity).findOneBy({ applicationId: app.id });
+    return applicationView(app, rt);
+  }
+}
+
+export class UpdateApplicationCommand {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly patch: { name?: string; spec?: unknown }, readonly expectedVersion?: number) {}
+}
+@CommandHandler(UpdateApplicationCommand)
+export class UpdateApplicationHandler implements ICommandHandler<UpdateApplicationCommand, ApplicationView> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
+  async execute({ principal: p, applicationId, patch, expectedVersion }: UpdateApplicationCommand) {
+    await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'update');
+    return this.tx.run(async (m, stage) => {
+      const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'read', { m, lock: true });
+      if (expectedVersion !== undefined && expectedVersion !== app.version) throw new PreconditionFailedError();
+      if (app.deleting) throw new ConflictError('The application is being deleted', 'application-deleting');
+      const changes: Record<string, unknown> = {};
+      if (patch.spec !== undefined) {
+        const spec = validateApplicationSpec(patch.spec, await specPolicyOf(m, app.organizationId), app.spec);
+        await checkRegistry(this.scope, p, spec, app.organizationId, m);
+        for (const k of Object.keys(spec) as Array<keyof ApplicationSpec>) {
+          if (JSON.stringify(spec[k]) !== JSON.stringify(app.spec[k])) changes[`spec.${k}`] = { from: app.spec[k], to: spec[k] };
+        }
+        app.spec = spec;
+      }
+      if (patch.name !== undefined && patch.name !== app.name) {
+        changes.name = { from: app.name, to: patch.name };
+        app.name = patch.name;
+      }
+      app.updatedAt = new Date();
+      app.version += 1;
+      await m.save(ApplicationEntity, app);
+      await stage({ type: 'application.updated', organizationId: app.organizationId, actor: actorOf(p), subject: { type: 'application', id: app.id, name: app.name }, payload: {} }, { request: p.client, changes });
+      return applicationView(app);
+    });
+  }
+}
+
+export const appVariableAad = (id: string, key: string): string => `appvar:${id}:${key}`;
+
+export interface AppVariableView {
+  key: string;
+  value: string | null;
+  secret: boolean;
+  updatedAt: string;
+}
+
+export class ListApplicationVariablesQuery {
+  constructor(readonly principal: Principal, readonly applicationId: string) {}
+}
+@QueryHandler(ListApplicationVariablesQuery)
+export class ListApplicationVariablesHandler implements IQueryHandler<ListApplicationVariablesQuery, AppVariableView[]> {
+  constructor(private readonly scope: TenantScope, private readonly ds: DataSource) {}
+  async execute({ principal: p, applicationId }: ListApplicationVariablesQuery) {
+    const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
+    const rows = await this.ds.getRepository(ApplicationVariableEntity).find({ where: { applicationId: app.id }, order: { key: 'ASC' } });
+    return rows.map((v) => ({ key: v.key, value: v.secret ? null : v.value, secret: v.secret, updatedAt: v.updatedAt.toISOString() }));
+  }
+}
+
+const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+export class SetApplicationVariablesCommand {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly variables: Array<{ key: string; value: string; secret?: boolean }>, readonly remove: string[] = []) {}
+}
+@CommandHandler(SetApplicationVariablesCommand)
+export class SetApplicationVariablesHandler implements ICommandHandler<SetApplicationVariablesCommand, AppVariableView[]> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox, private readonly ds: DataSource) {}
+  async execute({ principal: p, applicationId, variables, remove }: SetApplicationVariablesCommand) {
+    const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'update');
+    variables.forEach((v, i) => {
+      if (!KEY_RE.test(v.key)) throw ValidationError.field(`/variables/${i}/key`, 'format', 'keys are letters, digits and "_", not starting with a digit');
+      if (typeof v.value !== 'string' || v.value.length > 65536) throw ValidationError.field(`/variables/${i}/value`, 'too-long', 'values are strings of at most 64 KiB');
+    });
+    if (new Set(variables.map((v) => v.key)).size !== variables.length) throw ValidationError.field('/variables', 'duplicate', 'a key appears twice');
+    await this.tx.run(async (m, stage) => {
+      const changes: Record<string, unknown> = {};
+      for (const v of variables) {
+        const existing = await m.findOneBy(ApplicationVariableEntity, { applicationId: app.id, key: v.key });
+        const row = existing ?? m.create(ApplicationVariableEntity, { id: newId(), organizationId: app.organizationId, projectId: app.projectId, applicationId: app.id, key: v.key, createdAt: new Date(), version: 0 });
+        const secret = v.secret ?? existing?.secret ?? false;
+        row.secret = secret;
+        row.value = secret ? null : v.value;
+        row.valueEncrypted = secret ? this.box.encrypt(v.value, appVariableAad(row.id, row.key)) : null;
+        row.updatedAt = new Date();
+        row.version += 1;
+        await m.save(ApplicationVariableEntity, row);
+        changes[v.key] = secret ? '[redacted]' : { from: existing && !existing.secret ? existing.value : null, to: v.value };
+      }
+      for (const key of remove) {
+        const r = await m.delete(ApplicationVariableEntity, { applicationId: app.id, key });
+        if (!r.affected) throw new NotFoundError('Variable');
+        changes[key] = { removed: true };
+      }
+      await stage({ type: 'application.variables-changed', organizationId: app.organizationId, actor: actorOf(p), subject: { type: 'application', id: app.id, name: app.name }, payload: { keys: Object.keys(changes) } }, { request: p.client, changes });
+    });
+    return new ListApplicationVariablesHandler(this.scope, this.ds).execute(new ListApplicationVariablesQuery(p, applicationId));
+  }
+}
+
+export class RevealApplicationVariableCommand {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly key: string) {}
+}
+@CommandHandler(RevealApplicationVariableCommand)
+export class RevealApplicationVariableHandler implements ICommandHandler<RevealApplicationVariableCommand, { key: string; value: string }> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
+  async execute({ principal: p, applicationId, key }: RevealApplicationVariableCommand) {
+    const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
+    await this.scope.assert(p, 'reveal', 'variable', { organizationId: app.organizationId, projectId: app.projectId, id: app.id, name: key } as object);
+    return this.tx.run(async (m, stage) => {
+      const v = await m.findOneBy(ApplicationVariableEntity, { applicationId: app.id, key });
+      if (!v) throw new NotFoundError('Variable');
+      const value = v.secret ? this.box.decrypt(v.valueEncrypted!, appVariableAad(v.id, v.key)) : v.value!;
+      await stage({ type: 'variable.revealed', organizationId: app.organizationId, actor: actorOf(p), subject: { type: 'variable', id: v.id, name: key }, payload: { applicationId: app.id } }, { request: p.client });
+      return { key, value };
+    });
+  }
+}
+
+export class DeleteApplicationCommand {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly removeVolumes: boolean) {}
+}
+/** Marks the application for deletion; the worker removes its Swarm service (and volumes when asked), then the row. */
+@CommandHandler(DeleteApplicationCommand)
+export class DeleteApplicationHandler implements ICommandHandler<DeleteApplicationCommand, void> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly jobs: JobProducer) {}
+  async execute({ principal: p, applicationId, removeVolumes }: DeleteApplicationCommand) {
+    await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'delete');
+    await this.tx.run(async (m, stage) => {
+      const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'read', { m, lock: true });
+      if (app.deleting) return;
+      await m.query(`UPDATE deployments SET status = 'cancelled', finished_at = now(), version = version + 1 WHERE application_id = $1 AND status = 'queued'`, [app.id]);
+      await m.query(`UPDATE deployments SET cancel_requested_at = now() WHERE application_id = $1 AND status = 'running'`, [app.id]);
+      await m.update(ApplicationEntity, { id: app.id }, { deleting: true, updatedAt: new Date(), version: app.version + 1 });
+      await stage({ type: 'application.delete-requested', organizationId: app.organizationId, actor: actorOf(p), subject: { type: 'application', id: app.id, name: app.name }, payload: { removeVolumes } }, { request: p.client, changes: { removeVolumes } });
+    });
+    await this.jobs.enqueue('application.remove', { v: 1, applicationId, removeVolumes }, { jobId: `remove:${applicationId}`, attempts: 10, backoff: { type: 'exponential', delay: 3000 } });
+  }
+}
+
+export class GetApplicationStatusQuery {
+  constructor(readonly principal: Principal, readonly applicationId: string) {}
+}
+@QueryHandler(GetApplicationStatusQuery)
+export class GetApplicationStatusHandler implements IQueryHandler<GetApplicationStatusQuery, unknown> {
+  constructor(private readonly scope: TenantScope, private readonly ds: DataSource) {}
+  async execute({ principal: p, applicationId }: GetApplicationStatusQuery) {
+    const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
+    const rt = await this.ds.getRepository(ApplicationRuntimeEntity).findOneBy({ applicationId: app.id });
+    const [server] = await this.ds.query(`SELECT id, name, status, status_message, capabilities, observed_at FROM servers WHERE id = $1`, [app.serverId]);
+    return {
+      applicationId: app.id,
+      desiredState: app.desiredState,
+      state: rt?.state ?? 'unknown',
+      running: rt?.running ?? 0,
+      desired: rt?.desired ?? 0,
+      tasks: rt?.tasks ?? [],
+      drift: rt?.drift ?? [],
+      observedAt: rt?.observedAt.toISOString() ?? null,
+      server: server ? { id: server.id, name: server.name, status: server.status, message: server.status_message, ipvs: server.capabilities?.ipvs ?? null, observedAt: server.observed_at } : null,
+    };
+  }
+}

@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { TransactionRunner } from '@wharf/core';
+import { SYSTEM_ACTOR } from '@wharf/tenancy';
+import { DeploymentEntity } from '../entities/deployment.entity';
+import { appendLog } from './deployment.commands';
+
+export type FinishOutcome = 'succeeded' | 'failed' | 'cancelled';
+
+/**
+ * The worker's only way to change a deployment: every transition runs in a transaction that stages its event (audit
+ * log, notifications), and is conditional on the caller still holding the lease.
+ */
+@Injectable()
+export class DeploymentLifecycle {
+  constructor(private readonly ds: DataSource, private readonly tx: TransactionRunner) {}
+
+  /** Takes the lease of a queued deployment, or of a running one whose lease expired (its worker died). */
+  async claim(deploymentId: string, workerId: string, leaseMs: number): Promise<{ deployment: DeploymentEntity; resumed: boolean } | null> {
+    return this.tx.run(async (m, stage) => {
+      const rows: Array<{ id: string; status: string }> = await m.query(
+        `SELECT id, status FROM deployments WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now()))) FOR UPDATE SKIP LOCKED`,
+        [deploymentId],
+      );
+      if (!rows.length) return null;
+      const resumed = rows[0].status === 'running';
+      await m.query(
+        `UPDATE deployments SET status = 'running', started_at = COALESCE(started_at, now()), lease_owner = $2, lease_expires_at = now() + ($3 || ' milliseconds')::interval, attempts = attempts + 1, version = version + 1 WHERE id = $1`,
+        [deploymentId, workerId, String(leaseMs)],
+      );
+      const d = await m.findOneByOrFail(DeploymentEntity, { id: deploymentId });
+      await appendLog(m, d.id, 'start', resumed ? 'warn' : 'info', resumed ? `Resumed by worker ${workerId} after the previous worker stopped renewing its lease (attempt ${d.attempts})` : `Started on worker ${workerId}`);
+      await stage({ type: resumed ? 'deployment.resumed' : 'deployment.started', organizationId: d.organizationId, actor: SYSTEM_ACTOR, subject: { type: 'deployment', id: d.id }, payload: { applicationId: d.applicationId, kind: d.kind } });
+      return { deployment: d, resumed };
+    });
+  }
+
+  async renew(deploymentId: string, workerId: string, leaseMs: number): Promise<boolean> {
+    const r = await this.ds.query(
+      `UPDATE deployments SET lease_expires_at = now() + ($3 || ' milliseconds')::interval WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
+      [deploymentId, workerId, String(leaseMs)],
+    );
+    return r[0].length > 0;
+  }
+
+  async isCancelRequested(deploymentId: string): Promise<boolean> {
+    const [row] = await this.ds.query(`SELECT cancel_requested_at FROM deployments WHERE id = $1`, [deploymentId]);
+    return !!row?.cancel_requested_at;
+  }
+
+  async recordDigest(deploymentId: string, digest: string): Promise<void> {
+    await this.ds.query(`UPDATE deployments SET image_digest = $2 WHERE id = $1`, [deploymentId, digest]);
+  }
+
+  async log(deploymentId: string, step: string, level: 'info' | 'warn' | 'error', message: string): Promise<void> {
+    await appendLog(this.ds.manager, deploymentId, step, level, message);
+  }
+
+  async finish(deploymentId: string, workerId: string | null, outcome: FinishOutcome, error: string | null, extra: Record<string, unknown> = {}): Promise<boolean> {
+    return this.tx.run(async (m, stage) => {
+      const [r]: [Array<{ id: string }>, number] = await m.query(
+        `UPDATE deployments SET status = $3, error = $4, finished_at = now(), lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+          WHERE id = $1 AND status = 'running' AND ($2::text IS NULL OR lease_owner = $2) RETURNING id`,
+        [deploymentId, workerId, outcome, error?.slice(0, 4000) ?? null],
+      );
+      if (!r.length) return false;
+      const d = await m.findOneByOrFail(DeploymentEntity, { id: deploymentId });
+      await appendLog(m, d.id, 'finish', outcome === 'succeeded' ? 'info' : outcome === 'cancelled' ? 'warn' : 'error', outcome === 'succeeded' ? 'Deployment succeeded' : `Deployment ${outcome}${error ? `: ${error}` : ''}`);
+      await stage(
+        { type: `deployment.${outcome}`, organizationId: d.organizationId, actor: SYSTEM_ACTOR, subject: { type: 'deployment', id: d.id }, payload: { applicationId: d.applicationId, kind: d.kind, error, ...extra } },
+        { outcome: outcome === 'failed' ? 'failed' : 'succeeded', changes: { status: outcome, ...(error ? { error } : {}), ...extra } },
+      );
+      return true;
+    });
+  }
+}

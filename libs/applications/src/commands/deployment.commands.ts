@@ -1,0 +1,289 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { DataSource, EntityManager } from 'typeorm';
+import Redis from 'ioredis';
+import type { ActorRef, DeploymentKind, DeploymentStatus } from '@wharf/contracts';
+import {
+  ConflictError, encodeCursor, JobProducer, newId, NotFoundError, Page, PageRequest, REDIS, TransactionRunner, ValidationError, WHARF_CONFIG, WharfConfig,
+} from '@wharf/core';
+import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
+import { variableAad, VariableEntity } from '@wharf/projects';
+import { ApplicationEntity, ApplicationVariableEntity } from '../entities/application.entity';
+import { DeploymentEntity, DeploymentLogEntity, DeploymentSnapshot, EnvValue } from '../entities/deployment.entity';
+import { appVariableAad } from './application.commands';
+import { unknownReferences } from '../spec/env-resolution';
+
+export interface DeploymentView {
+  id: string;
+  applicationId: string;
+  kind: DeploymentKind;
+  status: DeploymentStatus;
+  image: string;
+  imageDigest: string | null;
+  replicas: number;
+  rollbackOf: string | null;
+  requestedBy: ActorRef;
+  error: string | null;
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  cancelRequested: boolean;
+}
+
+export function deploymentView(d: DeploymentEntity): DeploymentView {
+  return {
+    id: d.id, applicationId: d.applicationId, kind: d.kind, status: d.status, image: d.snapshot.image, imageDigest: d.imageDigest,
+    replicas: d.snapshot.replicas, rollbackOf: d.rollbackOf, requestedBy: d.requestedBy, error: d.error,
+    queuedAt: d.queuedAt.toISOString(), startedAt: d.startedAt?.toISOString() ?? null, finishedAt: d.finishedAt?.toISOString() ?? null,
+    durationMs: d.startedAt && d.finishedAt ? d.finishedAt.getTime() - d.startedAt.getTime() : null,
+    cancelRequested: d.cancelRequestedAt !== null,
+  };
+}
+
+export const CANCEL_CHANNEL = (prefix: string): string => `${prefix}:deployment-cancel`;
+
+/** The install id labels every Swarm object Wharf creates, so several installs can share one engine. */
+export async function installId(m: EntityManager): Promise<string> {
+  const [row] = await m.query(`SELECT install_id FROM instance WHERE id = 1`);
+  return row.install_id;
+}
+
+/** One overlay network per environment; the install id keeps installs apart. */
+export const networkNameFor = (install: string, environmentId: string): string => `wharf-${install.replace(/-/g, '').slice(0, 8)}-env-${environmentId.replace(/-/g, '').slice(-12)}`;
+
+async function buildSnapshot(m: EntityManager, app: ApplicationEntity, deploymentId: string): Promise<DeploymentSnapshot> {
+  const boxOf = (row: { id: string; key: string; secret: boolean; value: string | null; valueEncrypted: string | null }, aad: (id: string, key: string) => string): EnvValue =>
+    row.secret ? { enc: row.valueEncrypted!, aad: aad(row.id, row.key) } : { plain: row.value! };
+  const appVars = await m.findBy(ApplicationVariableEntity, { applicationId: app.id });
+  const projectVars = await m.createQueryBuilder(VariableEntity, 'v').where('v.project_id = :p AND v.environment_id IS NULL', { p: app.projectId }).getMany();
+  const envVars = await m.createQueryBuilder(VariableEntity, 'v').where('v.environment_id = :e', { e: app.environmentId }).getMany();
+  const install = await installId(m);
+  return {
+    v: 1,
+    serviceName: app.serviceName,
+    networkName: networkNameFor(install, app.environmentId),
+    spec: app.spec,
+    env: Object.fromEntries(appVars.map((v) => [v.key, boxOf(v, appVariableAad)])),
+    refs: {
+      project: Object.fromEntries(projectVars.map((v) => [v.key, boxOf(v, variableAad)])),
+      environment: Object.fromEntries(envVars.map((v) => [v.key, boxOf(v, variableAad)])),
+    },
+    image: app.spec.image,
+    replicas: app.spec.replicas,
+    forceUpdate: false,
+    labels: {
+      ...app.spec.labels,
+      'wharf.install': install,
+      'wharf.organization': app.organizationId,
+      'wharf.project': app.projectId,
+      'wharf.environment': app.environmentId,
+      'wharf.service': app.id,
+      'wharf.deployment': deploymentId,
+    },
+  };
+}
+
+export async function appendLog(m: EntityManager, deploymentId: string, step: string, level: 'info' | 'warn' | 'error', message: string): Promise<void> {
+  await m.query(
+    `INSERT INTO deployment_logs (deployment_id, step, level, message) VALUES ($1, $2, $3, $4)`,
+    [deploymentId, step, level, message.slice(0, 8000)],
+  );
+}
+
+/**
+ * Hands queued deployments to the queue: at most one deployment per application runs; the newest queued one goes next.
+ * Called after a request commits and whenever a deployment finishes; the watchdog calls it too (jobId dedupes).
+ */
+@Injectable()
+export class DeploymentScheduler {
+  constructor(private readonly ds: DataSource, private readonly jobs: JobProducer) {}
+
+  async kick(applicationId: string): Promise<string | null> {
+    const [running] = await this.ds.query(`SELECT id FROM deployments WHERE application_id = $1 AND status = 'running' LIMIT 1`, [applicationId]);
+    if (running) return null;
+    const [next] = await this.ds.query(`SELECT id FROM deployments WHERE application_id = $1 AND status = 'queued' ORDER BY queued_at DESC, id DESC LIMIT 1`, [applicationId]);
+    if (!next) return null;
+    await this.jobs.enqueue('deployment.run', { v: 1, deploymentId: next.id }, { jobId: next.id, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
+    return next.id;
+  }
+}
+
+export interface DeployOptions {
+  kind: DeploymentKind;
+  replicas?: number;
+  rollbackTo?: string;
+  idempotencyKey?: string;
+}
+
+export class RequestDeploymentCommand {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly options: DeployOptions) {}
+}
+@CommandHandler(RequestDeploymentCommand)
+export class RequestDeploymentHandler implements ICommandHandler<RequestDeploymentCommand, DeploymentView> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly scheduler: DeploymentScheduler, private readonly jobs: JobProducer) {}
+
+  async execute({ principal: p, applicationId, options }: RequestDeploymentCommand): Promise<DeploymentView> {
+    await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'deploy');
+    const { view, superseded, start } = await this.tx.run(async (m, stage) => {
+      // The row lock serialises requests for one application: two racing deploys queue one after the other.
+      const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'read', { m, lock: true });
+      if (app.deleting) throw new ConflictError('The application is being deleted', 'application-deleting');
+      if (options.idempotencyKey) {
+        const prior = await m.findOneBy(DeploymentEntity, { applicationId: app.id, idempotencyKey: options.idempotencyKey });
+        if (prior) return { view: deploymentView(prior), superseded: [] as string[], start: false };
+      }
+      const id = newId();
+      let snapshot: DeploymentSnapshot;
+      let rollbackOf: string | null = null;
+      let imageDigest: string | null = null;
+      const last = await m.findOne(DeploymentEntity, { where: { applicationId: app.id, status: 'succeeded' }, order: { finishedAt: 'DESC' } });
+      switch (options.kind) {
+        case 'deploy':
+        case 'redeploy':
+          snapshot = await buildSnapshot(m, app, id);
+          if (options.kind === 'redeploy') snapshot.forceUpdate = true;
+          if (app.desiredState === 'stopped') snapshot.replicas = app.spec.replicas;
+          break;
+        case 'rollback': {
+          const target = options.rollbackTo ? await m.findOneBy(DeploymentEntity, { id: options.rollbackTo, applicationId: app.id }) : null;
+          if (!target) throw new NotFoundError('Deployment');
+          if (target.status !== 'succeeded') throw new ConflictError('Only a succeeded deployment can be rolled back to', 'not-succeeded');
+          snapshot = { ...target.snapshot, labels: { ...target.snapshot.labels, 'wharf.deployment': id }, image: target.imageDigest ?? target.snapshot.image, forceUpdate: false };
+          rollbackOf = target.id;
+          imageDigest = target.imageDigest;
+          break;
+        }
+        case 'stop':
+        case 'start':
+        case 'restart':
+        case 'scale': {
+          if (!last) throw new ConflictError('The application has never been deployed', 'never-deployed');
+          snapshot = { ...last.snapshot, labels: { ...last.snapshot.labels, 'wharf.deployment': id }, image: last.imageDigest ?? last.snapshot.image, forceUpdate: options.kind === 'restart' };
+          imageDigest = last.imageDigest;
+          if (options.kind === 'stop') snapshot.replicas = 0;
+          if (options.kind === 'start') snapshot.replicas = app.spec.replicas;
+          if (options.kind === 'scale') {
+            if (options.replicas === undefined) throw ValidationError.field('/replicas', 'required', 'replicas is required');
+            snapshot.replicas = options.replicas;
+          }
+          if (options.kind === 'restart' && app.desiredState === 'stopped') throw new ConflictError('The application is stopped; start it instead', 'stopped');
+          break;
+        }
+      }
+      // A newer request supersedes older queued ones.
+      const [old]: [Array<{ id: string }>, number] = await m.query(
+        `UPDATE deployments SET status = 'superseded', finished_at = now(), version = version + 1 WHERE application_id = $1 AND status = 'queued' RETURNING id`,
+        [app.id],
+      );
+      for (const o of old) {
+        await appendLog(m, o.id, 'queue', 'info', `Superseded by deployment ${id}`);
+        await stage({ type: 'deployment.superseded', organizationId: app.organizationId, actor: actorOf(p), subject: { type: 'deployment', id: o.id }, payload: { applicationId: app.id, by: id } }, { request: p.client });
+      }
+      const unknown = unknownReferences(snapshot);
+      const failed = unknown.length > 0;
+      const d = m.create(DeploymentEntity, {
+        id, organizationId: app.organizationId, projectId: app.projectId, environmentId: app.environmentId, applicationId: app.id,
+        kind: options.kind, status: failed ? 'failed' : 'queued', snapshot, imageDigest, rollbackOf, requestedBy: actorOf(p),
+        error: failed ? `Unknown variable reference${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}` : null,
+        queuedAt: new Date(), startedAt: null, finishedAt: failed ? new Date() : null, cancelRequestedAt: null, leaseOwner: null, leaseExpiresAt: null,
+        attempts: 0, idempotencyKey: options.idempotencyKey ?? null, version: 1,
+      });
+      await m.insert(DeploymentEntity, d);
+      await appendLog(m, id, 'queue', 'info', `${options.kind} requested by ${p.name}`);
+      if (failed) await appendLog(m, id, 'resolve', 'error', d.error!);
+      if (options.kind === 'stop') app.desiredState = 'stopped';
+      else if (options.kind !== 'restart') app.desiredState = 'running';
+      if (options.kind === 'scale') app.spec = { ...app.spec, replicas: options.replicas! };
+      await m.save(ApplicationEntity, app);
+      const subject = { type: 'deployment', id, name: app.name };
+      await stage({ type: 'deployment.queued', organizationId: app.organizationId, actor: actorOf(p), subject, payload: { applicationId: app.id, kind: options.kind } }, { request: p.client, changes: { kind: options.kind, image: snapshot.image, replicas: snapshot.replicas, ...(rollbackOf ? { rollbackOf } : {}) } });
+      if (failed) await stage({ type: 'deployment.failed', organizationId: app.organizationId, actor: actorOf(p), subject, payload: { applicationId: app.id, error: d.error } }, { request: p.client, outcome: 'failed' });
+      return { view: deploymentView(d), superseded: old.map((o) => o.id), start: !failed };
+    });
+    for (const id of superseded) await this.jobs.removeWaiting('deployment.run', id).catch(() => undefined);
+    if (start) await this.scheduler.kick(applicationId);
+    return view;
+  }
+}
+
+export class CancelDeploymentCommand {
+  constructor(readonly principal: Principal, readonly deploymentId: string) {}
+}
+@CommandHandler(CancelDeploymentCommand)
+export class CancelDeploymentHandler implements ICommandHandler<CancelDeploymentCommand, DeploymentView> {
+  constructor(
+    private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly jobs: JobProducer, private readonly scheduler: DeploymentScheduler,
+    @Inject(REDIS) private readonly redis: Redis, @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
+  ) {}
+  async execute({ principal: p, deploymentId }: CancelDeploymentCommand) {
+    const d0 = await this.scope.findOne(p, DeploymentEntity, 'deployment', deploymentId);
+    await this.scope.assert(p, 'deploy', 'application', { organizationId: d0.organizationId, projectId: d0.projectId, id: d0.applicationId } as object);
+    const d = await this.tx.run(async (m, stage) => {
+      const d = await this.scope.findOne(p, DeploymentEntity, 'deployment', deploymentId, 'read', { m, lock: true });
+      if (d.status === 'queued') {
+        Object.assign(d, { status: 'cancelled', finishedAt: new Date(), cancelRequestedAt: new Date(), version: d.version + 1 });
+        await appendLog(m, d.id, 'cancel', 'warn', `Cancelled by ${p.name} before it started`);
+        await stage({ type: 'deployment.cancelled', organizationId: d.organizationId, actor: actorOf(p), subject: { type: 'deployment', id: d.id }, payload: { applicationId: d.applicationId } }, { request: p.client });
+      } else if (d.status === 'running') {
+        if (!d.cancelRequestedAt) {
+          Object.assign(d, { cancelRequestedAt: new Date(), version: d.version + 1 });
+          await appendLog(m, d.id, 'cancel', 'warn', `Cancel requested by ${p.name}`);
+          await stage({ type: 'deployment.cancel-requested', organizationId: d.organizationId, actor: actorOf(p), subject: { type: 'deployment', id: d.id }, payload: { applicationId: d.applicationId } }, { request: p.client });
+        }
+      } else {
+        throw new ConflictError(`The deployment already ended (${d.status})`, 'deployment-finished');
+      }
+      await m.save(DeploymentEntity, d);
+      return d;
+    });
+    if (d.status === 'cancelled') {
+      await this.jobs.removeWaiting('deployment.run', d.id).catch(() => undefined);
+      await this.scheduler.kick(d.applicationId);
+    } else {
+      await this.redis.publish(CANCEL_CHANNEL(this.config.queuePrefix), d.id);
+    }
+    return deploymentView(d);
+  }
+}
+
+export class ListDeploymentsQuery {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly page: PageRequest) {}
+}
+@QueryHandler(ListDeploymentsQuery)
+export class ListDeploymentsHandler implements IQueryHandler<ListDeploymentsQuery, Page<DeploymentView>> {
+  constructor(private readonly scope: TenantScope) {}
+  async execute({ principal: p, applicationId, page }: ListDeploymentsQuery) {
+    const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
+    const qb = this.scope.query(p, DeploymentEntity, 'deployment').andWhere('x.application_id = :a', { a: app.id });
+    if (page.after) qb.andWhere('(x.queued_at, x.id) < (:k::timestamptz, :id)', { k: page.after.k, id: page.after.id });
+    const rows = await qb.orderBy('x.queued_at', 'DESC').addOrderBy('x.id', 'DESC').take(page.limit + 1).getMany();
+    const items = rows.slice(0, page.limit);
+    const last = items[items.length - 1];
+    return { items: items.map(deploymentView), nextCursor: rows.length > page.limit ? encodeCursor(last.queuedAt.toISOString(), last.id) : null };
+  }
+}
+
+export class GetDeploymentQuery {
+  constructor(readonly principal: Principal, readonly deploymentId: string) {}
+}
+@QueryHandler(GetDeploymentQuery)
+export class GetDeploymentHandler implements IQueryHandler<GetDeploymentQuery, DeploymentView> {
+  constructor(private readonly scope: TenantScope) {}
+  async execute({ principal: p, deploymentId }: GetDeploymentQuery) {
+    return deploymentView(await this.scope.findOne(p, DeploymentEntity, 'deployment', deploymentId));
+  }
+}
+
+export class GetDeploymentLogQuery {
+  constructor(readonly principal: Principal, readonly deploymentId: string, readonly afterSeq: number) {}
+}
+@QueryHandler(GetDeploymentLogQuery)
+export class GetDeploymentLogHandler implements IQueryHandler<GetDeploymentLogQuery, { status: DeploymentStatus; lines: Array<{ seq: number; time: string; step: string; level: string; message: string }> }> {
+  constructor(private readonly scope: TenantScope, private readonly ds: DataSource) {}
+  async execute({ principal: p, deploymentId, afterSeq }: GetDeploymentLogQuery) {
+    const d = await this.scope.findOne(p, DeploymentEntity, 'deployment', deploymentId);
+    const rows = await this.ds.getRepository(DeploymentLogEntity).createQueryBuilder('l').where('l.deployment_id = :id AND l.seq > :after', { id: d.id, after: afterSeq }).orderBy('l.seq').limit(1000).getMany();
+    return { status: d.status, lines: rows.map((r) => ({ seq: Number(r.seq), time: r.time.toISOString(), step: r.step, level: r.level, message: r.message })) };
+  }
+}

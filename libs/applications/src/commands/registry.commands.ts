@@ -1,0 +1,111 @@
+import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { ConflictError, newId, NotFoundError, PreconditionFailedError, SecretBox, TransactionRunner, ValidationError } from '@wharf/core';
+import { actorOf, OrganizationEntity, Principal, TenantScope } from '@wharf/tenancy';
+import { RegistryEntity } from '../entities/registry.entity';
+
+export interface RegistryView {
+  id: string;
+  name: string;
+  host: string;
+  username: string;
+  passwordSet: true;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+export const registryView = (r: RegistryEntity): RegistryView => ({
+  id: r.id, name: r.name, host: r.host, username: r.username, passwordSet: true, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version,
+});
+export const registryAad = (id: string): string => `registry:${id}:password`;
+
+const HOST_RE = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::\d{1,5})?$/;
+
+export function normaliseRegistryHost(input: string): string {
+  const host = input.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  if (!HOST_RE.test(host)) throw ValidationError.field('/host', 'format', 'host must be a registry host such as "registry.example.com" or "127.0.0.1:5000"');
+  return host.toLowerCase();
+}
+
+export class ListRegistriesQuery {
+  constructor(readonly principal: Principal, readonly organizationId: string) {}
+}
+@QueryHandler(ListRegistriesQuery)
+export class ListRegistriesHandler implements IQueryHandler<ListRegistriesQuery, RegistryView[]> {
+  constructor(private readonly scope: TenantScope) {}
+  async execute({ principal, organizationId }: ListRegistriesQuery) {
+    await this.scope.findOne(principal, OrganizationEntity, 'organization', organizationId);
+    const rows = await this.scope.query(principal, RegistryEntity, 'registry').andWhere('x.organization_id = :organizationId', { organizationId }).orderBy('x.name').getMany();
+    return rows.map(registryView);
+  }
+}
+
+export class CreateRegistryCommand {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly input: { name: string; host: string; username: string; password: string }) {}
+}
+@CommandHandler(CreateRegistryCommand)
+export class CreateRegistryHandler implements ICommandHandler<CreateRegistryCommand, RegistryView> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
+  async execute({ principal: p, organizationId, input }: CreateRegistryCommand) {
+    await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId);
+    await this.scope.assert(p, 'create', 'registry', { organizationId, id: null, name: input.name });
+    const host = normaliseRegistryHost(input.host);
+    return this.tx.run(async (m, stage) => {
+      const dup = await m.query(`SELECT 1 FROM registries WHERE organization_id = $1 AND lower(name) = lower($2)`, [organizationId, input.name]);
+      if (dup.length) throw new ConflictError('A registry with this name exists', 'registry-name-taken');
+      const id = newId();
+      const r = m.create(RegistryEntity, { id, organizationId, name: input.name, host, username: input.username, passwordEnc: this.box.encrypt(input.password, registryAad(id)), createdAt: new Date(), updatedAt: new Date(), version: 1 });
+      await m.insert(RegistryEntity, r);
+      await stage({ type: 'registry.created', organizationId, actor: actorOf(p), subject: { type: 'registry', id, name: r.name }, payload: {} }, { request: p.client, changes: { name: r.name, host, username: r.username, password: '[redacted]' } });
+      return registryView(r);
+    });
+  }
+}
+
+export class UpdateRegistryCommand {
+  constructor(readonly principal: Principal, readonly registryId: string, readonly patch: { name?: string; host?: string; username?: string; password?: string }, readonly expectedVersion?: number) {}
+}
+@CommandHandler(UpdateRegistryCommand)
+export class UpdateRegistryHandler implements ICommandHandler<UpdateRegistryCommand, RegistryView> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
+  async execute({ principal: p, registryId, patch, expectedVersion }: UpdateRegistryCommand) {
+    await this.scope.findOne(p, RegistryEntity, 'registry', registryId, 'update');
+    return this.tx.run(async (m, stage) => {
+      const r = await this.scope.findOne(p, RegistryEntity, 'registry', registryId, 'read', { m, lock: true });
+      if (expectedVersion !== undefined && expectedVersion !== r.version) throw new PreconditionFailedError();
+      const changes: Record<string, unknown> = {};
+      if (patch.name !== undefined && patch.name !== r.name) changes.name = { from: r.name, to: patch.name };
+      if (patch.host !== undefined) {
+        const host = normaliseRegistryHost(patch.host);
+        if (host !== r.host) changes.host = { from: r.host, to: host };
+        r.host = host;
+      }
+      if (patch.username !== undefined && patch.username !== r.username) changes.username = { from: r.username, to: patch.username };
+      if (patch.password !== undefined) {
+        r.passwordEnc = this.box.encrypt(patch.password, registryAad(r.id));
+        changes.password = '[redacted]';
+      }
+      Object.assign(r, { name: patch.name ?? r.name, username: patch.username ?? r.username, updatedAt: new Date(), version: r.version + 1 });
+      await m.save(RegistryEntity, r);
+      await stage({ type: 'registry.updated', organizationId: r.organizationId, actor: actorOf(p), subject: { type: 'registry', id: r.id, name: r.name }, payload: {} }, { request: p.client, changes });
+      return registryView(r);
+    });
+  }
+}
+
+export class DeleteRegistryCommand {
+  constructor(readonly principal: Principal, readonly registryId: string) {}
+}
+@CommandHandler(DeleteRegistryCommand)
+export class DeleteRegistryHandler implements ICommandHandler<DeleteRegistryCommand, void> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
+  async execute({ principal: p, registryId }: DeleteRegistryCommand) {
+    const r = await this.scope.findOne(p, RegistryEntity, 'registry', registryId, 'delete');
+    await this.tx.run(async (m, stage) => {
+      const used = await m.query(`SELECT name FROM applications WHERE spec->>'registryId' = $1 LIMIT 1`, [r.id]);
+      if (used.length) throw new ConflictError(`The registry is used by application "${used[0].name}"`, 'registry-in-use');
+      const n = await m.delete(RegistryEntity, { id: r.id });
+      if (!n.affected) throw new NotFoundError('Registry');
+      await stage({ type: 'registry.deleted', organizationId: r.organizationId, actor: actorOf(p), subject: { type: 'registry', id: r.id, name: r.name }, payload: {} }, { request: p.client });
+    });
+  }
+}

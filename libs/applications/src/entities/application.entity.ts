@@ -1,0 +1,36 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { ApplicationSpec } from '@wharf/contracts';
+
+@Entity('applications')
+export class ApplicationEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId: string;
+  @Column({ name: 'project_id', type: 'uuid' }) projectId: string;
+  @Column({ name: 'environment_id', type: 'uuid' }) environmentId: string;
+  @Column({ name: 'server_id', type: 'uuid' }) serverId: string;
+  @Column('text') name: string;
+  @Column('text') slug: string;
+  /** Swarm service name: `<environment-slug>-<app-slug>-<6 chars>`; fixed at creation (Swarm cannot rename). */
+  @Column({ name: 'service_name', type: 'text' }) serviceName: string;
+  @Column({ type: 'jsonb' }) spec: ApplicationSpec;
+  @Column({ name: 'desired_state', type: 'text' }) desiredState: 'running' | 'stopped';
+  @Column({ type: 'boolean', default: false }) deleting: boolean;
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
+  @Column({ type: 'int', default: 1 }) version: number;
+}
+
+@Entity('application_variables')
+export class ApplicationVariableEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId: string;
+  @Column({ name: 'project_id', type: 'uuid' }) projectId: string;
+  @Column({ name: 'application_id', type: 'uuid' }) applicationId: string;
+  @Column('text') key: string;
+  @Column({ type: 'text', nullable: true }) value: string | null;
+  @Column({ name: 'value_encrypted', type: 'text', nullable: true }) valueEncrypted: string | null;
+  @Column({ type: 'boolean' }) secret: boolean;
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
+  @Column({ type: 'int', default: 1 }) version: number;
+}

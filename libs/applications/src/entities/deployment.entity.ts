@@ -1,0 +1,71 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { ActorRef, ApplicationSpec, DeploymentKind, DeploymentStatus } from '@wharf/contracts';
+
+/** What a deployment freezes at request time: the resolved spec with secret env values still encrypted. */
+export interface DeploymentSnapshot {
+  v: 1;
+  serviceName: string;
+  networkName: string;
+  spec: ApplicationSpec;
+  /** Resolved environment: plain values, or `{ enc }` boxes decrypted only inside the worker. */
+  env: Record<string, EnvValue>;
+  /** Image to run; a rollback pins the digest recorded by the deployment it returns to. */
+  image: string;
+  /** Replicas to run (0 for stop). */
+  replicas: number;
+  labels: Record<string, string>;
+  /** Variables a `${{project.NAME}}` or `${{environment.NAME}}` reference may use. */
+  refs: { project: Record<string, EnvValue>; environment: Record<string, EnvValue> };
+  /** Restart: bump Swarm's ForceUpdate counter. */
+  forceUpdate: boolean;
+}
+
+export type EnvValue = { plain: string } | { enc: string; aad: string };
+
+@Entity('deployments')
+export class DeploymentEntity {
+  @PrimaryColumn('uuid') id: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId: string;
+  @Column({ name: 'project_id', type: 'uuid' }) projectId: string;
+  @Column({ name: 'environment_id', type: 'uuid' }) environmentId: string;
+  @Column({ name: 'application_id', type: 'uuid' }) applicationId: string;
+  @Column('text') kind: DeploymentKind;
+  @Column('text') status: DeploymentStatus;
+  @Column({ type: 'jsonb' }) snapshot: DeploymentSnapshot;
+  @Column({ name: 'image_digest', type: 'text', nullable: true }) imageDigest: string | null;
+  @Column({ name: 'rollback_of', type: 'uuid', nullable: true }) rollbackOf: string | null;
+  @Column({ name: 'requested_by', type: 'jsonb' }) requestedBy: ActorRef;
+  @Column({ type: 'text', nullable: true }) error: string | null;
+  @Column({ name: 'queued_at', type: 'timestamptz', default: () => 'now()' }) queuedAt: Date;
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true }) startedAt: Date | null;
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true }) finishedAt: Date | null;
+  @Column({ name: 'cancel_requested_at', type: 'timestamptz', nullable: true }) cancelRequestedAt: Date | null;
+  @Column({ name: 'lease_owner', type: 'text', nullable: true }) leaseOwner: string | null;
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true }) leaseExpiresAt: Date | null;
+  @Column({ type: 'int', default: 0 }) attempts: number;
+  @Column({ name: 'idempotency_key', type: 'text', nullable: true }) idempotencyKey: string | null;
+  @Column({ type: 'int', default: 1 }) version: number;
+}
+
+@Entity('deployment_logs')
+export class DeploymentLogEntity {
+  @PrimaryColumn({ name: 'deployment_id', type: 'uuid' }) deploymentId: string;
+  @PrimaryColumn({ type: 'bigint' }) seq: string;
+  @Column({ type: 'timestamptz' }) time: Date;
+  @Column('text') step: string;
+  @Column('text') level: 'info' | 'warn' | 'error';
+  @Column('text') message: string;
+}
+
+@Entity('application_runtime')
+export class ApplicationRuntimeEntity {
+  @PrimaryColumn({ name: 'application_id', type: 'uuid' }) applicationId: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId: string;
+  @Column({ name: 'service_id', type: 'text', nullable: true }) serviceId: string | null;
+  @Column('text') state: string;
+  @Column({ type: 'int' }) running: number;
+  @Column({ type: 'int' }) desired: number;
+  @Column({ type: 'jsonb' }) tasks: unknown[];
+  @Column({ type: 'jsonb' }) drift: unknown[];
+  @Column({ name: 'observed_at', type: 'timestamptz' }) observedAt: Date;
+}

@@ -1,0 +1,19 @@
+import { ApplicationEntity, ApplicationVariableEntity } from './entities/application.entity';
+import { ApplicationRuntimeEntity, DeploymentEntity, DeploymentLogEntity } from './entities/deployment.entity';
+import { RegistryEntity } from './entities/registry.entity';
+import { ServerEntity } from './entities/server.entity';
+
+export * from './entities/application.entity';
+export * from './entities/deployment.entity';
+export * from './entities/registry.entity';
+export * from './entities/server.entity';
+export * from './spec/image-reference';
+export * from './spec/application-spec';
+export * from './spec/env-resolution';
+export * from './commands/registry.commands';
+export * from './commands/application.commands';
+export * from './commands/deployment.commands';
+export * from './commands/deployment-lifecycle';
+export * from './applications.module';
+
+export const APPLICATIONS_ENTITIES = [ServerEntity, RegistryEntity, ApplicationEntity, ApplicationVariableEntity, DeploymentEntity, DeploymentLogEntity, ApplicationRuntimeEntity];
