@@ -20,7 +20,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [
-          { group: notBelow(lib).map((l) => `@wharf/${l}`), message: `libs/${lib} may import only libs below it (${below(lib).join(', ') || 'core, contracts'}); react to events instead.` },
+          ...(notBelow(lib).length === 0 ? [] : [{ group: notBelow(lib).map((l) => `@wharf/${l}`), message: `libs/${lib} may import only libs below it (${below(lib).join(', ') || 'core, contracts'}); react to events instead.` }]),
           { group: ['../../*/src/*', '**/libs/*/src/**', '@wharf/*/src/**'], message: 'Import other libs through their public index (@wharf/<lib>).' },
           { group: ['@wharf/orchestration', '**/orchestration/**', 'dockerode', 'ssh2'], message: 'Only apps/worker uses orchestration adapters.' },
         ],

@@ -175,7 +175,7 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     const spec = snapshotToSpec(s, env, auth);
     const existing = await this.swarm.inspectService(s.serviceName);
     check();
-    const change = existing ? await this.swarm.updateService(existing.id, { ...spec, ...(s.forceUpdate ? { forceUpdate: true } : {}) }) : await this.swarm.createService(spec);
+    const change = existing ? await this.swarm.updateService(existing.id, spec, { force: s.forceUpdate }) : await this.swarm.createService(spec);
     onService(change.id, !!existing);
     for (const a of change.adjustments) await log('service', a.message, a.level === 'error' ? 'error' : 'warn');
     for (const w of change.warnings) await log('service', `Docker: ${w}`, 'warn');

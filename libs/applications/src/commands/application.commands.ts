@@ -95,6 +95,8 @@ export class ListApplicationsQuery {
 export class ListApplicationsHandler implements IQueryHandler<ListApplicationsQuery, Page<ApplicationView>> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal: p, filter, page }: ListApplicationsQuery) {
+    // The parent is resolved through the scoped path first: outside your scope it is a 404, not an empty list.
+    if (filter.environmentId) await this.scope.findOne(p, EnvironmentEntity, 'environment', filter.environmentId);
     const qb = this.scope.query(p, ApplicationEntity, 'application').leftJoinAndMapOne('x.runtime', ApplicationRuntimeEntity, 'rt', 'rt.application_id = x.id');
     if (filter.environmentId) qb.andWhere('x.environment_id = :e', { e: filter.environmentId });
     if (filter.projectId) qb.andWhere('x.project_id = :pr', { pr: filter.projectId });

@@ -73,7 +73,11 @@ export class UpdateRegistryHandler implements ICommandHandler<UpdateRegistryComm
       const r = await this.scope.findOne(p, RegistryEntity, 'registry', registryId, 'read', { m, lock: true });
       if (expectedVersion !== undefined && expectedVersion !== r.version) throw new PreconditionFailedError();
       const changes: Record<string, unknown> = {};
-      if (patch.name !== undefined && patch.name !== r.name) changes.name = { from: r.name, to: patch.name };
+      if (patch.name !== undefined && patch.name !== r.name) {
+        const dup = await m.query(`SELECT 1 FROM registries WHERE organization_id = $1 AND lower(name) = lower($2) AND id <> $3`, [r.organizationId, patch.name, r.id]);
+        if (dup.length) throw new ConflictError('A registry with this name exists', 'registry-name-taken');
+        changes.name = { from: r.name, to: patch.name };
+      }
       if (patch.host !== undefined) {
         const host = normaliseRegistryHost(patch.host);
         if (host !== r.host) changes.host = { from: r.host, to: host };

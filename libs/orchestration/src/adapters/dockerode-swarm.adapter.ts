@@ -349,9 +349,10 @@ export class DockerodeSwarmAdapter implements SwarmPort {
       }
       if (Date.now() >= deadline) {
         if (converged) return fail('timeout', `Timed out after ${timeoutMs} ms: ${running}/${desired} tasks running but not yet stable.`);
-        const pending = tasks.filter((t) => t.desiredState === 'running' && t.state !== 'running');
+        const pending = tasks.filter((t) => t.state !== 'running' && !['shutdown', 'remove'].includes(t.desiredState) && !FAILED_STATES.has(t.state));
         const detail = pending.map((t) => `task ${t.id.slice(0, 12)} ${t.state}${t.error ? `: ${t.error}` : t.message ? ` (${t.message})` : ''}${t.health?.lastOutput ? `; health: ${t.health.lastOutput.trim()}` : ''}`).join('; ');
-        const r = fail('timeout', `Timed out after ${timeoutMs} ms: ${running}/${desired} tasks running${detail ? `; ${detail}` : ''}.`, pending[0]);
+        const status = us?.State ? `; Swarm ${us.State.replace('_', ' ')}${us.Message ? ` (${us.Message})` : ''}` : '';
+        const r = fail('timeout', `Timed out after ${timeoutMs} ms: ${running}/${desired} tasks running${detail ? `; ${detail}` : ''}${status}.`, pending[0]);
         return r;
       }
       const slept = await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), signal);

@@ -258,7 +258,8 @@ export interface SwarmPort {
   /** The image's RepoDigest (`repo@sha256:…`) when it has one, else its local id (`sha256:…`). */
   imageDigest(ref: string): Promise<string>;
   createService(spec: ServiceSpecInput): Promise<ServiceChangeResult>;
-  updateService(id: string, spec: ServiceSpecInput): Promise<ServiceChangeResult>;
+  /** `force` replaces every task even when the spec is unchanged (redeploy, restart). */
+  updateService(id: string, spec: ServiceSpecInput, options?: { force?: boolean }): Promise<ServiceChangeResult>;
   inspectService(id: string): Promise<ServiceInfo | null>;
   /** Services carrying all the given labels (value `''` in the filter means "has the label"). */
   listServices(labelFilter: Record<string, string>): Promise<ServiceInfo[]>;

@@ -54,6 +54,8 @@ export class UpdateMemberHandler implements ICommandHandler<UpdateMemberCommand,
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, userId, input, expectedVersion }: UpdateMemberCommand) {
     await this.tx.run(async (m, stage) => {
+      // Membership changes of one organization are serialised (two owners demoting each other cannot both win).
+      await m.query(`SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, [organizationId]);
       const member = await this.findMember(p, organizationId, userId, m);
       await this.scope.assert(p, 'update', 'member', member);
       if (expectedVersion !== undefined && expectedVersion !== member.version) throw new PreconditionFailedError();
@@ -86,6 +88,8 @@ export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand,
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, userId }: RemoveMemberCommand) {
     await this.tx.run(async (m, stage) => {
+      // Membership changes of one organization are serialised (two owners demoting each other cannot both win).
+      await m.query(`SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, [organizationId]);
       const member = await this.scope.query(p, MembershipEntity, 'member', 'read', 'x', m).andWhere('x.organization_id = :organizationId AND x.user_id = :userId', { organizationId, userId }).setLock('pessimistic_write').getOne();
       if (!member) throw new NotFoundError('Member');
       const leaving = userId === p.userId;
