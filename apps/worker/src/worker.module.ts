@@ -8,6 +8,8 @@ import { DockerodeSwarmAdapter, SWARM_PORT } from '@wharf/orchestration';
 import { DeploymentRunner } from './deployments/deployment.runner';
 import { RuntimeReconciler } from './deployments/runtime.reconciler';
 import { DeploymentWatchdog } from './deployments/deployment.watchdog';
+import { RpcServer } from './rpc/rpc-server';
+import { WorkerRpcHandlers } from './rpc/worker-rpc-handlers';
 
 /** The worker role: job processors. Imported by the `worker` and `all` roles only. */
 @Module({
@@ -19,6 +21,8 @@ import { DeploymentWatchdog } from './deployments/deployment.watchdog';
     DeploymentRunner,
     RuntimeReconciler,
     DeploymentWatchdog,
+    RpcServer,
+    WorkerRpcHandlers,
   ],
 })
 export class WorkerModule {}

@@ -5,6 +5,7 @@ import { TransactionRunner } from './database/transactions';
 import Redis from 'ioredis';
 import { RateLimiter, REDIS, RedisCloser } from './redis/redis';
 import { JobProducer } from './queue/job-producer';
+import { WorkerRpcClient } from './rpc/worker-rpc';
 
 /** Configuration (validated once, before Nest starts), the secret box and the unit of work, available everywhere. */
 @Global()
@@ -21,8 +22,9 @@ export class CoreModule {
         RedisCloser,
         RateLimiter,
         JobProducer,
+        WorkerRpcClient,
       ],
-      exports: [WHARF_CONFIG, SecretBox, TransactionRunner, REDIS, RateLimiter, JobProducer],
+      exports: [WHARF_CONFIG, SecretBox, TransactionRunner, REDIS, RateLimiter, JobProducer, WorkerRpcClient],
     };
   }
 }

@@ -11,3 +11,4 @@ export * from './queue/job-handler';
 export * from './core.module';
 export * from './redis/redis';
 export * from './queue/job-producer';
+export * from './rpc/worker-rpc';

@@ -13,6 +13,24 @@ import { snapshotToSpec } from './snapshot-to-spec';
 import { RuntimeReconciler } from './runtime.reconciler';
 
 const PULL_TIMEOUT_MS = 10 * 60_000;
+/** How long log lines and the final status are retried through a database outage. */
+const LOG_RETRY_MS = 60_000;
+const FINISH_RETRY_MS = 5 * 60_000;
+
+/** Retries `fn` with exponential backoff (250 ms → 5 s) until it succeeds or `budgetMs` has passed. */
+async function withRetry<T>(fn: () => Promise<T>, budgetMs: number, onRetry?: (e: Error, attempt: number) => void): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const wait = Math.min(5000, 250 * 2 ** (attempt - 1));
+      if (Date.now() + wait > deadline) throw e;
+      onRetry?.(e as Error, attempt);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
 
 class Aborted extends Error {
   constructor(readonly why: 'cancelled' | 'timeout' | 'lease-lost') {
@@ -59,6 +77,9 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
 
   @JobHandler('deployment.run')
   async run(payload: { deploymentId: string }): Promise<{ outcome: string }> {
+    // This process already runs it (e.g. the watchdog re-queued it while a database outage kept the lease from being
+    // renewed): claiming again would run it twice at once under the same worker id.
+    if (this.running.has(payload.deploymentId)) return { outcome: 'skipped' };
     let claimed: Awaited<ReturnType<DeploymentLifecycle['claim']>>;
     try {
       claimed = await this.lifecycle.claim(payload.deploymentId, this.workerId, this.leaseMs);
@@ -82,7 +103,7 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
         serviceId = id;
         updatedExisting = existed;
       });
-      await this.lifecycle.finish(d.id, this.workerId, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? null : outcome.error, outcome.ok ? { imageDigest: outcome.digest } : {});
+      await this.finish(d.id, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? null : outcome.error, outcome.ok ? { imageDigest: outcome.digest } : {});
       return { outcome: outcome.ok ? 'succeeded' : 'failed' };
     } catch (e) {
       const why = ac.signal.aborted && ac.signal.reason instanceof Aborted ? ac.signal.reason.why : null;
@@ -95,11 +116,11 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
         await this.swarm.rollbackService(serviceId).catch((err: Error) => this.lifecycle.log(d.id, 'restore', 'error', `Could not restore the previous spec: ${err.message}`));
       }
       if (why === 'cancelled') {
-        await this.lifecycle.finish(d.id, this.workerId, 'cancelled', null);
+        await this.finish(d.id, 'cancelled', null);
         return { outcome: 'cancelled' };
       }
       const message = why === 'timeout' ? 'Timed out' : (e as Error).message;
-      await this.lifecycle.finish(d.id, this.workerId, 'failed', message);
+      await this.finish(d.id, 'failed', message);
       return { outcome: 'failed' };
     } finally {
       clearInterval(renew);
@@ -113,8 +134,19 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     const s = d.snapshot;
     // Log lines are written one after another, in the order they happen (callbacks fire without waiting).
     let chain: Promise<void> = Promise.resolve();
-    const log = (step: string, msg: string, level: 'info' | 'warn' | 'error' = 'info'): Promise<void> =>
-      (chain = chain.then(() => this.lifecycle.log(d.id, step, level, msg)).catch(() => undefined));
+    // A short database outage delays the lines (retried in order) instead of losing them; past LOG_RETRY_MS of
+    // continuous failure, lines are dropped at once so the steps are not held up line by line.
+    let failingSince: number | null = null;
+    const write = async (step: string, msg: string, level: 'info' | 'warn' | 'error') => {
+      const budget = failingSince === null ? LOG_RETRY_MS : Math.max(0, LOG_RETRY_MS - (Date.now() - failingSince));
+      try {
+        await withRetry(() => this.lifecycle.log(d.id, step, level, msg), budget, () => (failingSince ??= Date.now()));
+        failingSince = null;
+      } catch {
+        failingSince ??= Date.now();
+      }
+    };
+    const log = (step: string, msg: string, level: 'info' | 'warn' | 'error' = 'info'): Promise<void> => (chain = chain.then(() => write(step, msg, level)));
     const check = () => {
       if (signal.aborted) throw signal.reason;
     };
@@ -211,6 +243,16 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
       await log('rollback', 'Swarm rolled the service back to the previous spec', 'warn');
     }
     return { ok: false, error: `${result.reason}: ${detail}` };
+  }
+
+  /**
+   * Records the outcome; retried with backoff, so a database outage at the moment a deployment ends delays the record
+   * instead of leaving the deployment `running` until its lease expires and another run repeats the work.
+   */
+  private async finish(id: string, outcome: 'succeeded' | 'failed' | 'cancelled', error: string | null, extra: Record<string, unknown> = {}): Promise<void> {
+    await withRetry(() => this.lifecycle.finish(id, this.workerId, outcome, error, extra), FINISH_RETRY_MS, (e, attempt) =>
+      this.logger.warn(`deployment ${id}: recording "${outcome}" failed (attempt ${attempt}): ${e.message}; retrying`),
+    );
   }
 
   private async registryAuth(d: DeploymentEntity): Promise<RegistryAuth | undefined> {

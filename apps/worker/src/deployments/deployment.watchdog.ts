@@ -29,8 +29,8 @@ export class DeploymentWatchdog {
   async sweep(): Promise<{ resumed: number; timedOut: number; kicked: number }> {
     let resumed = 0;
     let timedOut = 0;
-    const stale: Array<{ id: string; application_id: string; overdue: boolean }> = await this.ds.query(
-      `SELECT id, application_id, (started_at + ((snapshot->'spec'->>'deployTimeoutMs')::int + $1) * interval '1 millisecond' < now()) AS overdue
+    const stale: Array<{ id: string; application_id: string; attempts: number; overdue: boolean }> = await this.ds.query(
+      `SELECT id, application_id, attempts, (started_at + ((snapshot->'spec'->>'deployTimeoutMs')::int + $1) * interval '1 millisecond' < now()) AS overdue
          FROM deployments WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now())`,
       [OVERALL_MARGIN_MS],
     );
@@ -38,7 +38,10 @@ export class DeploymentWatchdog {
       if (d.overdue) {
         if (await this.lifecycle.finish(d.id, null, 'failed', 'Timed out: the worker running it stopped and the deadline passed')) timedOut++;
       } else {
-        await this.jobs.enqueue('deployment.run', { v: 1, deploymentId: d.id }, { jobId: d.id, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
+        // Not `jobId = d.id`: the dead worker's job still sits in Bull's active list until Bull's stalled check (30 s)
+        // frees it, and an add with that id would be a no-op. One resume job per lease that expired (the claim's
+        // lease check keeps it from ever running twice at once).
+        await this.jobs.enqueue('deployment.run', { v: 1, deploymentId: d.id }, { jobId: `${d.id}:resume:${d.attempts}`, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
         resumed++;
       }
     }

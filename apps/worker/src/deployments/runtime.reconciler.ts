@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApplicationEntity, installId } from '@wharf/applications';
 import { JobHandler } from '@wharf/core';
@@ -14,9 +14,13 @@ interface Drift {
  * runtime table (state, tasks, drift) current. It reports; it never deletes or changes a service.
  */
 @Injectable()
-export class RuntimeReconciler {
+export class RuntimeReconciler implements OnApplicationBootstrap {
   private readonly logger = new Logger('Reconciler');
   constructor(private readonly ds: DataSource, @Inject(SWARM_PORT) private readonly swarm: SwarmPort) {}
+
+  onApplicationBootstrap(): void {
+    void this.observeServer();
+  }
 
   @JobHandler('runtime.reconcile')
   async reconcile(payload: { applicationId?: string } = {}): Promise<{ applications: number; orphans: number }> {
@@ -49,6 +53,8 @@ export class RuntimeReconciler {
   async reconcileApplication(applicationId: string, known?: Awaited<ReturnType<SwarmPort['inspectService']>> | null): Promise<void> {
     const app = await this.ds.getRepository(ApplicationEntity).findOneBy({ id: applicationId });
     if (!app) return;
+    const [server] = await this.ds.query(`SELECT observed_at FROM servers WHERE id = $1`, [app.serverId]);
+    if (server && !server.observed_at) await this.observeServer();
     const service = known !== undefined ? known : await this.swarm.inspectService(app.serviceName);
     const [last] = await this.ds.query(
       `SELECT id, snapshot->>'image' AS image, image_digest, (snapshot->>'replicas')::int AS replicas FROM deployments WHERE application_id = $1 AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1`,

@@ -1,5 +1,5 @@
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { ConflictError, newId, NotFoundError, PreconditionFailedError, SecretBox, TransactionRunner, ValidationError } from '@wharf/core';
+import { ConflictError, newId, NotFoundError, PreconditionFailedError, SecretBox, TransactionRunner, ValidationError, WorkerRpcClient } from '@wharf/core';
 import { actorOf, OrganizationEntity, Principal, TenantScope } from '@wharf/tenancy';
 import { RegistryEntity } from '../entities/registry.entity';
 
@@ -111,5 +111,22 @@ export class DeleteRegistryHandler implements ICommandHandler<DeleteRegistryComm
       if (!n.affected) throw new NotFoundError('Registry');
       await stage({ type: 'registry.deleted', organizationId: r.organizationId, actor: actorOf(p), subject: { type: 'registry', id: r.id, name: r.name }, payload: {} }, { request: p.client });
     });
+  }
+}
+
+export class TestRegistryCommand {
+  constructor(readonly principal: Principal, readonly registryId: string) {}
+}
+/** "Test connection": the worker logs in through the Engine API with the stored credentials. */
+@CommandHandler(TestRegistryCommand)
+export class TestRegistryHandler implements ICommandHandler<TestRegistryCommand, { ok: boolean; message: string }> {
+  constructor(private readonly scope: TenantScope, private readonly rpc: WorkerRpcClient, private readonly tx: TransactionRunner) {}
+  async execute({ principal: p, registryId }: TestRegistryCommand) {
+    const r = await this.scope.findOne(p, RegistryEntity, 'registry', registryId, 'update');
+    const result = await this.rpc.call<{ ok: boolean; message: string }>('registry.test', { registryId: r.id }, 30_000);
+    await this.tx.run(async (_m, stage) => {
+      await stage({ type: 'registry.tested', organizationId: r.organizationId, actor: actorOf(p), subject: { type: 'registry', id: r.id, name: r.name }, payload: { ok: result.ok } }, { request: p.client, outcome: result.ok ? 'succeeded' : 'failed' });
+    });
+    return result;
   }
 }

@@ -80,6 +80,17 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     this.capsTtlMs = options.capabilitiesTtlMs ?? 30_000;
   }
 
+  async checkRegistryAuth(auth: RegistryAuth): Promise<{ ok: boolean; message: string }> {
+    try {
+      const r = (await this.docker.checkAuth({ username: auth.username, password: auth.password, serveraddress: auth.serveraddress })) as { Status?: string };
+      return { ok: true, message: r?.Status ?? 'Login Succeeded' };
+    } catch (e) {
+      const err = toEngineError(e) as Error & { statusCode?: number };
+      if (err.statusCode === 401 || err.statusCode === 500 || err.statusCode === 404) return { ok: false, message: err.message };
+      throw err;
+    }
+  }
+
   async ping(): Promise<boolean> {
     try {
       await this.docker.ping();

@@ -250,6 +250,8 @@ export interface PullProgress {
 
 export interface SwarmPort {
   ping(): Promise<boolean>;
+  /** Logs in to a registry through the Engine API (`POST /auth`); never through a shell. */
+  checkRegistryAuth(auth: RegistryAuth): Promise<{ ok: boolean; message: string }>;
   hostCapabilities(): Promise<HostCapabilities>;
   /** An attachable overlay network; returns the existing one when the name exists. */
   ensureNetwork(name: string, labels: Record<string, string>): Promise<{ id: string; created: boolean }>;

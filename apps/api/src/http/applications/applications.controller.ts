@@ -6,10 +6,10 @@ import {
   CancelDeploymentCommand, CreateApplicationCommand, CreateRegistryCommand, DeleteApplicationCommand, DeleteRegistryCommand,
   GetApplicationQuery, GetApplicationStatusQuery, GetDeploymentLogQuery, GetDeploymentQuery, ListApplicationsQuery, ListApplicationVariablesQuery,
   ListDeploymentsQuery, ListRegistriesQuery, RequestDeploymentCommand, RevealApplicationVariableCommand, SetApplicationVariablesCommand,
-  UpdateApplicationCommand, UpdateRegistryCommand,
+  TestRegistryCommand, UpdateApplicationCommand, UpdateRegistryCommand,
 } from '@wharf/applications';
 import { FINISHED_STATUSES } from '@wharf/contracts';
-import { parsePage, ValidationError } from '@wharf/core';
+import { parsePage, ValidationError, WorkerRpcClient } from '@wharf/core';
 import type { Principal } from '@wharf/tenancy';
 import { CurrentPrincipal } from '../common/principal.decorator';
 import { IdPipe, parseIfMatch } from '../common/params';
@@ -47,6 +47,14 @@ export class RegistriesController {
     return this.commands.execute(new UpdateRegistryCommand(p, id, dto, parseIfMatch(ifMatch)));
   }
 
+  @Post('registries/:registryId/test')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Test the credentials: the worker logs in to the registry through the Engine API' })
+  @ApiErrors(403, 503)
+  test(@CurrentPrincipal() p: Principal, @Param('registryId', IdPipe) id: string) {
+    return this.commands.execute(new TestRegistryCommand(p, id));
+  }
+
   @Delete('registries/:registryId')
   @HttpCode(204)
   @ApiErrors(403, 409)
@@ -79,7 +87,39 @@ export class EnvironmentApplicationsController {
 @ApiErrors(401, 404)
 @Controller('applications/:applicationId')
 export class ApplicationsController {
-  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus, private readonly rpc: WorkerRpcClient) {}
+
+  @Get('logs')
+  @ApiOperation({ summary: 'Runtime logs from the Swarm service (stdout and stderr separated); follow=true streams Server-Sent Events' })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiQuery({ name: 'follow', required: false, type: Boolean }) @ApiQuery({ name: 'tail', required: false, type: Number }) @ApiQuery({ name: 'since', required: false, description: 'ISO time' })
+  @ApiErrors(400, 503)
+  async runtimeLogs(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Req() req: Request, @Res() res: Response, @Query('follow') follow?: string, @Query('tail') tailRaw?: string, @Query('since') since?: string): Promise<void> {
+    const tail = tailRaw === undefined ? 200 : Number(tailRaw);
+    if (!Number.isInteger(tail) || tail < 0 || tail > 10_000) throw ValidationError.field('/tail', 'range', 'tail must be an integer between 0 and 10000');
+    if (since !== undefined && Number.isNaN(Date.parse(since))) throw ValidationError.field('/since', 'format', 'since must be an ISO date-time');
+    const app = await this.queries.execute(new GetApplicationQuery(p, id));
+    const ac = new AbortController();
+    req.on('close', () => ac.abort());
+    const stream = this.rpc.stream<{ stream: string; line: string; time: string }>('application.logs', { applicationId: app.id, tail, since, follow: follow === 'true' }, ac.signal);
+    if (follow !== 'true') {
+      const lines: Array<{ stream: string; line: string; time: string }> = [];
+      for await (const l of stream) lines.push(l);
+      res.json({ lines });
+      return;
+    }
+    const it = stream[Symbol.asyncIterator]();
+    const first = await it.next(); // errors (no worker, no service) still become problem+json
+    res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
+    res.flushHeaders();
+    try {
+      for (let r = first; !r.done && !ac.signal.aborted; r = await it.next()) res.write(`event: ${r.value.stream}\ndata: ${JSON.stringify(r.value)}\n\n`);
+      res.write('event: end\ndata: {}\n\n');
+    } catch (e) {
+      res.write(`event: error\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`);
+    }
+    res.end();
+  }
 
   @Get()
   async get(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Res({ passthrough: true }) res: Response) {

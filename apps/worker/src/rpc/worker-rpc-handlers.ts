@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ApplicationEntity, registryAad, RegistryEntity } from '@wharf/applications';
+import { NotFoundError, RpcHandler, SecretBox } from '@wharf/core';
+import { LogLine, SWARM_PORT, SwarmPort } from '@wharf/orchestration';
+
+/**
+ * Short requests the API forwards to the worker (the API never talks to Docker). Callers have already passed the
+ * tenant-scoped access check in the API; ids are re-read here, never trusted beyond existence.
+ */
+@Injectable()
+export class WorkerRpcHandlers {
+  constructor(private readonly ds: DataSource, private readonly box: SecretBox, @Inject(SWARM_PORT) private readonly swarm: SwarmPort) {}
+
+  @RpcHandler('registry.test')
+  async testRegistry(params: Record<string, unknown>): Promise<{ ok: boolean; message: string }> {
+    const r = await this.ds.getRepository(RegistryEntity).findOneBy({ id: String(params.registryId) });
+    if (!r) throw new NotFoundError('Registry');
+    return this.swarm.checkRegistryAuth({ serveraddress: r.host, username: r.username, password: this.box.decrypt(r.passwordEnc, registryAad(r.id)) });
+  }
+
+  @RpcHandler('application.logs')
+  async applicationLogs(params: Record<string, unknown>, signal: AbortSignal): Promise<AsyncIterable<{ stream: string; line: string; time: string }>> {
+    const app = await this.ds.getRepository(ApplicationEntity).findOneBy({ id: String(params.applicationId) });
+    if (!app) throw new NotFoundError('Application');
+    const service = await this.swarm.inspectService(app.serviceName);
+    if (!service) throw new NotFoundError('Running service');
+    const lines = this.swarm.serviceLogs(service.id, {
+      tail: Number(params.tail ?? 200),
+      ...(params.since ? { since: new Date(String(params.since)) } : {}),
+      follow: params.follow === true,
+      signal,
+    });
+    return (async function* () {
+      for await (const l of lines as AsyncIterable<LogLine>) yield { stream: l.stream, line: l.line, time: l.time.toISOString() };
+    })();
+  }
+}

@@ -1,0 +1,90 @@
+import request from 'supertest';
+import { get as httpGetRaw } from 'node:http';
+import { startTestApp, TestApp } from '../../support/app';
+import { Session, setupOwner } from '../../support/api';
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/docker/busybox-image';
+import { startLocalRegistry, LocalRegistry } from '../../support/docker/local-registry';
+import { SwarmTestRun } from '../../support/docker/swarm-test-run';
+import { httpdSpec, productionEnvironment, swarmRunFor, waitForDeployment } from '../../support/deploy';
+
+jest.setTimeout(180_000);
+
+describe('private registries and runtime logs', () => {
+  let t: TestApp;
+  let owner: Session & { organizationId: string };
+  let run: SwarmTestRun;
+  let registry: LocalRegistry;
+  let env: { projectId: string; environmentId: string };
+  const lock = new SwarmTestRun();
+
+  beforeAll(async () => {
+    await lock.start();
+    t = await startTestApp();
+    run = await swarmRunFor(t);
+    await ensureBusyboxImage(run.docker);
+    registry = await startLocalRegistry();
+    owner = await setupOwner(t);
+    env = await productionEnvironment(t, owner, owner.organizationId);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await run?.cleanup().catch(() => undefined);
+    await registry?.stop();
+    await lock.cleanup();
+  });
+
+  it('tests registry credentials through the worker, never returns the password, and pulls a private image with them', async () => {
+    const bad = await request(t.server).post(`/api/v1/organizations/${owner.organizationId}/registries`).set(owner.auth).send({ name: 'bad', host: registry.host, username: registry.username, password: 'wrong-password' }).expect(201);
+    expect((await request(t.server).post(`/api/v1/registries/${bad.body.id}/test`).set(owner.auth).expect(200)).body.ok).toBe(false);
+    const good = await request(t.server).post(`/api/v1/organizations/${owner.organizationId}/registries`).set(owner.auth).send({ name: 'local', host: `http://${registry.host}/`, username: registry.username, password: registry.password }).expect(201);
+    expect(good.body).toMatchObject({ host: registry.host, passwordSet: true });
+    expect(JSON.stringify(good.body)).not.toContain(registry.password);
+    expect((await request(t.server).post(`/api/v1/registries/${good.body.id}/test`).set(owner.auth).expect(200)).body.ok).toBe(true);
+
+    const privateRef = await registry.push(run.docker, BUSYBOX_IMAGE, `${run.install}/web:1`);
+    // Without credentials the pull fails; with the registry it succeeds and the digest is the registry's.
+    const noAuth = await request(t.server).post(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth).send({ name: 'no-auth', spec: httpdSpec(null, { image: privateRef }) }).expect(201);
+    await run.docker.getImage(privateRef).remove({ force: true }).catch(() => undefined);
+    const failed = await waitForDeployment(t, owner, (await request(t.server).post(`/api/v1/applications/${noAuth.body.id}/deployments`).set(owner.auth).send({}).expect(202)).body.id);
+    expect(failed.status).toBe('failed');
+
+    const app = await request(t.server).post(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth).send({ name: 'private', spec: httpdSpec(null, { image: privateRef, registryId: good.body.id }) }).expect(201);
+    await request(t.server).put(`/api/v1/applications/${app.body.id}/variables`).set(owner.auth).send({ variables: [{ key: 'BODY', value: 'private' }] }).expect(200);
+    const d = await waitForDeployment(t, owner, (await request(t.server).post(`/api/v1/applications/${app.body.id}/deployments`).set(owner.auth).send({}).expect(202)).body.id);
+    expect(d.status).toBe('succeeded');
+    expect(d.imageDigest).toMatch(new RegExp(`^${registry.host}/${run.install}/web@sha256:[0-9a-f]{64}$`));
+    const log = await request(t.server).get(`/api/v1/deployments/${d.id}/logs`).set(owner.auth).expect(200);
+    expect(JSON.stringify(log.body)).not.toContain(registry.password);
+  });
+
+  it('serves runtime logs with stdout and stderr separated, as JSON and as a live stream', async () => {
+    const app = await request(t.server)
+      .post(`/api/v1/environments/${env.environmentId}/applications`)
+      .set(owner.auth)
+      .send({ name: 'talker', spec: { image: BUSYBOX_IMAGE, command: ['/bin/sh', '-c', 'echo to-stdout; echo to-stderr >&2; while true; do echo tick; sleep 1; done'], deployTimeoutMs: 30000 } })
+      .expect(201);
+    expect((await waitForDeployment(t, owner, (await request(t.server).post(`/api/v1/applications/${app.body.id}/deployments`).set(owner.auth).send({}).expect(202)).body.id)).status).toBe('succeeded');
+    await new Promise((r) => setTimeout(r, 1500));
+    const logs = await request(t.server).get(`/api/v1/applications/${app.body.id}/logs?tail=50`).set(owner.auth).expect(200);
+    const lines = logs.body.lines as Array<{ stream: string; line: string }>;
+    expect(lines).toEqual(expect.arrayContaining([expect.objectContaining({ stream: 'stdout', line: 'to-stdout' }), expect.objectContaining({ stream: 'stderr', line: 'to-stderr' })]));
+
+    const sse = await new Promise<string>((resolve, reject) => {
+      let data = '';
+      const req = httpGetRaw(`${t.baseUrl}/api/v1/applications/${app.body.id}/logs?follow=true&tail=1`, { headers: owner.auth }, (res) => {
+        res.on('data', (c: Buffer) => {
+          data += c.toString();
+          if ((data.match(/"line":"tick"/g) ?? []).length >= 2) {
+            resolve(data);
+            req.destroy();
+          }
+        });
+        res.on('end', () => resolve(data));
+      });
+      req.on('error', (e) => (data ? resolve(data) : reject(e)));
+    });
+    expect(sse).toMatch(/event: stdout\ndata: \{"stream":"stdout","line":"tick"/);
+    await request(t.server).get(`/api/v1/applications/${app.body.id}/logs?tail=abc`).set(owner.auth).expect(400);
+  });
+});
