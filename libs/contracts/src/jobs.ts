@@ -11,6 +11,7 @@ export interface JobPayloads {
   'deployment.watchdog': { v: 1 };
   'runtime.reconcile': { v: 1; applicationId?: string };
   'application.remove': { v: 1; applicationId: string; removeVolumes: boolean };
+  'deployments.purge-logs': { v: 1 };
 }
 export type JobName = keyof JobPayloads;
 
@@ -22,4 +23,5 @@ export const JOB_QUEUES: Record<JobName, QueueName> = {
   'deployment.watchdog': QUEUES.maintenance,
   'runtime.reconcile': QUEUES.maintenance,
   'application.remove': QUEUES.deployments,
+  'deployments.purge-logs': QUEUES.maintenance,
 };

@@ -54,6 +54,17 @@ export class DeploymentWatchdog {
     return { resumed, timedOut, kicked };
   }
 
+  /** Deployment logs older than the organization's retention are deleted; the deployment history itself stays. */
+  @JobHandler('deployments.purge-logs')
+  async purgeLogs(): Promise<{ deleted: number }> {
+    const r = await this.ds.query(
+      `DELETE FROM deployment_logs l USING deployments d, organizations o
+        WHERE l.deployment_id = d.id AND o.id = d.organization_id AND d.finished_at IS NOT NULL
+          AND d.finished_at < now() - o.deployment_log_retention_days * interval '1 day'`,
+    );
+    return { deleted: Number(r[1] ?? 0) };
+  }
+
   @JobHandler('application.remove')
   async remove(payload: { applicationId: string; removeVolumes: boolean }): Promise<{ removed: boolean }> {
     const app = await this.ds.getRepository(ApplicationEntity).findOneBy({ id: payload.applicationId });

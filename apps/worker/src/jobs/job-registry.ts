@@ -14,6 +14,7 @@ export const REPEATING: Partial<Record<JobName, number>> = {
   'audit.purge-expired': 6 * 60 * 60 * 1000,
   'deployment.watchdog': 10 * 1000,
   'runtime.reconcile': 15 * 1000,
+  'deployments.purge-logs': 6 * 60 * 60 * 1000,
 };
 
 export class JobWiringError extends Error {}

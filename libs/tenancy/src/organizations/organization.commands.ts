@@ -12,6 +12,8 @@ export interface OrganizationView {
   slug: string;
   requireTwoFactor: boolean;
   auditRetentionDays: number;
+  deploymentLogRetentionDays: number;
+  containerPolicy: { allowedBindPaths: string[] };
   role: string | null;
   createdAt: string;
   updatedAt: string;
@@ -21,6 +23,7 @@ export interface OrganizationView {
 export function organizationView(o: OrganizationEntity, p: Principal): OrganizationView {
   return {
     id: o.id, name: o.name, slug: o.slug, requireTwoFactor: o.requireTwoFactor, auditRetentionDays: o.auditRetentionDays,
+    deploymentLogRetentionDays: o.deploymentLogRetentionDays, containerPolicy: { allowedBindPaths: o.containerPolicy?.allowedBindPaths ?? [] },
     role: p.grants.find((g) => g.organizationId === o.id)?.role ?? null,
     createdAt: o.createdAt.toISOString(), updatedAt: o.updatedAt.toISOString(), version: o.version,
   };
@@ -74,7 +77,7 @@ export class UpdateOrganizationCommand {
   constructor(
     readonly principal: Principal,
     readonly organizationId: string,
-    readonly patch: { name?: string; requireTwoFactor?: boolean; auditRetentionDays?: number },
+    readonly patch: { name?: string; requireTwoFactor?: boolean; auditRetentionDays?: number; deploymentLogRetentionDays?: number },
     readonly expectedVersion?: number,
   ) {}
 }
@@ -87,7 +90,7 @@ export class UpdateOrganizationHandler implements ICommandHandler<UpdateOrganiza
       const o = await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId, 'read', { m, lock: true });
       checkVersion(o.version, expectedVersion);
       const changes: Record<string, unknown> = {};
-      for (const k of ['name', 'requireTwoFactor', 'auditRetentionDays'] as const) {
+      for (const k of ['name', 'requireTwoFactor', 'auditRetentionDays', 'deploymentLogRetentionDays'] as const) {
         if (patch[k] !== undefined && patch[k] !== o[k]) changes[k] = { from: o[k], to: patch[k] };
       }
       Object.assign(o, patch, { updatedAt: new Date(), version: o.version + 1 });
@@ -114,5 +117,33 @@ export class DeleteOrganizationHandler implements ICommandHandler<DeleteOrganiza
       await m.delete(OrganizationEntity, { id: org.id });
     });
     void this.ds;
+  }
+}
+
+export class SetContainerPolicyCommand {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly policy: { allowedBindPaths: string[] }) {}
+}
+/**
+ * Host paths an organization's services may bind-mount. The local Swarm is shared by every organization, so only
+ * instance admins relax this policy; privileged mode, host network/PID, capabilities and devices cannot be asked for.
+ */
+@CommandHandler(SetContainerPolicyCommand)
+export class SetContainerPolicyHandler implements ICommandHandler<SetContainerPolicyCommand, OrganizationView> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
+  async execute({ principal: p, organizationId, policy }: SetContainerPolicyCommand) {
+    const org = await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId);
+    if (!p.isInstanceAdmin || p.kind !== 'user') await this.scope.deny(p, 'update', 'organization', org);
+    const paths = [...new Set(policy.allowedBindPaths)];
+    paths.forEach((x, i) => {
+      if (!/^\/(?!.*(^|\/)\.\.(\/|$))[^\0]{0,1023}$/.test(x) || x === '/') throw ValidationError.field(`/allowedBindPaths/${i}`, 'format', 'an absolute host path other than "/", without ".."');
+    });
+    return this.tx.run(async (m, stage) => {
+      const o = await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId, 'read', { m, lock: true });
+      const before = o.containerPolicy?.allowedBindPaths ?? [];
+      Object.assign(o, { containerPolicy: { ...o.containerPolicy, allowedBindPaths: paths }, updatedAt: new Date(), version: o.version + 1 });
+      await m.save(OrganizationEntity, o);
+      await stage({ type: 'organization.container-policy-changed', organizationId: o.id, actor: actorOf(p), subject: { type: 'organization', id: o.id, name: o.name }, payload: {} }, { request: p.client, changes: { allowedBindPaths: { from: before, to: paths } } });
+      return organizationView(o, p);
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -6,7 +6,7 @@ import {
   AcceptInvitationCommand, CreateInvitationCommand, CreateOrganizationCommand, CreateRoleCommand, CreateServiceAccountKeyCommand,
   DeleteOrganizationCommand, DeleteRoleCommand, GetOrganizationQuery, ListApiKeysQuery, ListInvitationsQuery, ListMembersQuery,
   ListOrganizationsQuery, ListRolesQuery, OrganizationView, Principal, RemoveMemberCommand, RevokeApiKeyCommand, RevokeInvitationCommand,
-  UpdateMemberCommand, UpdateOrganizationCommand, UpdateRoleCommand,
+  SetContainerPolicyCommand, UpdateMemberCommand, UpdateOrganizationCommand, UpdateRoleCommand,
 } from '@wharf/tenancy';
 import { CurrentPrincipal, OptionalPrincipal } from '../common/principal.decorator';
 import { IdPipe, parseIfMatch } from '../common/params';
@@ -14,7 +14,7 @@ import { ApiErrors } from '../common/api-errors.decorator';
 import { Public } from '../common/public.decorator';
 import { AuthedRequest, clientOf } from '../common/auth.guard';
 import {
-  AcceptInvitationDto, CreateInvitationDto, CreateOrganizationDto, CreateRoleDto, CreateServiceAccountKeyDto, UpdateMemberDto,
+  AcceptInvitationDto, ContainerPolicyDto, CreateInvitationDto, CreateOrganizationDto, CreateRoleDto, CreateServiceAccountKeyDto, UpdateMemberDto,
   UpdateOrganizationDto, UpdateRoleDto,
 } from './organizations.dto';
 import { Req } from '@nestjs/common';
@@ -51,6 +51,13 @@ export class OrganizationsController {
   @ApiErrors(400, 403, 404, 412)
   update(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Body() dto: UpdateOrganizationDto, @Headers('if-match') ifMatch?: string): Promise<OrganizationView> {
     return this.commands.execute(new UpdateOrganizationCommand(p, orgId, dto, parseIfMatch(ifMatch)));
+  }
+
+  @Put(':orgId/container-policy')
+  @ApiOperation({ summary: 'Host paths the organization may bind-mount (instance admins only: the local Swarm is shared)' })
+  @ApiErrors(400, 403, 404)
+  setContainerPolicy(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Body() dto: ContainerPolicyDto): Promise<OrganizationView> {
+    return this.commands.execute(new SetContainerPolicyCommand(p, orgId, dto));
   }
 
   @Delete(':orgId')

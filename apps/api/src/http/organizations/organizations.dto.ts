@@ -11,6 +11,10 @@ export class UpdateOrganizationDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200) name?: string;
   @ApiPropertyOptional({ description: 'Members must enable TOTP before they can act in this organization' }) @IsOptional() @IsBoolean() requireTwoFactor?: boolean;
   @ApiPropertyOptional({ minimum: 1, maximum: 3650 }) @IsOptional() @IsInt() @Min(1) @Max(3650) auditRetentionDays?: number;
+  @ApiPropertyOptional({ minimum: 1, maximum: 3650, description: 'Deployment logs older than this are deleted (the deployments stay)' }) @IsOptional() @IsInt() @Min(1) @Max(3650) deploymentLogRetentionDays?: number;
+}
+export class ContainerPolicyDto {
+  @ApiProperty({ type: [String], description: 'Host path prefixes that bind mounts may use (instance admins only)' }) @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) @MaxLength(1024, { each: true }) allowedBindPaths: string[];
 }
 export class RoleChoiceDto {
   @ApiProperty({ enum: ROLE_CHOICES }) @IsIn(ROLE_CHOICES) role: string;
