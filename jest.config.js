@@ -22,5 +22,7 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/libs', '<rootDir>/apps/api', '<rootDir>/apps/worker'], testMatch: ['**/*.spec.ts'] },
     { ...common, displayName: 'integration', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'], testTimeout: 60000 },
+    // The Angular portal's unit tests (jest-preset-angular, jsdom).
+    '<rootDir>/apps/admin/jest.config.js',
   ],
 };

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Brings up PostgreSQL and Redis (and, with --docker, the Docker engine in swarm mode) when nothing answers.
+# With --browser, installs Debian's Chromium for the portal's browser tests (test/browser).
 # Installs them from Debian's packages when run as root; otherwise says exactly what to install.
 source "$(dirname "$0")/lib.sh"
 
 want_docker=0
-for a in "$@"; do [ "$a" = --docker ] && want_docker=1; done
+want_browser=0
+for a in "$@"; do
+  [ "$a" = --docker ] && want_docker=1
+  [ "$a" = --browser ] && want_browser=1
+done
 
 PG_HOST=127.0.0.1; PG_PORT=5432
 pg_ready() { pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; }
@@ -44,4 +49,9 @@ if [ "$want_docker" = 1 ]; then
     log "initialising swarm mode"
     $DOCKER swarm init --advertise-addr 127.0.0.1 >/dev/null
   fi
+fi
+
+if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
+  # Debian's Chromium, driven by playwright-core (never `npx playwright install`: it downloads a browser).
+  apt_install chromium
 fi

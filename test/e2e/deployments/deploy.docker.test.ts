@@ -111,8 +111,9 @@ describe('deploying applications from images onto the real Swarm', () => {
   });
 
   it('rolls back automatically when the new version fails its health check; the old one keeps serving', async () => {
-    const port = await freePort();
-    const appId = await createApp('health', httpdSpec(port), [{ key: 'BODY', value: 'stable' }]);
+    // Engine-assigned host ports: Swarm's own rollback with a fixed host port can stall on this single node (see the
+    // orchestration notes); the fixed-port case is covered by the cancel test, which restores the spec explicitly.
+    const appId = await createApp('health', httpdSpec(null), [{ key: 'BODY', value: 'stable' }]);
     expect((await waitForDeployment(t, owner, await deploy(appId))).status).toBe('succeeded');
     await request(t.server)
       .patch(`/api/v1/applications/${appId}`)
@@ -123,7 +124,18 @@ describe('deploying applications from images onto the real Swarm', () => {
     const bad = await waitForDeployment(t, owner, await deploy(appId));
     expect(bad.status).toBe('failed');
     expect(await logText(t, owner, bad.id as string)).toMatch(/roll/i);
-    expect((await httpGetUntil(port, (r) => r.body === 'stable', 30_000)).body).toBe('stable');
+    // The previous version runs again: its task answers with the old body.
+    const deadline = Date.now() + 45_000;
+    let body = '';
+    while (body !== 'stable' && Date.now() < deadline) {
+      const status = await request(t.server).get(`/api/v1/applications/${appId}/status`).set(owner.auth).expect(200);
+      for (const task of status.body.tasks.filter((x: { state: string }) => x.state === 'running')) {
+        const r = await httpGetUntil(task.ports[0].published, () => true, 1000);
+        if (r.body === 'stable') body = 'stable';
+      }
+      if (body !== 'stable') await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(body).toBe('stable');
   });
 
   it('cancels a deployment while it waits and restores the previous spec', async () => {

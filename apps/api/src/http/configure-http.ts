@@ -1,14 +1,18 @@
 import { RequestMethod } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { newId, WharfConfig } from '@wharf/core';
 import { validationPipe } from './common/validation';
 import { NulPipe } from './common/params';
 import { httpDuration } from './metrics/metrics';
+import { servePortal } from './portal/serve-portal';
 
-/** Global prefix, body limits, CORS, validation and the OpenAPI document: shared by main.ts and the tests. */
-export function configureHttp(app: NestExpressApplication, config: WharfConfig): void {
+/**
+ * Global prefix, body limits, CORS, validation, the built portal and the OpenAPI document (returned, for
+ * scripts/openapi.ts): shared by main.ts and the tests.
+ */
+export function configureHttp(app: NestExpressApplication, config: WharfConfig): OpenAPIObject {
   app.useBodyParser('json', { limit: config.bodyLimit, strict: true });
   app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: false });
   app.setGlobalPrefix('api/v1', {
@@ -29,6 +33,7 @@ export function configureHttp(app: NestExpressApplication, config: WharfConfig):
     res.on('finish', () => end({ method: req.method, route: (req.route as { path?: string } | undefined)?.path ?? 'unmatched', status: String(res.statusCode) }));
     next();
   });
+  servePortal(app);
   const doc = new DocumentBuilder()
     .setTitle('Wharf API')
     .setDescription('Self-hosted platform-as-a-service. Errors are application/problem+json.')
@@ -39,4 +44,5 @@ export function configureHttp(app: NestExpressApplication, config: WharfConfig):
     .build();
   const document = SwaggerModule.createDocument(app, doc);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  return document;
 }

@@ -29,6 +29,11 @@ export class RateLimiter {
     return n;
   }
 
+  /** True the first time a key is claimed within `ttlSeconds` (single-use tokens, TOTP replay protection). */
+  async claimOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.redis.set(`${this.config.queuePrefix}:once:${key}`, '1', 'EX', ttlSeconds, 'NX')) === 'OK';
+  }
+
   async reset(key: string): Promise<void> {
     await this.redis.del(`${this.config.queuePrefix}:rl:${key}`);
   }

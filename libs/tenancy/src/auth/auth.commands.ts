@@ -1,5 +1,5 @@
 import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { DataSource, EntityManager } from 'typeorm';
 import {
   ConflictError, ForbiddenError, newId, NotFoundError, RateLimiter, randomToken, safeEqual, SecretBox, sha256, slugify, TransactionRunner,
@@ -56,6 +56,16 @@ export class SetupTokenAnnouncer implements OnApplicationBootstrap {
     await this.ds.query(`UPDATE instance SET setup_token_hash = $1 WHERE id = 1 AND setup_completed_at IS NULL`, [sha256(token)]);
     if (this.config.setupToken) this.logger.warn('First run: create the first owner with POST /api/v1/auth/setup and the token from WHARF_SETUP_TOKEN');
     else this.logger.warn(`First run: create the first owner with POST /api/v1/auth/setup and this one-time setup token: ${token}`);
+  }
+}
+
+export class SetupStatusQuery {}
+@QueryHandler(SetupStatusQuery)
+export class SetupStatusHandler implements IQueryHandler<SetupStatusQuery, { needed: boolean }> {
+  constructor(private readonly ds: DataSource) {}
+  async execute(): Promise<{ needed: boolean }> {
+    const [row] = await this.ds.query(`SELECT (SELECT setup_completed_at FROM instance WHERE id = 1) IS NULL AND NOT EXISTS (SELECT 1 FROM users) AS needed`);
+    return { needed: row.needed };
   }
 }
 
@@ -134,6 +144,8 @@ export class LoginHandler implements ICommandHandler<LoginCommand, TokenPair> {
       if (input.totpCode) {
         const secret = this.box.decrypt(user!.totpSecretEnc!, `user:${user!.id}:totp`);
         if (!checkTotp(input.totpCode, secret)) return fail('invalid-totp', 'The authenticator code is wrong');
+        // A code is accepted once: a replay inside its 30-second window is refused.
+        if (!(await this.limiter.claimOnce(`totp:${user!.id}:${input.totpCode}`, 120))) return fail('totp-replayed', 'This code was already used; wait for the next one');
       } else {
         const h = sha256(input.recoveryCode!.trim().toLowerCase());
         const r = await this.ds.query(`UPDATE users SET recovery_code_hashes = array_remove(recovery_code_hashes, $2) WHERE id = $1 AND $2 = ANY(recovery_code_hashes) RETURNING id`, [user!.id, h]);

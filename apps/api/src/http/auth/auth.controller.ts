@@ -1,9 +1,9 @@
-import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { UnauthenticatedError, WHARF_CONFIG, WharfConfig } from '@wharf/core';
-import { LoginCommand, LogoutCommand, Principal, RefreshCommand, SetupCommand, TokenPair } from '@wharf/tenancy';
+import { LoginCommand, LogoutCommand, Principal, RefreshCommand, SetupCommand, SetupStatusQuery, TokenPair } from '@wharf/tenancy';
 import { Public } from '../common/public.decorator';
 import { AuthedRequest, clientOf, REFRESH_COOKIE } from '../common/auth.guard';
 import { CurrentPrincipal } from '../common/principal.decorator';
@@ -14,7 +14,14 @@ import { LoginDto, RefreshDto, SetupDto, SetupResultDto, TokenPairDto } from './
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly commands: CommandBus, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
+
+  @Public()
+  @Get('setup')
+  @ApiOperation({ summary: 'Whether first-run setup is still needed (the portal shows the setup form)' })
+  setupStatus(): Promise<{ needed: boolean }> {
+    return this.queries.execute(new SetupStatusQuery());
+  }
 
   @Public()
   @Post('setup')

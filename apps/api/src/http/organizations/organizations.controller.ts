@@ -17,7 +17,9 @@ import {
   AcceptInvitationDto, ContainerPolicyDto, CreateInvitationDto, CreateOrganizationDto, CreateRoleDto, CreateServiceAccountKeyDto, UpdateMemberDto,
   UpdateOrganizationDto, UpdateRoleDto,
 } from './organizations.dto';
-import { Req } from '@nestjs/common';
+import { Inject, Req } from '@nestjs/common';
+import { WHARF_CONFIG, WharfConfig } from '@wharf/core';
+import { setSessionCookies } from '../common/cookies';
 
 @ApiTags('organizations')
 @ApiErrors(401)
@@ -160,14 +162,16 @@ export class OrganizationsController {
 @ApiTags('organizations')
 @Controller('invitations')
 export class InvitationsController {
-  constructor(private readonly commands: CommandBus) {}
+  constructor(private readonly commands: CommandBus, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
 
   @Public()
   @Post('accept')
   @HttpCode(200)
   @ApiOperation({ summary: 'Accept an invitation: signed in with the invited email, or create an account with name and password' })
   @ApiErrors(400, 401, 403, 404, 409)
-  accept(@OptionalPrincipal() p: Principal | null, @Body() dto: AcceptInvitationDto, @Req() req: AuthedRequest) {
-    return this.commands.execute(new AcceptInvitationCommand(dto.token, p, { name: dto.name, password: dto.password }, clientOf(req)));
+  async accept(@OptionalPrincipal() p: Principal | null, @Body() dto: AcceptInvitationDto, @Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response) {
+    const r = await this.commands.execute(new AcceptInvitationCommand(dto.token, p, { name: dto.name, password: dto.password }, clientOf(req)));
+    if (r.tokens) setSessionCookies(res, this.config, r.tokens);
+    return r;
   }
 }

@@ -1,0 +1,16 @@
+import { Routes } from '@angular/router';
+import { OrganizationSettingsLayout } from './organization-settings.layout';
+
+export const ORGANIZATION_ROUTES: Routes = [
+  {
+    path: '',
+    component: OrganizationSettingsLayout,
+    children: [
+      { path: '', pathMatch: 'full', redirectTo: 'members' },
+      { path: 'members', title: 'Members · Wharf', loadComponent: () => import('./members.page').then((m) => m.MembersPage) },
+      { path: 'invitations', title: 'Invitations · Wharf', loadComponent: () => import('./invitations.page').then((m) => m.InvitationsPage) },
+      { path: 'roles', title: 'Roles · Wharf', loadComponent: () => import('./roles.page').then((m) => m.RolesPage) },
+      { path: 'api-keys', title: 'API keys · Wharf', loadComponent: () => import('./api-keys.page').then((m) => m.ApiKeysPage) },
+    ],
+  },
+];

@@ -1,0 +1,45 @@
+import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
+import { MatButtonModule } from '@angular/material/button';
+import { MatSelectModule } from '@angular/material/select';
+import { MatToolbarModule } from '@angular/material/toolbar';
+import { Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { AbilitiesService } from '../../core/auth/abilities.service';
+import { AuthService } from '../../core/auth/auth.service';
+import { OrgContext } from '../../core/org/org-context.service';
+import { ThemeService } from '../../core/theme/theme.service';
+
+/** Toolbar (organization switcher, navigation, theme, sign-out) around every signed-in screen. */
+@Component({
+  selector: 'w-shell',
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatToolbarModule, MatButtonModule, MatSelectModule],
+  templateUrl: './shell.component.html',
+  styleUrl: './shell.component.scss',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class ShellComponent {
+  private readonly auth = inject(AuthService);
+  private readonly abilities = inject(AbilitiesService);
+  private readonly router = inject(Router);
+  readonly orgs = inject(OrgContext);
+  readonly theme = inject(ThemeService);
+  readonly user = this.auth.user;
+  readonly orgId = this.orgs.currentId;
+  readonly themeLabel = computed(() => ({ system: 'Theme: system', light: 'Theme: light', dark: 'Theme: dark' })[this.theme.choice()]);
+
+  switchTo(id: string): void {
+    const current = this.orgId();
+    const url = this.router.url;
+    const next = current && url.startsWith(`/orgs/${current}`) ? url.replace(`/orgs/${current}`, `/orgs/${id}`) : `/orgs/${id}`;
+    void this.router.navigateByUrl(next);
+  }
+
+  async signOut(): Promise<void> {
+    try {
+      await this.auth.logout();
+    } finally {
+      this.abilities.clear();
+      this.orgs.clear();
+      await this.router.navigate(['/login']);
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import { ChangeDetectionStrategy, Component } from '@angular/core';
+import { Routes } from '@angular/router';
+import { defaultOrganizationGuard, organizationGuard } from './shell.guards';
+import { ShellComponent } from './shell.component';
+
+@Component({
+  selector: 'w-no-organization',
+  template: `<div class="w-page"><h1>No organization yet</h1><p>You are not a member of any organization. Ask an administrator for an invitation.</p></div>`,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class NoOrganizationPage {}
+
+/**
+ * The signed-in portal. Organization-scoped screens live under /orgs/:orgId; later features add their lazy routes
+ * next to `dashboard` and `settings` (projects, environments, applications, …).
+ */
+export const SHELL_ROUTES: Routes = [
+  {
+    path: '',
+    component: ShellComponent,
+    children: [
+      { path: '', pathMatch: 'full', canActivate: [defaultOrganizationGuard], component: NoOrganizationPage, title: 'Wharf' },
+      { path: 'profile', title: 'Profile · Wharf', loadComponent: () => import('../profile/profile.page').then((m) => m.ProfilePage) },
+      {
+        path: 'orgs/:orgId',
+        canActivate: [organizationGuard],
+        children: [
+          { path: '', pathMatch: 'full', redirectTo: 'dashboard' },
+          { path: 'dashboard', title: 'Dashboard · Wharf', loadComponent: () => import('../dashboard/dashboard.page').then((m) => m.DashboardPage) },
+          { path: 'settings', loadChildren: () => import('../organization/organization.routes').then((m) => m.ORGANIZATION_ROUTES) },
+        ],
+      },
+    ],
+  },
+];
