@@ -38,7 +38,7 @@ fi
 
 if [ "$want_docker" = 1 ]; then
   DOCKER=/usr/bin/docker
-  docker_ready() { curl -sf --unix-socket /var/run/docker.sock http://localhost/_ping; }
+  docker_ready() { curl -sf --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null; }
   if ! docker_ready; then
     apt_install docker.io curl
     log "starting dockerd"

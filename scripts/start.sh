@@ -23,4 +23,5 @@ if [ "$(psql "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" 2>/de
 fi
 log "building"
 npm run -s build
-exec node -r ./scripts/paths.js dist/apps/api/src/main.js
+# shellcheck disable=SC2046
+exec node $(cat scripts/node-flags) -r ./scripts/paths.js dist/apps/api/src/main.js

@@ -22,7 +22,7 @@ import { InvitationsController, OrganizationsController } from './http/organizat
 import { OidcAuthController, OidcProvidersController } from './http/oidc/oidc.controller';
 import { ProjectsModule } from '@wharf/projects';
 import { ApplicationsModule } from '@wharf/applications';
-import { ApplicationsController, DeploymentsController, EnvironmentApplicationsController, RegistriesController } from './http/applications/applications.controller';
+import { ApplicationsController, DeploymentsController, EnvironmentApplicationsController, OrganizationApplicationsController, RegistriesController } from './http/applications/applications.controller';
 import { ProjectsController } from './http/projects/projects.controller';
 import { EnvironmentsController } from './http/projects/environments.controller';
 
@@ -59,7 +59,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [...infrastructure(config), TenancyModule, AuditModule, ProjectsModule, ApplicationsModule, ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
-      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, ApplicationsController, DeploymentsController] : [],
+      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, OrganizationApplicationsController, ApplicationsController, DeploymentsController] : [],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, ...(http ? [{ provide: APP_GUARD, useClass: AuthGuard }] : [])],
     };
   }

@@ -68,7 +68,7 @@ export class CreateApplicationHandler implements ICommandHandler<CreateApplicati
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, environmentId, input }: CreateApplicationCommand) {
     const env = await this.scope.findOne(p, EnvironmentEntity, 'environment', environmentId);
-    await this.scope.assert(p, 'create', 'application', { organizationId: env.organizationId, projectId: env.projectId, id: null, name: input.name } as object);
+    await this.scope.assert(p, 'create', 'application', { organizationId: env.organizationId, projectId: env.projectId, environmentId: env.id, id: null, name: input.name } as object);
     return this.tx.run(async (m, stage) => {
       const spec = validateApplicationSpec(input.spec, await specPolicyOf(m, env.organizationId));
       await checkRegistry(this.scope, p, spec, env.organizationId, m);
@@ -228,7 +228,7 @@ export class RevealApplicationVariableHandler implements ICommandHandler<RevealA
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
   async execute({ principal: p, applicationId, key }: RevealApplicationVariableCommand) {
     const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
-    await this.scope.assert(p, 'reveal', 'variable', { organizationId: app.organizationId, projectId: app.projectId, id: app.id, name: key } as object);
+    await this.scope.assert(p, 'reveal', 'variable', { organizationId: app.organizationId, projectId: app.projectId, environmentId: app.environmentId, id: app.id, name: key } as object);
     return this.tx.run(async (m, stage) => {
       const v = await m.findOneBy(ApplicationVariableEntity, { applicationId: app.id, key });
       if (!v) throw new NotFoundError('Variable');

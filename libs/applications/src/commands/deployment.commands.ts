@@ -218,7 +218,7 @@ export class CancelDeploymentHandler implements ICommandHandler<CancelDeployment
   ) {}
   async execute({ principal: p, deploymentId }: CancelDeploymentCommand) {
     const d0 = await this.scope.findOne(p, DeploymentEntity, 'deployment', deploymentId);
-    await this.scope.assert(p, 'deploy', 'application', { organizationId: d0.organizationId, projectId: d0.projectId, id: d0.applicationId } as object);
+    await this.scope.assert(p, 'deploy', 'application', { organizationId: d0.organizationId, projectId: d0.projectId, environmentId: d0.environmentId, id: d0.applicationId } as object);
     const d = await this.tx.run(async (m, stage) => {
       const d = await this.scope.findOne(p, DeploymentEntity, 'deployment', deploymentId, 'read', { m, lock: true });
       if (d.status === 'queued') {

@@ -22,29 +22,55 @@ export function permissionsOfRole(role: string, customPermissions: Permission[] 
 }
 
 /**
- * Builds the caller's ability from their grants (membership role or custom role, project limits) intersected with an
- * API key's scopes. Every rule carries the organization (and project) as a condition, so the same rules filter SQL.
+ * Builds the caller's ability from their grants (membership role or custom role, project and environment limits)
+ * intersected with an API key's scopes. Every rule carries the organization (and project or environment) as a
+ * condition, so the same rules filter SQL.
  */
 export function buildAbility(grants: Grant[], scopes: ApiKeyScope[] | null): AppAbility {
   const { can, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
   for (const g of grants) {
     const perms: Permission[] = g.blockedByTwoFactor ? ['organization:read'] : g.permissions;
+    const limited = g.projectIds !== null || (g.environmentIds ?? null) !== null;
     for (const p of perms) {
       if (scopes && !scopeAllows(scopes, p)) continue;
       const [subject, action] = p.split(':') as [Subject, Action];
-      const cond: Record<string, unknown> = subject === 'organization' ? { id: g.organizationId } : { organizationId: g.organizationId };
-      if (g.projectIds && PROJECT_SCOPED_SUBJECTS.includes(subject)) {
-        if (subject === 'project') {
-          if (action === 'create') continue;
-          cond.id = { $in: g.projectIds };
-        } else {
-          cond.projectId = { $in: g.projectIds };
-        }
+      const base: Record<string, unknown> = subject === 'organization' ? { id: g.organizationId } : { organizationId: g.organizationId };
+      if (!limited || !PROJECT_SCOPED_SUBJECTS.includes(subject)) {
+        can(action, subject, base as never);
+        continue;
       }
-      can(action, subject, cond as never);
+      for (const cond of limitedConditions(g, subject, action)) can(action, subject, { ...base, ...cond } as never);
     }
   }
   return build();
+}
+
+/**
+ * The conditions (one rule each, OR-ed) under which a limited grant reaches a project-scoped subject:
+ * - whole projects (`projectIds`): everything inside them, except creating projects;
+ * - environments (`environmentIds`): the environment itself (not creating environments) and what carries its
+ *   `environmentId` (variables, applications, deployments); project-level variables are not included; the projects
+ *   that contain the environments are readable, nothing more.
+ */
+function limitedConditions(g: Grant, subject: Subject, action: Action): Array<Record<string, unknown>> {
+  const projects = g.projectIds ?? [];
+  const environments = g.environmentIds ?? [];
+  const out: Array<Record<string, unknown>> = [];
+  if (subject === 'project') {
+    if (action === 'create') return out;
+    const ids = action === 'read' ? [...new Set([...projects, ...(g.environmentProjectIds ?? [])])] : projects;
+    if (ids.length) out.push({ id: { $in: ids } });
+    return out;
+  }
+  if (projects.length) out.push({ projectId: { $in: projects } });
+  if (environments.length) {
+    if (subject === 'environment') {
+      if (action !== 'create') out.push({ id: { $in: environments } });
+    } else {
+      out.push({ environmentId: { $in: environments } });
+    }
+  }
+  return out;
 }
 
 /** Tags a plain object or entity with its CASL subject type. */

@@ -13,8 +13,15 @@ export interface Grant {
   role: string;
   customRoleId: string | null;
   permissions: Permission[];
-  /** null = every project of the organization. */
+  /** null (and environmentIds null) = every project of the organization. */
   projectIds: string[] | null;
+  /**
+   * When set, the caller also has these environments (their variables, applications and deployments) and may read the
+   * projects that contain them. A grant with environmentIds but no projectIds is limited to those environments.
+   */
+  environmentIds: string[] | null;
+  /** The projects that contain `environmentIds` (resolved at authentication): readable, nothing more. */
+  environmentProjectIds: string[];
   /** The organization requires 2FA and the caller has none: only `organization:read` remains. */
   blockedByTwoFactor: boolean;
 }

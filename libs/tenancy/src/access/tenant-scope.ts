@@ -7,7 +7,7 @@ import { actorOf, Principal } from './principal';
 import { asSubject } from './ability';
 
 /** Condition fields used in ability rules, and the column each maps to. */
-const COLUMNS: Record<string, string> = { id: 'id', organizationId: 'organization_id', projectId: 'project_id' };
+const COLUMNS: Record<string, string> = { id: 'id', organizationId: 'organization_id', projectId: 'project_id', environmentId: 'environment_id' };
 
 let paramSeq = 0;
 
@@ -78,9 +78,14 @@ export class TenantScope {
     return row;
   }
 
-  /** Throws 403 (and audits the denial) unless the caller may do `action` on this object. */
+  /**
+   * Throws 403 (and audits the denial) unless the caller may do `action` on this object. For `read`, a denial means
+   * the object is outside the caller's read scope: 404, exactly as for an unknown id (e.g. the project-level
+   * variables of a project that a member limited to one of its environments can see).
+   */
   async assert(p: Principal, action: Action, subject: Subject, obj: object & { id?: string | null; name?: string | null; organizationId?: string | null }): Promise<void> {
     if (p.ability.can(action, asSubject(subject, { ...obj }) as never)) return;
+    if (action === 'read') throw new NotFoundError(subject.replace(/^./, (c) => c.toUpperCase()).replace('-', ' '));
     await this.deny(p, action, subject, obj);
   }
 

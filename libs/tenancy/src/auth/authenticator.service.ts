@@ -11,6 +11,8 @@ interface GrantRow {
   role: string;
   custom_role_id: string | null;
   project_ids: string[] | null;
+  environment_ids: string[] | null;
+  environment_project_ids: string[] | null;
   custom_permissions: Permission[] | null;
   require_two_factor: boolean;
 }
@@ -65,7 +67,7 @@ export class Authenticator {
     } else {
       grants = [{
         organizationId: row.organization_id, role: row.role, customRoleId: row.custom_role_id,
-        permissions: permissionsOfRole(row.role, row.custom_permissions), projectIds: null, blockedByTwoFactor: false,
+        permissions: permissionsOfRole(row.role, row.custom_permissions), projectIds: null, environmentIds: null, environmentProjectIds: [], blockedByTwoFactor: false,
       }];
     }
     return {
@@ -76,7 +78,11 @@ export class Authenticator {
 
   async grantsOfUser(userId: string, hasTwoFactor: boolean): Promise<Grant[]> {
     const rows: GrantRow[] = await this.ds.query(
-      `SELECT m.organization_id, m.role, m.custom_role_id, m.project_ids, r.permissions AS custom_permissions, o.require_two_factor
+      // The projects that contain granted environments are read here (raw SQL: the environments table belongs to a lib
+      // above this one); an environment of another organization or one since deleted grants nothing.
+      `SELECT m.organization_id, m.role, m.custom_role_id, m.project_ids, m.environment_ids, r.permissions AS custom_permissions, o.require_two_factor,
+              (SELECT array_agg(DISTINCT e.project_id) FROM environments e
+                WHERE m.environment_ids IS NOT NULL AND e.id = ANY(m.environment_ids) AND e.organization_id = m.organization_id) AS environment_project_ids
          FROM memberships m JOIN organizations o ON o.id = m.organization_id LEFT JOIN roles r ON r.id = m.custom_role_id
         WHERE m.user_id = $1`,
       [userId],
@@ -87,6 +93,8 @@ export class Authenticator {
       customRoleId: r.custom_role_id,
       permissions: permissionsOfRole(r.role, r.custom_permissions),
       projectIds: r.project_ids,
+      environmentIds: r.environment_ids,
+      environmentProjectIds: r.environment_project_ids ?? [],
       blockedByTwoFactor: r.require_two_factor && !hasTwoFactor,
     }));
   }

@@ -8,6 +8,7 @@ export class InvitationEntity {
   @Column('text') role: string;
   @Column({ name: 'custom_role_id', type: 'uuid', nullable: true }) customRoleId: string | null;
   @Column({ name: 'project_ids', type: 'uuid', array: true, nullable: true }) projectIds: string[] | null;
+  @Column({ name: 'environment_ids', type: 'uuid', array: true, nullable: true }) environmentIds: string[] | null;
   @Column({ name: 'token_hash', type: 'text' }) tokenHash: string;
   @Column({ name: 'invited_by', type: 'uuid', nullable: true }) invitedBy: string | null;
   @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt: Date;

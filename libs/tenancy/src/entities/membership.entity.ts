@@ -10,6 +10,8 @@ export class MembershipEntity {
   @Column({ name: 'custom_role_id', type: 'uuid', nullable: true }) customRoleId: string | null;
   /** When set, the member sees only these projects. */
   @Column({ name: 'project_ids', type: 'uuid', array: true, nullable: true }) projectIds: string[] | null;
+  /** When set, the member also sees these environments (and reads the projects that contain them). */
+  @Column({ name: 'environment_ids', type: 'uuid', array: true, nullable: true }) environmentIds: string[] | null;
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
   @Column({ type: 'int', default: 1 }) version: number;

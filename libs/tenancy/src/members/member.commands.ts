@@ -12,6 +12,9 @@ import { actorOf, ClientContext, Principal } from '../access/principal';
 import { assertNoEscalation, assertNotLastOwner, resolveRole, RoleInput } from '../access/grants';
 import { issueTokens, TokenPair } from '../auth/auth.commands';
 
+/** A stored membership's role choice (its limits as they are, for escalation checks). */
+const storedRoleOf = (x: MembershipEntity): RoleInput => ({ role: x.role, customRoleId: x.customRoleId, projectIds: x.projectIds, environmentIds: x.environmentIds });
+
 export interface MemberView {
   userId: string;
   email: string;
@@ -19,6 +22,7 @@ export interface MemberView {
   role: string;
   customRoleId: string | null;
   projectIds: string[] | null;
+  environmentIds: string[] | null;
   twoFactorEnabled: boolean;
   joinedAt: string;
   version: number;
@@ -36,11 +40,11 @@ export class ListMembersHandler implements IQueryHandler<ListMembersQuery, Membe
       .query(principal, MembershipEntity, 'member')
       .andWhere('x.organization_id = :organizationId', { organizationId })
       .innerJoin(UserEntity, 'u', 'u.id = x.user_id')
-      .select(['x.user_id AS user_id', 'u.email AS email', 'u.name AS name', 'x.role AS role', 'x.custom_role_id AS custom_role_id', 'x.project_ids AS project_ids', 'u.totp_enabled AS totp', 'x.created_at AS created_at', 'x.version AS version'])
+      .select(['x.user_id AS user_id', 'u.email AS email', 'u.name AS name', 'x.role AS role', 'x.custom_role_id AS custom_role_id', 'x.project_ids AS project_ids', 'x.environment_ids AS environment_ids', 'u.totp_enabled AS totp', 'x.created_at AS created_at', 'x.version AS version'])
       .orderBy('u.email', 'ASC')
       .getRawMany();
     return rows.map((r) => ({
-      userId: r.user_id, email: r.email, name: r.name, role: r.role, customRoleId: r.custom_role_id, projectIds: r.project_ids,
+      userId: r.user_id, email: r.email, name: r.name, role: r.role, customRoleId: r.custom_role_id, projectIds: r.project_ids, environmentIds: r.environment_ids,
       twoFactorEnabled: r.totp, joinedAt: new Date(r.created_at).toISOString(), version: r.version,
     }));
   }
@@ -60,15 +64,15 @@ export class UpdateMemberHandler implements ICommandHandler<UpdateMemberCommand,
       await this.scope.assert(p, 'update', 'member', member);
       if (expectedVersion !== undefined && expectedVersion !== member.version) throw new PreconditionFailedError();
       const target = await resolveRole(m, organizationId, input);
-      const current = await resolveRole(m, organizationId, { role: member.role, customRoleId: member.customRoleId, projectIds: member.projectIds });
+      const current = await resolveRole(m, organizationId, storedRoleOf(member), { stored: true });
       // Neither the new role nor the member's current one may exceed the caller's own.
       assertNoEscalation(p, organizationId, target);
       assertNoEscalation(p, organizationId, current);
       if (member.role === 'owner' && target.role !== 'owner') await assertNotLastOwner(m, organizationId, userId);
-      await m.update(MembershipEntity, { id: member.id }, { role: target.role, customRoleId: target.customRoleId, projectIds: target.projectIds, updatedAt: new Date(), version: member.version + 1 });
+      await m.update(MembershipEntity, { id: member.id }, { role: target.role, customRoleId: target.customRoleId, projectIds: target.projectIds, environmentIds: target.environmentIds, updatedAt: new Date(), version: member.version + 1 });
       await stage(
         { type: 'member.updated', organizationId, actor: actorOf(p), subject: { type: 'member', id: userId }, payload: {} },
-        { request: p.client, changes: { role: { from: member.role, to: target.role }, customRoleId: { from: member.customRoleId, to: target.customRoleId }, projectIds: { from: member.projectIds, to: target.projectIds } } },
+        { request: p.client, changes: { role: { from: member.role, to: target.role }, customRoleId: { from: member.customRoleId, to: target.customRoleId }, projectIds: { from: member.projectIds, to: target.projectIds }, environmentIds: { from: member.environmentIds, to: target.environmentIds } } },
       );
     });
   }
@@ -95,7 +99,7 @@ export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand,
       const leaving = userId === p.userId;
       if (!leaving) {
         await this.scope.assert(p, 'delete', 'member', member);
-        assertNoEscalation(p, organizationId, await resolveRole(m, organizationId, { role: member.role, customRoleId: member.customRoleId, projectIds: member.projectIds }));
+        assertNoEscalation(p, organizationId, await resolveRole(m, organizationId, storedRoleOf(member), { stored: true }));
       }
       if (member.role === 'owner') await assertNotLastOwner(m, organizationId, userId);
       await m.delete(MembershipEntity, { id: member.id });
@@ -110,12 +114,13 @@ export interface InvitationView {
   role: string;
   customRoleId: string | null;
   projectIds: string[] | null;
+  environmentIds: string[] | null;
   expiresAt: string;
   createdAt: string;
   status: 'pending' | 'accepted' | 'revoked' | 'expired';
 }
 const invitationView = (i: InvitationEntity): InvitationView => ({
-  id: i.id, email: i.email, role: i.role, customRoleId: i.customRoleId, projectIds: i.projectIds,
+  id: i.id, email: i.email, role: i.role, customRoleId: i.customRoleId, projectIds: i.projectIds, environmentIds: i.environmentIds ?? null,
   expiresAt: i.expiresAt.toISOString(), createdAt: i.createdAt.toISOString(),
   status: i.acceptedAt ? 'accepted' : i.revokedAt ? 'revoked' : i.expiresAt.getTime() <= Date.now() ? 'expired' : 'pending',
 });
@@ -136,7 +141,7 @@ export class CreateInvitationHandler implements ICommandHandler<CreateInvitation
       const existing = await m.query(`SELECT 1 FROM memberships ms JOIN users u ON u.id = ms.user_id WHERE ms.organization_id = $1 AND lower(u.email) = lower($2)`, [organizationId, email]);
       if (existing.length) throw new ConflictError('This person is already a member', 'already-member');
       const row = m.create(InvitationEntity, {
-        id: newId(), organizationId, email: email.toLowerCase(), role: target.role, customRoleId: target.customRoleId, projectIds: target.projectIds,
+        id: newId(), organizationId, email: email.toLowerCase(), role: target.role, customRoleId: target.customRoleId, projectIds: target.projectIds, environmentIds: target.environmentIds,
         tokenHash: sha256(token), invitedBy: p.userId, expiresAt: new Date(Date.now() + ttlHours * 3600_000), createdAt: new Date(),
       });
       await m.insert(InvitationEntity, row);
@@ -213,7 +218,7 @@ export class AcceptInvitationHandler implements ICommandHandler<AcceptInvitation
       }
       const already = await m.findOneBy(MembershipEntity, { organizationId: inv.organizationId, userId });
       if (already) throw new ConflictError('You are already a member', 'already-member');
-      await m.insert(MembershipEntity, { id: newId(), organizationId: inv.organizationId, userId, role: inv.role, customRoleId: inv.customRoleId, projectIds: inv.projectIds });
+      await m.insert(MembershipEntity, { id: newId(), organizationId: inv.organizationId, userId, role: inv.role, customRoleId: inv.customRoleId, projectIds: inv.projectIds, environmentIds: inv.environmentIds ?? null });
       await m.update(InvitationEntity, { id: inv.id }, { acceptedAt: new Date() });
       await stage({ type: 'invitation.accepted', organizationId: inv.organizationId, actor: { type: 'user', id: userId, name: email }, subject: { type: 'member', id: userId, name: email }, payload: {} }, { request: client, changes: { role: inv.role } });
       return { organizationId: inv.organizationId, tokens: p ? null : await issueTokens(this.sessions, this.tokens, userId, client, m) };

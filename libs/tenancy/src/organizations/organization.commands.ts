@@ -69,7 +69,7 @@ export class CreateOrganizationHandler implements ICommandHandler<CreateOrganiza
       await stage({ type: 'organization.created', organizationId: o.id, actor: actorOf(p), subject: { type: 'organization', id: o.id, name: o.name }, payload: {} }, { request: p.client, changes: { name: o.name, slug: o.slug } });
       return o;
     });
-    return organizationView(org, { ...p, grants: [...p.grants, { organizationId: org.id, role: 'owner', customRoleId: null, permissions: [], projectIds: null, blockedByTwoFactor: false }] });
+    return organizationView(org, { ...p, grants: [...p.grants, { organizationId: org.id, role: 'owner', customRoleId: null, permissions: [], projectIds: null, environmentIds: null, environmentProjectIds: [], blockedByTwoFactor: false }] });
   }
 }
 

@@ -54,7 +54,7 @@ export class AuditEventsController {
   @Get('export')
   @ApiOperation({ summary: 'Download the audit log as CSV or NDJSON (streamed, oldest first); the export is itself audited' })
   @ApiProduces('text/csv', 'application/x-ndjson')
-  @ApiOkResponse({ description: 'The entries as an attachment' })
+  @ApiOkResponse({ description: 'The entries as an attachment', content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } } })
   @ApiErrors(400, 403, 404)
   async export(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Query() q: ExportAuditEventsQueryDto, @Res() res: Response): Promise<void> {
     const out: AuditExport = await this.commands.execute(new ExportAuditEventsCommand(p, orgId, q.format, { from: q.from, to: q.to }));
@@ -93,7 +93,7 @@ export class InstanceAuditEventsController {
 
   @Get('export')
   @ApiProduces('text/csv', 'application/x-ndjson')
-  @ApiOkResponse({ description: 'The entries as an attachment' })
+  @ApiOkResponse({ description: 'The entries as an attachment', content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } } })
   @ApiErrors(400, 403)
   async export(@CurrentPrincipal() p: Principal, @Query() q: ExportAuditEventsQueryDto, @Res() res: Response): Promise<void> {
     const out: AuditExport = await this.commands.execute(new ExportAuditEventsCommand(p, null, q.format, { from: q.from, to: q.to }));

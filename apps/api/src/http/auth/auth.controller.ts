@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { UnauthenticatedError, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { LoginCommand, LogoutCommand, Principal, RefreshCommand, SetupCommand, SetupStatusQuery, TokenPair } from '@wharf/tenancy';
@@ -9,7 +9,7 @@ import { AuthedRequest, clientOf, REFRESH_COOKIE } from '../common/auth.guard';
 import { CurrentPrincipal } from '../common/principal.decorator';
 import { clearSessionCookies, setSessionCookies } from '../common/cookies';
 import { ApiErrors } from '../common/api-errors.decorator';
-import { LoginDto, RefreshDto, SetupDto, SetupResultDto, TokenPairDto } from './auth.dto';
+import { LoginDto, RefreshDto, SetupDto, SetupResultDto, SetupStatusDto, TokenPairDto } from './auth.dto';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -19,6 +19,7 @@ export class AuthController {
   @Public()
   @Get('setup')
   @ApiOperation({ summary: 'Whether first-run setup is still needed (the portal shows the setup form)' })
+  @ApiOkResponse({ type: SetupStatusDto })
   setupStatus(): Promise<{ needed: boolean }> {
     return this.queries.execute(new SetupStatusQuery());
   }
@@ -26,7 +27,7 @@ export class AuthController {
   @Public()
   @Post('setup')
   @ApiOperation({ summary: 'First run: create the first user as owner of the first organization (needs the setup token)' })
-  @ApiOkResponse({ type: SetupResultDto })
+  @ApiCreatedResponse({ type: SetupResultDto, description: 'The first session (also set as cookies)' })
   @ApiErrors(400, 403, 409)
   async setup(@Body() dto: SetupDto, @Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response) {
     const r = await this.commands.execute(new SetupCommand(dto, clientOf(req)));
@@ -63,6 +64,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @ApiOperation({ summary: 'End the current session' })
+  @ApiNoContentResponse({ description: 'Signed out; session cookies cleared' })
   @ApiErrors(401)
   async logout(@CurrentPrincipal() p: Principal, @Res({ passthrough: true }) res: Response): Promise<void> {
     await this.commands.execute(new LogoutCommand(p));

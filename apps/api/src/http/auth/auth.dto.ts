@@ -33,6 +33,10 @@ export class SetupResultDto extends TokenPairDto {
   @ApiProperty() userId: string;
 }
 
+export class SetupStatusDto {
+  @ApiProperty({ description: 'true until the first user has been created' }) needed: boolean;
+}
+
 export class ProblemDto {
   @ApiProperty() type: string;
   @ApiProperty() title: string;

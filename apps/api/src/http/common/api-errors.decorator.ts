@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ProblemDto } from '../auth/auth.dto';
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -10,8 +10,12 @@ const DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict with the current state',
   412: 'If-Match version is stale',
   429: 'Too many attempts',
+  503: 'A component this needs (database, Redis, the worker) is unavailable',
 };
 
-/** Documents the problem+json error responses of a route. */
+/** Documents the problem+json error responses of a route (or of every route of a controller). */
 export const ApiErrors = (...statuses: number[]): MethodDecorator & ClassDecorator =>
-  applyDecorators(...statuses.map((s) => ApiResponse({ status: s, description: DESCRIPTIONS[s], type: ProblemDto, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } })));
+  applyDecorators(
+    ApiExtraModels(ProblemDto),
+    ...statuses.map((s) => ApiResponse({ status: s, description: DESCRIPTIONS[s], content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } } })),
+  );

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { AbilitiesDto, ApiKeyDto, CreatedApiKeyDto, MeDto, RecoveryCodesDto, SessionDto, TwoFactorSetupDto } from './me.dto';
 import { packRules } from '@casl/ability/extra';
 import { ArrayMaxSize, IsArray, IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { DataSource } from 'typeorm';
@@ -39,6 +40,7 @@ export class MeController {
 
   @Get()
   @ApiOperation({ summary: 'The signed-in user (or API key) and their organizations' })
+  @ApiOkResponse({ type: MeDto })
   async me(@CurrentPrincipal() p: Principal) {
     const user = p.userId ? await this.ds.getRepository(UserEntity).findOneBy({ id: p.userId }) : null;
     return {
@@ -46,12 +48,13 @@ export class MeController {
       user: user ? { id: user.id, email: user.email, name: user.name, twoFactorEnabled: user.totpEnabled, isInstanceAdmin: user.isInstanceAdmin } : null,
       apiKeyId: p.apiKeyId,
       scopes: p.scopes,
-      memberships: p.grants.map((g) => ({ organizationId: g.organizationId, role: g.role, customRoleId: g.customRoleId, projectIds: g.projectIds, twoFactorRequired: g.blockedByTwoFactor })),
+      memberships: p.grants.map((g) => ({ organizationId: g.organizationId, role: g.role, customRoleId: g.customRoleId, projectIds: g.projectIds, environmentIds: g.environmentIds, twoFactorRequired: g.blockedByTwoFactor })),
     };
   }
 
   @Get('abilities')
   @ApiOperation({ summary: "The caller's packed CASL rules, for the portal" })
+  @ApiOkResponse({ type: AbilitiesDto })
   abilities(@CurrentPrincipal() p: Principal) {
     return { rules: packRules(p.ability.rules) };
   }
@@ -59,6 +62,7 @@ export class MeController {
   @Post('password')
   @HttpCode(204)
   @ApiOperation({ summary: 'Change the password; every other session is revoked' })
+  @ApiNoContentResponse({ description: 'Changed' })
   @ApiErrors(400, 403)
   async changePassword(@CurrentPrincipal() p: Principal, @Body() dto: ChangePasswordDto): Promise<void> {
     await this.commands.execute(new ChangePasswordCommand(p, dto.currentPassword, dto.newPassword));
@@ -66,12 +70,15 @@ export class MeController {
 
   @Get('sessions')
   @ApiOperation({ summary: 'Active sessions of the signed-in user' })
+  @ApiOkResponse({ type: [SessionDto] })
   sessionsList(@CurrentPrincipal() p: Principal) {
     return p.userId && p.kind === 'user' ? this.sessions.list(p.userId, p.sessionId) : [];
   }
 
   @Delete('sessions/:sessionId')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke one of your sessions (sign it out)' })
+  @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors(404)
   async revokeSession(@CurrentPrincipal() p: Principal, @Param('sessionId', IdPipe) id: string): Promise<void> {
     await this.commands.execute(new RevokeSessionCommand(p, id));
@@ -79,6 +86,7 @@ export class MeController {
 
   @Post('two-factor/setup')
   @ApiOperation({ summary: 'Start TOTP enrolment: returns the secret and an otpauth:// URI for a QR code' })
+  @ApiCreatedResponse({ type: TwoFactorSetupDto })
   @ApiErrors(403, 409)
   beginTwoFactor(@CurrentPrincipal() p: Principal) {
     return this.commands.execute(new BeginTwoFactorCommand(p));
@@ -87,6 +95,7 @@ export class MeController {
   @Post('two-factor/enable')
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm with a code; returns ten one-time recovery codes (shown once)' })
+  @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiErrors(400, 403, 409)
   enableTwoFactor(@CurrentPrincipal() p: Principal, @Body() dto: TotpCodeDto) {
     return this.commands.execute(new EnableTwoFactorCommand(p, dto.code));
@@ -94,6 +103,8 @@ export class MeController {
 
   @Post('two-factor/disable')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Turn two-factor authentication off (needs your password)' })
+  @ApiNoContentResponse({ description: 'Disabled' })
   @ApiErrors(400, 403)
   async disableTwoFactor(@CurrentPrincipal() p: Principal, @Body() dto: PasswordDto): Promise<void> {
     await this.commands.execute(new DisableTwoFactorCommand(p, dto.password));
@@ -101,12 +112,14 @@ export class MeController {
 
   @Get('api-keys')
   @ApiOperation({ summary: 'Your personal API keys (never the secret)' })
+  @ApiOkResponse({ type: [ApiKeyDto] })
   apiKeys(@CurrentPrincipal() p: Principal) {
     return this.queries.execute(new ListApiKeysQuery(p, null));
   }
 
   @Post('api-keys')
   @ApiOperation({ summary: 'Create a personal API key; the key is returned once' })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiErrors(400, 403, 404)
   createApiKey(@CurrentPrincipal() p: Principal, @Body() dto: CreatePersonalApiKeyDto) {
     return this.commands.execute(new CreatePersonalApiKeyCommand(p, dto));
@@ -114,6 +127,8 @@ export class MeController {
 
   @Delete('api-keys/:keyId')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke one of your personal API keys' })
+  @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors(404)
   async revokeApiKey(@CurrentPrincipal() p: Principal, @Param('keyId', IdPipe) id: string): Promise<void> {
     await this.commands.execute(new RevokeApiKeyCommand(p, null, id));

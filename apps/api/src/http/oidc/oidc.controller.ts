@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiCreatedResponse, ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DomainError, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import {
@@ -124,6 +124,8 @@ export class OidcProvidersController {
 
   @Delete(':providerId')
   @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an identity provider' })
+  @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(403, 404)
   async remove(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Param('providerId', IdPipe) id: string): Promise<void> {
     await this.commands.execute(new DeleteOidcProviderCommand(p, orgId, id));

@@ -20,6 +20,10 @@ export class RoleChoiceDto {
   @ApiProperty({ enum: ROLE_CHOICES }) @IsIn(ROLE_CHOICES) role: string;
   @ApiPropertyOptional({ description: 'Required when role is "custom"' }) @IsOptional() @IsUUID() customRoleId?: string;
   @ApiPropertyOptional({ type: [String], description: 'Limit to these projects; omit for all', nullable: true }) @IsOptional() @IsArray() @ArrayMaxSize(500) @IsUUID('all', { each: true }) projectIds?: string[] | null;
+  @ApiPropertyOptional({
+    type: [String], nullable: true,
+    description: 'Limit to these environments (their variables, applications and deployments; their projects become readable). Combined with projectIds: the projects whole plus these environments. Omit both for everything',
+  }) @IsOptional() @IsArray() @ArrayMaxSize(500) @IsUUID('all', { each: true }) environmentIds?: string[] | null;
 }
 export class UpdateMemberDto extends RoleChoiceDto {}
 export class CreateInvitationDto extends RoleChoiceDto {

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { parsePage } from '@wharf/core';
 import type { Principal } from '@wharf/tenancy';
@@ -43,6 +43,7 @@ export class EnvironmentsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an environment and its variables; the last environment of a project cannot be deleted (409)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(403, 404, 409)
   async remove(@CurrentPrincipal() p: Principal, @Param('id', IdPipe) id: string): Promise<void> {
     await this.commands.execute(new DeleteEnvironmentCommand(p, id));
@@ -68,6 +69,7 @@ export class EnvironmentsController {
 
   @Delete(':id/variables/:key')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(403, 404)
   async deleteVariable(@CurrentPrincipal() p: Principal, @Param('id', IdPipe) id: string, @Param('key') key: string): Promise<void> {
     await this.commands.execute(new DeleteVariableCommand(p, { kind: 'environment', id }, key));

@@ -1,6 +1,6 @@
 import { applyDecorators, Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { parsePage } from '@wharf/core';
 import type { Principal } from '@wharf/tenancy';
@@ -38,7 +38,7 @@ export class ProjectsController {
 
   @Post('organizations/:orgId/projects')
   @ApiOperation({ summary: 'Create a project; it starts with a production environment' })
-  @ApiOkResponse({ type: CreatedProjectDto })
+  @ApiCreatedResponse({ type: CreatedProjectDto })
   @ApiErrors(400, 403, 404, 409)
   create(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Body() dto: CreateProjectDto) {
     return this.commands.execute(new CreateProjectCommand(p, orgId, dto));
@@ -66,6 +66,7 @@ export class ProjectsController {
   @Delete('projects/:id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a project with its environments and variables; confirm with its slug (X-Confirm header or body confirm)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
   @ApiHeader({ name: 'X-Confirm', required: false, description: "The project's slug" })
   @ApiErrors(400, 403, 404)
   async remove(@CurrentPrincipal() p: Principal, @Param('id', IdPipe) id: string, @Body() dto: DeleteProjectDto, @Headers('x-confirm') confirmHeader?: string): Promise<void> {
@@ -81,7 +82,8 @@ export class ProjectsController {
   }
 
   @Post('projects/:id/environments')
-  @ApiOkResponse({ type: EnvironmentDto })
+  @ApiOperation({ summary: 'Add an environment to the project' })
+  @ApiCreatedResponse({ type: EnvironmentDto })
   @ApiErrors(400, 403, 404, 409)
   createEnvironment(@CurrentPrincipal() p: Principal, @Param('id', IdPipe) id: string, @Body() dto: CreateEnvironmentDto) {
     return this.commands.execute(new CreateEnvironmentCommand(p, id, dto));
@@ -107,6 +109,7 @@ export class ProjectsController {
 
   @Delete('projects/:id/variables/:key')
   @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(403, 404)
   async deleteVariable(@CurrentPrincipal() p: Principal, @Param('id', IdPipe) id: string, @Param('key') key: string): Promise<void> {
     await this.commands.execute(new DeleteVariableCommand(p, { kind: 'project', id }, key));
