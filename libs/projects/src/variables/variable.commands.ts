@@ -105,7 +105,7 @@ export class ListVariablesHandler implements IQueryHandler<ListVariablesQuery, P
   async execute({ principal: p, target, page }: ListVariablesQuery) {
     const t = await resolveTarget(this.scope, p, target);
     const cond = { organizationId: t.organizationId, projectId: t.projectId, environmentId: t.environmentId, id: null };
-    await this.scope.assert(p, 'read', 'variable', cond);
+    this.scope.assertVisible(p, 'variable', cond);
     const res = await pageOf(variablesOf(this.scope, p, t), page, 'key', (x) => x.key);
     return { items: res.items.map(variableView), nextCursor: res.nextCursor };
   }
@@ -123,7 +123,7 @@ export class UpsertVariablesHandler implements ICommandHandler<UpsertVariablesCo
       // Locking the owner serializes writers of the same variable set (no lost update, no duplicate insert).
       const t = await resolveTarget(this.scope, p, target, m, true);
       const cond = { organizationId: t.organizationId, projectId: t.projectId, environmentId: t.environmentId, id: null };
-      await this.scope.assert(p, 'read', 'variable', cond);
+      this.scope.assertVisible(p, 'variable', cond);
       const existing = await variablesOf(this.scope, p, t, m).andWhere('x.key IN (:...keys)', { keys: items.map((v) => v.key) }).getMany();
       const byKey = new Map(existing.map((x) => [x.key, x]));
       if (items.some((v) => !byKey.has(v.key))) await this.scope.assert(p, 'create', 'variable', cond);

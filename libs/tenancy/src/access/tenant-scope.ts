@@ -85,8 +85,12 @@ export class TenantScope {
    */
   async assert(p: Principal, action: Action, subject: Subject, obj: object & { id?: string | null; name?: string | null; organizationId?: string | null }): Promise<void> {
     if (p.ability.can(action, asSubject(subject, { ...obj }) as never)) return;
-    if (action === 'read') throw new NotFoundError(subject.replace(/^./, (c) => c.toUpperCase()).replace('-', ' '));
     await this.deny(p, action, subject, obj);
+  }
+
+  /** For children of a readable parent that may still lie outside the caller's read scope: 404, not 403. */
+  assertVisible(p: Principal, subject: Subject, obj: object & { organizationId?: string | null }): void {
+    if (!p.ability.can('read', asSubject(subject, { ...obj }) as never)) throw new NotFoundError(subject.replace(/^./, (c) => c.toUpperCase()).replace('-', ' '));
   }
 
   async deny(p: Principal, action: Action, subject: Subject, obj: { id?: string | null; name?: string | null; organizationId?: string | null }): Promise<never> {

@@ -105,3 +105,88 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+// Projects, environments, variables (generated), and the application/deployment views of libs/applications.
+export type Environment = Schemas['EnvironmentDto'];
+export type CreatedProject = Schemas['CreatedProjectDto'];
+export type Variable = Schemas['VariableDto'];
+export type PortSpec = Schemas['PortSpecDto'];
+export type MountSpec = Schemas['MountSpecDto'];
+/** ApplicationSpecDto with its nullable fields typed (the generator renders `nullable` numbers as objects). */
+export interface ApplicationSpec {
+  image: string;
+  registryId?: string | null;
+  command?: string[] | null;
+  args?: string[] | null;
+  replicas?: number;
+  resources?: { cpuLimit?: number | null; memoryLimitMb?: number | null; cpuReservation?: number | null; memoryReservationMb?: number | null };
+  ports?: PortSpec[];
+  healthcheck?: Schemas['HealthcheckSpecDto'] | null;
+  restartPolicy?: Record<string, unknown>;
+  update?: Schemas['UpdatePolicySpecDto'];
+  rollback?: Schemas['UpdatePolicySpecDto'];
+  constraints?: string[];
+  labels?: Record<string, string>;
+  mounts?: MountSpec[];
+  stopGracePeriodMs?: number;
+  deployTimeoutMs?: number;
+}
+export type AuditEvent = Schemas['AuditEventDto'];
+export type AuditVerify = Schemas['AuditVerifyDto'];
+export type OidcProvider = Schemas['OidcProviderDto'];
+export type CreateOidcProviderBody = Schemas['CreateOidcProviderDto'];
+export type PublicOidcProvider = Schemas['PublicOidcProviderDto'];
+export type CreateRegistryBody = Schemas['CreateRegistryDto'];
+
+export interface Runtime { state: string; running: number; desired: number; observedAt: string }
+export interface Application {
+  id: string;
+  organizationId: string;
+  projectId: string;
+  environmentId: string;
+  serverId: string;
+  name: string;
+  slug: string;
+  serviceName: string;
+  spec: ApplicationSpec;
+  desiredState: 'running' | 'stopped';
+  runtime: Runtime | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+export interface AppVariable { key: string; value: string | null; secret: boolean; updatedAt: string }
+export interface TaskStatus { id?: string; state: string; message?: string; error?: string | null; node?: string; ports?: Array<{ target: number; published: number; protocol?: string }>; [k: string]: unknown }
+export interface ApplicationStatus {
+  applicationId: string;
+  desiredState: string;
+  state: string;
+  running: number;
+  desired: number;
+  tasks: TaskStatus[];
+  drift: unknown[];
+  observedAt: string | null;
+  server: { id: string; name: string; status: string; message: string | null; ipvs: boolean | null } | null;
+}
+export type DeploymentStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'superseded';
+export interface Deployment {
+  id: string;
+  applicationId: string;
+  kind: string;
+  status: DeploymentStatus;
+  image: string;
+  imageDigest: string | null;
+  replicas: number;
+  rollbackOf: string | null;
+  requestedBy: { type: string; id: string | null; name: string };
+  error: string | null;
+  queuedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  cancelRequested: boolean;
+}
+export interface DeploymentLogLine { seq: number; time: string; step: string; level: string; message: string }
+export interface RuntimeLogLine { stream: 'stdout' | 'stderr'; line: string; time: string }
+export interface Registry { id: string; name: string; host: string; username: string; passwordSet: true; createdAt: string; updatedAt: string; version: number }
+export const FINISHED: readonly DeploymentStatus[] = ['succeeded', 'failed', 'cancelled', 'superseded'];

@@ -1,4 +1,7 @@
-import { ChangeDetectionStrategy, Component, inject, input, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, effect, inject, input, signal, untracked } from '@angular/core';
+import { firstValueFrom } from 'rxjs';
+import { API, PublicOidcProvider } from '../../core/api/api-types';
+import { ResourcesApi } from '../../core/api/resources-api.service';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
@@ -20,8 +23,15 @@ export class LoginPage {
   private readonly auth = inject(AuthService);
   private readonly router = inject(Router);
   private readonly fb = inject(NonNullableFormBuilder);
+  private readonly api = inject(ResourcesApi);
   readonly returnUrl = input<string>();
   readonly notice = input<string>();
+  /** ?org=<slug>: the organization whose single sign-on providers to offer. */
+  readonly org = input<string>();
+  /** ?error=<code> after a failed single sign-on. */
+  readonly error = input<string>();
+  readonly orgSlug = signal('');
+  readonly providers = signal<PublicOidcProvider[] | null>(null);
 
   readonly step = signal<'password' | 'totp'>('password');
   readonly useRecovery = signal(false);
@@ -37,6 +47,34 @@ export class LoginPage {
     totpCode: ['', [Validators.pattern(/^\d{6}$/)]],
     recoveryCode: [''],
   });
+
+  constructor() {
+    effect(() => {
+      const slug = this.org();
+      if (slug) untracked(() => {
+        this.orgSlug.set(slug);
+        void this.loadProviders();
+      });
+    });
+    effect(() => {
+      const code = this.error();
+      if (code) untracked(() => this.problem.set({ type: 'about:blank', title: 'Single sign-on failed', status: 401, detail: `The identity provider sign-in did not complete (${code}).`, code, requestId: null }));
+    });
+  }
+
+  async loadProviders(): Promise<void> {
+    const slug = this.orgSlug().trim();
+    if (!slug) return;
+    try {
+      this.providers.set(await firstValueFrom(this.api.publicOidcProviders(slug)));
+    } catch {
+      this.providers.set([]);
+    }
+  }
+
+  ssoHref(p: PublicOidcProvider): string {
+    return `${API}/auth/oidc/${encodeURIComponent(p.id)}/start?returnTo=${encodeURIComponent(this.safeReturnUrl())}`;
+  }
 
   async submit(): Promise<void> {
     const form = this.step() === 'password' ? this.form : this.second;

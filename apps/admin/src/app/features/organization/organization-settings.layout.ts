@@ -28,5 +28,9 @@ export class OrganizationSettingsLayout {
     { path: 'invitations', label: 'Invitations' },
     { path: 'roles', label: 'Roles' },
     { path: 'api-keys', label: 'API keys' },
+    { path: 'registries', label: 'Registries' },
+    { path: 'security', label: 'Security' },
+    { path: 'audit', label: 'Audit log' },
+    { path: 'sso', label: 'Single sign-on' },
   ];
 }

@@ -1,0 +1,51 @@
+import { ChangeDetectionStrategy, Component, effect, inject, input, untracked } from '@angular/core';
+import { MatTabsModule } from '@angular/material/tabs';
+import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { OrgContext } from '../../core/org/org-context.service';
+import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
+import { StatusChipComponent } from '../../shared/ui/status-chip.component';
+import { ApplicationStore } from './application.store';
+
+/** The application screen: header with live state, and one tab per route (overview, deployments, logs, …). */
+@Component({
+  selector: 'w-application-layout',
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatTabsModule, ProblemAlertComponent, StatusChipComponent],
+  providers: [ApplicationStore],
+  template: `
+    <div class="w-page">
+      <w-problem [problem]="store.problem()" />
+      @if (store.app(); as a) {
+        <p><a [routerLink]="['/orgs', orgId(), 'projects', a.projectId, 'environments', a.environmentId]">Back to the environment</a></p>
+        <div class="w-row"><h1>{{ a.name }}</h1> <w-status [state]="store.status()?.state ?? 'unknown'" /></div>
+        <nav mat-tab-nav-bar [tabPanel]="panel" aria-label="Application">
+          @for (t of tabs; track t.path) {
+            <a mat-tab-link [routerLink]="t.path" routerLinkActive #rla="routerLinkActive" [active]="rla.isActive">{{ t.label }}</a>
+          }
+        </nav>
+        <mat-tab-nav-panel #panel><router-outlet /></mat-tab-nav-panel>
+      }
+    </div>
+  `,
+  styles: `h1 { margin: 0; }`,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class ApplicationLayout {
+  readonly store = inject(ApplicationStore);
+  readonly orgId = inject(OrgContext).currentId;
+  readonly applicationId = input.required<string>();
+  readonly tabs = [
+    { path: 'overview', label: 'Overview' },
+    { path: 'deployments', label: 'Deployments' },
+    { path: 'logs', label: 'Runtime logs' },
+    { path: 'variables', label: 'Variables' },
+    { path: 'settings', label: 'Settings' },
+    { path: 'danger', label: 'Danger zone' },
+  ];
+
+  constructor() {
+    effect(() => {
+      const id = this.applicationId();
+      untracked(() => void this.store.open(id));
+    });
+  }
+}

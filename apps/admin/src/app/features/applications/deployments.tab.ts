@@ -1,0 +1,193 @@
+import { DatePipe } from '@angular/common';
+import { ChangeDetectionStrategy, Component, DestroyRef, effect, inject, signal, untracked } from '@angular/core';
+import { MatButtonModule } from '@angular/material/button';
+import { MatProgressBarModule } from '@angular/material/progress-bar';
+import { MatSnackBar } from '@angular/material/snack-bar';
+import { firstValueFrom, Subscription } from 'rxjs';
+import { API, Deployment, DeploymentLogLine, DeploymentStatus, FINISHED } from '../../core/api/api-types';
+import { Problem, toProblem } from '../../core/api/problem';
+import { ResourcesApi } from '../../core/api/resources-api.service';
+import { EVENT_SOURCE, eventStream } from '../../core/live/event-stream';
+import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
+import { StatusChipComponent } from '../../shared/ui/status-chip.component';
+import { ApplicationStore } from './application.store';
+import { DeploymentProgress } from './deployment-progress';
+
+/**
+ * Deployment history (status, who, when, duration) and the selected deployment's steps with a progress bar and its
+ * live log (EventSource on /deployments/{id}/logs?follow=true); cancel and roll back; a toast when one finishes.
+ */
+@Component({
+  selector: 'w-app-deployments',
+  imports: [DatePipe, MatButtonModule, MatProgressBarModule, ProblemAlertComponent, StatusChipComponent],
+  template: `
+    <w-problem [problem]="problem()" />
+    @if (store.canDeploy()) {
+      <div class="w-row actions">
+        <button mat-flat-button type="button" (click)="deploy('deploy')" [disabled]="busy()">Deploy</button>
+        <button mat-stroked-button type="button" (click)="deploy('redeploy')" [disabled]="busy()">Redeploy</button>
+      </div>
+    }
+    @if (progress(); as pr) {
+      <section class="w-card live" aria-label="Deployment progress">
+        <div class="w-row">
+          <h2>Deployment {{ selectedId()!.slice(-8) }}</h2>
+          <w-status [state]="pr.status()" />
+          <span class="w-spacer"></span>
+          @if (store.canDeploy() && !pr.finished()) {
+            <button mat-stroked-button type="button" (click)="cancel(selectedId()!)">Cancel deployment</button>
+          }
+        </div>
+        <mat-progress-bar [mode]="pr.finished() ? 'determinate' : 'buffer'" [value]="pr.percent()" aria-label="Deployment progress" />
+        <ol class="steps" aria-label="Steps">
+          @for (s of pr.steps(); track s.name) {
+            <li [class]="s.state" [attr.aria-label]="s.name + ': ' + s.state">{{ s.name }} <span class="w-muted">{{ s.state }}</span></li>
+          }
+        </ol>
+        <pre class="log" tabindex="0" data-testid="deployment-log" role="log" aria-live="polite" aria-label="Deployment log">@for (l of pr.lines(); track l.seq) {<span [class.warn]="l.level !== 'info'">[{{ l.step }}] {{ l.message }}</span>
+}</pre>
+      </section>
+    }
+    <h2>History</h2>
+    @if (list() === null) {
+      <p class="w-muted">Loading…</p>
+    } @else if (list()!.length === 0) {
+      <p class="w-muted">No deployments yet.</p>
+    } @else {
+      <table class="w-table" aria-label="Deployments">
+        <thead><tr><th scope="col">Status</th><th scope="col">Kind</th><th scope="col">By</th><th scope="col">When</th><th scope="col">Duration</th><th scope="col">Image</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+        <tbody>
+          @for (d of list(); track d.id) {
+            <tr [class.selected]="d.id === selectedId()">
+              <td><w-status [state]="d.status" /></td>
+              <td>{{ d.kind }}</td>
+              <td>{{ d.requestedBy.name }}</td>
+              <td>{{ d.queuedAt | date: 'medium' }}</td>
+              <td>{{ d.durationMs === null ? '—' : (d.durationMs / 1000).toFixed(1) + ' s' }}</td>
+              <td><code>{{ d.image }}</code></td>
+              <td class="row-actions">
+                <button mat-button type="button" (click)="select(d.id)" [attr.aria-label]="'Show log of ' + d.id">Log</button>
+                @if (store.canDeploy() && d.status === 'succeeded') {
+                  <button mat-button type="button" (click)="rollback(d)" [attr.aria-label]="'Roll back to ' + d.id">Roll back</button>
+                }
+              </td>
+            </tr>
+          }
+        </tbody>
+      </table>
+    }
+  `,
+  styles: `
+    .live h2 { margin: 0; }
+    .steps { display: flex; gap: 16px; list-style: none; padding: 0; flex-wrap: wrap; }
+    .steps .done { color: var(--mat-sys-primary); } .steps .failed { color: var(--mat-sys-error); } .steps .active { font-weight: 600; }
+    .log { max-height: 360px; overflow: auto; background: var(--mat-sys-surface-container-highest); color: var(--mat-sys-on-surface); padding: 12px; border-radius: 8px; font-size: 13px; white-space: pre-wrap; }
+    .log .warn { color: var(--mat-sys-error); }
+    tr.selected { background: var(--mat-sys-surface-container); }
+    .row-actions { white-space: nowrap; }
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class DeploymentsTab {
+  readonly store = inject(ApplicationStore);
+  private readonly api = inject(ResourcesApi);
+  private readonly es = inject(EVENT_SOURCE);
+  private readonly snack = inject(MatSnackBar);
+  readonly list = signal<Deployment[] | null>(null);
+  readonly selectedId = signal<string | null>(null);
+  readonly progress = signal<DeploymentProgress | null>(null);
+  readonly problem = signal<Problem | null>(null);
+  readonly busy = signal(false);
+  private follow: Subscription | null = null;
+
+  constructor() {
+    inject(DestroyRef).onDestroy(() => this.follow?.unsubscribe());
+    effect(() => {
+      const a = this.store.app();
+      if (a) untracked(() => void this.load(true));
+    });
+  }
+
+  async load(selectLatest = false): Promise<void> {
+    const a = this.store.app();
+    if (!a) return;
+    try {
+      const page = await firstValueFrom(this.api.deployments(a.id));
+      this.list.set(page.items);
+      if (selectLatest && !this.selectedId() && page.items[0]) this.select(page.items[0].id, page.items[0].status);
+    } catch (e) {
+      this.problem.set(toProblem(e));
+    }
+  }
+
+  /** Shows one deployment: its stored log, then (until it ends) the live stream. */
+  select(id: string, status?: DeploymentStatus): void {
+    this.follow?.unsubscribe();
+    this.selectedId.set(id);
+    const pr = new DeploymentProgress();
+    pr.setStatus(status ?? this.list()?.find((d) => d.id === id)?.status ?? 'queued');
+    this.progress.set(pr);
+    const wasFinished = FINISHED.includes(pr.status());
+    this.follow = eventStream<DeploymentLogLine & { status?: DeploymentStatus }>(this.es, `${API}/deployments/${id}/logs?follow=true`, ['log']).subscribe({
+      next: (ev) => {
+        if (ev.event === 'log') {
+          pr.add([ev.data]);
+          if (pr.status() === 'queued') pr.setStatus('running');
+        } else if (ev.event === 'end' && ev.data.status) {
+          pr.setStatus(ev.data.status);
+          if (!wasFinished) this.finished(ev.data.status);
+        }
+      },
+      error: () => void this.fallback(id, pr),
+    });
+  }
+
+  /** Without a stream (a proxy that buffers, a dropped connection): the stored log and status. */
+  private async fallback(id: string, pr: DeploymentProgress): Promise<void> {
+    try {
+      const log = await firstValueFrom(this.api.deploymentLog(id));
+      pr.add(log.lines);
+      pr.setStatus(log.status);
+    } catch (e) {
+      this.problem.set(toProblem(e));
+    }
+  }
+
+  private finished(status: DeploymentStatus): void {
+    const msg = status === 'succeeded' ? 'Deployment succeeded' : status === 'failed' ? 'Deployment failed' : `Deployment ${status}`;
+    this.snack.open(msg, 'Dismiss', { duration: 6000, politeness: 'polite' });
+    void this.load();
+    void this.store.reload();
+  }
+
+  async deploy(kind: 'deploy' | 'redeploy'): Promise<void> {
+    await this.start(() => this.api.deploy(this.store.app()!.id, kind));
+  }
+
+  async rollback(d: Deployment): Promise<void> {
+    await this.start(() => this.api.rollback(d.id));
+  }
+
+  async cancel(id: string): Promise<void> {
+    try {
+      await firstValueFrom(this.api.cancel(id));
+      this.snack.open('Cancellation requested', undefined, { duration: 3000 });
+    } catch (e) {
+      this.problem.set(toProblem(e));
+    }
+  }
+
+  private async start(call: () => ReturnType<ResourcesApi['deploy']>): Promise<void> {
+    this.busy.set(true);
+    this.problem.set(null);
+    try {
+      const d = await firstValueFrom(call());
+      await this.load();
+      this.select(d.id, d.status);
+    } catch (e) {
+      this.problem.set(toProblem(e));
+    } finally {
+      this.busy.set(false);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, signal } from '@angular/core';
+import { FormsModule } from '@angular/forms';
+import { MatButtonModule } from '@angular/material/button';
+import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatInputModule } from '@angular/material/input';
+import { Subscription } from 'rxjs';
+import { API, RuntimeLogLine } from '../../core/api/api-types';
+import { EVENT_SOURCE, eventStream } from '../../core/live/event-stream';
+import { ApplicationStore } from './application.store';
+
+const MAX_LINES = 5000;
+
+/** Live runtime logs of the Swarm service (stdout and stderr), with tail and since filters and a search box. */
+@Component({
+  selector: 'w-app-runtime-logs',
+  imports: [FormsModule, MatButtonModule, MatFormFieldModule, MatInputModule],
+  template: `
+    <form class="w-row filters" (ngSubmit)="start()" aria-label="Log filters">
+      <mat-form-field><mat-label>Tail (lines)</mat-label><input matInput type="number" name="tail" [(ngModel)]="tail" min="0" max="10000" /></mat-form-field>
+      <mat-form-field><mat-label>Since</mat-label><input matInput type="datetime-local" name="since" [(ngModel)]="since" /></mat-form-field>
+      <button mat-flat-button type="submit">{{ live() ? 'Restart' : 'Follow' }}</button>
+      @if (live()) {
+        <button mat-stroked-button type="button" (click)="stop()">Stop</button>
+      }
+      <span class="w-spacer"></span>
+      <mat-form-field><mat-label>Search</mat-label><input matInput name="q" [ngModel]="query()" (ngModelChange)="query.set($event)" /></mat-form-field>
+    </form>
+    @if (error()) {
+      <p class="w-muted" role="alert">{{ error() }}</p>
+    }
+    <p class="w-muted" aria-live="polite">{{ live() ? 'Following' : 'Not following' }} · {{ shown().length }} of {{ lines().length }} lines</p>
+    <pre class="log" tabindex="0" data-testid="runtime-log" role="log" aria-label="Runtime log">@for (l of shown(); track $index) {<span [class.err]="l.stream === 'stderr'">{{ l.time.slice(11, 19) }} {{ l.line }}</span>
+}</pre>
+  `,
+  styles: `
+    .filters mat-form-field { width: 180px; }
+    .log { max-height: 520px; overflow: auto; background: var(--mat-sys-surface-container-highest); color: var(--mat-sys-on-surface); padding: 12px; border-radius: 8px; font-size: 13px; white-space: pre-wrap; }
+    .log .err { color: var(--mat-sys-error); }
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class RuntimeLogsTab {
+  private readonly store = inject(ApplicationStore);
+  private readonly es = inject(EVENT_SOURCE);
+  tail = 200;
+  since = '';
+  readonly query = signal('');
+  readonly lines = signal<RuntimeLogLine[]>([]);
+  readonly live = signal(false);
+  readonly error = signal<string | null>(null);
+  readonly shown = computed(() => {
+    const q = this.query().toLowerCase();
+    return q ? this.lines().filter((l) => l.line.toLowerCase().includes(q)) : this.lines();
+  });
+  private sub: Subscription | null = null;
+
+  constructor() {
+    inject(DestroyRef).onDestroy(() => this.stop());
+    queueMicrotask(() => this.start());
+  }
+
+  start(): void {
+    const app = this.store.app();
+    if (!app) return;
+    this.stop();
+    this.lines.set([]);
+    this.error.set(null);
+    const q = new URLSearchParams({ follow: 'true', tail: String(this.tail ?? 200) });
+    if (this.since) q.set('since', new Date(this.since).toISOString());
+    this.live.set(true);
+    this.sub = eventStream<RuntimeLogLine>(this.es, `${API}/applications/${app.id}/logs?${q}`, ['stdout', 'stderr']).subscribe({
+      next: (ev) => {
+        if (ev.event === 'stdout' || ev.event === 'stderr') this.lines.update((all) => [...all, ev.data].slice(-MAX_LINES));
+      },
+      error: (e: Error) => {
+        this.error.set(`${e.message} (is the application deployed?)`);
+        this.live.set(false);
+      },
+      complete: () => this.live.set(false),
+    });
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe();
+    this.sub = null;
+    this.live.set(false);
+  }
+}

@@ -1,0 +1,133 @@
+import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
+import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { MatButtonModule } from '@angular/material/button';
+import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatInputModule } from '@angular/material/input';
+import { Router, RouterLink } from '@angular/router';
+import { firstValueFrom } from 'rxjs';
+import { Application, Environment } from '../../core/api/api-types';
+import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
+import { ResourcesApi, VariableBackend } from '../../core/api/resources-api.service';
+import { AbilitiesService } from '../../core/auth/abilities.service';
+import { OrgContext } from '../../core/org/org-context.service';
+import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
+import { StatusChipComponent } from '../../shared/ui/status-chip.component';
+import { TypedConfirmComponent } from '../../shared/ui/typed-confirm.component';
+import { VariablesEditorComponent } from '../../shared/ui/variables-editor.component';
+
+/** An environment: its services with their live state, its variables, rename and delete. */
+@Component({
+  selector: 'w-environment-page',
+  imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, StatusChipComponent, TypedConfirmComponent, VariablesEditorComponent],
+  template: `
+    <div class="w-page">
+      <p><a [routerLink]="['/orgs', orgId(), 'projects', projectId()]">Back to the project</a></p>
+      <w-problem [problem]="problem()" />
+      @if (env(); as e) {
+        <h1>{{ e.name }} <span class="w-muted slug">{{ e.slug }}</span></h1>
+        <div class="w-row">
+          <h2>Services</h2>
+          <span class="w-spacer"></span>
+          @if (canCreateApp()) {
+            <a mat-flat-button [routerLink]="['/orgs', orgId(), 'projects', projectId(), 'environments', e.id, 'new-application']">New application</a>
+          }
+        </div>
+        @if (apps() === null) {
+          <p class="w-muted">Loading services…</p>
+        } @else if (apps()!.length === 0) {
+          <p class="w-muted">No services yet.</p>
+        } @else {
+          <table class="w-table" aria-label="Services">
+            <thead><tr><th scope="col">Name</th><th scope="col">Image</th><th scope="col">Replicas</th><th scope="col">State</th></tr></thead>
+            <tbody>
+              @for (a of apps(); track a.id) {
+                <tr>
+                  <td><a [routerLink]="['/orgs', orgId(), 'applications', a.id]">{{ a.name }}</a></td>
+                  <td><code>{{ a.spec.image }}</code></td>
+                  <td>{{ a.runtime ? a.runtime.running + '/' + a.runtime.desired : a.spec.replicas }}</td>
+                  <td><w-status [state]="a.runtime?.state ?? 'not deployed'" /></td>
+                </tr>
+              }
+            </tbody>
+          </table>
+        }
+        <h2>Environment variables</h2>
+        <p class="w-muted">They override project variables of the same name.</p>
+        <w-variables-editor label="Environment variables" [backend]="vars()" [canEdit]="canEditVars()" [canReveal]="canReveal()" />
+        @if (canUpdate()) {
+          <h2>Settings</h2>
+          <form class="w-row" [formGroup]="rename" (ngSubmit)="saveName(e)" novalidate aria-label="Rename environment">
+            <mat-form-field subscriptSizing="dynamic"><mat-label>Environment name</mat-label><input matInput formControlName="name" /><mat-error>{{ fieldError(rename.controls.name, 'Name') }}</mat-error></mat-form-field>
+            <button mat-stroked-button type="submit">Rename environment</button>
+          </form>
+        }
+        @if (canDelete()) {
+          <h2>Danger zone</h2>
+          <section class="w-card" aria-label="Delete environment">
+            <p>Deleting the environment removes its variables. The last environment of a project cannot be deleted.</p>
+            <w-typed-confirm [expected]="e.slug" action="Delete environment" (confirmed)="remove(e)" />
+          </section>
+        }
+      }
+    </div>
+  `,
+  styles: `.slug { font: var(--mat-sys-body-medium); }`,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class EnvironmentPage {
+  private readonly api = inject(ResourcesApi);
+  private readonly abilities = inject(AbilitiesService);
+  private readonly router = inject(Router);
+  readonly orgId = inject(OrgContext).currentId;
+  readonly projectId = input.required<string>();
+  readonly environmentId = input.required<string>();
+  readonly env = signal<Environment | null>(null);
+  readonly apps = signal<Application[] | null>(null);
+  readonly problem = signal<Problem | null>(null);
+  readonly vars = computed<VariableBackend>(() => this.api.variables('environments', this.environmentId()));
+  private readonly scope = computed(() => ({ projectId: this.projectId() }));
+  readonly canCreateApp = computed(() => this.abilities.can('create', 'application', this.orgId(), this.scope()));
+  readonly canUpdate = computed(() => this.abilities.can('update', 'environment', this.orgId(), this.scope()));
+  readonly canDelete = computed(() => this.abilities.can('delete', 'environment', this.orgId(), this.scope()));
+  readonly canEditVars = computed(() => this.abilities.can('update', 'variable', this.orgId(), this.scope()));
+  readonly canReveal = computed(() => this.abilities.can('reveal', 'variable', this.orgId(), this.scope()));
+  readonly fieldError = fieldError;
+  readonly rename = inject(NonNullableFormBuilder).group({ name: ['', Validators.required] });
+
+  constructor() {
+    effect(() => {
+      this.environmentId();
+      untracked(() => void this.load());
+    });
+  }
+
+  async load(): Promise<void> {
+    try {
+      const [e, apps] = await Promise.all([firstValueFrom(this.api.environment(this.environmentId())), firstValueFrom(this.api.environmentApplications(this.environmentId()))]);
+      this.env.set(e);
+      this.apps.set(apps.items);
+      this.rename.setValue({ name: e.name });
+    } catch (err) {
+      this.problem.set(toProblem(err));
+    }
+  }
+
+  async saveName(e: Environment): Promise<void> {
+    if (this.rename.invalid) return this.rename.markAllAsTouched();
+    try {
+      this.env.set(await firstValueFrom(this.api.renameEnvironment(e, this.rename.getRawValue().name)));
+      this.problem.set(null);
+    } catch (err) {
+      this.problem.set(applyProblem(this.rename, toProblem(err)));
+    }
+  }
+
+  async remove(e: Environment): Promise<void> {
+    try {
+      await firstValueFrom(this.api.deleteEnvironment(e.id));
+      await this.router.navigate(['/orgs', this.orgId(), 'projects', this.projectId()]);
+    } catch (err) {
+      this.problem.set(toProblem(err));
+    }
+  }
+}

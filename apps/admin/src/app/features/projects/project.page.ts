@@ -1,0 +1,132 @@
+import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
+import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { MatButtonModule } from '@angular/material/button';
+import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatInputModule } from '@angular/material/input';
+import { Router, RouterLink } from '@angular/router';
+import { firstValueFrom } from 'rxjs';
+import { Environment, Project } from '../../core/api/api-types';
+import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
+import { ResourcesApi, VariableBackend } from '../../core/api/resources-api.service';
+import { AbilitiesService } from '../../core/auth/abilities.service';
+import { OrgContext } from '../../core/org/org-context.service';
+import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
+import { TypedConfirmComponent } from '../../shared/ui/typed-confirm.component';
+import { VariablesEditorComponent } from '../../shared/ui/variables-editor.component';
+
+/** A project: rename, environments (create, rename, delete), shared variables, delete with its slug typed. */
+@Component({
+  selector: 'w-project-page',
+  imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, TypedConfirmComponent, VariablesEditorComponent],
+  template: `
+    <div class="w-page">
+      <p><a [routerLink]="['/orgs', orgId(), 'dashboard']">Dashboard</a></p>
+      <w-problem [problem]="problem()" />
+      @if (project(); as p) {
+        <h1>{{ p.name }} <span class="w-muted slug">{{ p.slug }}</span></h1>
+        @if (canUpdate()) {
+          <form class="w-row" [formGroup]="rename" (ngSubmit)="saveName(p)" novalidate aria-label="Rename project">
+            <mat-form-field subscriptSizing="dynamic"><mat-label>Project name</mat-label><input matInput formControlName="name" /><mat-error>{{ fieldError(rename.controls.name, 'Name') }}</mat-error></mat-form-field>
+            <button mat-stroked-button type="submit">Rename project</button>
+          </form>
+        }
+        <h2>Environments</h2>
+        <ul class="envs">
+          @for (e of envs(); track e.id) {
+            <li class="w-row">
+              <a [routerLink]="['/orgs', orgId(), 'projects', p.id, 'environments', e.id]">{{ e.name }}</a>
+              <span class="w-muted">{{ e.slug }}</span>
+            </li>
+          }
+        </ul>
+        @if (canCreateEnv()) {
+          <form class="w-row" [formGroup]="newEnv" (ngSubmit)="createEnv(p)" novalidate aria-label="New environment">
+            <mat-form-field subscriptSizing="dynamic"><mat-label>Environment name</mat-label><input matInput formControlName="name" autocomplete="off" /><mat-error>{{ fieldError(newEnv.controls.name, 'Name') }}</mat-error></mat-form-field>
+            <button mat-flat-button type="submit">Create environment</button>
+          </form>
+        }
+        <h2>Project variables</h2>
+        <p class="w-muted">Shared by every environment; reference them as <code>{{ '$' }}{{ '{{' }}project.NAME{{ '}}' }}</code>.</p>
+        <w-variables-editor label="Project variables" [backend]="vars()!" [canEdit]="canEditVars()" [canReveal]="canReveal()" />
+        @if (canDelete()) {
+          <h2>Danger zone</h2>
+          <section class="w-card" aria-label="Delete project">
+            <p>Deleting the project removes its environments and variables.</p>
+            <w-typed-confirm [expected]="p.slug" action="Delete project" (confirmed)="remove(p, $event)" />
+          </section>
+        }
+      }
+    </div>
+  `,
+  styles: `.slug { font: var(--mat-sys-body-medium); } .envs { padding-left: 20px; }`,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class ProjectPage {
+  private readonly api = inject(ResourcesApi);
+  private readonly abilities = inject(AbilitiesService);
+  private readonly router = inject(Router);
+  readonly orgId = inject(OrgContext).currentId;
+  readonly projectId = input.required<string>();
+  readonly project = signal<Project | null>(null);
+  readonly envs = signal<Environment[]>([]);
+  readonly problem = signal<Problem | null>(null);
+  readonly vars = computed<VariableBackend>(() => this.api.variables('projects', this.projectId()));
+  private readonly scope = computed(() => ({ projectId: this.projectId() }));
+  readonly canUpdate = computed(() => this.abilities.can('update', 'project', this.orgId(), { id: this.projectId() }));
+  readonly canDelete = computed(() => this.abilities.can('delete', 'project', this.orgId(), { id: this.projectId() }));
+  readonly canCreateEnv = computed(() => this.abilities.can('create', 'environment', this.orgId(), this.scope()));
+  readonly canEditVars = computed(() => this.abilities.can('update', 'variable', this.orgId(), this.scope()));
+  readonly canReveal = computed(() => this.abilities.can('reveal', 'variable', this.orgId(), this.scope()));
+  readonly fieldError = fieldError;
+  private readonly fb = inject(NonNullableFormBuilder);
+  readonly rename = this.fb.group({ name: ['', Validators.required] });
+  readonly newEnv = this.fb.group({ name: ['', Validators.required] });
+
+  constructor() {
+    effect(() => {
+      this.projectId();
+      untracked(() => void this.load());
+    });
+  }
+
+  async load(): Promise<void> {
+    try {
+      const [p, envs] = await Promise.all([firstValueFrom(this.api.project(this.projectId())), firstValueFrom(this.api.environments(this.projectId()))]);
+      this.project.set(p);
+      this.envs.set(envs.items);
+      this.rename.setValue({ name: p.name });
+    } catch (e) {
+      this.problem.set(toProblem(e));
+    }
+  }
+
+  async saveName(p: Project): Promise<void> {
+    if (this.rename.invalid) return this.rename.markAllAsTouched();
+    try {
+      this.project.set(await firstValueFrom(this.api.updateProject(p, this.rename.getRawValue())));
+      this.problem.set(null);
+    } catch (e) {
+      this.problem.set(applyProblem(this.rename, toProblem(e)));
+    }
+  }
+
+  async createEnv(p: Project): Promise<void> {
+    if (this.newEnv.invalid) return this.newEnv.markAllAsTouched();
+    try {
+      await firstValueFrom(this.api.createEnvironment(p.id, this.newEnv.getRawValue().name));
+      this.newEnv.reset({ name: '' });
+      await this.load();
+    } catch (e) {
+      this.problem.set(applyProblem(this.newEnv, toProblem(e)));
+    }
+  }
+
+  async remove(p: Project, typed: string): Promise<void> {
+    try {
+      await firstValueFrom(this.api.deleteProject(p, typed));
+      await this.router.navigate(['/orgs', this.orgId(), 'dashboard']);
+    } catch (e) {
+      this.problem.set(toProblem(e));
+    }
+  }
+}

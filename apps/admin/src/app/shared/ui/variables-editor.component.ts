@@ -1,0 +1,144 @@
+import { ChangeDetectionStrategy, Component, effect, input, signal, untracked } from '@angular/core';
+import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { MatButtonModule } from '@angular/material/button';
+import { MatCheckboxModule } from '@angular/material/checkbox';
+import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatInputModule } from '@angular/material/input';
+import { inject } from '@angular/core';
+import { firstValueFrom } from 'rxjs';
+import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
+import type { VariableBackend } from '../../core/api/resources-api.service';
+import { ProblemAlertComponent } from './problem-alert.component';
+
+interface Row { key: string; value: string | null; secret: boolean }
+
+/**
+ * Variables of a project, environment or application. Secret values are masked (the API never lists them); "Reveal"
+ * asks the audited reveal endpoint and only shows when the user has variable:reveal.
+ */
+@Component({
+  selector: 'w-variables-editor',
+  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent],
+  template: `
+    <w-problem [problem]="problem()" />
+    @if (rows() === null) {
+      <p class="w-muted">Loading variables…</p>
+    } @else if (rows()!.length === 0) {
+      <p class="w-muted">No variables yet.</p>
+    } @else {
+      <table class="w-table" [attr.aria-label]="label()">
+        <thead><tr><th scope="col">Key</th><th scope="col">Value</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+        <tbody>
+          @for (v of rows(); track v.key) {
+            <tr>
+              <td><code>{{ v.key }}</code></td>
+              <td>
+                @if (v.secret && revealed()[v.key] === undefined) {
+                  <span aria-label="secret value, hidden">••••••••</span>
+                } @else {
+                  <code>{{ v.secret ? revealed()[v.key] : v.value }}</code>
+                }
+              </td>
+              <td class="actions">
+                @if (v.secret && canReveal() && revealed()[v.key] === undefined) {
+                  <button mat-button type="button" (click)="reveal(v.key)" [attr.aria-label]="'Reveal ' + v.key">Reveal</button>
+                }
+                @if (canEdit()) {
+                  <button mat-button type="button" (click)="edit(v)" [attr.aria-label]="'Edit ' + v.key">Edit</button>
+                  <button mat-button type="button" (click)="remove(v.key)" [attr.aria-label]="'Delete ' + v.key">Delete</button>
+                }
+              </td>
+            </tr>
+          }
+        </tbody>
+      </table>
+    }
+    @if (canEdit()) {
+      <form class="w-row var-form" [formGroup]="form" (ngSubmit)="save()" novalidate [attr.aria-label]="'Set a variable (' + label() + ')'">
+        <mat-form-field><mat-label>Key</mat-label><input matInput formControlName="key" autocomplete="off" /><mat-error>{{ fieldError(form.controls.key, 'Key') }}</mat-error></mat-form-field>
+        <mat-form-field class="value"><mat-label>Value</mat-label><input matInput formControlName="value" autocomplete="off" /><mat-error>{{ fieldError(form.controls.value, 'Value') }}</mat-error></mat-form-field>
+        <mat-checkbox formControlName="secret">Secret</mat-checkbox>
+        <button mat-flat-button type="submit" [disabled]="busy()">Save variable</button>
+      </form>
+    }
+  `,
+  styles: `.var-form { align-items: flex-start; margin-top: 12px; } .var-form .value { flex: 1 1 260px; } .actions { white-space: nowrap; text-align: right; }`,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class VariablesEditorComponent {
+  readonly backend = input.required<VariableBackend>();
+  readonly canEdit = input(false);
+  readonly canReveal = input(false);
+  readonly label = input('Variables');
+  readonly rows = signal<Row[] | null>(null);
+  readonly revealed = signal<Record<string, string>>({});
+  readonly problem = signal<Problem | null>(null);
+  readonly busy = signal(false);
+  readonly fieldError = fieldError;
+  readonly form = inject(NonNullableFormBuilder).group({
+    key: ['', [Validators.required, Validators.pattern(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/)]],
+    value: [''],
+    secret: [false],
+  });
+
+  constructor() {
+    effect(() => {
+      this.backend();
+      untracked(() => void this.load());
+    });
+  }
+
+  async load(): Promise<void> {
+    try {
+      this.rows.set((await firstValueFrom(this.backend().list())).map((v) => ({ key: v.key, value: v.value, secret: v.secret })));
+    } catch (e) {
+      this.problem.set(toProblem(e));
+      this.rows.set([]);
+    }
+  }
+
+  edit(v: Row): void {
+    this.form.setValue({ key: v.key, value: v.secret ? '' : (v.value ?? ''), secret: v.secret });
+  }
+
+  async save(): Promise<void> {
+    if (this.form.invalid) {
+      this.form.markAllAsTouched();
+      return;
+    }
+    this.busy.set(true);
+    this.problem.set(null);
+    const v = this.form.getRawValue();
+    try {
+      await firstValueFrom(this.backend().put([v]));
+      this.revealed.update(({ [v.key]: _, ...rest }) => rest);
+      this.form.reset({ key: '', value: '', secret: false });
+      await this.load();
+    } catch (e) {
+      const p = toProblem(e);
+      for (const err of p.errors ?? []) err.pointer = err.pointer.replace(/^\/variables\/\d+/, '');
+      this.problem.set(applyProblem(this.form, p));
+    } finally {
+      this.busy.set(false);
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    if (!confirm(`Delete the variable ${key}?`)) return;
+    try {
+      await firstValueFrom(this.backend().remove(key));
+      await this.load();
+    } catch (e) {
+      this.problem.set(toProblem(e));
+    }
+  }
+
+  async reveal(key: string): Promise<void> {
+    try {
+      const r = await firstValueFrom(this.backend().reveal(key));
+      this.revealed.update((all) => ({ ...all, [key]: r.value }));
+    } catch (e) {
+      this.problem.set(toProblem(e));
+    }
+  }
+}
