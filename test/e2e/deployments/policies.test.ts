@@ -67,3 +67,29 @@ describe('container safety policy, spec validation and deployment log retention 
     await request(t.server).get(`/api/v1/deployments/${d.body.id}`).set(owner.auth).expect(200);
   });
 });
+
+describe('servers and specs that cannot converge', () => {
+  let t: TestApp;
+  let owner: Session & { organizationId: string };
+  beforeAll(async () => {
+    t = await startTestApp();
+    owner = await setupOwner(t);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('refuses several replicas on one fixed host port of a single node, and lists the local server with what the worker saw', async () => {
+    const env = await productionEnvironment(t, owner, owner.organizationId, 'Conv');
+    const bad = await request(t.server)
+      .post(`/api/v1/environments/${env.environmentId}/applications`)
+      .set(owner.auth)
+      .send({ name: 'two', spec: httpdSpec(18080, { replicas: 2 }) })
+      .expect(400);
+    expect(bad.body.errors[0]).toMatchObject({ pointer: '/spec/ports/0/published', code: 'cannot-converge' });
+    expect(bad.body.errors[0].detail).toMatch(/2 replicas cannot all publish host port 18080/);
+    const servers = await request(t.server).get('/api/v1/servers').set(owner.auth).expect(200);
+    expect(servers.body).toEqual([expect.objectContaining({ kind: 'local', organizationId: null })]);
+    await request(t.server).get('/api/v1/servers').expect(401);
+  });
+});

@@ -38,10 +38,15 @@ export function applicationView(a: ApplicationEntity, rt?: ApplicationRuntimeEnt
   };
 }
 
-export async function specPolicyOf(m: EntityManager, organizationId: string): Promise<SpecPolicy> {
+export async function specPolicyOf(m: EntityManager, organizationId: string, serverId?: string): Promise<SpecPolicy> {
   const [row] = await m.query(`SELECT container_policy FROM organizations WHERE id = $1`, [organizationId]);
   const paths = row?.container_policy?.allowedBindPaths;
-  return { allowedBindPaths: Array.isArray(paths) ? paths.filter((x: unknown) => typeof x === 'string') : [] };
+  const [server] = await m.query(serverId ? `SELECT capabilities, observed_at FROM servers WHERE id = $1` : `SELECT capabilities, observed_at FROM servers WHERE kind = 'local'`, serverId ? [serverId] : []);
+  const caps = server?.observed_at ? server.capabilities : null;
+  return {
+    allowedBindPaths: Array.isArray(paths) ? paths.filter((x: unknown) => typeof x === 'string') : [],
+    host: caps && typeof caps.nodeCount === 'number' ? { nodeCount: Math.max(1, caps.nodeCount), ipvs: !!caps.ipvs } : null,
+  };
 }
 
 /** A registry id inside a body is resolved through the same tenant-scoped path as any id. */
@@ -138,7 +143,7 @@ export class UpdateApplicationHandler implements ICommandHandler<UpdateApplicati
       if (app.deleting) throw new ConflictError('The application is being deleted', 'application-deleting');
       const changes: Record<string, unknown> = {};
       if (patch.spec !== undefined) {
-        const spec = validateApplicationSpec(patch.spec, await specPolicyOf(m, app.organizationId), app.spec);
+        const spec = validateApplicationSpec(patch.spec, await specPolicyOf(m, app.organizationId, app.serverId), app.spec);
         await checkRegistry(this.scope, p, spec, app.organizationId, m);
         for (const k of Object.keys(spec) as Array<keyof ApplicationSpec>) {
           if (JSON.stringify(spec[k]) !== JSON.stringify(app.spec[k])) changes[`spec.${k}`] = { from: app.spec[k], to: spec[k] };

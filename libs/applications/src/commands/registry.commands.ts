@@ -1,7 +1,9 @@
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { ConflictError, newId, NotFoundError, PreconditionFailedError, SecretBox, TransactionRunner, ValidationError, WorkerRpcClient } from '@wharf/core';
 import { actorOf, OrganizationEntity, Principal, TenantScope } from '@wharf/tenancy';
+import { DataSource } from 'typeorm';
 import { RegistryEntity } from '../entities/registry.entity';
+import { ServerEntity } from '../entities/server.entity';
 
 export interface RegistryView {
   id: string;
@@ -128,5 +130,41 @@ export class TestRegistryHandler implements ICommandHandler<TestRegistryCommand,
       await stage({ type: 'registry.tested', organizationId: r.organizationId, actor: actorOf(p), subject: { type: 'registry', id: r.id, name: r.name }, payload: { ok: result.ok } }, { request: p.client, outcome: result.ok ? 'succeeded' : 'failed' });
     });
     return result;
+  }
+}
+
+export interface ServerView {
+  id: string;
+  name: string;
+  kind: 'local' | 'ssh';
+  organizationId: string | null;
+  status: string;
+  statusMessage: string | null;
+  capabilities: Record<string, unknown>;
+  observedAt: string | null;
+}
+
+export class ListServersQuery {
+  constructor(readonly principal: Principal) {}
+}
+/**
+ * Servers the caller can see: the shared local Swarm (its status tells, for example, that the kernel has no IPVS and
+ * Wharf uses dnsrr endpoints and host-mode ports) and servers of the caller's organizations.
+ */
+@QueryHandler(ListServersQuery)
+export class ListServersHandler implements IQueryHandler<ListServersQuery, ServerView[]> {
+  constructor(private readonly ds: DataSource) {}
+  async execute({ principal: p }: ListServersQuery) {
+    const orgs = p.grants.map((g) => g.organizationId);
+    const rows = await this.ds
+      .getRepository(ServerEntity)
+      .createQueryBuilder('s')
+      .where('s.organization_id IS NULL OR s.organization_id = ANY(:orgs)', { orgs })
+      .orderBy('s.created_at')
+      .getMany();
+    return rows.map((s) => ({
+      id: s.id, name: s.name, kind: s.kind, organizationId: s.organizationId, status: s.status, statusMessage: s.statusMessage,
+      capabilities: s.capabilities, observedAt: s.observedAt?.toISOString() ?? null,
+    }));
   }
 }

@@ -92,6 +92,8 @@ function policy(c: Checker, v: unknown, p: string, def: UpdatePolicySpec, allowR
 export interface SpecPolicy {
   /** Host path prefixes an organization admin allowed for bind mounts. */
   allowedBindPaths: string[];
+  /** What the worker last observed of the target server (absent until it has looked). */
+  host?: { nodeCount: number; ipvs: boolean } | null;
 }
 
 /**
@@ -227,6 +229,14 @@ export function validateApplicationSpec(input: unknown, policyIn: SpecPolicy, ba
   const stopGracePeriodMs = pick('stopGracePeriodMs', () => c.int(o.stopGracePeriodMs, `${pointer}/stopGracePeriodMs`, 0, 3_600_000, 10_000));
   const deployTimeoutMs = pick('deployTimeoutMs', () => c.int(o.deployTimeoutMs, `${pointer}/deployTimeoutMs`, 5_000, 3_600_000, 300_000));
 
+  // A spec that can never converge on this host is refused up front: several replicas cannot share one fixed
+  // host-mode port on a single node.
+  const nodes = policyIn.host?.nodeCount ?? 1;
+  ports.forEach((pt, i) => {
+    if (pt.published && (pt.mode === 'host' || !policyIn.host?.ipvs) && replicas > nodes) {
+      c.fail(`${pointer}/ports/${i}/published`, 'cannot-converge', `${replicas} replicas cannot all publish host port ${pt.published} on ${nodes} node${nodes > 1 ? 's' : ''}; leave "published" empty to let the engine pick a port per task, or run ${nodes} replica${nodes > 1 ? 's' : ''}`);
+    }
+  });
   if (c.errors.length) throw new ValidationError(c.errors.map((e) => `${e.pointer}: ${e.detail}`).join('; '), c.errors);
   return { image, registryId, command, args, replicas, resources, ports, healthcheck, restartPolicy, update, rollback, constraints, labels, mounts, stopGracePeriodMs, deployTimeoutMs };
 }

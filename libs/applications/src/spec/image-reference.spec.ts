@@ -20,3 +20,17 @@ describe('parseImageReference', () => {
     expect(parseImageReference(ref)).toBeNull();
   });
 });
+
+import { validateApplicationSpec } from './application-spec';
+
+describe('validateApplicationSpec on a single node', () => {
+  const spec = (replicas: number, published?: number) => ({ image: 'nginx:1', replicas, ports: [{ target: 80, protocol: 'tcp', mode: 'host', ...(published ? { published } : {}) }] });
+  it('refuses several replicas on one fixed host port, naming the field', () => {
+    expect(() => validateApplicationSpec(spec(2, 8080), { allowedBindPaths: [], host: { nodeCount: 1, ipvs: false } })).toThrow(/2 replicas cannot all publish host port 8080 on 1 node/);
+  });
+  it('accepts engine-assigned ports, one replica, or enough nodes', () => {
+    expect(validateApplicationSpec(spec(2), { allowedBindPaths: [], host: { nodeCount: 1, ipvs: false } }).replicas).toBe(2);
+    expect(validateApplicationSpec(spec(1, 8080), { allowedBindPaths: [], host: { nodeCount: 1, ipvs: false } }).replicas).toBe(1);
+    expect(validateApplicationSpec(spec(2, 8080), { allowedBindPaths: [], host: { nodeCount: 2, ipvs: false } }).replicas).toBe(2);
+  });
+});

@@ -117,3 +117,14 @@ export class RuntimeLogLineDto {
 export class RuntimeLogsDto {
   @ApiProperty({ type: [RuntimeLogLineDto] }) lines: RuntimeLogLineDto[];
 }
+
+export class ServerDto {
+  @ApiProperty() id: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: ['local', 'ssh'] }) kind: string;
+  @ApiProperty({ nullable: true, type: String }) organizationId: string | null;
+  @ApiProperty({ example: 'ready' }) status: string;
+  @ApiProperty({ nullable: true, type: String, example: 'No IPVS in this kernel: …' }) statusMessage: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'ipvs, swarmActive, nodeCount, engineVersion' }) capabilities: Record<string, unknown>;
+  @ApiProperty({ nullable: true, type: String }) observedAt: string | null;
+}

@@ -6,7 +6,7 @@ import {
   CancelDeploymentCommand, CreateApplicationCommand, CreateRegistryCommand, DeleteApplicationCommand, DeleteRegistryCommand,
   GetApplicationQuery, GetApplicationStatusQuery, GetDeploymentLogQuery, GetDeploymentQuery, ListApplicationsQuery, ListApplicationVariablesQuery,
   ListDeploymentsQuery, ListRegistriesQuery, RequestDeploymentCommand, RevealApplicationVariableCommand, SetApplicationVariablesCommand,
-  TestRegistryCommand, UpdateApplicationCommand, UpdateRegistryCommand,
+  ListServersQuery, TestRegistryCommand, UpdateApplicationCommand, UpdateRegistryCommand,
 } from '@wharf/applications';
 import { FINISHED_STATUSES } from '@wharf/contracts';
 import { parsePage, ValidationError, WorkerRpcClient } from '@wharf/core';
@@ -16,7 +16,7 @@ import { IdPipe, parseIfMatch } from '../common/params';
 import { ApiErrors } from '../common/api-errors.decorator';
 import {
   AcceptedDto, ApplicationDto, ApplicationPageDto, ApplicationStatusDto, AppVariableDto, DeploymentDto, DeploymentLogDto, DeploymentPageDto, RegistryDto, RegistryTestDto,
-  RevealedAppVariableDto, RuntimeLogsDto,
+  RevealedAppVariableDto, RuntimeLogsDto, ServerDto,
 } from './application-views.dto';
 import { CreateApplicationDto, CreateRegistryDto, RequestDeploymentDto, ScaleDto, SetVariablesDto, UpdateApplicationDto, UpdateRegistryDto } from './applications.dto';
 
@@ -63,6 +63,14 @@ export class RegistriesController {
   @ApiErrors(403, 503)
   test(@CurrentPrincipal() p: Principal, @Param('registryId', IdPipe) id: string) {
     return this.commands.execute(new TestRegistryCommand(p, id));
+  }
+
+  @Get('servers')
+  @ApiTags('servers')
+  @ApiOperation({ summary: 'Servers you can see, with what the worker observed (Swarm state, IPVS, nodes, engine)' })
+  @ApiOkResponse({ type: [ServerDto] })
+  servers(@CurrentPrincipal() p: Principal) {
+    return this.queries.execute(new ListServersQuery(p));
   }
 
   @Delete('registries/:registryId')

@@ -935,6 +935,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/servers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Servers you can see, with what the worker observed (Swarm state, IPVS, nodes, engine) */
+        get: operations["RegistriesController_servers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/environments/{environmentId}/applications": {
         parameters: {
             query?: never;
@@ -1832,6 +1849,22 @@ export interface components {
         RegistryTestDto: {
             ok: boolean;
             message: string;
+        };
+        ServerDto: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "local" | "ssh";
+            organizationId: string | null;
+            /** @example ready */
+            status: string;
+            /** @example No IPVS in this kernel: … */
+            statusMessage: string | null;
+            /** @description ipvs, swarmActive, nodeCount, engineVersion */
+            capabilities: {
+                [key: string]: unknown;
+            };
+            observedAt: string | null;
         };
         ResourcesSpecDto: {
             cpuLimit?: Record<string, never> | null;
@@ -6017,6 +6050,43 @@ export interface operations {
             };
             /** @description A component this needs (database, Redis, the worker) is unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    RegistriesController_servers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerDto"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
