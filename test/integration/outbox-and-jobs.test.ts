@@ -1,20 +1,11 @@
-import { Client } from 'pg';
 import { EventBus } from '@nestjs/cqrs';
+import { sql } from '../support/sql';
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { DomainEvent, newId, TransactionRunner } from '@wharf/core';
 import { startTestApp, TestApp } from '../support/app';
 import { setupOwner } from '../support/api';
 
-async function sql<T = Record<string, unknown>>(url: string, q: string, params: unknown[] = []): Promise<T[]> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(q, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
 
 describe('outbox and worker jobs', () => {
   let t: TestApp;

@@ -1,18 +1,9 @@
 import request from 'supertest';
-import { Client } from 'pg';
+import { sql } from '../../support/sql';
 import { authenticator } from 'otplib';
 import { startTestApp, TestApp } from '../../support/app';
 import { addMember, login, PASSWORD, Session, setupOwner } from '../../support/api';
 
-async function sql(url: string, q: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(q, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 describe('two-factor authentication and API keys', () => {
   let t: TestApp;

@@ -2,28 +2,15 @@ import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@n
 import { Readable } from 'node:stream';
 import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { stringify } from 'csv-stringify';
-import type { ActorType, AuditOutcome } from '@wharf/contracts';
 import { encodeCursor, NotFoundError, Page, parsePage, TransactionRunner, UUID_RE, ValidationError } from '@wharf/core';
 import { actorOf, Principal } from '@wharf/tenancy';
 import { AuditEventEntity } from '../entities/audit-event.entity';
-import { computeAuditHash, msIso } from '../chain/audit-hash';
+import { AuditHashInput, computeAuditHash, msIso } from '../chain/audit-hash';
 import { hashInputOf } from '../chain/audit-chain.service';
 import { AuditAccess } from './audit-access';
 
-export interface AuditEventView {
-  id: string;
-  seq: number;
-  organizationId: string | null;
-  occurredAt: string;
-  actor: { type: ActorType; id: string | null; name: string };
-  action: string;
-  subject: { type: string; id: string | null; name: string | null };
-  outcome: AuditOutcome;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  changes: Record<string, unknown>;
-  prevHash: string | null;
+/** What the API returns for an entry: exactly what the hash covers, plus the hash. */
+export interface AuditEventView extends AuditHashInput {
   hash: string;
 }
 
