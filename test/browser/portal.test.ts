@@ -178,6 +178,56 @@ describe('admin portal in a browser', () => {
     expect(res.body).toHaveLength(1);
   });
 
+  it('renames the organization in General with If-Match, and shows a conflict when it changed meanwhile', async () => {
+    await page.getByRole('tab', { name: 'General' }).click();
+    const name = page.getByLabel('Organization name');
+    await expect(name.inputValue()).resolves.toBe('Acme');
+    await name.fill('Acme Inc');
+    const patched = page.waitForRequest((r) => r.method() === 'PATCH' && r.url().endsWith(`/api/v1/organizations/${orgId}`));
+    await page.getByRole('button', { name: 'Save' }).click();
+    expect((await patched).headers()['if-match']).toMatch(/^"\d+"$/);
+    await page.getByText('Saved.').waitFor();
+    await expect(page.getByRole('combobox', { name: 'Organization' }).textContent()).resolves.toContain('Acme Inc');
+    await page.getByRole('heading', { name: 'Acme Inc', level: 1 }).waitFor();
+    await check(page, '08b-org-general');
+    // Someone else changes the organization: the next save answers 412 and the form shows the current values.
+    const csrf = await ownerApi(owner);
+    await request(t.server).patch(`/api/v1/organizations/${orgId}`).set(csrf).send({ auditRetentionDays: 400 }).expect(200);
+    await name.fill('Acme Stale');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Someone else changed this organization meanwhile').waitFor();
+    await expect(page.getByLabel('Audit log retention (days)').inputValue()).resolves.toBe('400');
+    await expect(name.inputValue()).resolves.toBe('Acme Inc');
+    const org = await request(t.server).get(`/api/v1/organizations/${orgId}`).set(csrf).expect(200);
+    expect(org.body).toMatchObject({ name: 'Acme Inc', auditRetentionDays: 400 });
+  });
+
+  it('creates a personal API key in the profile, shown once with copy, and revokes it', async () => {
+    await page.getByRole('link', { name: 'Profile' }).click();
+    await page.getByRole('heading', { name: 'Personal API keys' }).waitFor();
+    await page.getByText('No personal API keys.').waitFor();
+    await page.getByLabel('Key name').fill('laptop');
+    await page.getByRole('checkbox', { name: 'deploy' }).check();
+    await page.getByRole('button', { name: 'Create personal key' }).click();
+    const secret = page.getByTestId('one-time-secret');
+    await secret.waitFor();
+    const key = (await secret.textContent())!.trim();
+    expect(key).toMatch(/^wk_/);
+    await page.getByRole('cell', { name: 'laptop', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await check(page, '08c-personal-api-keys');
+    // The key acts as the owner, with its scopes.
+    const me = await request(t.server).get('/api/v1/me').set('X-API-Key', key).expect(200);
+    expect(me.body).toMatchObject({ kind: 'api-key', user: { email: 'owner@example.com' } });
+    expect([...me.body.scopes].sort()).toEqual(['deploy', 'read']);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await secret.waitFor({ state: 'detached' });
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Revoke laptop' }).click();
+    await page.getByText('No personal API keys.').waitFor();
+    await request(t.server).get('/api/v1/me').set('X-API-Key', key).expect(401);
+  });
+
   it('enrols two-factor authentication with a QR code and shows recovery codes', async () => {
     await page.getByRole('link', { name: 'Profile' }).click();
     await page.getByRole('heading', { name: 'Active sessions' }).waitFor();
@@ -238,6 +288,7 @@ describe('admin portal in a browser', () => {
     await v.getByRole('cell', { name: 'viewer@example.com' }).waitFor();
     await expect(v.getByRole('button', { name: 'Remove' }).count()).resolves.toBe(0);
     await expect(v.getByRole('combobox', { name: /Role of/ }).count()).resolves.toBe(0);
+    await expect(v.getByRole('button', { name: /Edit access/ }).count()).resolves.toBe(0);
     await check(v, '12-viewer-members');
 
     await v.getByRole('tab', { name: 'Invitations' }).click();
@@ -258,6 +309,46 @@ describe('admin portal in a browser', () => {
     await ctx.close();
   });
 
+  it("limits a member's role to chosen environments", async () => {
+    const csrf = await ownerApi(owner);
+    const shop = await request(t.server).post(`/api/v1/organizations/${orgId}/projects`).set(csrf).send({ name: 'shop' }).expect(201);
+    await request(t.server).post(`/api/v1/projects/${shop.body.id}/environments`).set(csrf).send({ name: 'staging' }).expect(201);
+    await request(t.server).post(`/api/v1/organizations/${orgId}/projects`).set(csrf).send({ name: 'blog' }).expect(201);
+    await page.goto(`/orgs/${orgId}/settings/members`);
+    const row = page.getByRole('row', { name: /viewer@example\.com/ });
+    await row.getByText('All projects').waitFor();
+    await page.getByRole('button', { name: 'Edit access of Victor Viewer' }).click();
+    const editor = page.getByTestId('member-access-editor');
+    await editor.getByRole('radio', { name: 'Only selected projects and environments' }).check();
+    await editor.getByRole('combobox', { name: 'Projects' }).click();
+    await page.getByRole('option', { name: 'blog' }).click();
+    await page.keyboard.press('Escape');
+    await editor.getByRole('combobox', { name: 'Environments' }).click();
+    await page.getByRole('option', { name: 'shop/staging' }).click();
+    await page.keyboard.press('Escape');
+    await editor.getByRole('combobox', { name: 'Role' }).click();
+    await page.getByRole('option', { name: 'developer' }).click();
+    await check(page, '13b-member-access-editor');
+    await editor.getByRole('button', { name: 'Save access' }).click();
+    await editor.waitFor({ state: 'detached' });
+    await row.getByText('blog; shop/staging').waitFor();
+
+    const members = await request(t.server).get(`/api/v1/organizations/${orgId}/members`).set(csrf).expect(200);
+    const viewer = members.body.find((m: { email: string }) => m.email === 'viewer@example.com');
+    const blog = (await request(t.server).get(`/api/v1/organizations/${orgId}/projects`).set(csrf).expect(200)).body.items.find((p: { name: string }) => p.name === 'blog');
+    const staging = (await request(t.server).get(`/api/v1/projects/${shop.body.id}/environments`).set(csrf).expect(200)).body.items.find((e: { name: string }) => e.name === 'staging');
+    expect(viewer).toMatchObject({ role: 'developer', projectIds: [blog.id], environmentIds: [staging.id] });
+    await check(page, '13c-members-limited');
+
+    // Back to the whole organization.
+    await page.getByRole('button', { name: 'Edit access of Victor Viewer' }).click();
+    await editor.getByRole('radio', { name: 'Whole organization' }).check();
+    await editor.getByRole('button', { name: 'Save access' }).click();
+    await row.getByText('All projects').waitFor();
+    const after = await request(t.server).get(`/api/v1/organizations/${orgId}/members`).set(csrf).expect(200);
+    expect(after.body.find((m: { email: string }) => m.email === 'viewer@example.com')).toMatchObject({ role: 'developer', projectIds: null, environmentIds: null });
+  });
+
   it('switches to dark theme and keeps it readable', async () => {
     await page.getByRole('button', { name: /Theme: system/ }).click(); // system → light
     await page.getByRole('button', { name: /Theme: light/ }).click(); // light → dark
@@ -265,7 +356,45 @@ describe('admin portal in a browser', () => {
     await check(page, '14-members-dark');
     expect(consoleErrors.filter((e) => !/401|403|Failed to load resource/.test(e))).toEqual([]);
   });
+
+  it('creates a second organization from the toolbar and switches between them', async () => {
+    const switcher = page.getByRole('combobox', { name: 'Organization' });
+    await switcher.click();
+    await page.getByRole('option', { name: 'New organization' }).click();
+    await page.waitForURL('**/organizations/new');
+    // The switcher keeps showing the current organization, not its "New organization…" entry.
+    await expect(switcher.textContent()).resolves.toContain('Acme Inc');
+    await page.getByRole('button', { name: 'Create organization' }).click();
+    await page.getByText('Organization name is required').waitFor();
+    await check(page, '15-new-organization');
+    await page.getByLabel('Organization name').fill('Beta Labs');
+    await page.getByRole('button', { name: 'Create organization' }).click();
+    await page.waitForURL((u) => /\/orgs\/[0-9a-f-]+\/dashboard$/.test(u.pathname) && !u.pathname.includes(orgId));
+    const betaId = /\/orgs\/([0-9a-f-]+)\//.exec(page.url())![1];
+    await page.getByText('No projects yet.').waitFor();
+    await expect(page.getByRole('combobox', { name: 'Organization' }).textContent()).resolves.toContain('Beta Labs');
+    // The owner of the new organization sees its settings with every control (abilities were reloaded).
+    await page.getByRole('link', { name: 'Organization' }).click();
+    await page.waitForURL(`**/orgs/${betaId}/settings/members`);
+    await page.getByRole('tab', { name: 'General' }).click();
+    await expect(page.getByLabel('Organization name').inputValue()).resolves.toBe('Beta Labs');
+    await page.getByRole('button', { name: 'Save' }).waitFor();
+    // Switch back to the first organization (same screen).
+    await switcher.click();
+    await page.getByRole('option', { name: 'Acme Inc' }).click();
+    await page.waitForURL(`**/orgs/${orgId}/settings/general`);
+    await expect(page.getByLabel('Organization name').inputValue()).resolves.toBe('Acme Inc');
+    const orgs = await request(t.server).get('/api/v1/organizations').set(await ownerApi(owner)).expect(200);
+    expect(orgs.body.map((o: { name: string; role: string }) => [o.name, o.role]).sort()).toEqual([['Acme Inc', 'owner'], ['Beta Labs', 'owner']]);
+  });
 });
+
+/** Headers that act as the browser's signed-in user from supertest: its cookies and the CSRF header mutations need. */
+async function ownerApi(ctx: BrowserContext): Promise<Record<string, string>> {
+  const cookies = await ctx.cookies();
+  const csrf = cookies.find((c) => c.name === 'wharf_csrf')?.value ?? '';
+  return { Cookie: cookies.filter((c) => c.name.startsWith('wharf_')).map((c) => `${c.name}=${c.value}`).join('; '), 'X-CSRF-Token': csrf };
+}
 
 async function cookieHeader(ctx: BrowserContext): Promise<string> {
   const cookies = await ctx.cookies();

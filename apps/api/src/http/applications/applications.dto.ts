@@ -28,15 +28,15 @@ export class MountSpecDto {
   @ApiProperty() readOnly: boolean;
 }
 export class ResourcesSpecDto {
-  @ApiPropertyOptional({ nullable: true }) cpuLimit?: number | null;
-  @ApiPropertyOptional({ nullable: true }) memoryLimitMb?: number | null;
-  @ApiPropertyOptional({ nullable: true }) cpuReservation?: number | null;
-  @ApiPropertyOptional({ nullable: true }) memoryReservationMb?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Number }) cpuLimit?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Number }) memoryLimitMb?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Number }) cpuReservation?: number | null;
+  @ApiPropertyOptional({ nullable: true, type: Number }) memoryReservationMb?: number | null;
 }
 /** Documented shape of an application spec; validated field by field by the domain (errors name /spec/… pointers). */
 export class ApplicationSpecDto {
   @ApiProperty({ example: '127.0.0.1:5000/team/web:1.2' }) image: string;
-  @ApiPropertyOptional({ nullable: true }) registryId?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) registryId?: string | null;
   @ApiPropertyOptional({ type: [String], nullable: true, description: 'Entrypoint argv (never a shell string)' }) command?: string[] | null;
   @ApiPropertyOptional({ type: [String], nullable: true }) args?: string[] | null;
   @ApiPropertyOptional({ minimum: 0, maximum: 100 }) replicas?: number;

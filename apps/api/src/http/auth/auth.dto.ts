@@ -43,7 +43,7 @@ export class ProblemDto {
   @ApiProperty() status: number;
   @ApiProperty() detail: string;
   @ApiProperty() code: string;
-  @ApiProperty({ nullable: true }) requestId: string | null;
+  @ApiProperty({ nullable: true, type: String }) requestId: string | null;
   @ApiPropertyOptional({ type: 'array', items: { type: 'object', properties: { pointer: { type: 'string' }, code: { type: 'string' }, detail: { type: 'string' } } } })
   errors?: Array<{ pointer: string; code: string; detail: string }>;
 }

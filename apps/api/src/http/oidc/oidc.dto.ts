@@ -10,7 +10,7 @@ export class CreateOidcProviderDto {
   @ApiProperty({ description: 'Stored encrypted; never returned (responses show clientSecretSet)', writeOnly: true }) @IsString() @Length(1, 2000) clientSecret: string;
   @ApiPropertyOptional({ type: [String], description: 'Must include openid; default openid email profile' }) @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) scopes?: string[];
   @ApiPropertyOptional({ type: [String], description: 'Email domains allowed to sign in; empty = any' }) @IsOptional() @IsArray() @ArrayMaxSize(100) @IsString({ each: true }) allowedDomains?: string[];
-  @ApiPropertyOptional({ nullable: true, description: 'Claim whose value(s) pick the role of a new member, e.g. groups (dots address nested claims)' }) @IsOptional() @IsString() @MaxLength(200) roleClaim?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, description: 'Claim whose value(s) pick the role of a new member, e.g. groups (dots address nested claims)' }) @IsOptional() @IsString() @MaxLength(200) roleClaim?: string | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: `claim value → role. ${ROLE_HELP}` }) @IsOptional() @IsObject() roleMapping?: Record<string, string>;
   @ApiPropertyOptional({ description: `Role when no mapping matches (default viewer). ${ROLE_HELP}` }) @IsOptional() @IsString() @MaxLength(100) defaultRole?: string;
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() enabled?: boolean;
@@ -23,7 +23,7 @@ export class UpdateOidcProviderDto {
   @ApiPropertyOptional({ writeOnly: true, description: 'Replaces the stored secret' }) @IsOptional() @IsString() @Length(1, 2000) clientSecret?: string;
   @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(50) @IsString({ each: true }) scopes?: string[];
   @ApiPropertyOptional({ type: [String] }) @IsOptional() @IsArray() @ArrayMaxSize(100) @IsString({ each: true }) allowedDomains?: string[];
-  @ApiPropertyOptional({ nullable: true }) @IsOptional() @IsString() @MaxLength(200) roleClaim?: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) @IsOptional() @IsString() @MaxLength(200) roleClaim?: string | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } }) @IsOptional() @IsObject() roleMapping?: Record<string, string>;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100) defaultRole?: string;
   @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;

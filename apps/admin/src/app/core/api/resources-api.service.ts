@@ -2,8 +2,10 @@ import { HttpClient, HttpParams } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
 import { map, Observable } from 'rxjs';
 import {
-  API, Application, ApplicationSpec, ApplicationStatus, AppVariable, AuditEvent, AuditVerify, CreatedProject, CreateOidcProviderBody, CreateRegistryBody,
-  Deployment, DeploymentLogLine, DeploymentStatus, Environment, OidcProvider, Organization, Page, Project, PublicOidcProvider, Registry, Variable,
+  API, Application, ApplicationPage, ApplicationStatus, AppVariable, AuditEventPage, AuditVerify, CreateApplicationBody, CreatedProject, CreateOidcProviderBody,
+  CreateProjectBody, CreateRegistryBody, Deployment, DeploymentLog, DeploymentPage, Environment, EnvironmentPage, OidcProvider, Organization, Project,
+  ProjectPage, PublicOidcProvider, Registry, RegistryTest, RevealedAppVariable, RevealedVariable, UpdateApplicationBody, UpdateOrganizationBody, UpdateProjectBody, Variable, VariableInput,
+  VariablePage,
 } from './api-types';
 
 export const ifMatch = (version: number | null | undefined) => (version == null ? {} : { headers: { 'If-Match': `"${version}"` } });
@@ -12,9 +14,9 @@ const enc = encodeURIComponent;
 /** Variables of a project, an environment or an application: one shape for the shared variables editor. */
 export interface VariableBackend {
   list(): Observable<Array<Pick<Variable, 'key' | 'value' | 'secret'>>>;
-  put(vars: Array<{ key: string; value: string; secret: boolean }>): Observable<unknown>;
+  put(vars: Array<Required<VariableInput>>): Observable<unknown>;
   remove(key: string): Observable<unknown>;
-  reveal(key: string): Observable<{ value: string }>;
+  reveal(key: string): Observable<Pick<RevealedVariable, 'value'>>;
 }
 
 export type AuditFilter = Partial<Record<'actor' | 'action' | 'subjectType' | 'subjectId' | 'outcome' | 'from' | 'to' | 'cursor', string>>;
@@ -28,23 +30,23 @@ export class ResourcesApi {
   }
 
   // Projects and environments
-  projects(orgId: string, limit = 200): Observable<Page<Project>> {
-    return this.http.get<Page<Project>>(`${this.org(orgId)}/projects`, { params: { limit } });
+  projects(orgId: string, limit = 200): Observable<ProjectPage> {
+    return this.http.get<ProjectPage>(`${this.org(orgId)}/projects`, { params: { limit } });
   }
   project(id: string): Observable<Project> {
     return this.http.get<Project>(`${API}/projects/${enc(id)}`);
   }
-  createProject(orgId: string, body: { name: string; description?: string }): Observable<CreatedProject> {
+  createProject(orgId: string, body: CreateProjectBody): Observable<CreatedProject> {
     return this.http.post<CreatedProject>(`${this.org(orgId)}/projects`, body);
   }
-  updateProject(p: Project, body: { name?: string; description?: string }): Observable<Project> {
+  updateProject(p: Project, body: UpdateProjectBody): Observable<Project> {
     return this.http.patch<Project>(`${API}/projects/${p.id}`, body, ifMatch(p.version));
   }
   deleteProject(p: Project, typedSlug: string): Observable<unknown> {
     return this.http.delete(`${API}/projects/${p.id}`, { headers: { 'X-Confirm': typedSlug } });
   }
-  environments(projectId: string): Observable<Page<Environment>> {
-    return this.http.get<Page<Environment>>(`${API}/projects/${enc(projectId)}/environments`, { params: { limit: 200 } });
+  environments(projectId: string): Observable<EnvironmentPage> {
+    return this.http.get<EnvironmentPage>(`${API}/projects/${enc(projectId)}/environments`, { params: { limit: 200 } });
   }
   environment(id: string): Observable<Environment> {
     return this.http.get<Environment>(`${API}/environments/${enc(id)}`);
@@ -61,27 +63,27 @@ export class ResourcesApi {
   variables(kind: 'projects' | 'environments', id: string): VariableBackend {
     const base = `${API}/${kind}/${enc(id)}/variables`;
     return {
-      list: () => this.http.get<Page<Variable>>(base, { params: { limit: 200 } }).pipe(map((p) => p.items)),
+      list: () => this.http.get<VariablePage>(base, { params: { limit: 200 } }).pipe(map((p) => p.items)),
       put: (variables) => this.http.put(base, { variables }),
       remove: (key) => this.http.delete(`${base}/${enc(key)}`),
-      reveal: (key) => this.http.post<{ value: string }>(`${base}/${enc(key)}/reveal`, {}),
+      reveal: (key) => this.http.post<RevealedVariable>(`${base}/${enc(key)}/reveal`, {}),
     };
   }
 
   // Applications
-  orgApplications(orgId: string, cursor?: string): Observable<Page<Application>> {
-    return this.http.get<Page<Application>>(`${this.org(orgId)}/applications`, { params: cursor ? { limit: 200, cursor } : { limit: 200 } });
+  orgApplications(orgId: string, cursor?: string): Observable<ApplicationPage> {
+    return this.http.get<ApplicationPage>(`${this.org(orgId)}/applications`, { params: cursor ? { limit: 200, cursor } : { limit: 200 } });
   }
-  environmentApplications(envId: string): Observable<Page<Application>> {
-    return this.http.get<Page<Application>>(`${API}/environments/${enc(envId)}/applications`, { params: { limit: 200 } });
+  environmentApplications(envId: string): Observable<ApplicationPage> {
+    return this.http.get<ApplicationPage>(`${API}/environments/${enc(envId)}/applications`, { params: { limit: 200 } });
   }
-  createApplication(envId: string, body: { name: string; spec: Partial<ApplicationSpec> }): Observable<Application> {
+  createApplication(envId: string, body: CreateApplicationBody): Observable<Application> {
     return this.http.post<Application>(`${API}/environments/${envId}/applications`, body);
   }
   application(id: string): Observable<Application> {
     return this.http.get<Application>(`${API}/applications/${enc(id)}`);
   }
-  updateApplication(a: Application, body: { name?: string; spec?: Partial<ApplicationSpec> }): Observable<Application> {
+  updateApplication(a: Application, body: UpdateApplicationBody): Observable<Application> {
     return this.http.patch<Application>(`${API}/applications/${a.id}`, body, ifMatch(a.version));
   }
   deleteApplication(id: string): Observable<unknown> {
@@ -96,7 +98,7 @@ export class ResourcesApi {
       list: () => this.http.get<AppVariable[]>(base),
       put: (variables) => this.http.put(base, { variables }),
       remove: (key) => this.http.delete(`${base}/${enc(key)}`),
-      reveal: (key) => this.http.post<{ value: string }>(`${base}/${enc(key)}/reveal`, {}),
+      reveal: (key) => this.http.post<RevealedAppVariable>(`${base}/${enc(key)}/reveal`, {}),
     };
   }
   lifecycle(id: string, action: 'stop' | 'start' | 'restart'): Observable<Deployment> {
@@ -110,14 +112,14 @@ export class ResourcesApi {
   deploy(appId: string, kind: 'deploy' | 'redeploy' = 'deploy'): Observable<Deployment> {
     return this.http.post<Deployment>(`${API}/applications/${appId}/deployments`, { kind });
   }
-  deployments(appId: string): Observable<Page<Deployment>> {
-    return this.http.get<Page<Deployment>>(`${API}/applications/${enc(appId)}/deployments`, { params: { limit: 50 } });
+  deployments(appId: string): Observable<DeploymentPage> {
+    return this.http.get<DeploymentPage>(`${API}/applications/${enc(appId)}/deployments`, { params: { limit: 50 } });
   }
   deployment(id: string): Observable<Deployment> {
     return this.http.get<Deployment>(`${API}/deployments/${enc(id)}`);
   }
-  deploymentLog(id: string): Observable<{ status: DeploymentStatus; lines: DeploymentLogLine[] }> {
-    return this.http.get<{ status: DeploymentStatus; lines: DeploymentLogLine[] }>(`${API}/deployments/${enc(id)}/logs`);
+  deploymentLog(id: string): Observable<DeploymentLog> {
+    return this.http.get<DeploymentLog>(`${API}/deployments/${enc(id)}/logs`);
   }
   cancel(id: string): Observable<unknown> {
     return this.http.post(`${API}/deployments/${id}/cancel`, {});
@@ -127,7 +129,7 @@ export class ResourcesApi {
   }
 
   // Organization-level resources
-  updateOrganization(o: Organization, body: { requireTwoFactor?: boolean; name?: string }): Observable<Organization> {
+  updateOrganization(o: Organization, body: UpdateOrganizationBody): Observable<Organization> {
     return this.http.patch<Organization>(this.org(o.id), body, ifMatch(o.version));
   }
   registries(orgId: string): Observable<Registry[]> {
@@ -136,16 +138,16 @@ export class ResourcesApi {
   createRegistry(orgId: string, body: CreateRegistryBody): Observable<Registry> {
     return this.http.post<Registry>(`${this.org(orgId)}/registries`, body);
   }
-  testRegistry(id: string): Observable<{ ok: boolean; message?: string }> {
-    return this.http.post<{ ok: boolean; message?: string }>(`${API}/registries/${id}/test`, {});
+  testRegistry(id: string): Observable<RegistryTest> {
+    return this.http.post<RegistryTest>(`${API}/registries/${id}/test`, {});
   }
   deleteRegistry(id: string): Observable<unknown> {
     return this.http.delete(`${API}/registries/${id}`);
   }
-  audit(orgId: string, filter: AuditFilter): Observable<Page<AuditEvent>> {
+  audit(orgId: string, filter: AuditFilter): Observable<AuditEventPage> {
     let params = new HttpParams().set('limit', 50);
     for (const [k, v] of Object.entries(filter)) if (v) params = params.set(k, v);
-    return this.http.get<Page<AuditEvent>>(`${this.org(orgId)}/audit-events`, { params });
+    return this.http.get<AuditEventPage>(`${this.org(orgId)}/audit-events`, { params });
   }
   auditVerify(orgId: string): Observable<AuditVerify> {
     return this.http.get<AuditVerify>(`${this.org(orgId)}/audit-events/verify`);

@@ -1264,7 +1264,7 @@ export interface components {
             status: number;
             detail: string;
             code: string;
-            requestId: Record<string, never> | null;
+            requestId: string | null;
             errors?: {
                 pointer?: string;
                 code?: string;
@@ -1792,7 +1792,7 @@ export interface components {
             /** @description Email domains allowed to sign in; empty = any */
             allowedDomains?: string[];
             /** @description Claim whose value(s) pick the role of a new member, e.g. groups (dots address nested claims) */
-            roleClaim?: Record<string, never> | null;
+            roleClaim?: string | null;
             /** @description claim value → role. A built-in role (owner, admin, developer, viewer) or the id of a custom role; never above your own role */
             roleMapping?: {
                 [key: string]: string;
@@ -1810,7 +1810,7 @@ export interface components {
             clientSecret?: string;
             scopes?: string[];
             allowedDomains?: string[];
-            roleClaim?: Record<string, never> | null;
+            roleClaim?: string | null;
             roleMapping?: {
                 [key: string]: string;
             };
@@ -1867,10 +1867,10 @@ export interface components {
             observedAt: string | null;
         };
         ResourcesSpecDto: {
-            cpuLimit?: Record<string, never> | null;
-            memoryLimitMb?: Record<string, never> | null;
-            cpuReservation?: Record<string, never> | null;
-            memoryReservationMb?: Record<string, never> | null;
+            cpuLimit?: number | null;
+            memoryLimitMb?: number | null;
+            cpuReservation?: number | null;
+            memoryReservationMb?: number | null;
         };
         PortSpecDto: {
             target: number;
@@ -1918,7 +1918,7 @@ export interface components {
         ApplicationSpecDto: {
             /** @example 127.0.0.1:5000/team/web:1.2 */
             image: string;
-            registryId?: Record<string, never> | null;
+            registryId?: string | null;
             /** @description Entrypoint argv (never a shell string) */
             command?: string[] | null;
             args?: string[] | null;

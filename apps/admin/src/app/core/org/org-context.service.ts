@@ -1,9 +1,15 @@
 import { HttpClient } from '@angular/common/http';
 import { computed, inject, Injectable, signal } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
-import { API, Organization } from '../api/api-types';
+import { API, CreateOrganizationBody, Organization, UpdateOrganizationBody } from '../api/api-types';
 
 const LAST_ORG = 'wharf.organization';
+
+/** One organization with the ETag the API sent for it (the value to send back as If-Match). */
+export interface VersionedOrganization {
+  organization: Organization;
+  etag: string;
+}
 
 /** The organizations the user belongs to and the one the portal currently shows (from the URL: /orgs/:orgId/…). */
 @Injectable({ providedIn: 'root' })
@@ -21,6 +27,28 @@ export class OrgContext {
 
   async ensureLoaded(): Promise<Organization[]> {
     return this.organizations() ?? this.load();
+  }
+
+  /** GET /organizations/:id, keeping its ETag (falls back to the version in the body when no ETag is exposed). */
+  async fetch(id: string): Promise<VersionedOrganization> {
+    const res = await firstValueFrom(this.http.get<Organization>(`${API}/organizations/${encodeURIComponent(id)}`, { observe: 'response' }));
+    const organization = res.body!;
+    this.replace(organization);
+    return { organization, etag: res.headers.get('ETag') ?? `"${organization.version}"` };
+  }
+
+  /** Creates an organization (the caller becomes its owner) and refreshes the list. */
+  async create(body: CreateOrganizationBody): Promise<Organization> {
+    const created = await firstValueFrom(this.http.post<Organization>(`${API}/organizations`, body));
+    await this.load();
+    return created;
+  }
+
+  /** PATCH /organizations/:id with If-Match: a stale ETag answers 412 (someone else changed it meanwhile). */
+  async update(id: string, etag: string, patch: UpdateOrganizationBody): Promise<VersionedOrganization> {
+    const updated = await firstValueFrom(this.http.patch<Organization>(`${API}/organizations/${encodeURIComponent(id)}`, patch, { headers: { 'If-Match': etag } }));
+    this.replace(updated);
+    return { organization: updated, etag: `"${updated.version}"` };
   }
 
   select(id: string): void {
@@ -46,5 +74,9 @@ export class OrgContext {
   clear(): void {
     this.organizations.set(null);
     this.currentId.set(null);
+  }
+
+  private replace(o: Organization): void {
+    this.organizations.update((list) => (list ? list.map((x) => (x.id === o.id ? o : x)) : list));
   }
 }

@@ -6,7 +6,7 @@ import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { Router } from '@angular/router';
 import { firstValueFrom } from 'rxjs';
-import { AcceptInvitationBody, API } from '../../core/api/api-types';
+import { AcceptedInvitation, AcceptInvitationBody, API } from '../../core/api/api-types';
 import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
 import { AuthService } from '../../core/auth/auth.service';
 import { OrgContext } from '../../core/org/org-context.service';
@@ -54,7 +54,7 @@ export class AcceptInvitationPage {
     this.problem.set(null);
     const body: AcceptInvitationBody = signedIn ? { token: this.token() } : { token: this.token(), ...this.form.getRawValue() };
     try {
-      const r = await firstValueFrom(this.http.post<{ organizationId: string }>(`${API}/invitations/accept`, body));
+      const r = await firstValueFrom(this.http.post<AcceptedInvitation>(`${API}/invitations/accept`, body));
       if (signedIn) {
         await this.orgs.load();
         await this.router.navigate(['/orgs', r.organizationId]);

@@ -12,11 +12,13 @@ import { AuthService } from '../../core/auth/auth.service';
 import { OrgContext } from '../../core/org/org-context.service';
 import { ListStateComponent } from '../../shared/ui/list-state.component';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
+import { accessSummary } from './member-access';
+import { MemberAccessEditorComponent } from './member-access-editor.component';
 import { OrganizationApi, roleBody, roleLabel, roleValue } from './organization-api.service';
 
 @Component({
   selector: 'w-members-page',
-  imports: [DatePipe, MatButtonModule, MatSelectModule, ListStateComponent, ProblemAlertComponent],
+  imports: [DatePipe, MatButtonModule, MatSelectModule, ListStateComponent, ProblemAlertComponent, MemberAccessEditorComponent],
   templateUrl: './members.page.html',
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
@@ -27,6 +29,11 @@ export class MembersPage {
   readonly me = inject(AuthService).user;
   readonly members = new Loadable(() => this.api.members(this.orgId()!));
   readonly roles = new Loadable(() => this.api.roles(this.orgId()!));
+  /** Projects with environments, for the access column and editor (only when the caller may read projects). */
+  readonly tree = new Loadable(() => this.api.projectTree(this.orgId()!));
+  /** The member whose access is being edited. */
+  readonly editing = signal<string | null>(null);
+  readonly editingMember = computed(() => this.members.value()?.find((m) => m.userId === this.editing()) ?? null);
   readonly actionProblem = signal<Problem | null>(null);
   readonly busy = signal<string | null>(null);
 
@@ -45,7 +52,18 @@ export class MembersPage {
   }
 
   reload(): Promise<unknown> {
-    return Promise.all([this.members.load(), this.roles.load()]);
+    this.editing.set(null);
+    const tree = this.abilities.can('read', 'project', this.orgId()) ? this.tree.load() : Promise.resolve();
+    return Promise.all([this.members.load(), this.roles.load(), tree]);
+  }
+
+  access(m: Member): string {
+    return accessSummary(m, this.tree.value());
+  }
+
+  async editorClosed(saved: boolean): Promise<void> {
+    this.editing.set(null);
+    if (saved) await this.members.load();
   }
 
   label(m: Member): string {
@@ -53,7 +71,7 @@ export class MembersPage {
   }
 
   async changeRole(m: Member, value: string): Promise<void> {
-    await this.act(m.userId, () => firstValueFrom(this.api.updateMember(this.orgId()!, m, { ...roleBody(value), projectIds: m.projectIds })));
+    await this.act(m.userId, () => firstValueFrom(this.api.updateMember(this.orgId()!, m, { ...roleBody(value), projectIds: m.projectIds, environmentIds: m.environmentIds })));
   }
 
   async remove(m: Member): Promise<void> {

@@ -1,10 +1,11 @@
 import { HttpClient } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
-import { Observable } from 'rxjs';
+import { forkJoin, map, Observable, of, switchMap } from 'rxjs';
 import {
-  API, ApiKey, CreateInvitationBody, CreateRoleBody, CreateServiceAccountKeyBody, Invitation, Member, Role, RoleChoice,
-  UpdateMemberBody, UpdateRoleBody,
+  API, ApiKey, CreatedApiKey, CreatedInvitation, CreateInvitationBody, CreateRoleBody, CreateServiceAccountKeyBody, EnvironmentPage, Invitation, Member,
+  OkDto, ProjectPage, Role, RoleChoice, UpdateMemberBody, UpdateRoleBody,
 } from '../../core/api/api-types';
+import type { ProjectNode } from './member-access';
 
 const ifMatch = (version: number | null | undefined) => (version == null ? {} : { headers: { 'If-Match': `"${version}"` } });
 
@@ -19,8 +20,16 @@ export class OrganizationApi {
   members(orgId: string): Observable<Member[]> {
     return this.http.get<Member[]>(`${this.base(orgId)}/members`);
   }
-  updateMember(orgId: string, m: Member, body: UpdateMemberBody): Observable<unknown> {
-    return this.http.patch(`${this.base(orgId)}/members/${m.userId}`, body, ifMatch(m.version));
+  updateMember(orgId: string, m: Member, body: UpdateMemberBody): Observable<OkDto> {
+    return this.http.patch<OkDto>(`${this.base(orgId)}/members/${m.userId}`, body, ifMatch(m.version));
+  }
+  /** The organization's projects (those the caller reads) with their environments, for access limits. */
+  projectTree(orgId: string): Observable<ProjectNode[]> {
+    return this.http.get<ProjectPage>(`${this.base(orgId)}/projects`, { params: { limit: 200 } }).pipe(
+      switchMap((page) => (page.items.length
+        ? forkJoin(page.items.map((project) => this.http.get<EnvironmentPage>(`${API}/projects/${project.id}/environments`, { params: { limit: 200 } }).pipe(map((e) => ({ project, environments: e.items })))))
+        : of([]))),
+    );
   }
   removeMember(orgId: string, userId: string): Observable<unknown> {
     return this.http.delete(`${this.base(orgId)}/members/${userId}`);
@@ -29,8 +38,8 @@ export class OrganizationApi {
   invitations(orgId: string): Observable<Invitation[]> {
     return this.http.get<Invitation[]>(`${this.base(orgId)}/invitations`);
   }
-  invite(orgId: string, body: CreateInvitationBody): Observable<Invitation & { token: string }> {
-    return this.http.post<Invitation & { token: string }>(`${this.base(orgId)}/invitations`, body);
+  invite(orgId: string, body: CreateInvitationBody): Observable<CreatedInvitation> {
+    return this.http.post<CreatedInvitation>(`${this.base(orgId)}/invitations`, body);
   }
   revokeInvitation(orgId: string, id: string): Observable<unknown> {
     return this.http.delete(`${this.base(orgId)}/invitations/${id}`);
@@ -52,8 +61,8 @@ export class OrganizationApi {
   apiKeys(orgId: string): Observable<ApiKey[]> {
     return this.http.get<ApiKey[]>(`${this.base(orgId)}/api-keys`);
   }
-  createApiKey(orgId: string, body: CreateServiceAccountKeyBody): Observable<ApiKey & { key: string }> {
-    return this.http.post<ApiKey & { key: string }>(`${this.base(orgId)}/api-keys`, body);
+  createApiKey(orgId: string, body: CreateServiceAccountKeyBody): Observable<CreatedApiKey> {
+    return this.http.post<CreatedApiKey>(`${this.base(orgId)}/api-keys`, body);
   }
   revokeApiKey(orgId: string, id: string): Observable<unknown> {
     return this.http.delete(`${this.base(orgId)}/api-keys/${id}`);

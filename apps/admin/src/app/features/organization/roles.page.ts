@@ -5,7 +5,7 @@ import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import type { Permission } from '@wharf/contracts';
 import { firstValueFrom } from 'rxjs';
-import type { Role } from '../../core/api/api-types';
+import type { GrantablePermission, Role } from '../../core/api/api-types';
 import { Loadable } from '../../core/api/list-state';
 import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
 import { AbilitiesService } from '../../core/auth/abilities.service';
@@ -80,7 +80,8 @@ export class RolesPage {
     }
     this.busy.set(true);
     this.problem.set(null);
-    const body = { ...this.form.getRawValue(), permissions: this.permissions() };
+    // The matrix offers exactly ALL_PERMISSIONS (the document's enum); `Permission` is the wider template-literal type.
+    const body = { ...this.form.getRawValue(), permissions: this.permissions() as GrantablePermission[] };
     try {
       if (target === 'new') await firstValueFrom(this.api.createRole(this.orgId()!, body));
       else await firstValueFrom(this.api.updateRole(this.orgId()!, target, body));

@@ -6,17 +6,18 @@ import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { firstValueFrom } from 'rxjs';
-import { API, ChangePasswordBody, PasswordBody, Session, TotpCodeBody } from '../../core/api/api-types';
+import { API, ChangePasswordBody, PasswordBody, RecoveryCodes, Session, TotpCodeBody, TwoFactorSetup } from '../../core/api/api-types';
 import { Loadable } from '../../core/api/list-state';
 import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
 import { AuthService } from '../../core/auth/auth.service';
 import { ListStateComponent } from '../../shared/ui/list-state.component';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
+import { PersonalApiKeysComponent } from './personal-api-keys.component';
 
-/** Password, active sessions and two-factor authentication of the signed-in user. */
+/** Password, two-factor authentication, active sessions and personal API keys of the signed-in user. */
 @Component({
   selector: 'w-profile-page',
-  imports: [DatePipe, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ListStateComponent, ProblemAlertComponent],
+  imports: [DatePipe, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ListStateComponent, ProblemAlertComponent, PersonalApiKeysComponent],
   templateUrl: './profile.page.html',
   styles: `
     mat-form-field { width: 100%; max-width: 400px; }
@@ -84,7 +85,7 @@ export class ProfilePage {
     this.totpProblem.set(null);
     this.busy.set(true);
     try {
-      const r = await firstValueFrom(this.http.post<{ secret: string; otpauthUri: string }>(`${API}/me/two-factor/setup`, {}));
+      const r = await firstValueFrom(this.http.post<TwoFactorSetup>(`${API}/me/two-factor/setup`, {}));
       // qrcode is CommonJS: its functions sit on the module's default export once bundled.
       const mod = await import('qrcode');
       const qrcode = (mod as unknown as { default?: typeof mod }).default ?? mod;
@@ -104,7 +105,7 @@ export class ProfilePage {
     }
     this.totpProblem.set(null);
     try {
-      const r = await firstValueFrom(this.http.post<{ recoveryCodes: string[] }>(`${API}/me/two-factor/enable`, this.totpForm.getRawValue() satisfies TotpCodeBody));
+      const r = await firstValueFrom(this.http.post<RecoveryCodes>(`${API}/me/two-factor/enable`, this.totpForm.getRawValue() satisfies TotpCodeBody));
       this.recoveryCodes.set(r.recoveryCodes);
       this.enrolment.set(null);
       this.totpForm.reset();

@@ -1,6 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
-import { MatSelectModule } from '@angular/material/select';
+import { MatSelect, MatSelectModule } from '@angular/material/select';
 import { MatToolbarModule } from '@angular/material/toolbar';
 import { Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { AbilitiesService } from '../../core/auth/abilities.service';
@@ -8,7 +8,9 @@ import { AuthService } from '../../core/auth/auth.service';
 import { OrgContext } from '../../core/org/org-context.service';
 import { ThemeService } from '../../core/theme/theme.service';
 
-/** Toolbar (organization switcher, navigation, theme, sign-out) around every signed-in screen. */
+const NEW_ORGANIZATION = '__new__';
+
+/** Toolbar (organization switcher with “New organization…”, navigation, theme, sign-out) around every signed-in screen. */
 @Component({
   selector: 'w-shell',
   imports: [RouterOutlet, RouterLink, RouterLinkActive, MatToolbarModule, MatButtonModule, MatSelectModule],
@@ -26,7 +28,15 @@ export class ShellComponent {
   readonly orgId = this.orgs.currentId;
   readonly themeLabel = computed(() => ({ system: 'Theme: system', light: 'Theme: light', dark: 'Theme: dark' })[this.theme.choice()]);
 
-  switchTo(id: string): void {
+  /** The switcher's last entry: opens the create page instead of switching. */
+  readonly newOrganization = NEW_ORGANIZATION;
+
+  switchTo(id: string, select: MatSelect): void {
+    if (id === NEW_ORGANIZATION) {
+      select.value = this.orgId();
+      void this.router.navigateByUrl('/organizations/new');
+      return;
+    }
     const current = this.orgId();
     const url = this.router.url;
     const next = current && url.startsWith(`/orgs/${current}`) ? url.replace(`/orgs/${current}`, `/orgs/${id}`) : `/orgs/${id}`;

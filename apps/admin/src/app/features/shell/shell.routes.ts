@@ -1,11 +1,19 @@
 import { ChangeDetectionStrategy, Component } from '@angular/core';
-import { Routes } from '@angular/router';
+import { MatButtonModule } from '@angular/material/button';
+import { RouterLink, Routes } from '@angular/router';
 import { defaultOrganizationGuard, organizationGuard } from './shell.guards';
 import { ShellComponent } from './shell.component';
 
 @Component({
   selector: 'w-no-organization',
-  template: `<div class="w-page"><h1>No organization yet</h1><p>You are not a member of any organization. Ask an administrator for an invitation.</p></div>`,
+  imports: [RouterLink, MatButtonModule],
+  template: `
+    <div class="w-page">
+      <h1>No organization yet</h1>
+      <p>You are not a member of any organization. Ask an administrator for an invitation, or create your own.</p>
+      <a mat-flat-button routerLink="/organizations/new">Create an organization</a>
+    </div>
+  `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class NoOrganizationPage {}
@@ -20,6 +28,7 @@ export const SHELL_ROUTES: Routes = [
     component: ShellComponent,
     children: [
       { path: '', pathMatch: 'full', canActivate: [defaultOrganizationGuard], component: NoOrganizationPage, title: 'Wharf' },
+      { path: 'organizations/new', title: 'New organization · Wharf', loadComponent: () => import('../organization/new-organization.page').then((m) => m.NewOrganizationPage) },
       { path: 'profile', title: 'Profile · Wharf', loadComponent: () => import('../profile/profile.page').then((m) => m.ProfilePage) },
       {
         path: 'orgs/:orgId',
