@@ -19,6 +19,18 @@ interface GrantRow {
 
 export const API_KEY_PREFIX = 'wk_';
 
+/**
+ * A user's grants, one row per membership. The projects that contain granted environments are read here (raw SQL: the
+ * environments table belongs to a lib above this one); an environment of another organization or one since deleted
+ * grants nothing.
+ */
+const GRANTS_SQL = (userExpr: string) => `
+  SELECT m.organization_id, m.role, m.custom_role_id, m.project_ids, m.environment_ids, r.permissions AS custom_permissions, o.require_two_factor,
+         (SELECT array_agg(DISTINCT e.project_id) FROM environments e
+           WHERE m.environment_ids IS NOT NULL AND e.id = ANY(m.environment_ids) AND e.organization_id = m.organization_id) AS environment_project_ids
+    FROM memberships m JOIN organizations o ON o.id = m.organization_id LEFT JOIN roles r ON r.id = m.custom_role_id
+   WHERE m.user_id = ${userExpr}`;
+
 /** Turns a credential (access token or API key) into a Principal with its ability. */
 @Injectable()
 export class Authenticator {
@@ -30,14 +42,16 @@ export class Authenticator {
 
   async fromAccessToken(token: string, client: ClientContext): Promise<Principal> {
     const claims = await this.tokens.verify(token);
+    // One round trip per request: the user, whether the session is alive, and every grant.
     const [user] = await this.ds.query(
       `SELECT u.id, u.email, u.is_instance_admin, u.totp_enabled,
-              EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = $2 AND r.user_id = u.id AND r.revoked_at IS NULL AND r.expires_at > now()) AS active
+              EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = $2 AND r.user_id = u.id AND r.revoked_at IS NULL AND r.expires_at > now()) AS active,
+              COALESCE((SELECT json_agg(g) FROM (${GRANTS_SQL('u.id')}) g), '[]'::json) AS grants
          FROM users u WHERE u.id = $1`,
       [claims.userId, claims.sessionId],
     );
     if (!user || !user.active) throw new UnauthenticatedError('The session has ended; sign in again', 'session-ended');
-    const grants = await this.grantsOfUser(user.id, user.totp_enabled);
+    const grants = (user.grants as GrantRow[]).map((r) => toGrant(r, user.totp_enabled));
     return {
       kind: 'user', userId: user.id, apiKeyId: null, name: user.email, sessionId: claims.sessionId,
       isInstanceAdmin: user.is_instance_admin, scopes: null, grants, ability: buildAbility(grants, null), client,
@@ -77,25 +91,20 @@ export class Authenticator {
   }
 
   async grantsOfUser(userId: string, hasTwoFactor: boolean): Promise<Grant[]> {
-    const rows: GrantRow[] = await this.ds.query(
-      // The projects that contain granted environments are read here (raw SQL: the environments table belongs to a lib
-      // above this one); an environment of another organization or one since deleted grants nothing.
-      `SELECT m.organization_id, m.role, m.custom_role_id, m.project_ids, m.environment_ids, r.permissions AS custom_permissions, o.require_two_factor,
-              (SELECT array_agg(DISTINCT e.project_id) FROM environments e
-                WHERE m.environment_ids IS NOT NULL AND e.id = ANY(m.environment_ids) AND e.organization_id = m.organization_id) AS environment_project_ids
-         FROM memberships m JOIN organizations o ON o.id = m.organization_id LEFT JOIN roles r ON r.id = m.custom_role_id
-        WHERE m.user_id = $1`,
-      [userId],
-    );
-    return rows.map((r) => ({
-      organizationId: r.organization_id,
-      role: r.role,
-      customRoleId: r.custom_role_id,
-      permissions: permissionsOfRole(r.role, r.custom_permissions),
-      projectIds: r.project_ids,
-      environmentIds: r.environment_ids,
-      environmentProjectIds: r.environment_project_ids ?? [],
-      blockedByTwoFactor: r.require_two_factor && !hasTwoFactor,
-    }));
+    const rows: GrantRow[] = await this.ds.query(GRANTS_SQL('$1'), [userId]);
+    return rows.map((r) => toGrant(r, hasTwoFactor));
   }
+}
+
+function toGrant(r: GrantRow, hasTwoFactor: boolean): Grant {
+  return {
+    organizationId: r.organization_id,
+    role: r.role,
+    customRoleId: r.custom_role_id,
+    permissions: permissionsOfRole(r.role, r.custom_permissions),
+    projectIds: r.project_ids,
+    environmentIds: r.environment_ids,
+    environmentProjectIds: r.environment_project_ids ?? [],
+    blockedByTwoFactor: r.require_two_factor && !hasTwoFactor,
+  };
 }
