@@ -19,6 +19,7 @@ const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
 const NODE_FLAGS = readFileSync(join(ROOT, 'scripts', 'node-flags'), 'utf8').trim().split(/\s+/).filter(Boolean);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a benchmark script reading its own API answers
 async function json(url: string, init: RequestInit = {}): Promise<any> {
   const res = await fetch(url, { ...init, headers: { 'content-type': 'application/json', ...(init.headers ?? {}) } });
   if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`);

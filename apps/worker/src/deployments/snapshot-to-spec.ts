@@ -1,6 +1,15 @@
 import type { DeploymentSnapshot } from '@wharf/applications';
 import type { RegistryAuth, ServiceSpecInput } from '@wharf/orchestration';
 
+/**
+ * Swarm expands Go templates (`{{.Service.Name}}`, …) in a container's environment values, so a value holding `{{`
+ * would be rewritten, or rejected with "expanding env failed". `{{"{{"}}` is the template that prints `{{`: after
+ * this escaping every value reaches the container verbatim.
+ */
+export function escapeSwarmTemplate(value: string): string {
+  return value.includes('{{') ? value.split('{{').join('{{"{{"}}') : value;
+}
+
 /** Turns a deployment's frozen snapshot and its resolved environment into the Swarm port's spec. */
 export function snapshotToSpec(s: DeploymentSnapshot, env: Record<string, string>, registryAuth?: RegistryAuth): ServiceSpecInput {
   const r = s.spec.resources;
@@ -9,7 +18,7 @@ export function snapshotToSpec(s: DeploymentSnapshot, env: Record<string, string
     image: s.image,
     ...(s.spec.command ? { command: s.spec.command } : {}),
     ...(s.spec.args ? { args: s.spec.args } : {}),
-    env,
+    env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, escapeSwarmTemplate(v)])),
     labels: s.labels,
     replicas: s.replicas,
     resources: {

@@ -68,7 +68,9 @@ export class JobRegistry implements OnApplicationBootstrap, OnApplicationShutdow
     for (const queueName of Object.values(QUEUES)) {
       const queue = this.moduleRef.get<Queue>(getQueueToken(queueName), { strict: false });
       this.queues.push(queue);
-      void queue.process('*', 2, async (job: Job) => {
+      // Deployments mostly wait on the engine, so many run at once; maintenance jobs are light and few.
+      const concurrency = queueName === QUEUES.deployments ? this.config.deployConcurrency : 2;
+      void queue.process('*', concurrency, async (job: Job) => {
         const handler = this.handlers.get(job.name as JobName);
         if (!handler) throw new Error(`no handler for job ${job.name}`);
         return handler(job.data, job);

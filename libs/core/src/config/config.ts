@@ -27,6 +27,8 @@ export interface WharfConfig {
   loginRateLimit: { perAccount: number; perIp: number; windowSeconds: number };
   /** How long a worker's claim on a running deployment lasts without renewal (it renews every quarter). */
   deployLeaseMs: number;
+  /** Deployments one worker process runs at the same time. */
+  deployConcurrency: number;
   /** Docker Engine socket of the local Swarm manager. */
   dockerSocket: string;
   /** Preset first-run setup token (unattended installs); otherwise one is generated and printed. */
@@ -155,6 +157,7 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
     refreshTokenTtlSeconds: int(env, 'WHARF_REFRESH_TOKEN_TTL', 30 * 24 * 3600, 300, 365 * 24 * 3600),
     deployLeaseMs: int(env, 'WHARF_DEPLOY_LEASE_MS', 60_000, 2_000, 3_600_000),
     dockerSocket: read(env, 'WHARF_DOCKER_SOCKET') ?? '/var/run/docker.sock',
+    deployConcurrency: int(env, 'WHARF_DEPLOY_CONCURRENCY', 10, 1, 100),
     setupToken: (() => {
       const t = read(env, 'WHARF_SETUP_TOKEN');
       if (t !== undefined && !/^[A-Za-z0-9_-]{16,200}$/.test(t)) throw new ConfigError('WHARF_SETUP_TOKEN: 16-200 characters A-Za-z0-9_-');

@@ -1,0 +1,310 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Server } from 'node:http';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { bootstrap } from '../../apps/api/src/main';
+import { createTestDatabase } from './database';
+import { exec } from './docker/host-tools';
+import { freePort } from './docker/swarm-test-run';
+
+const ROOT = resolve(__dirname, '..', '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it returns a truthy value or the time is up. */
+export async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+/** The environment every Wharf process of one test shares (database, Redis, queue prefix, secret key). */
+export function wharfEnv(databaseUrl: string, redisUrl: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_ENV: 'test',
+    WHARF_ROLE: 'all',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    WHARF_QUEUE_PREFIX: `wt_${randomBytes(4).toString('hex')}`,
+    WHARF_SECRET_KEY: randomBytes(32).toString('hex'),
+    WHARF_DATA_DIR: mkdtempSync(join(tmpdir(), 'wharf-test-')),
+    LOG_LEVEL: process.env.WHARF_TEST_LOG_LEVEL ?? 'silent',
+    WHARF_SETUP_TOKEN: 'test-setup-token-0123456789',
+    ...extra,
+  };
+}
+
+/** Wharf in this process on an explicit environment (the database must exist); shape compatible with TestApp. */
+export async function startAppWith(env: NodeJS.ProcessEnv, drop: () => Promise<void> = async () => undefined) {
+  const app = (await bootstrap(env)) as NestExpressApplication;
+  const server = app.getHttpServer() as Server;
+  const { port } = server.address() as { port: number };
+  return {
+    app,
+    server,
+    baseUrl: `http://127.0.0.1:${port}`,
+    databaseUrl: env.DATABASE_URL!,
+    env,
+    close: async () => {
+      await app.close();
+      await drop();
+    },
+  };
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  pid: number;
+  logFile: string;
+  exited: Promise<number | null>;
+  log(): string;
+  /** Resolves once the job registry has started processing (its start-up log line). */
+  ready(timeoutMs?: number): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * A Wharf worker (WHARF_ROLE=worker) in its own Node process: scripts/run-ts.js transpiles the sources with SWC on
+ * load, so no build is needed. Its log (pino JSON at info level) goes to a file the test can read.
+ */
+export function spawnWorker(env: NodeJS.ProcessEnv): WorkerProcess {
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-worker-'));
+  const logFile = join(dir, 'worker.log');
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [join(ROOT, 'scripts', 'run-ts.js'), join(ROOT, 'apps', 'worker', 'src', 'main.ts')], {
+    cwd: ROOT,
+    env: { ...env, WHARF_ROLE: 'worker', LOG_LEVEL: 'info' },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code, sig) => r(code ?? (sig ? -1 : null))));
+  const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+  return {
+    child,
+    pid: child.pid!,
+    logFile,
+    exited,
+    log,
+    async ready(timeoutMs = 60_000) {
+      await until('the worker to start', async () => {
+        if (child.exitCode !== null || child.signalCode !== null) throw Object.assign(new Error(`worker exited: ${log().slice(-2000)}`), { fatal: true });
+        return /processing \d+ job types/.test(log());
+      }, timeoutMs).catch((e) => {
+        throw new Error(`${(e as Error).message}\n--- worker log ---\n${log().slice(-3000)}`);
+      });
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// A private PostgreSQL and Redis, so a test can stop them without disturbing other tests on the shared servers.
+
+const PG_BIN = process.env.WHARF_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+async function idsOf(user: string): Promise<{ uid: number; gid: number }> {
+  const uid = Number((await exec('/usr/bin/id', ['-u', user])).stdout.trim());
+  const gid = Number((await exec('/usr/bin/id', ['-g', user])).stdout.trim());
+  return { uid, gid };
+}
+
+function runAs(file: string, args: string[], who: { uid: number; gid: number } | null, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(file, args, { ...(who ? { uid: who.uid, gid: who.gid } : {}), stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, LANG: 'C.UTF-8' } });
+    let out = '';
+    child.stdout!.on('data', (c) => (out += c));
+    child.stderr!.on('data', (c) => (out += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolvePromise(out);
+      else reject(new Error(`${file} ${args.join(' ')} exited with ${code}: ${out}`));
+    });
+  });
+}
+
+export interface PrivatePostgres {
+  port: number;
+  adminUrl: string;
+  start(): Promise<void>;
+  /** Fast shutdown: open connections are terminated, new ones are refused until start(). */
+  stop(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** initdb into a temp dir (trust auth), pg_ctl start on 127.0.0.1:<free port> with its socket in the temp dir. */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-pg-'));
+  const data = join(dir, 'data');
+  const root = process.getuid?.() === 0;
+  const who = root ? await idsOf('postgres') : null;
+  if (who) chownSync(dir, who.uid, who.gid);
+  await runAs(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], who);
+  const port = await freePort();
+  writeFileSync(join(data, 'postgresql.auto.conf'), `listen_addresses = '127.0.0.1'\nport = ${port}\nunix_socket_directories = '${dir}'\nfsync = off\nmax_connections = 60\n`);
+  const logFile = join(dir, 'pg.log');
+  const pgCtl = (args: string[]) => runAs(join(PG_BIN, 'pg_ctl'), ['-D', data, '-l', logFile, ...args], who);
+  const pg = {
+    port,
+    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async start() {
+      await pgCtl(['-w', '-t', '30', 'start']);
+    },
+    async stop() {
+      await pgCtl(['-w', '-t', '30', '-m', 'fast', 'stop']);
+    },
+    async destroy() {
+      await pgCtl(['-w', '-t', '30', '-m', 'immediate', 'stop']).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await pg.start();
+  return pg;
+}
+
+export interface PrivateRedis {
+  port: number;
+  url: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** redis-server on 127.0.0.1:<free port>, no persistence. */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'wharf-redis-'));
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+  const ping = () =>
+    new Promise<boolean>((resolvePing) => {
+      const s = connect(port, '127.0.0.1');
+      s.setTimeout(500);
+      s.on('connect', () => s.write('PING\r\n'));
+      s.on('data', (d: Buffer) => {
+        resolvePing(d.toString().startsWith('+PONG'));
+        s.destroy();
+      });
+      s.on('error', () => resolvePing(false));
+      s.on('timeout', () => {
+        resolvePing(false);
+        s.destroy();
+      });
+    });
+  const r = {
+    port,
+    url: `redis://127.0.0.1:${port}/0`,
+    async start() {
+      if (child && child.exitCode === null && child.signalCode === null) return;
+      const fd = openSync(join(dir, 'redis.log'), 'a');
+      child = spawn('/usr/bin/redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', fd, fd] });
+      closeSync(fd);
+      await until('redis to answer', ping, 10_000, 50);
+    },
+    async stop() {
+      const c = child;
+      if (!c || c.exitCode !== null || c.signalCode !== null) return;
+      const gone = new Promise((res) => c.once('exit', res));
+      c.kill('SIGKILL');
+      await gone;
+      child = null;
+    },
+    async destroy() {
+      await r.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await r.start();
+  return r;
+}
+
+/** A database on a private PostgreSQL (createTestDatabase with that server as admin). */
+export async function privateDatabase(pg: PrivatePostgres) {
+  return createTestDatabase(pg.adminUrl);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The machine's dockerd.
+
+const DOCKER_SOCKET = process.env.WHARF_TEST_DOCKER_SOCKET ?? '/var/run/docker.sock';
+
+export function dockerPing(): Promise<boolean> {
+  return new Promise((res) => {
+    const req = request({ socketPath: DOCKER_SOCKET, path: '/_ping', timeout: 1000 }, (r) => {
+      r.resume();
+      res(r.statusCode === 200);
+    });
+    req.on('error', () => res(false));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
+function dockerdPid(): number | null {
+  try {
+    const pid = Number(readFileSync('/var/run/docker.pid', 'utf8').trim());
+    if (!pid) return null;
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the machine's dockerd gracefully (SIGTERM to the pid in /var/run/docker.pid) and waits until it is gone. */
+export async function stopDockerd(timeoutMs = 60_000): Promise<void> {
+  const pid = dockerdPid();
+  if (!pid) return;
+  process.kill(pid, 'SIGTERM');
+  await until('dockerd to exit', async () => !alive(pid), timeoutMs, 100);
+}
+
+/**
+ * Starts dockerd the way `scripts/ensure-services.sh --docker` does (its own session, output appended to
+ * /var/log/dockerd.log) and waits for /_ping and an active swarm.
+ */
+export async function startDockerd(timeoutMs = 60_000): Promise<void> {
+  if (!(await dockerPing())) {
+    const fd = openSync('/var/log/dockerd.log', 'a');
+    const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    child.unref();
+    await until('dockerd to answer /_ping', dockerPing, timeoutMs, 200);
+  }
+  await until('the swarm to be active', async () => (await exec('/usr/bin/docker', ['info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim() === 'active', timeoutMs, 500);
+  await until('the swarm manager to answer', async () => {
+    await exec('/usr/bin/docker', ['node', 'ls', '-q']);
+    return true;
+  }, timeoutMs, 500);
+}
