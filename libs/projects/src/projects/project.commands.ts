@@ -33,7 +33,7 @@ export class ListProjectsQuery {
 export class ListProjectsHandler implements IQueryHandler<ListProjectsQuery, Page<ProjectView>> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, page }: ListProjectsQuery) {
-    await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId);
+    this.scope.assertOrganizationReadable(p, organizationId);
     const qb = this.scope.query(p, ProjectEntity, 'project').andWhere('x.organization_id = :organizationId', { organizationId });
     const res = await pageOf(qb, page, 'name', (x) => x.name);
     return { items: res.items.map(projectView), nextCursor: res.nextCursor };

@@ -88,6 +88,16 @@ export class TenantScope {
     await this.deny(p, action, subject, obj);
   }
 
+  /**
+   * 404 unless the caller may read the organization. Decided from the caller's grants alone: a grant exists only through
+   * a membership row, which references the organization, so this is exactly what loading the row would tell.
+   */
+  assertOrganizationReadable(p: Principal, organizationId: string): void {
+    if (typeof organizationId !== 'string' || !UUID_RE.test(organizationId) || !p.ability.can('read', asSubject('organization', { id: organizationId, organizationId }) as never)) {
+      throw new NotFoundError('Organization');
+    }
+  }
+
   /** For children of a readable parent that may still lie outside the caller's read scope: 404, not 403. */
   assertVisible(p: Principal, subject: Subject, obj: object & { organizationId?: string | null }): void {
     if (!p.ability.can('read', asSubject(subject, { ...obj }) as never)) throw new NotFoundError(subject.replace(/^./, (c) => c.toUpperCase()).replace('-', ' '));

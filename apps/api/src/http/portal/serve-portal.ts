@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 
 /** Paths the portal never answers: the API, its documentation, probes, metrics and ACME challenges. */
@@ -34,13 +35,15 @@ export function servePortal(app: NestExpressApplication, dir: string | null = po
     return;
   }
   const index = join(dir, 'index.html');
-  app.useStaticAssets(dir, {
+  const assets = express.static(dir, {
     index: false,
     redirect: false,
     setHeaders: (res: Response, path: string) => {
       res.setHeader('Cache-Control', HASHED.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
+  // API requests never touch the file system (a stat per request was a measurable share of API latency).
+  app.use((req: Request, res: Response, next: NextFunction) => (NOT_PORTAL.test(req.path) ? next() : assets(req, res, next)));
   app.use((req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || NOT_PORTAL.test(req.path)) return next();
     // A missing asset (a path whose last segment has a dot) is a 404, not the portal.
