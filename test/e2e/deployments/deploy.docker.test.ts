@@ -124,6 +124,8 @@ describe('deploying applications from images onto the real Swarm', () => {
     const bad = await waitForDeployment(t, owner, await deploy(appId));
     expect(bad.status).toBe('failed');
     expect(await logText(t, owner, bad.id as string)).toMatch(/roll/i);
+    const audit = await request(t.server).get(`/api/v1/organizations/${owner.organizationId}/audit-events`).query({ action: 'deployment.*', subjectId: bad.id, limit: 50 }).set(owner.auth).expect(200);
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['deployment.queued', 'deployment.started', 'deployment.failed', 'deployment.rolled-back']));
     // The previous version runs again: its task answers with the old body.
     const deadline = Date.now() + 45_000;
     let body = '';
@@ -154,6 +156,8 @@ describe('deploying applications from images onto the real Swarm', () => {
     await request(t.server).post(`/api/v1/deployments/${d}/cancel`).set(owner.auth).expect(202);
     const c = await waitForDeployment(t, owner, d);
     expect(c.status).toBe('cancelled');
+    const audit = await request(t.server).get(`/api/v1/organizations/${owner.organizationId}/audit-events`).query({ subjectId: d, limit: 50 }).set(owner.auth).expect(200);
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['deployment.queued', 'deployment.cancel-requested', 'deployment.cancelled', 'deployment.rolled-back']));
     expect((await httpGetUntil(port, (r) => r.body === 'before', 30_000)).body).toBe('before');
     await request(t.server).post(`/api/v1/deployments/${d}/cancel`).set(owner.auth).expect(409);
   });

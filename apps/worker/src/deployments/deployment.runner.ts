@@ -103,7 +103,7 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
         serviceId = id;
         updatedExisting = existed;
       });
-      await this.finish(d.id, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? null : outcome.error, outcome.ok ? { imageDigest: outcome.digest } : {});
+      await this.finish(d.id, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? null : outcome.error, outcome.ok ? { imageDigest: outcome.digest } : { rolledBack: !!outcome.rolledBack });
       return { outcome: outcome.ok ? 'succeeded' : 'failed' };
     } catch (e) {
       const why = ac.signal.aborted && ac.signal.reason instanceof Aborted ? ac.signal.reason.why : null;
@@ -111,16 +111,20 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
         this.logger.warn(`deployment ${d.id}: lease lost, another worker takes over`);
         return { outcome: 'lease-lost' };
       }
+      let rolledBack = false;
       if (serviceId && updatedExisting) {
         await this.lifecycle.log(d.id, 'restore', 'warn', 'Restoring the previous service spec');
-        await this.swarm.rollbackService(serviceId).catch((err: Error) => this.lifecycle.log(d.id, 'restore', 'error', `Could not restore the previous spec: ${err.message}`));
+        rolledBack = await this.swarm.rollbackService(serviceId).then(
+          () => true,
+          (err: Error) => this.lifecycle.log(d.id, 'restore', 'error', `Could not restore the previous spec: ${err.message}`).then(() => false),
+        );
       }
       if (why === 'cancelled') {
-        await this.finish(d.id, 'cancelled', null);
+        await this.finish(d.id, 'cancelled', null, { rolledBack });
         return { outcome: 'cancelled' };
       }
       const message = why === 'timeout' ? 'Timed out' : (e as Error).message;
-      await this.finish(d.id, 'failed', message);
+      await this.finish(d.id, 'failed', message, { rolledBack });
       return { outcome: 'failed' };
     } finally {
       clearInterval(renew);
@@ -130,7 +134,7 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async steps(d: DeploymentEntity, signal: AbortSignal, onService: (id: string, existed: boolean) => void): Promise<{ ok: true; digest: string } | { ok: false; error: string }> {
+  private async steps(d: DeploymentEntity, signal: AbortSignal, onService: (id: string, existed: boolean) => void): Promise<{ ok: true; digest: string } | { ok: false; error: string; rolledBack?: boolean }> {
     const s = d.snapshot;
     // Log lines are written one after another, in the order they happen (callbacks fire without waiting).
     let chain: Promise<void> = Promise.resolve();
@@ -236,13 +240,18 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     const detail = [result.message, result.exitCode !== undefined ? `exit code ${result.exitCode}` : null, result.taskError, result.healthOutput ? `health check: ${result.healthOutput.trim().slice(0, 500)}` : null]
       .filter(Boolean)
       .join('; ');
+    let rolledBack = false;
     if (existing && result.reason !== 'rolled-back') {
       await log('rollback', 'Rolling back to the previous service spec', 'warn');
-      await this.swarm.rollbackService(change.id).catch((e: Error) => log('rollback', `Rollback failed: ${e.message}`, 'error'));
+      rolledBack = await this.swarm.rollbackService(change.id).then(
+        () => true,
+        (e: Error) => log('rollback', `Rollback failed: ${e.message}`, 'error').then(() => false),
+      );
     } else if (result.reason === 'rolled-back') {
       await log('rollback', 'Swarm rolled the service back to the previous spec', 'warn');
+      rolledBack = true;
     }
-    return { ok: false, error: `${result.reason}: ${detail}` };
+    return { ok: false, error: `${result.reason}: ${detail}`, rolledBack };
   }
 
   /**

@@ -70,6 +70,12 @@ export class DeploymentLifecycle {
         { type: `deployment.${outcome}`, organizationId: d.organizationId, actor: SYSTEM_ACTOR, subject: { type: 'deployment', id: d.id }, payload: { applicationId: d.applicationId, kind: d.kind, error, ...extra } },
         { outcome: outcome === 'failed' ? 'failed' : 'succeeded', changes: { status: outcome, ...(error ? { error } : {}), ...extra } },
       );
+      if (extra.rolledBack === true) {
+        await stage(
+          { type: 'deployment.rolled-back', organizationId: d.organizationId, actor: SYSTEM_ACTOR, subject: { type: 'deployment', id: d.id }, payload: { applicationId: d.applicationId } },
+          { changes: { restored: 'previous service spec' } },
+        );
+      }
       return true;
     });
   }
