@@ -223,6 +223,10 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     const result = await this.swarm.waitForConvergence(change.id, {
       timeoutMs: s.spec.deployTimeoutMs,
       signal: waitSignal,
+      // Poll often (a deployment should end as soon as Swarm converged); without a health check, tasks must keep
+      // running for half a second, which catches containers that exit at once.
+      pollMs: 100,
+      stableMs: s.spec.healthcheck ? 0 : 500,
       onEvent: (ev) => {
         if (ev.type === 'task') void log('wait', `task ${ev.slot ?? ''} ${ev.state}${ev.error ? `: ${ev.error}` : ev.message ? ` (${ev.message})` : ''}`);
         else if (ev.type === 'update-status') void log('wait', `update ${ev.state}${ev.message ? `: ${ev.message}` : ''}`);
