@@ -207,7 +207,9 @@ describe('the deploy journey in a browser', () => {
     const filtered = page.waitForResponse((r) => r.url().includes('/audit-events?') && r.url().includes('action=deployment.queued'));
     await page.getByRole('button', { name: 'Filter' }).click();
     await filtered;
-    await table.locator('tbody tr').nth(2).waitFor();
+    // The table re-renders after the response: wait until it shows the filtered rows only.
+    const deadline = Date.now() + 10_000;
+    while ((await table.locator('tbody tr').count()) !== 3 && Date.now() < deadline) await page.waitForTimeout(100);
     await expect(table.locator('tbody tr').count()).resolves.toBe(3);
     const actors = await table.locator('tbody tr td:nth-child(2)').allTextContents();
     expect(actors.map((a) => a.trim())).toEqual(['owner@example.com', 'owner@example.com', 'owner@example.com']);
