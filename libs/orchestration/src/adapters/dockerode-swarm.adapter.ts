@@ -485,7 +485,11 @@ export class DockerodeSwarmAdapter implements SwarmPort {
         const c: Json = await this.docker.getContainer(info.containerId).inspect();
         const h = c.State?.Health;
         if (h) {
-          const last = h.Log?.[h.Log.length - 1];
+          // The probe's own output tells why it failed; a probe that raced the container's stop only says the engine
+          // could not exec, so the latest output of a probe that really ran is preferred.
+          const log = (h.Log ?? []) as Array<{ Output?: string; ExitCode?: number }>;
+          const ran = log.filter((l) => !/cannot exec in a stopped state|container .* is not running/i.test(l.Output ?? ''));
+          const last = ran[ran.length - 1] ?? log[log.length - 1];
           info.health = { status: h.Status, failingStreak: h.FailingStreak ?? 0, lastOutput: last?.Output, lastExitCode: last?.ExitCode };
         }
       } catch {
