@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import request from 'supertest';
-import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { check, launchBrowser } from '../support/browser';
 import { startTestApp, TestApp } from '../support/app';
 import { addMember, login, PASSWORD, Session, SETUP_TOKEN } from '../support/api';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../support/docker/busybox-image';
@@ -16,29 +15,10 @@ import { startIdentityProvider, TestIdentityProvider } from '../support/oidc-pro
  * variable change and redeploy → rollback → audit log and CSV export. Then the dashboard with 200 services (timed), a
  * viewer without controls, and single sign-on through the test OpenID provider. Screenshots + axe on every screen.
  */
-const ROOT = join(__dirname, '..', '..');
-const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
-const CHROMIUM = process.env.WHARF_CHROMIUM ?? '/usr/bin/chromium';
-const AXE = require.resolve('axe-core/axe.min.js');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-interface BrowserDoc { getAnimations(): Array<{ playState: string }>; querySelectorAll(s: string): { length: number } }
+interface BrowserDoc { querySelectorAll(s: string): { length: number } }
 type InPage = { document: BrowserDoc; performance: { getEntriesByName(n: string): Array<{ startTime: number }> } };
-interface AxeViolation { id: string; impact: string | null; help: string; nodes: Array<{ target: string[] }> }
 
-async function check(page: Page, name: string): Promise<void> {
-  await page.waitForLoadState('networkidle').catch(() => undefined); // live streams keep the network busy
-  await page.waitForFunction(() => (globalThis as unknown as InPage).document.getAnimations().every((a) => a.playState !== 'running'), undefined, { timeout: 3000 }).catch(() => undefined);
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const r = await axe.run((globalThis as unknown as InPage).document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target })) }));
-  });
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect({ screen: name, violations: bad }).toEqual({ screen: name, violations: [] });
-}
 
 jest.setTimeout(300_000);
 
@@ -57,8 +37,6 @@ describe('the deploy journey in a browser', () => {
   const deployments: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    if (!existsSync(join(ROOT, 'dist', 'admin', 'browser', 'index.html'))) execFileSync('bash', [join(ROOT, 'scripts', 'build-admin.sh')], { cwd: ROOT, stdio: 'inherit' });
     await lock.start();
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}`;
@@ -66,7 +44,7 @@ describe('the deploy journey in a browser', () => {
     t = await startTestApp({ PORT: String(port), WHARF_PUBLIC_URL: publicUrl });
     run = await swarmRunFor(t);
     await ensureBusyboxImage(run.docker);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchBrowser();
     owner = await browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce', viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     owner.setDefaultTimeout(15_000);
     page = await owner.newPage();

@@ -1,9 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import request from 'supertest';
 import { authenticator } from 'otplib';
-import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { check, launchBrowser } from '../support/browser';
 import { startTestApp, TestApp } from '../support/app';
 import { PASSWORD, SETUP_TOKEN } from '../support/api';
 
@@ -12,32 +10,11 @@ import { PASSWORD, SETUP_TOKEN } from '../support/api';
  * built portal: first-run setup, organization settings, invitations, 2FA, and a viewer who sees no create controls.
  * Every screen gets a screenshot (test-artifacts/screenshots/) and an axe-core check (no serious/critical violations).
  */
-const ROOT = join(__dirname, '..', '..');
-const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
-const CHROMIUM = process.env.WHARF_CHROMIUM ?? '/usr/bin/chromium';
-const AXE = require.resolve('axe-core/axe.min.js');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** The page's document, typed just enough (the repository's tsconfig has no DOM library); used inside page.evaluate. */
-interface BrowserDoc { documentElement: { className: string }; getAnimations(): Array<{ playState: string }> }
+interface BrowserDoc { documentElement: { className: string } }
 type InPage = { document: BrowserDoc };
 
-interface AxeViolation { id: string; impact: string | null; help: string; nodes: Array<{ target: string[] }> }
 
-async function check(page: Page, name: string): Promise<void> {
-  await page.waitForLoadState('networkidle');
-  // Let transitions (a field error fading in) finish: axe measures contrast on what is painted now.
-  await page.waitForFunction(() => (globalThis as unknown as InPage).document.getAnimations().every((a) => a.playState !== 'running'), undefined, { timeout: 3000 }).catch(() => undefined);
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const r = await axe.run((globalThis as unknown as InPage).document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target })) }));
-  });
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect({ screen: name, violations: bad }).toEqual({ screen: name, violations: [] });
-}
 
 jest.setTimeout(60_000);
 
@@ -52,12 +29,8 @@ describe('admin portal in a browser', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
-    if (!existsSync(join(ROOT, 'dist', 'admin', 'browser', 'index.html'))) {
-      execFileSync('bash', [join(ROOT, 'scripts', 'build-admin.sh')], { cwd: ROOT, stdio: 'inherit' });
-    }
     t = await startTestApp();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchBrowser();
     // axe is injected as an inline script, which the API's CSP forbids: these contexts bypass CSP, and one test
     // below loads the portal without the bypass to prove the portal itself runs under the CSP.
     owner = await browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce', viewport: { width: 1280, height: 860 } });

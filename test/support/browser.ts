@@ -1,0 +1,41 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, Browser, Page } from 'playwright-core';
+
+/** Shared by the browser tests: Debian's Chromium through playwright-core, screenshots and axe-core checks. */
+export const ROOT = join(__dirname, '..', '..');
+export const SHOTS = join(ROOT, 'test-artifacts', 'screenshots');
+const CHROMIUM = process.env.WHARF_CHROMIUM ?? '/usr/bin/chromium';
+const AXE = require.resolve('axe-core/axe.min.js');
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** The page's document, typed just enough (the repository's tsconfig has no DOM library); used inside page.evaluate. */
+interface BrowserDoc { getAnimations(): Array<{ playState: string }> }
+type InPage = { document: BrowserDoc };
+interface AxeViolation { id: string; impact: string | null; help: string; nodes: Array<{ target: string[] }> }
+
+/** Builds the portal when it is missing, makes the screenshot folder, and starts a fresh headless Chromium. */
+export async function launchBrowser(): Promise<Browser> {
+  mkdirSync(SHOTS, { recursive: true });
+  if (!existsSync(join(ROOT, 'dist', 'admin', 'browser', 'index.html'))) {
+    execFileSync('bash', [join(ROOT, 'scripts', 'build-admin.sh')], { cwd: ROOT, stdio: 'inherit' });
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/** Screenshot of the screen, then axe-core: no serious or critical violation. */
+export async function check(page: Page, name: string): Promise<void> {
+  await page.waitForLoadState('networkidle').catch(() => undefined); // live streams keep the network busy
+  // Let transitions (a field error fading in) finish: axe measures contrast on what is painted now.
+  await page.waitForFunction(() => (globalThis as unknown as InPage).document.getAnimations().every((a) => a.playState !== 'running'), undefined, { timeout: 3000 }).catch(() => undefined);
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, opts: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const r = await axe.run((globalThis as unknown as InPage).document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target })) }));
+  });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect({ screen: name, violations: bad }).toEqual({ screen: name, violations: [] });
+}
