@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch,
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { DomainError, WHARF_CONFIG, WharfConfig } from '@wharf/core';
+import { DomainError, RateLimiter, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import {
   CompleteOidcLoginCommand, CreateOidcProviderCommand, DeleteOidcProviderCommand, GetOidcProviderQuery, ListOidcProvidersQuery,
   ListPublicOidcProvidersQuery, OidcLoginError, OidcLoginResult, OidcProviderView, Principal, PublicOidcProvider, StartOidcLoginCommand, UpdateOidcProviderCommand,
@@ -17,12 +17,18 @@ import { CreateOidcProviderDto, OidcProviderDto, PublicOidcProviderDto, PublicOi
 
 /** Browser redirects carry an error code only, never a token. */
 const loginError = (code: string): string => `/login?error=${encodeURIComponent(code)}`;
+const OIDC_STARTS_PER_MINUTE = 30;
 const errorCode = (e: unknown): string => (e instanceof DomainError && e.code.startsWith('oidc-') ? e.code : 'oidc-failed');
 
 @ApiTags('auth')
 @Controller('auth/oidc')
 export class OidcAuthController {
-  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly limiter: RateLimiter,
+    @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
+  ) {}
 
   @Public()
   @Get('providers')
@@ -61,12 +67,19 @@ export class OidcAuthController {
   async start(
     @Param('providerId') providerId: string,
     @OptionalPrincipal() p: Principal | null,
+    @Req() req: AuthedRequest,
     @Res() res: Response,
     @Query('returnTo') returnTo?: string,
     @Query('link') link?: string,
   ): Promise<void> {
     res.setHeader('Cache-Control', 'no-store');
     try {
+      // Each start stores a login state: a public route that writes is rate-limited per client address.
+      const key = `oidc-start:${clientOf(req).ip ?? 'unknown'}`;
+      await this.limiter.assertUnder(key, OIDC_STARTS_PER_MINUTE).catch(() => {
+        throw new OidcLoginError('oidc-rate-limited', 'Too many sign-in attempts; try again in a minute');
+      });
+      await this.limiter.hit(key, 60);
       const linkUserId = link === 'true' && p?.kind === 'user' ? p.userId : null;
       if (link === 'true' && !linkUserId) throw new OidcLoginError('oidc-link-requires-session', 'Sign in first to link an identity');
       const r: { authorizationUrl: string } = await this.commands.execute(new StartOidcLoginCommand(providerId, typeof returnTo === 'string' ? returnTo : undefined, linkUserId));
