@@ -28,6 +28,7 @@ export class JobRegistry implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly logger = new Logger('Jobs');
   private readonly handlers = new Map<JobName, Handler>();
   private queues: Queue[] = [];
+  private reschedule: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -77,14 +78,22 @@ export class JobRegistry implements OnApplicationBootstrap, OnApplicationShutdow
       });
       queue.on('failed', (job, err) => this.logger.warn(`job ${job.name} (${job.id}) failed: ${err.message}`));
     }
+    await this.scheduleRepeating();
+    // Re-registering is idempotent; doing it now and then brings the schedules back if Redis lost its data.
+    this.reschedule = setInterval(() => void this.scheduleRepeating().catch(() => undefined), 5 * 60 * 1000);
+    this.reschedule.unref();
+    this.logger.log(`processing ${found.length} job types on ${this.queues.length} queue(s) (prefix ${this.config.queuePrefix})`);
+  }
+
+  private async scheduleRepeating(): Promise<void> {
     for (const [name, every] of Object.entries(REPEATING) as Array<[JobName, number]>) {
       const queue = this.moduleRef.get<Queue>(getQueueToken(JOB_QUEUES[name]), { strict: false });
       await queue.add(name, { v: 1 }, { repeat: { every }, jobId: `repeat:${name}`, removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 5000 } });
     }
-    this.logger.log(`processing ${found.length} job types on ${this.queues.length} queue(s) (prefix ${this.config.queuePrefix})`);
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.reschedule) clearInterval(this.reschedule);
     await Promise.all(this.queues.map((q) => q.close().catch(() => undefined)));
   }
 }
