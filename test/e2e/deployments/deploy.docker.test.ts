@@ -183,4 +183,29 @@ describe('deploying applications from images onto the real Swarm', () => {
     const services = await run.docker.listServices({ filters: JSON.stringify({ label: [`wharf.service=${appId}`] }) } as object);
     expect(services).toHaveLength(0);
   });
+
+  it('removes named volumes on delete only when asked', async () => {
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const waitGone = async (appId: string) => {
+      const deadline = Date.now() + 30_000;
+      while ((await request(t.server).get(`/api/v1/applications/${appId}`).set(owner.auth)).status !== 404 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 300));
+    };
+    const volumeExists = (name: string) => run.docker.getVolume(name).inspect().then(() => true, () => false);
+    const ids: Record<string, string> = {};
+    for (const [key, volume] of [['keep', `wt-keep-${suffix}`], ['drop', `wt-drop-${suffix}`]] as const) {
+      ids[key] = await createApp(`vol-${key}`, httpdSpec(null, { mounts: [{ type: 'volume', source: volume, target: '/data', readOnly: false }] }), [{ key: 'BODY', value: key }]);
+      expect((await waitForDeployment(t, owner, await deploy(ids[key]))).status).toBe('succeeded');
+      expect(await volumeExists(volume)).toBe(true);
+    }
+    await request(t.server).delete(`/api/v1/applications/${ids.keep}`).set(owner.auth).expect(202);
+    await request(t.server).delete(`/api/v1/applications/${ids.drop}`).query({ removeVolumes: 'true' }).set(owner.auth).expect(202);
+    await waitGone(ids.keep);
+    await waitGone(ids.drop);
+    expect(await volumeExists(`wt-drop-${suffix}`)).toBe(false);
+    expect(await volumeExists(`wt-keep-${suffix}`)).toBe(true);
+    const audit = await request(t.server).get(`/api/v1/organizations/${owner.organizationId}/audit-events`).query({ action: 'application.deleted', subjectId: ids.drop }).set(owner.auth).expect(200);
+    expect(audit.body.items[0].changes.volumesRemoved).toEqual([`wt-drop-${suffix}`]);
+    // Leave nothing behind (the kept volume is this test's own).
+    for (let i = 0; i < 40 && !(await run.docker.getVolume(`wt-keep-${suffix}`).remove().then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 500));
+  });
 });

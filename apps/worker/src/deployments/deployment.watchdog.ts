@@ -73,9 +73,20 @@ export class DeploymentWatchdog {
     // Only a service this install created is ever removed.
     const [{ install_id: install }] = await this.ds.query(`SELECT install_id FROM instance WHERE id = 1`);
     if (service && service.labels['wharf.install'] === install && service.labels['wharf.service'] === app.id) await this.swarm.removeService(service.id);
-    const volumes = payload.removeVolumes ? app.spec.mounts.filter((m) => m.type === 'volume').map((m) => m.source) : [];
-    for (const v of volumes) {
-      await (this.swarm as SwarmPort & { removeVolume?: (name: string) => Promise<void> }).removeVolume?.(v).catch((e: Error) => this.logger.warn(`volume ${v}: ${e.message}`));
+    const volumes: string[] = [];
+    if (payload.removeVolumes) {
+      // The service's containers release the volume once they are gone: retry briefly while the engine says "in use".
+      for (const v of app.spec.mounts.filter((m) => m.type === 'volume').map((m) => m.source)) {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            if (await this.swarm.removeVolume(v)) volumes.push(v);
+            break;
+          } catch (e) {
+            if (attempt >= 40) throw e;
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+      }
     }
     await this.tx.run(async (m, stage) => {
       await m.delete(ApplicationEntity, { id: app.id });

@@ -152,6 +152,17 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     }
   }
 
+  /** Removes a named volume on this engine; a missing one is not an error. Refused (409) while a container uses it. */
+  async removeVolume(name: string): Promise<boolean> {
+    try {
+      await this.call(() => this.docker.getVolume(name).remove());
+      return true;
+    } catch (e) {
+      if (e instanceof SwarmEngineError && e.statusCode === 404) return false;
+      throw e;
+    }
+  }
+
   async pullImage(ref: string, auth: RegistryAuth | undefined, onProgress: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     const { fromImage, tag } = splitReference(ref);

@@ -256,6 +256,8 @@ export interface SwarmPort {
   /** An attachable overlay network; returns the existing one when the name exists. */
   ensureNetwork(name: string, labels: Record<string, string>): Promise<{ id: string; created: boolean }>;
   removeNetwork(idOrName: string): Promise<void>;
+  /** Removes a named volume; false when it did not exist. */
+  removeVolume(name: string): Promise<boolean>;
   pullImage(ref: string, auth: RegistryAuth | undefined, onProgress: (p: PullProgress) => void, signal?: AbortSignal): Promise<void>;
   /** The image's RepoDigest (`repo@sha256:…`) when it has one, else its local id (`sha256:…`). */
   imageDigest(ref: string): Promise<string>;
