@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
+import { handlersOf } from '@wharf/core';
 import { TenancyModule } from '@wharf/tenancy';
 import { DeploymentLifecycle } from './commands/deployment-lifecycle';
 import * as registries from './commands/registry.commands';
 import * as applications from './commands/application.commands';
 import * as deployments from './commands/deployment.commands';
 
-const handlersOf = (mod: Record<string, unknown>) =>
-  Object.values(mod).filter((v): v is new (...a: never[]) => unknown => typeof v === 'function' && /Handler$/.test((v as { name: string }).name));
 
 /** Applications from container images, their registries, deployments (queue, lifecycle, logs) and runtime state. */
 @Module({

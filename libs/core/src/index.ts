@@ -12,3 +12,4 @@ export * from './core.module';
 export * from './redis/redis';
 export * from './queue/job-producer';
 export * from './rpc/worker-rpc';
+export * from './util/cqrs';

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
+import { handlersOf } from '@wharf/core';
 import { TenancyModule } from '@wharf/tenancy';
 import * as projects from './projects/project.commands';
 import * as environments from './environments/environment.commands';
 import * as variables from './variables/variable.commands';
 
-const handlersOf = (mod: Record<string, unknown>) =>
-  Object.values(mod).filter((v): v is new (...a: never[]) => unknown => typeof v === 'function' && /Handler$/.test((v as { name: string }).name));
 
 /** Projects, their environments, and variables at both levels (secrets encrypted at rest, revealed only on request). */
 @Module({

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { handlersOf } from '@wharf/core';
 import { IdentityModule } from '@wharf/identity';
 import { TenantScope } from './access/tenant-scope';
 import { Authenticator } from './auth/authenticator.service';
@@ -13,8 +14,6 @@ import * as oidcLogin from './oidc/oidc-login.commands';
 import { OidcClientFactory } from './oidc/oidc-client';
 import { IdentityMaintenance } from './maintenance/identity-maintenance';
 
-const handlersOf = (mod: Record<string, unknown>) =>
-  Object.values(mod).filter((v): v is new (...a: never[]) => unknown => typeof v === 'function' && /Handler$/.test((v as { name: string }).name));
 
 /** Organizations, memberships, roles, invitations, API keys, authentication, and the one tenant-scoped data path. */
 @Module({

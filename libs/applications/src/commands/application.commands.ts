@@ -2,9 +2,7 @@ import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@n
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { ApplicationSpec } from '@wharf/contracts';
-import {
-  ConflictError, encodeCursor, JobProducer, newId, NotFoundError, Page, PageRequest, PreconditionFailedError, SecretBox, slugify, TransactionRunner, ValidationError,
-} from '@wharf/core';
+import { checkVersion, ConflictError, encodeCursor, JobProducer, newId, NotFoundError, Page, PageRequest, SecretBox, slugify, TransactionRunner, ValidationError } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
 import { EnvironmentEntity } from '@wharf/projects';
 import { ApplicationEntity, ApplicationVariableEntity } from '../entities/application.entity';
@@ -139,7 +137,7 @@ export class UpdateApplicationHandler implements ICommandHandler<UpdateApplicati
     await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'update');
     return this.tx.run(async (m, stage) => {
       const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'read', { m, lock: true });
-      if (expectedVersion !== undefined && expectedVersion !== app.version) throw new PreconditionFailedError();
+      checkVersion(app.version, expectedVersion);
       if (app.deleting) throw new ConflictError('The application is being deleted', 'application-deleting');
       const changes: Record<string, unknown> = {};
       if (patch.spec !== undefined) {

@@ -1,5 +1,5 @@
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { ConflictError, newId, NotFoundError, PreconditionFailedError, SecretBox, TransactionRunner, ValidationError, WorkerRpcClient } from '@wharf/core';
+import { checkVersion, ConflictError, newId, NotFoundError, SecretBox, TransactionRunner, ValidationError, WorkerRpcClient } from '@wharf/core';
 import { actorOf, OrganizationEntity, Principal, TenantScope } from '@wharf/tenancy';
 import { DataSource } from 'typeorm';
 import { RegistryEntity } from '../entities/registry.entity';
@@ -73,7 +73,7 @@ export class UpdateRegistryHandler implements ICommandHandler<UpdateRegistryComm
     await this.scope.findOne(p, RegistryEntity, 'registry', registryId, 'update');
     return this.tx.run(async (m, stage) => {
       const r = await this.scope.findOne(p, RegistryEntity, 'registry', registryId, 'read', { m, lock: true });
-      if (expectedVersion !== undefined && expectedVersion !== r.version) throw new PreconditionFailedError();
+      checkVersion(r.version, expectedVersion);
       const changes: Record<string, unknown> = {};
       if (patch.name !== undefined && patch.name !== r.name) {
         const dup = await m.query(`SELECT 1 FROM registries WHERE organization_id = $1 AND lower(name) = lower($2) AND id <> $3`, [r.organizationId, patch.name, r.id]);

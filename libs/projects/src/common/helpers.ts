@@ -1,13 +1,11 @@
 import { EntityManager, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import type { EventEnvelope } from '@wharf/contracts';
-import { ConflictError, encodeCursor, EventInput, StageExtra, Page, PageRequest, PreconditionFailedError, SLUG_RE, slugify, ValidationError } from '@wharf/core';
+import { ConflictError, encodeCursor, EventInput, StageExtra, Page, PageRequest, SLUG_RE, slugify, ValidationError } from '@wharf/core';
 
 /** The `stage` function TransactionRunner.run hands to its callback. */
 export type Stage = (event: EventInput, extra?: StageExtra) => Promise<EventEnvelope>;
 
-export function checkVersion(current: number, expected: number | undefined): void {
-  if (expected !== undefined && expected !== current) throw new PreconditionFailedError();
-}
+export { checkVersion } from '@wharf/core';
 
 /** PostgreSQL unique_violation on the given index. */
 export function isUniqueViolation(e: unknown, index?: string): boolean {

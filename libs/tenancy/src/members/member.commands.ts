@@ -1,8 +1,6 @@
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import {
-  ConflictError, ForbiddenError, NotFoundError, newId, PreconditionFailedError, randomToken, sha256, TransactionRunner, UnauthenticatedError, ValidationError,
-} from '@wharf/core';
+import { checkVersion, ConflictError, ForbiddenError, newId, NotFoundError, randomToken, sha256, TransactionRunner, UnauthenticatedError, ValidationError } from '@wharf/core';
 import { AccessTokenService, checkPasswordPolicy, hashPassword, SessionService, UserEntity } from '@wharf/identity';
 import { MembershipEntity } from '../entities/membership.entity';
 import { InvitationEntity } from '../entities/invitation.entity';
@@ -62,7 +60,7 @@ export class UpdateMemberHandler implements ICommandHandler<UpdateMemberCommand,
       await m.query(`SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, [organizationId]);
       const member = await this.findMember(p, organizationId, userId, m);
       await this.scope.assert(p, 'update', 'member', member);
-      if (expectedVersion !== undefined && expectedVersion !== member.version) throw new PreconditionFailedError();
+      checkVersion(member.version, expectedVersion);
       const target = await resolveRole(m, organizationId, input);
       const current = await resolveRole(m, organizationId, storedRoleOf(member), { stored: true });
       // Neither the new role nor the member's current one may exceed the caller's own.

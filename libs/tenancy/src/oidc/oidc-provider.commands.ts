@@ -1,9 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { DataSource, EntityManager } from 'typeorm';
-import {
-  FieldError, newId, NotFoundError, PreconditionFailedError, SecretBox, TransactionRunner, UUID_RE, ValidationError, WHARF_CONFIG, WharfConfig,
-} from '@wharf/core';
+import { checkVersion, FieldError, newId, NotFoundError, SecretBox, TransactionRunner, UUID_RE, ValidationError, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { OidcProviderEntity } from '../entities/oidc-provider.entity';
 import { OrganizationEntity } from '../entities/organization.entity';
 import { TenantScope } from '../access/tenant-scope';
@@ -234,7 +232,7 @@ export class UpdateOidcProviderHandler implements ICommandHandler<UpdateOidcProv
     const v = validateProviderInput(patch, this.config.nodeEnv);
     const row = await this.tx.run(async (m, stage) => {
       const row = await loadProvider(this.scope, p, organizationId, providerId, 'update', m);
-      if (expectedVersion !== undefined && expectedVersion !== row.version) throw new PreconditionFailedError();
+      checkVersion(row.version, expectedVersion);
       const before = auditable(row);
       const oldIssuer = row.issuerUrl;
       Object.assign(row, {

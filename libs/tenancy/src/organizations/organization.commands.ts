@@ -1,6 +1,6 @@
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { PreconditionFailedError, TransactionRunner, ValidationError } from '@wharf/core';
+import { checkVersion, TransactionRunner, ValidationError } from '@wharf/core';
 import { OrganizationEntity } from '../entities/organization.entity';
 import { TenantScope } from '../access/tenant-scope';
 import { actorOf, Principal } from '../access/principal';
@@ -29,9 +29,6 @@ export function organizationView(o: OrganizationEntity, p: Principal): Organizat
   };
 }
 
-export function checkVersion(current: number, expected: number | undefined): void {
-  if (expected !== undefined && expected !== current) throw new PreconditionFailedError();
-}
 
 export class ListOrganizationsQuery {
   constructor(readonly principal: Principal) {}

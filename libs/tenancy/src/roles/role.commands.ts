@@ -1,6 +1,6 @@
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { BUILTIN_ROLE_PERMISSIONS, BUILTIN_ROLES, Permission } from '@wharf/contracts';
-import { ConflictError, newId, NotFoundError, PreconditionFailedError, TransactionRunner } from '@wharf/core';
+import { checkVersion, ConflictError, newId, NotFoundError, TransactionRunner } from '@wharf/core';
 import { RoleEntity } from '../entities/role.entity';
 import { OrganizationEntity } from '../entities/organization.entity';
 import { TenantScope } from '../access/tenant-scope';
@@ -63,7 +63,7 @@ export class UpdateRoleHandler implements ICommandHandler<UpdateRoleCommand, Rol
     return this.tx.run(async (m, stage) => {
       const role = await this.scope.findOne(p, RoleEntity, 'role', roleId, 'update', { m, lock: true });
       if (role.organizationId !== organizationId) throw new NotFoundError('Role');
-      if (expectedVersion !== undefined && expectedVersion !== role.version) throw new PreconditionFailedError();
+      checkVersion(role.version, expectedVersion);
       const permissions = patch.permissions ? validatePermissions(patch.permissions) : role.permissions;
       // Changing a role changes what its holders may do: the editor must hold both the old and the new set.
       assertNoEscalation(p, organizationId, { permissions: [...new Set([...permissions, ...role.permissions])], projectIds: null });
