@@ -282,6 +282,8 @@ export class DockerodeSwarmAdapter implements SwarmPort {
       }
     };
     const seen = new Map<string, string>();
+    // A failed task's container may be gone by the time the failure is reported: keep the last health output seen.
+    const healthSeen = new Map<string, string>();
     const failedIds = new Set<string>();
     let initialUpdate: { state?: string; startedAt?: string } | undefined;
     let lastUpdateState: string | undefined;
@@ -299,7 +301,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
         task,
         exitCode: task.exitCode,
         taskError: task.error,
-        healthOutput: task.health?.lastOutput,
+        healthOutput: task.health?.lastOutput || healthSeen.get(task.id),
       }),
     });
 
@@ -335,6 +337,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
       const tasks = await raceAbort(this.tasks(id, true), signal);
       if (tasks === ABORTED) return fail('aborted', `Waiting for service ${id} was cancelled.`);
       for (const t of tasks) {
+        if (t.health?.lastOutput) healthSeen.set(t.id, t.health.lastOutput);
         const key = `${t.state}/${t.desiredState}/${t.error ?? ''}/${t.message ?? ''}`;
         if (seen.get(t.id) !== key) {
           seen.set(t.id, key);
@@ -499,8 +502,9 @@ export class DockerodeSwarmAdapter implements SwarmPort {
           // The probe's own output tells why it failed; a probe that raced the container's stop only says the engine
           // could not exec, so the latest output of a probe that really ran is preferred.
           const log = (h.Log ?? []) as Array<{ Output?: string; ExitCode?: number }>;
-          const ran = log.filter((l) => !/cannot exec in a stopped state|container .* is not running/i.test(l.Output ?? ''));
-          const last = ran[ran.length - 1] ?? log[log.length - 1];
+          const ran = log.filter((l) => (l.Output ?? '').trim() !== '' && !/cannot exec in a stopped state|container .* is not running|OCI runtime exec failed/i.test(l.Output ?? ''));
+          const failedRuns = ran.filter((l) => l.ExitCode !== 0);
+          const last = failedRuns[failedRuns.length - 1] ?? ran[ran.length - 1] ?? log[log.length - 1];
           info.health = { status: h.Status, failingStreak: h.FailingStreak ?? 0, lastOutput: last?.Output, lastExitCode: last?.ExitCode };
         }
       } catch {
