@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { check, launchBrowser } from '../support/browser';
+import { check, eventually, launchBrowser } from '../support/browser';
 import { startTestApp, TestApp } from '../support/app';
 import { addMember, login, PASSWORD, Session, SETUP_TOKEN } from '../support/api';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../support/docker/busybox-image';
@@ -130,7 +130,7 @@ describe('the deploy journey in a browser', () => {
     await page.getByRole('tab', { name: 'Overview' }).click();
     await page.getByTestId('replicas').filter({ hasText: '1/1 running' }).waitFor({ timeout: 30_000 });
     await page.getByRole('table', { name: 'Tasks' }).getByText(String(appPort)).waitFor();
-    await expect(page.getByTestId('digest').textContent()).resolves.toMatch(/sha256:/);
+    await eventually(async () => /sha256:/.test((await page.getByTestId('digest').textContent()) ?? ''), true);
     await check(page, '24-application-overview');
 
     await page.getByRole('tab', { name: 'Runtime logs' }).click();
@@ -186,9 +186,7 @@ describe('the deploy journey in a browser', () => {
     await page.getByRole('button', { name: 'Filter' }).click();
     await filtered;
     // The table re-renders after the response: wait until it shows the filtered rows only.
-    const deadline = Date.now() + 10_000;
-    while ((await table.locator('tbody tr').count()) !== 3 && Date.now() < deadline) await page.waitForTimeout(100);
-    await expect(table.locator('tbody tr').count()).resolves.toBe(3);
+    await eventually(() => table.locator('tbody tr').count(), 3, 10_000);
     const actors = await table.locator('tbody tr td:nth-child(2)').allTextContents();
     expect(actors.map((a) => a.trim())).toEqual(['owner@example.com', 'owner@example.com', 'owner@example.com']);
     const api = await request(t.server).get(`/api/v1/organizations/${orgId}/audit-events?action=deployment.queued`).set(ownerApi.auth).expect(200);
@@ -251,7 +249,7 @@ describe('the deploy journey in a browser', () => {
     await p.locator('button[type="submit"]').click();
     await p.waitForURL(new RegExp(`^${t.baseUrl}/orgs/${orgId}/dashboard$`), { timeout: 20_000 });
     await p.getByRole('link', { name: 'Shop' }).waitFor();
-    await expect(p.locator('.who').textContent()).resolves.toContain('Alice SSO');
+    await eventually(async () => ((await p.locator('.who').textContent()) ?? '').includes('Alice SSO'), true);
     await ctx.close();
   });
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { authenticator } from 'otplib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { check, launchBrowser } from '../support/browser';
+import { check, eventually, launchBrowser } from '../support/browser';
 import { startTestApp, TestApp } from '../support/app';
 import { PASSWORD, SETUP_TOKEN } from '../support/api';
 
@@ -91,7 +91,7 @@ describe('admin portal in a browser', () => {
     orgId = /\/orgs\/([0-9a-f-]+)\//.exec(page.url())![1];
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
     await page.getByText('No projects yet.').waitFor();
-    await expect(page.getByRole('combobox', { name: 'Organization' }).textContent()).resolves.toContain('Acme');
+    await eventually(async () => ((await page.getByRole('combobox', { name: 'Organization' }).textContent()) ?? '').includes('Acme'), true);
     await check(page, '03-dashboard');
   });
 
@@ -154,13 +154,13 @@ describe('admin portal in a browser', () => {
   it('renames the organization in General with If-Match, and shows a conflict when it changed meanwhile', async () => {
     await page.getByRole('tab', { name: 'General' }).click();
     const name = page.getByLabel('Organization name');
-    await expect(name.inputValue()).resolves.toBe('Acme');
+    await eventually(() => name.inputValue(), 'Acme');
     await name.fill('Acme Inc');
     const patched = page.waitForRequest((r) => r.method() === 'PATCH' && r.url().endsWith(`/api/v1/organizations/${orgId}`));
     await page.getByRole('button', { name: 'Save' }).click();
     expect((await patched).headers()['if-match']).toMatch(/^"\d+"$/);
     await page.getByText('Saved.').waitFor();
-    await expect(page.getByRole('combobox', { name: 'Organization' }).textContent()).resolves.toContain('Acme Inc');
+    await eventually(async () => ((await page.getByRole('combobox', { name: 'Organization' }).textContent()) ?? '').includes('Acme Inc'), true);
     await page.getByRole('heading', { name: 'Acme Inc', level: 1 }).waitFor();
     await check(page, '08b-org-general');
     // Someone else changes the organization: the next save answers 412 and the form shows the current values.
@@ -169,8 +169,8 @@ describe('admin portal in a browser', () => {
     await name.fill('Acme Stale');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Someone else changed this organization meanwhile').waitFor();
-    await expect(page.getByLabel('Audit log retention (days)').inputValue()).resolves.toBe('400');
-    await expect(name.inputValue()).resolves.toBe('Acme Inc');
+    await eventually(() => page.getByLabel('Audit log retention (days)').inputValue(), '400');
+    await eventually(() => name.inputValue(), 'Acme Inc');
     const org = await request(t.server).get(`/api/v1/organizations/${orgId}`).set(csrf).expect(200);
     expect(org.body).toMatchObject({ name: 'Acme Inc', auditRetentionDays: 400 });
   });
@@ -336,7 +336,7 @@ describe('admin portal in a browser', () => {
     await page.getByRole('option', { name: 'New organization' }).click();
     await page.waitForURL('**/organizations/new');
     // The switcher keeps showing the current organization, not its "New organization…" entry.
-    await expect(switcher.textContent()).resolves.toContain('Acme Inc');
+    await eventually(async () => ((await switcher.textContent()) ?? '').includes('Acme Inc'), true);
     await page.getByRole('button', { name: 'Create organization' }).click();
     await page.getByText('Organization name is required').waitFor();
     await check(page, '15-new-organization');
@@ -345,18 +345,18 @@ describe('admin portal in a browser', () => {
     await page.waitForURL((u) => /\/orgs\/[0-9a-f-]+\/dashboard$/.test(u.pathname) && !u.pathname.includes(orgId));
     const betaId = /\/orgs\/([0-9a-f-]+)\//.exec(page.url())![1];
     await page.getByText('No projects yet.').waitFor();
-    await expect(page.getByRole('combobox', { name: 'Organization' }).textContent()).resolves.toContain('Beta Labs');
+    await eventually(async () => ((await page.getByRole('combobox', { name: 'Organization' }).textContent()) ?? '').includes('Beta Labs'), true);
     // The owner of the new organization sees its settings with every control (abilities were reloaded).
     await page.getByRole('link', { name: 'Organization' }).click();
     await page.waitForURL(`**/orgs/${betaId}/settings/members`);
     await page.getByRole('tab', { name: 'General' }).click();
-    await expect(page.getByLabel('Organization name').inputValue()).resolves.toBe('Beta Labs');
+    await eventually(() => page.getByLabel('Organization name').inputValue(), 'Beta Labs');
     await page.getByRole('button', { name: 'Save' }).waitFor();
     // Switch back to the first organization (same screen).
     await switcher.click();
     await page.getByRole('option', { name: 'Acme Inc' }).click();
     await page.waitForURL(`**/orgs/${orgId}/settings/general`);
-    await expect(page.getByLabel('Organization name').inputValue()).resolves.toBe('Acme Inc');
+    await eventually(() => page.getByLabel('Organization name').inputValue(), 'Acme Inc');
     const orgs = await request(t.server).get('/api/v1/organizations').set(await ownerApi(owner)).expect(200);
     expect(orgs.body.map((o: { name: string; role: string }) => [o.name, o.role]).sort()).toEqual([['Acme Inc', 'owner'], ['Beta Labs', 'owner']]);
   });

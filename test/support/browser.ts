@@ -24,6 +24,17 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 }
 
+/** Polls a value read from the page until it equals `expected` (or the timeout passes), then asserts it: screens load data after navigation. */
+export async function eventually<T>(read: () => Promise<T>, expected: T, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let value = await read();
+  while (value !== expected && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    value = await read();
+  }
+  expect(value).toBe(expected);
+}
+
 /** Screenshot of the screen, then axe-core: no serious or critical violation. */
 export async function check(page: Page, name: string): Promise<void> {
   await page.waitForLoadState('networkidle').catch(() => undefined); // live streams keep the network busy

@@ -77,6 +77,8 @@ export class OrganizationGeneralPage {
   async load(id: string): Promise<void> {
     try {
       const { organization, etag } = await this.orgs.fetch(id);
+      // A switch to another organization while this request was in flight: its own load shows that one.
+      if (this.orgs.currentId() !== id) return;
       this.show(organization, etag);
     } catch (e) {
       this.problem.set(toProblem(e));
