@@ -5,6 +5,7 @@ import type { Queue } from 'bull';
 import { DomainEvent, newId, TransactionRunner } from '@wharf/core';
 import { startTestApp, TestApp } from '../support/app';
 import { setupOwner } from '../support/api';
+import { runJob } from '../support/jobs';
 
 
 describe('outbox and worker jobs', () => {
@@ -50,8 +51,7 @@ describe('outbox and worker jobs', () => {
     const owner = await setupOwner(t);
     await sql(t.databaseUrl, `UPDATE refresh_tokens SET expires_at = now() - interval '2 days' WHERE user_id = $1`, [owner.userId]);
     const queue = t.app.get<Queue>(getQueueToken('maintenance'), { strict: false });
-    const job = await queue.add('identity.expire-stale', { v: 1 }, { removeOnComplete: true });
-    const result = await job.finished();
+    const result = await runJob<{ refreshTokens: number }>(queue, 'identity.expire-stale', { v: 1 });
     expect(result.refreshTokens).toBeGreaterThanOrEqual(1);
     expect(await sql(t.databaseUrl, `SELECT 1 FROM refresh_tokens WHERE user_id = $1`, [owner.userId])).toHaveLength(0);
   });

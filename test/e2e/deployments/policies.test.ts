@@ -5,6 +5,7 @@ import type { Queue } from 'bull';
 import { startTestApp, TestApp } from '../../support/app';
 import { addMember, Session, setupOwner } from '../../support/api';
 import { httpdSpec, productionEnvironment } from '../../support/deploy';
+import { runJob } from '../../support/jobs';
 
 describe('container safety policy, spec validation and deployment log retention (no Docker needed)', () => {
   let t: TestApp;
@@ -60,7 +61,7 @@ describe('container safety policy, spec validation and deployment log retention 
     await c.connect();
     await c.query(`UPDATE deployments SET finished_at = now() - interval '8 days' WHERE id = $1`, [d.body.id]);
     const queue = t.app.get<Queue>(getQueueToken('maintenance'), { strict: false });
-    const result = await (await queue.add('deployments.purge-logs', { v: 1 }, { removeOnComplete: true })).finished();
+    const result = await runJob<{ deleted: number }>(queue, 'deployments.purge-logs', { v: 1 });
     expect(result.deleted).toBeGreaterThan(0);
     expect((await c.query('SELECT count(*)::int AS n FROM deployment_logs WHERE deployment_id = $1', [d.body.id])).rows[0].n).toBe(0);
     await c.end();

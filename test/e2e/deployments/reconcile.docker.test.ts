@@ -6,6 +6,7 @@ import { Session, setupOwner } from '../../support/api';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/docker/busybox-image';
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
 import { httpdSpec, productionEnvironment, swarmRunFor, waitForDeployment } from '../../support/deploy';
+import { runJob } from '../../support/jobs';
 
 jest.setTimeout(120_000);
 
@@ -30,7 +31,7 @@ describe('the reconciler reports drift and never deletes what it did not create'
 
   const reconcile = async () => {
     const queue = t.app.get<Queue>(getQueueToken('maintenance'), { strict: false });
-    return (await queue.add('runtime.reconcile', { v: 1 }, { removeOnComplete: true })).finished();
+    return runJob(queue, 'runtime.reconcile', { v: 1 });
   };
   const status = async (id: string) => (await request(t.server).get(`/api/v1/applications/${id}/status`).set(owner.auth).expect(200)).body;
 

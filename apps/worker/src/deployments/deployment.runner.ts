@@ -11,6 +11,7 @@ import { JobHandler, REDIS, SecretBox, WHARF_CONFIG, WharfConfig } from '@wharf/
 import { RegistryAuth, SWARM_PORT, SwarmPort } from '@wharf/orchestration';
 import { snapshotToSpec } from './snapshot-to-spec';
 import { RuntimeReconciler } from './runtime.reconciler';
+import { waitBudgetMs } from './wait-budget';
 
 const PULL_TIMEOUT_MS = 10 * 60_000;
 /** How long log lines and the final status are retried through a database outage. */
@@ -99,7 +100,7 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     let serviceId: string | null = null;
     let updatedExisting = false;
     try {
-      const outcome = await this.steps(d, ac.signal, (id, existed) => {
+      const outcome = await this.steps(d, claimed.resumed, ac.signal, (id, existed) => {
         serviceId = id;
         updatedExisting = existed;
       });
@@ -134,7 +135,7 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async steps(d: DeploymentEntity, signal: AbortSignal, onService: (id: string, existed: boolean) => void): Promise<{ ok: true; digest: string } | { ok: false; error: string; rolledBack?: boolean }> {
+  private async steps(d: DeploymentEntity, resumed: boolean, signal: AbortSignal, onService: (id: string, existed: boolean) => void): Promise<{ ok: true; digest: string } | { ok: false; error: string; rolledBack?: boolean }> {
     const s = d.snapshot;
     // Log lines are written one after another, in the order they happen (callbacks fire without waiting).
     let chain: Promise<void> = Promise.resolve();
@@ -217,11 +218,12 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     for (const w of change.warnings) await log('service', `Docker: ${w}`, 'warn');
     await log('service', existing ? `Updated service ${s.serviceName} (replicas ${s.replicas})` : `Created service ${s.serviceName} (replicas ${s.replicas})`);
 
-    await log('wait', `Waiting up to ${Math.round(s.spec.deployTimeoutMs / 1000)} s for ${s.replicas} task(s) to run${s.spec.healthcheck ? ' and pass their health check' : ''}`);
-    const waitSignal = AbortSignal.any([signal, AbortSignal.timeout(s.spec.deployTimeoutMs + 5000)]);
+    const budgetMs = waitBudgetMs(s.spec.deployTimeoutMs, d.startedAt, resumed);
+    await log('wait', `Waiting up to ${Math.round(budgetMs / 1000)} s${budgetMs < s.spec.deployTimeoutMs ? ' (what is left of the timeout since the deployment started)' : ''} for ${s.replicas} task(s) to run${s.spec.healthcheck ? ' and pass their health check' : ''}`);
+    const waitSignal = AbortSignal.any([signal, AbortSignal.timeout(budgetMs + 5000)]);
     let lastProgress = '';
     const result = await this.swarm.waitForConvergence(change.id, {
-      timeoutMs: s.spec.deployTimeoutMs,
+      timeoutMs: budgetMs,
       signal: waitSignal,
       // Poll often (a deployment should end as soon as Swarm converged); without a health check, tasks must keep
       // running for half a second, which catches containers that exit at once.

@@ -1,4 +1,8 @@
-import { DockerodeSwarmAdapter, SwarmSpecRejectedError, splitReference } from './dockerode-swarm.adapter';
+import { createServer, Server, Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DockerodeSwarmAdapter, SwarmEngineError, SwarmSpecRejectedError, splitReference } from './dockerode-swarm.adapter';
 import { baseSpec } from '../swarm/test-spec.fixture';
 
 describe('splitReference', () => {
@@ -23,5 +27,33 @@ describe('DockerodeSwarmAdapter (no engine)', () => {
     const spec = baseSpec({ replicas: 2, endpointMode: 'dnsrr', ports: [{ target: 80, published: 8080, protocol: 'tcp', mode: 'host' }] });
     await expect(adapter.createService(spec)).rejects.toBeInstanceOf(SwarmSpecRejectedError);
     expect(calls).toEqual([]);
+  });
+});
+
+describe('DockerodeSwarmAdapter against an engine socket that accepts and never answers', () => {
+  let dir: string;
+  let server: Server;
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wharf-mute-docker-'));
+    server = createServer((s) => void sockets.push(s)); // reads the request, never writes a byte
+    await new Promise<void>((r) => server.listen(join(dir, 'docker.sock'), r));
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails short calls after callTimeoutMs instead of hanging, and ping says no', async () => {
+    const adapter = new DockerodeSwarmAdapter({ socketPath: join(dir, 'docker.sock'), callTimeoutMs: 300, probeIpvs: () => false });
+    const t0 = Date.now();
+    const err = await adapter.listServices({ 'wharf.install': 'x' }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(SwarmEngineError);
+    expect((err as Error).message).toBe('Docker engine: no answer within 300 ms');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await expect(adapter.inspectService('web')).rejects.toThrow(/no answer/);
+    await expect(adapter.ping()).resolves.toBe(false);
+    expect(sockets.length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -33,6 +33,8 @@ export interface DockerodeSwarmAdapterOptions {
   probeIpvs?: () => boolean | Promise<boolean>;
   /** How long hostCapabilities() is cached for create/update (default 30 s). */
   capabilitiesTtlMs?: number;
+  /** How long one short Engine API call (inspect, list, create, update, remove) may take before it fails (default 60 s). */
+  callTimeoutMs?: number;
 }
 
 /** The spec does not fit this host (see `issues`); nothing was sent to Docker. */
@@ -72,12 +74,14 @@ export class DockerodeSwarmAdapter implements SwarmPort {
   private readonly docker: Docker;
   private readonly probeIpvs: () => boolean | Promise<boolean>;
   private readonly capsTtlMs: number;
+  private readonly callTimeoutMs: number;
   private caps?: { value: HostCapabilities; at: number };
 
   constructor(options: DockerodeSwarmAdapterOptions = {}) {
     this.docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
     this.probeIpvs = options.probeIpvs ?? (() => existsSync('/proc/sys/net/ipv4/vs'));
     this.capsTtlMs = options.capabilitiesTtlMs ?? 30_000;
+    this.callTimeoutMs = options.callTimeoutMs ?? 60_000;
   }
 
   async checkRegistryAuth(auth: RegistryAuth): Promise<{ ok: boolean; message: string }> {
@@ -93,7 +97,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
 
   async ping(): Promise<boolean> {
     try {
-      await this.docker.ping();
+      await withDeadline(this.docker.ping(), Math.min(5000, this.callTimeoutMs));
       return true;
     } catch {
       return false;
@@ -539,14 +543,18 @@ export class DockerodeSwarmAdapter implements SwarmPort {
   }
 
   private dial<T = Json>(opts: DialOptions): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.docker.modem.dial(opts as Json, (err: Json, data: Json) => (err ? reject(toEngineError(err)) : resolve(data)));
-    });
+    return withDeadline(
+      new Promise<T>((resolve, reject) => {
+        this.docker.modem.dial(opts as Json, (err: Json, data: Json) => (err ? reject(toEngineError(err)) : resolve(data)));
+      }),
+      this.callTimeoutMs,
+    );
   }
 
+  /** One short Engine API call (not a stream): its errors become SwarmEngineErrors, and it gives up after callTimeoutMs. */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      return await withDeadline(fn(), this.callTimeoutMs);
     } catch (e) {
       throw toEngineError(e);
     }
@@ -647,6 +655,19 @@ function abortError(signal: AbortSignal, message: string): Error {
   const e = new Error(message, { cause: signal.reason });
   e.name = 'AbortError';
   return e;
+}
+
+/**
+ * A dockerd that accepted the connection but never answers (it is restarting, or stuck) must not hold a deployment
+ * step or a maintenance job forever: short calls fail after `ms`. Streams (pull, logs) have their own signals.
+ */
+function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SwarmEngineError(`Docker engine: no answer within ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`)), ms);
+    timer.unref?.();
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 function toEngineError(e: unknown): Error {
