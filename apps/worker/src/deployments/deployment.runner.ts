@@ -232,6 +232,7 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
       onEvent: (ev) => {
         if (ev.type === 'task') void log('wait', `task ${ev.slot ?? ''} ${ev.state}${ev.error ? `: ${ev.error}` : ev.message ? ` (${ev.message})` : ''}`);
         else if (ev.type === 'update-status') void log('wait', `update ${ev.state}${ev.message ? `: ${ev.message}` : ''}`);
+        else if (ev.type === 'engine') void log('wait', ev.state === 'unavailable' ? `Docker engine unavailable: ${ev.message}` : ev.message, ev.state === 'unavailable' ? 'warn' : 'info');
         else if (ev.type === 'progress') {
           const p = `${ev.running}/${ev.desired} running`;
           if (p !== lastProgress) void log('wait', (lastProgress = p));

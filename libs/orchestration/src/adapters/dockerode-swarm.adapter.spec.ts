@@ -2,7 +2,7 @@ import { createServer, Server, Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DockerodeSwarmAdapter, SwarmEngineError, SwarmSpecRejectedError, splitReference } from './dockerode-swarm.adapter';
+import { DockerodeSwarmAdapter, isTransientEngineError, SwarmEngineError, SwarmSpecRejectedError, splitReference } from './dockerode-swarm.adapter';
 import { baseSpec } from '../swarm/test-spec.fixture';
 
 describe('splitReference', () => {
@@ -56,4 +56,17 @@ describe('DockerodeSwarmAdapter against an engine socket that accepts and never 
     await expect(adapter.ping()).resolves.toBe(false);
     expect(sockets.length).toBeGreaterThanOrEqual(3);
   });
+});
+
+describe('isTransientEngineError', () => {
+  it.each([
+    [new SwarmEngineError('Docker engine: connect ENOENT /var/run/docker.sock'), true],
+    [new SwarmEngineError('Docker engine: no answer within 60 s'), true],
+    [new SwarmEngineError('Docker engine: This node is not a swarm manager.', 503), true],
+    [new SwarmEngineError('Docker engine: rpc error: The swarm does not have a leader', 500), true],
+    [new SwarmEngineError('Docker engine: service web not found', 404), false],
+    [new SwarmEngineError('Docker engine: invalid mount config', 400), false],
+    [new SwarmEngineError('Docker engine: some internal error', 500), false],
+    [new Error('not an engine error'), false],
+  ])('%s → %s', (e, expected) => expect(isTransientEngineError(e)).toBe(expected));
 });

@@ -294,6 +294,29 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     let desired = 0;
     let running = 0;
     let stableSince: { key: string; at: number } | undefined;
+    // A dockerd restart during the wait: reads fail for a while (no socket, then "not a swarm manager" until the
+    // swarm is active again). Retry them with backoff until the deadline instead of failing the deployment at once.
+    let outageSince: number | undefined;
+    const read = async <T>(fn: () => Promise<T>): Promise<T | typeof ABORTED> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const value = await raceAbort(fn(), signal);
+          if (outageSince !== undefined) {
+            emit({ type: 'engine', state: 'available', message: `Docker engine answers again after ${((Date.now() - outageSince) / 1000).toFixed(1)} s` });
+            outageSince = undefined;
+          }
+          return value;
+        } catch (e) {
+          if (!isTransientEngineError(e) || Date.now() >= deadline) throw e;
+          if (outageSince === undefined) {
+            outageSince = Date.now();
+            emit({ type: 'engine', state: 'unavailable', message: `${(e as Error).message}; retrying with backoff until the deadline` });
+          }
+          const slept = await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 5), Math.max(0, deadline - Date.now())), signal);
+          if (!slept) return ABORTED;
+        }
+      }
+    };
 
     const fail = (reason: Extract<ConvergenceResult, { ok: false }>['reason'], message: string, task?: TaskInfo): ConvergenceResult => ({
       ok: false,
@@ -311,7 +334,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
 
     for (;;) {
       if (signal?.aborted) return fail('aborted', `Waiting for service ${id} was cancelled.`);
-      const raw = await raceAbort(this.rawService(id), signal);
+      const raw = await read(() => this.rawService(id));
       if (raw === ABORTED) return fail('aborted', `Waiting for service ${id} was cancelled.`);
       if (!raw) return fail('not-found', `Service ${id} does not exist.`);
       desired = Number(raw.Spec?.Mode?.Replicated?.Replicas ?? 0);
@@ -338,7 +361,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
         return fail('rolled-back', `Swarm rolled the update back: ${us.Message ?? 'no message'}${task ? ` (${describeTaskFailure(task, true)})` : ''}`, task);
       }
 
-      const tasks = await raceAbort(this.tasks(id, true), signal);
+      const tasks = await read(() => this.tasks(id, true));
       if (tasks === ABORTED) return fail('aborted', `Waiting for service ${id} was cancelled.`);
       for (const t of tasks) {
         if (t.health?.lastOutput) healthSeen.set(t.id, t.health.lastOutput);
@@ -668,6 +691,16 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
     timer.unref?.();
   });
   return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Errors that say the engine is not there for now, not that the request is wrong: no socket or a dropped connection
+ * (no status code), no answer in time, or a manager that is not (yet) part of an active swarm (503).
+ */
+export function isTransientEngineError(e: unknown): boolean {
+  if (!(e instanceof SwarmEngineError)) return false;
+  if (e.statusCode === undefined) return true;
+  return e.statusCode === 503 || (e.statusCode === 500 && /not a swarm manager|does not have a leader|context deadline exceeded/i.test(e.message));
 }
 
 function toEngineError(e: unknown): Error {

@@ -193,7 +193,9 @@ export interface ServiceInfo {
 export type ConvergenceEvent =
   | { type: 'task'; taskId: string; slot?: number; state: string; desiredState: string; message?: string; error?: string }
   | { type: 'update-status'; state: string; message?: string }
-  | { type: 'progress'; running: number; desired: number };
+  | { type: 'progress'; running: number; desired: number }
+  /** The engine stopped answering (restart, swarm not yet active again) and the wait retries with backoff; then it is back. */
+  | { type: 'engine'; state: 'unavailable' | 'available'; message: string };
 
 export interface WaitForConvergenceOptions {
   timeoutMs: number;
