@@ -160,7 +160,7 @@ describe('deployments survive crashes and outages', () => {
       expect(services).toHaveLength(1);
     });
 
-    it('dockerd restarts mid-deploy: the deployment ends truthfully, nothing stays running, Swarm keeps its services', async () => {
+    it('dockerd restarts mid-deploy: the wait logs the outage, retries with backoff and succeeds; Swarm keeps its services', async () => {
       const w = workers[workers.length - 1];
       expect(w.child.exitCode).toBeNull();
       const appId = await createApp(api, owner, env.environmentId, 'engine-restart', slowSpec(6));
@@ -182,19 +182,17 @@ describe('deployments survive crashes and outages', () => {
       const final = await waitForDeployment(api, owner, id, 90_000);
       const log = await logText(api, owner, id);
       console.log(`after the dockerd restart the deployment ended ${final.status}${final.error ? `: ${final.error}` : ''}`);
-      if (final.status === 'failed') expect(final.error).toMatch(/docker engine|engine|docker\.sock/i);
-      else expect(final.status).toBe('succeeded');
-      expect(log).toMatch(/\[finish\] Deployment (succeeded|failed)/);
+      // The wait reported the outage, retried with backoff, saw the engine come back, and Swarm then converged.
+      expect(log).toMatch(/\[wait\] Docker engine unavailable: .*retrying with backoff/);
+      expect(log).toMatch(/\[wait\] Docker engine answers again after [\d.]+ s/);
+      expect(final).toMatchObject({ status: 'succeeded', error: null });
+      expect(log).toMatch(/\[finish\] Deployment succeeded/);
       const [{ n }] = await sql<{ n: string }>(api.databaseUrl, `SELECT count(*) AS n FROM deployments WHERE status IN ('running', 'queued')`);
       expect(Number(n)).toBe(0);
 
       // Swarm state survived the restart: the same services exist, and the engine takes deployments again.
       const servicesAfter = (await run!.docker.listServices({ filters: JSON.stringify({ label: [`wharf.install=${run!.install}`] }) } as object)).map((s) => s.Spec?.Name).sort();
       expect(servicesAfter).toEqual(servicesBefore);
-      if (final.status === 'failed') {
-        const again = await waitForDeployment(api, owner, await deploy(api, owner, appId), 90_000);
-        await expectSucceeded(api, owner, again);
-      }
     });
   });
 
