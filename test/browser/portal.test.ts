@@ -265,7 +265,8 @@ describe('admin portal in a browser', () => {
     await check(v, '12-viewer-members');
 
     await v.getByRole('tab', { name: 'Invitations' }).click();
-    await v.getByRole('cell', { name: 'viewer@example.com' }).waitFor();
+    // Scoped to the invitations table: the members table (still shown until the lazy tab loads) has the same cell.
+    await v.getByRole('table', { name: 'Invitations' }).getByRole('cell', { name: 'viewer@example.com' }).waitFor();
     await expect(v.getByRole('button', { name: 'Create invitation' }).count()).resolves.toBe(0);
     await expect(v.getByRole('button', { name: 'Revoke' }).count()).resolves.toBe(0);
 

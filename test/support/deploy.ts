@@ -59,6 +59,19 @@ export async function waitForStatus(t: TestApp, s: Session, id: string, status: 
   }
 }
 
+/**
+ * Polls an application's runtime status until `ok` holds (or the timeout passes) and returns the last answer: the
+ * worker records the runtime state after the deployment's own status is final, so it can lag behind a moment.
+ */
+export async function waitForAppStatus(t: TestApp, s: Session, appId: string, ok: (status: any) => boolean, timeoutMs = 30_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await request(t.server).get(`/api/v1/applications/${appId}/status`).set(s.auth).expect(200);
+    if (ok(res.body) || Date.now() > deadline) return res.body;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export async function logText(t: TestApp, s: Session, id: string): Promise<string> {
   const res = await request(t.server).get(`/api/v1/deployments/${id}/logs`).set(s.auth).expect(200);
   return (res.body.lines as Array<{ step: string; message: string }>).map((l) => `[${l.step}] ${l.message}`).join('\n');

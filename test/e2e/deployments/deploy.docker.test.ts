@@ -3,7 +3,7 @@ import { startTestApp, TestApp } from '../../support/app';
 import { Session, setupOwner } from '../../support/api';
 import { ensureBusyboxImage } from '../../support/docker/busybox-image';
 import { freePort, httpGetUntil, SwarmTestRun } from '../../support/docker/swarm-test-run';
-import { httpdSpec, logText, productionEnvironment, swarmRunFor, waitForDeployment, waitForStatus } from '../../support/deploy';
+import { httpdSpec, logText, productionEnvironment, swarmRunFor, waitForAppStatus, waitForDeployment, waitForStatus } from '../../support/deploy';
 
 jest.setTimeout(240_000);
 
@@ -64,10 +64,11 @@ describe('deploying applications from images onto the real Swarm', () => {
     expect(done.imageDigest).toMatch(/^sha256:|@sha256:/);
     expect((await httpGetUntil(port, (r) => r.status === 200)).body).toBe('hello from production v1');
 
-    const status = await request(t.server).get(`/api/v1/applications/${appId}/status`).set(owner.auth).expect(200);
-    expect(status.body).toMatchObject({ state: 'running', running: 1, desired: 1 });
-    expect(status.body.tasks[0]).toMatchObject({ state: 'running' });
-    expect(status.body.server.ipvs).toBe(false);
+    // The worker records the runtime state just after the deployment ends: wait for it.
+    const status = await waitForAppStatus(t, owner, appId, (x) => x.state === 'running' && x.running === 1);
+    expect(status).toMatchObject({ state: 'running', running: 1, desired: 1 });
+    expect(status.tasks[0]).toMatchObject({ state: 'running' });
+    expect(status.server.ipvs).toBe(false);
 
     // Change a variable and redeploy; then roll back to the first deployment.
     await request(t.server).put(`/api/v1/applications/${appId}/variables`).set(owner.auth).send({ variables: [{ key: 'BODY', value: 'v2' }] }).expect(200);
@@ -87,9 +88,9 @@ describe('deploying applications from images onto the real Swarm', () => {
   it('runs two replicas, each reachable on its own host port', async () => {
     const appId = await createApp('pair', httpdSpec(null, { replicas: 2 }), [{ key: 'BODY', value: 'pair' }]);
     expect((await waitForDeployment(t, owner, await deploy(appId))).status).toBe('succeeded');
-    const status = await request(t.server).get(`/api/v1/applications/${appId}/status`).set(owner.auth).expect(200);
-    expect(status.body).toMatchObject({ state: 'running', running: 2, desired: 2 });
-    const ports = status.body.tasks.filter((x: { state: string }) => x.state === 'running').map((x: { ports: Array<{ published: number }> }) => x.ports[0].published);
+    const status = await waitForAppStatus(t, owner, appId, (x) => x.state === 'running' && x.running === 2);
+    expect(status).toMatchObject({ state: 'running', running: 2, desired: 2 });
+    const ports = status.tasks.filter((x: { state: string }) => x.state === 'running').map((x: { ports: Array<{ published: number }> }) => x.ports[0].published);
     expect(new Set(ports).size).toBe(2);
     for (const p of ports) expect((await httpGetUntil(p, (r) => r.status === 200)).body).toBe('pair');
   });
@@ -168,7 +169,7 @@ describe('deploying applications from images onto the real Swarm', () => {
     expect((await waitForDeployment(t, owner, await deploy(appId))).status).toBe('succeeded');
     const stop = await request(t.server).post(`/api/v1/applications/${appId}/stop`).set(owner.auth).expect(202);
     expect((await waitForDeployment(t, owner, stop.body.id)).status).toBe('succeeded');
-    expect((await request(t.server).get(`/api/v1/applications/${appId}/status`).set(owner.auth)).body.state).toBe('stopped');
+    expect((await waitForAppStatus(t, owner, appId, (x) => x.state === 'stopped')).state).toBe('stopped');
     const start = await request(t.server).post(`/api/v1/applications/${appId}/start`).set(owner.auth).expect(202);
     expect((await waitForDeployment(t, owner, start.body.id)).status).toBe('succeeded');
     expect((await httpGetUntil(port, (r) => r.body === 'ops')).body).toBe('ops');

@@ -65,9 +65,15 @@ describe('private registries and runtime logs', () => {
       .send({ name: 'talker', spec: { image: BUSYBOX_IMAGE, command: ['/bin/sh', '-c', 'echo to-stdout; echo to-stderr >&2; while true; do echo tick; sleep 1; done'], deployTimeoutMs: 30000 } })
       .expect(201);
     expect((await waitForDeployment(t, owner, (await request(t.server).post(`/api/v1/applications/${app.body.id}/deployments`).set(owner.auth).send({}).expect(202)).body.id)).status).toBe('succeeded');
-    await new Promise((r) => setTimeout(r, 1500));
-    const logs = await request(t.server).get(`/api/v1/applications/${app.body.id}/logs?tail=50`).set(owner.auth).expect(200);
-    const lines = logs.body.lines as Array<{ stream: string; line: string }>;
+    // The container's first lines reach the engine's log a moment after the deployment ends: poll for them.
+    const deadline = Date.now() + 20_000;
+    let lines: Array<{ stream: string; line: string }> = [];
+    for (;;) {
+      const logs = await request(t.server).get(`/api/v1/applications/${app.body.id}/logs?tail=50`).set(owner.auth).expect(200);
+      lines = logs.body.lines;
+      if ((lines.some((l) => l.stream === 'stdout' && l.line === 'to-stdout') && lines.some((l) => l.stream === 'stderr' && l.line === 'to-stderr')) || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     expect(lines).toEqual(expect.arrayContaining([expect.objectContaining({ stream: 'stdout', line: 'to-stdout' }), expect.objectContaining({ stream: 'stderr', line: 'to-stderr' })]));
 
     const sse = await new Promise<string>((resolve, reject) => {

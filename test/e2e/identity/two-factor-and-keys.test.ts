@@ -64,7 +64,10 @@ describe('two-factor authentication and API keys', () => {
     await request(t.server).get(`/api/v1/organizations/${owner.organizationId}/projects`).set('X-API-Key', key).expect(200);
     await request(t.server).post(`/api/v1/organizations/${owner.organizationId}/projects`).set('X-API-Key', key).send({ name: 'nope' }).expect(403);
     await request(t.server).get(`/api/v1/organizations/${owner.organizationId}/projects?api_key=${key}`).expect(401);
-    const [used] = await sql(t.databaseUrl, 'SELECT last_used_at FROM api_keys WHERE id = $1', [created.body.id]);
+    // The last use is recorded without holding up the request: poll for it.
+    const lastUsed = async () => (await sql(t.databaseUrl, 'SELECT last_used_at FROM api_keys WHERE id = $1', [created.body.id]))[0];
+    let used = await lastUsed();
+    for (const until = Date.now() + 5000; !used.last_used_at && Date.now() < until; used = await lastUsed()) await new Promise((r) => setTimeout(r, 50));
     expect(used.last_used_at).not.toBeNull();
 
     const write = await request(t.server).post('/api/v1/me/api-keys').set(owner.auth).send({ name: 'deployer', scopes: ['write'] }).expect(201);

@@ -36,7 +36,8 @@ describe('projects and environments: CRUD, slugs, pagination, versions', () => {
 
     const rows = await withDb(t, (c) => c.query(`SELECT e.slug, e.organization_id, e.project_id FROM environments e WHERE e.project_id = $1`, [res.body.id]));
     expect(rows.rows).toEqual([{ slug: 'production', organization_id: orgId, project_id: res.body.id }]);
-    const events = await withDb(t, (c) => c.query(`SELECT type FROM outbox_events WHERE envelope->'payload'->>'projectId' = $1 ORDER BY created_at`, [res.body.id]));
+    // Both rows share created_at (now() is the transaction's start): the UUIDv7 ids break the tie in the order written.
+    const events = await withDb(t, (c) => c.query(`SELECT type FROM outbox_events WHERE envelope->'payload'->>'projectId' = $1 ORDER BY created_at, id`, [res.body.id]));
     expect(events.rows.map((r: { type: string }) => r.type)).toEqual(['project.created', 'environment.created']);
   });
 

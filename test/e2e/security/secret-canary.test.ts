@@ -244,7 +244,9 @@ describe('secret canaries never leak', () => {
   });
 
   it('no canary or minted secret appears in any log line (LOG_LEVEL=info)', async () => {
-    await new Promise((r) => setTimeout(r, 200));
+    // Wait until the last request's log line is out (written when its response finished), not a fixed while.
+    const lastRequestId = recorded[recorded.length - 1]?.headers.match(/"x-request-id":"([^"]+)"/)?.[1];
+    for (const until = Date.now() + 5000; lastRequestId && !out.text().includes(lastRequestId) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
     const logs = out.text();
     // The capture must really see the app's request log, or this test proves nothing.
     const setupRequestId = recorded.find((r) => r.label === 'POST /api/v1/auth/setup')?.headers.match(/"x-request-id":"([^"]+)"/)?.[1];
