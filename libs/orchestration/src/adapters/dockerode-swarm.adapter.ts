@@ -33,7 +33,7 @@ export interface DockerodeSwarmAdapterOptions {
   probeIpvs?: () => boolean | Promise<boolean>;
   /** How long hostCapabilities() is cached for create/update (default 30 s). */
   capabilitiesTtlMs?: number;
-  /** How long one short Engine API call (inspect, list, create, update, remove) may take before it fails (default 60 s). */
+  /** How long one Engine API call that is not a stream may take before it fails (default 60 s; 5× that for service create/update). */
   callTimeoutMs?: number;
 }
 
@@ -61,6 +61,8 @@ interface DialOptions {
   isStream?: boolean;
   abortSignal?: AbortSignal;
   statusCodes: Record<number, true | string>;
+  /** Service create/update: the daemon may first ask the registry for the image digest, which can be slow. */
+  slow?: boolean;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Engine API JSON is read defensively below. */
@@ -217,6 +219,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
       options: spec as unknown as Record<string, unknown>,
       authconfig: input.registryAuth && toAuthConfig(input.registryAuth),
       statusCodes: { 200: true, 201: true, 400: 'bad parameter', 403: 'network is not eligible for services', 409: 'name conflicts with an existing service', 500: 'server error', 503: 'node is not part of a swarm' },
+      slow: true,
     });
     return { id: res.ID ?? res.Id, adjustments, warnings: res.Warnings ?? [] };
   }
@@ -467,6 +470,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
           options: { _query: { version: current.Version.Index, ...query }, _body: body },
           authconfig: auth && toAuthConfig(auth),
           statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' },
+          slow: true,
         });
       } catch (e) {
         // Someone else updated the service between our inspect and update: read the new version and try again.
@@ -565,13 +569,13 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     return list.find((n) => n.Name === name);
   }
 
+  /** A raw Engine API request. Streams (pull, logs) end through their abort signals; other requests get a deadline. */
   private dial<T = Json>(opts: DialOptions): Promise<T> {
-    return withDeadline(
-      new Promise<T>((resolve, reject) => {
-        this.docker.modem.dial(opts as Json, (err: Json, data: Json) => (err ? reject(toEngineError(err)) : resolve(data)));
-      }),
-      this.callTimeoutMs,
-    );
+    const { slow, ...request } = opts;
+    const answer = new Promise<T>((resolve, reject) => {
+      this.docker.modem.dial(request as Json, (err: Json, data: Json) => (err ? reject(toEngineError(err)) : resolve(data)));
+    });
+    return opts.isStream ? answer : withDeadline(answer, slow ? 5 * this.callTimeoutMs : this.callTimeoutMs);
   }
 
   /** One short Engine API call (not a stream): its errors become SwarmEngineErrors, and it gives up after callTimeoutMs. */
