@@ -2,11 +2,10 @@ import { DatePipe } from '@angular/common';
 import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked, viewChild } from '@angular/core';
 import { FormGroupDirective, NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
-import { MatCheckboxModule } from '@angular/material/checkbox';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { MatSelectModule } from '@angular/material/select';
-import { API_KEY_SCOPES, ApiKeyScope, BUILTIN_ROLES } from '@wharf/contracts';
+import { ApiKeyScope, BUILTIN_ROLES } from '@wharf/contracts';
 import { firstValueFrom } from 'rxjs';
 import type { ApiKey } from '../../core/api/api-types';
 import { Loadable } from '../../core/api/list-state';
@@ -15,15 +14,16 @@ import { AbilitiesService } from '../../core/auth/abilities.service';
 import { OrgContext } from '../../core/org/org-context.service';
 import { ListStateComponent } from '../../shared/ui/list-state.component';
 import { OneTimeSecretComponent } from '../../shared/ui/one-time-secret.component';
+import { ScopePickerComponent } from '../../shared/ui/scope-picker.component';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { OrganizationApi, roleBody, roleLabel } from './organization-api.service';
 
 /** Service-account API keys: created with a role and scopes, the key is shown once. */
 @Component({
   selector: 'w-api-keys-page',
-  imports: [DatePipe, ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, MatSelectModule, ListStateComponent, ProblemAlertComponent, OneTimeSecretComponent],
+  imports: [DatePipe, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule, ListStateComponent, ProblemAlertComponent, OneTimeSecretComponent, ScopePickerComponent],
   templateUrl: './api-keys.page.html',
-  styles: `.key-form { align-items: flex-start; } .key-form mat-form-field { flex: 1 1 200px; } .scopes { display: flex; gap: 8px; flex-wrap: wrap; border: 0; padding: 0; margin: 0 0 8px; }`,
+  styles: `.key-form { align-items: flex-start; } .key-form mat-form-field { flex: 1 1 200px; }`,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class ApiKeysPage {
@@ -36,7 +36,6 @@ export class ApiKeysPage {
   readonly listProblem = signal<Problem | null>(null);
   readonly created = signal<{ name: string; key: string } | null>(null);
   readonly busy = signal(false);
-  readonly scopeChoices = API_KEY_SCOPES;
   readonly fieldError = fieldError;
   readonly active = computed(() => (this.keys.value() ?? []).filter((k) => !k.revokedAt));
 
@@ -67,15 +66,6 @@ export class ApiKeysPage {
 
   label(k: ApiKey): string {
     return roleLabel(k.role ?? '', k.customRoleId, this.roles.value());
-  }
-
-  hasScope(s: ApiKeyScope): boolean {
-    return this.form.controls.scopes.value.includes(s);
-  }
-
-  toggleScope(s: ApiKeyScope, on: boolean): void {
-    const rest = this.form.controls.scopes.value.filter((x) => x !== s);
-    this.form.controls.scopes.setValue(on ? [...rest, s] : rest);
   }
 
   async create(): Promise<void> {

@@ -2,11 +2,10 @@ import { DatePipe } from '@angular/common';
 import { ChangeDetectionStrategy, Component, computed, inject, signal, viewChild } from '@angular/core';
 import { FormGroupDirective, NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
-import { MatCheckboxModule } from '@angular/material/checkbox';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { MatSelectModule } from '@angular/material/select';
-import { API_KEY_SCOPES, ApiKeyScope } from '@wharf/contracts';
+import { ApiKeyScope } from '@wharf/contracts';
 import { firstValueFrom } from 'rxjs';
 import type { ApiKey } from '../../core/api/api-types';
 import { Loadable } from '../../core/api/list-state';
@@ -14,13 +13,14 @@ import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/pro
 import { OrgContext } from '../../core/org/org-context.service';
 import { ListStateComponent } from '../../shared/ui/list-state.component';
 import { OneTimeSecretComponent } from '../../shared/ui/one-time-secret.component';
+import { ScopePickerComponent } from '../../shared/ui/scope-picker.component';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { MeApi, personalKeyBody } from './me-api.service';
 
 /** Personal API keys: act as the user (never more than the user may), limited to scopes; the key is shown once. */
 @Component({
   selector: 'w-personal-api-keys',
-  imports: [DatePipe, ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, MatSelectModule, ListStateComponent, OneTimeSecretComponent, ProblemAlertComponent],
+  imports: [DatePipe, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule, ListStateComponent, OneTimeSecretComponent, ProblemAlertComponent, ScopePickerComponent],
   template: `
     <section class="w-card" aria-labelledby="pkeys-title">
       <h2 id="pkeys-title">Personal API keys</h2>
@@ -49,15 +49,7 @@ import { MeApi, personalKeyBody } from './me-api.service';
             <mat-error>{{ fieldError(form.controls.expiresOn, 'Expires on') }}</mat-error>
           </mat-form-field>
         </div>
-        <fieldset class="scopes">
-          <legend class="w-muted">Scopes</legend>
-          @for (s of scopeChoices; track s) {
-            <mat-checkbox [checked]="hasScope(s)" (change)="toggleScope(s, $event.checked)">{{ s }}</mat-checkbox>
-          }
-        </fieldset>
-        @if (fieldError(form.controls.scopes, 'Scopes'); as err) {
-          <p class="w-muted" role="alert">{{ err }}</p>
-        }
+        <w-scope-picker [control]="form.controls.scopes" />
         <button mat-flat-button type="submit" [disabled]="busy()">Create personal key</button>
       </form>
       @if (created(); as c) {
@@ -86,7 +78,7 @@ import { MeApi, personalKeyBody } from './me-api.service';
       </w-list-state>
     </section>
   `,
-  styles: `.key-form { align-items: flex-start; } .key-form mat-form-field { flex: 1 1 200px; } .scopes { display: flex; gap: 8px; flex-wrap: wrap; border: 0; padding: 0; margin: 0 0 8px; }`,
+  styles: `.key-form { align-items: flex-start; } .key-form mat-form-field { flex: 1 1 200px; }`,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class PersonalApiKeysComponent {
@@ -97,7 +89,6 @@ export class PersonalApiKeysComponent {
   readonly listProblem = signal<Problem | null>(null);
   readonly created = signal<{ name: string; key: string } | null>(null);
   readonly busy = signal(false);
-  readonly scopeChoices = API_KEY_SCOPES;
   readonly fieldError = fieldError;
   readonly today = new Date().toISOString().slice(0, 10);
   private readonly orgNames = computed(() => new Map((this.orgs.organizations() ?? []).map((o) => [o.id, o.name])));
@@ -117,16 +108,6 @@ export class PersonalApiKeysComponent {
 
   orgName(k: ApiKey): string {
     return k.organizationId ? (this.orgNames().get(k.organizationId) ?? 'another organization') : 'All';
-  }
-
-  hasScope(s: ApiKeyScope): boolean {
-    return this.form.controls.scopes.value.includes(s);
-  }
-
-  toggleScope(s: ApiKeyScope, on: boolean): void {
-    const rest = this.form.controls.scopes.value.filter((x) => x !== s);
-    this.form.controls.scopes.setValue(on ? [...rest, s] : rest);
-    this.form.controls.scopes.markAsTouched();
   }
 
   async create(): Promise<void> {
