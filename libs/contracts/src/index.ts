@@ -2,3 +2,4 @@ export * from './permissions';
 export * from './events';
 export * from './jobs';
 export * from './applications';
+export * from './problem';

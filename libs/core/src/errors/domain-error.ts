@@ -1,10 +1,7 @@
 /** Domain errors: thrown by domain code, mapped to application/problem+json by the API's one filter. */
-export interface FieldError {
-  /** JSON pointer to the offending field, e.g. `/name`. */
-  pointer: string;
-  code: string;
-  detail: string;
-}
+import type { FieldError } from '@wharf/contracts';
+
+export type { FieldError };
 
 export abstract class DomainError extends Error {
   abstract readonly status: number;

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { DomainError, FieldError } from '@wharf/core';
+import type { Problem } from '@wharf/contracts';
 
 const TYPE_BASE = 'https://wharf.dev/problems/';
 
@@ -9,15 +10,6 @@ const HTTP_CODES: Record<number, string> = {
   409: 'conflict', 412: 'precondition-failed', 413: 'payload-too-large', 415: 'unsupported-media-type', 429: 'rate-limited',
 };
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  requestId: string | null;
-  errors?: FieldError[];
-}
 
 export function problem(status: number, code: string, detail: string, requestId: string | null, errors?: FieldError[]): Problem {
   return {

@@ -1,22 +1,10 @@
 import { HttpErrorResponse } from '@angular/common/http';
 import type { AbstractControl, FormGroup } from '@angular/forms';
+import type { FieldError, Problem } from '@wharf/contracts';
 
-export interface FieldProblem {
-  pointer: string;
-  code: string;
-  detail: string;
-}
-
-/** The API's application/problem+json body. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  requestId: string | null;
-  errors?: FieldProblem[];
-}
+/** The API's problem+json body and its field errors: one definition, in the contracts the API and the portal share. */
+export type { Problem };
+export type FieldProblem = FieldError;
 
 function isProblem(v: unknown): v is Problem {
   return typeof v === 'object' && v !== null && typeof (v as Problem).code === 'string' && typeof (v as Problem).status === 'number';
