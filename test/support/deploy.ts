@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { Client } from 'pg';
-import type { TestApp } from './app';
-import type { Session } from './api';
+import { startTestApp, TestApp } from './app';
+import { Session, setupOwner } from './api';
 import { SwarmTestRun } from './docker/swarm-test-run';
-import { BUSYBOX_IMAGE } from './docker/busybox-image';
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from './docker/busybox-image';
 
 export const HTTPD_COMMAND = ['/bin/sh', '-c', 'mkdir -p /www && printf "%s" "$BODY" > /www/index.html && exec httpd -f -p 8080 -h /www'];
 
@@ -75,4 +75,33 @@ export async function waitForAppStatus(t: TestApp, s: Session, appId: string, ok
 export async function logText(t: TestApp, s: Session, id: string): Promise<string> {
   const res = await request(t.server).get(`/api/v1/deployments/${id}/logs`).set(s.auth).expect(200);
   return (res.body.lines as Array<{ step: string; message: string }>).map((l) => `[${l.step}] ${l.message}`).join('\n');
+}
+
+/** What a test file that deploys onto the real Swarm starts with. */
+export interface SwarmSuite {
+  t: TestApp;
+  run: SwarmTestRun;
+  owner: Session & { organizationId: string };
+  env: { projectId: string; environmentId: string };
+}
+
+/**
+ * The beforeAll of such a file: takes the Docker lock, starts a fresh Wharf, labels its Swarm objects for cleanup,
+ * builds the busybox image if missing, and signs up an owner with a project and its production environment.
+ */
+export async function startSwarmSuite(lock: SwarmTestRun): Promise<SwarmSuite> {
+  await lock.start();
+  const t = await startTestApp();
+  const run = await swarmRunFor(t);
+  await ensureBusyboxImage(run.docker);
+  const owner = await setupOwner(t);
+  const env = await productionEnvironment(t, owner, owner.organizationId);
+  return { t, run, owner, env };
+}
+
+/** The afterAll: stops Wharf, removes what its Swarm run created, releases the Docker lock. */
+export async function stopSwarmSuite(lock: SwarmTestRun, s: { t?: TestApp; run?: SwarmTestRun }): Promise<void> {
+  await s.t?.close();
+  await s.run?.cleanup().catch(() => undefined);
+  await lock.cleanup();
 }

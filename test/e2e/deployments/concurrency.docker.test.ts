@@ -1,10 +1,10 @@
 import request from 'supertest';
 import { Client } from 'pg';
-import { startTestApp, TestApp } from '../../support/app';
-import { Session, setupOwner } from '../../support/api';
-import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/docker/busybox-image';
+import type { TestApp } from '../../support/app';
+import type { Session } from '../../support/api';
+import { BUSYBOX_IMAGE } from '../../support/docker/busybox-image';
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
-import { logText, productionEnvironment, swarmRunFor, waitForDeployment } from '../../support/deploy';
+import { logText, startSwarmSuite, stopSwarmSuite, waitForDeployment } from '../../support/deploy';
 
 jest.setTimeout(240_000);
 
@@ -41,21 +41,14 @@ describe('concurrent deployments', () => {
   let db: Client;
 
   beforeAll(async () => {
-    await lock.start();
-    t = await startTestApp();
-    run = await swarmRunFor(t);
-    await ensureBusyboxImage(run.docker);
-    owner = await setupOwner(t);
-    env = await productionEnvironment(t, owner, owner.organizationId);
+    ({ t, run, owner, env } = await startSwarmSuite(lock));
     db = new Client({ connectionString: t.databaseUrl });
     await db.connect();
   });
 
   afterAll(async () => {
     await db?.end();
-    await t?.close();
-    await run?.cleanup().catch(() => undefined);
-    await lock.cleanup();
+    await stopSwarmSuite(lock, { t, run });
   });
 
   async function createApp(name: string, spec: Record<string, unknown>): Promise<string> {

@@ -1,9 +1,8 @@
 import request from 'supertest';
-import { startTestApp, TestApp } from '../../support/app';
-import { Session, setupOwner } from '../../support/api';
-import { ensureBusyboxImage } from '../../support/docker/busybox-image';
+import type { TestApp } from '../../support/app';
+import type { Session } from '../../support/api';
 import { freePort, httpGetUntil, SwarmTestRun } from '../../support/docker/swarm-test-run';
-import { httpdSpec, logText, productionEnvironment, swarmRunFor, waitForAppStatus, waitForDeployment, waitForStatus } from '../../support/deploy';
+import { httpdSpec, logText, startSwarmSuite, stopSwarmSuite, waitForAppStatus, waitForDeployment, waitForStatus } from '../../support/deploy';
 
 jest.setTimeout(240_000);
 
@@ -15,20 +14,13 @@ describe('deploying applications from images onto the real Swarm', () => {
   const lock = new SwarmTestRun();
 
   beforeAll(async () => {
-    await lock.start();
-    t = await startTestApp();
-    run = await swarmRunFor(t);
-    await ensureBusyboxImage(run.docker);
-    owner = await setupOwner(t);
-    env = await productionEnvironment(t, owner, owner.organizationId);
+    ({ t, run, owner, env } = await startSwarmSuite(lock));
     await request(t.server).put(`/api/v1/projects/${env.projectId}/variables`).set(owner.auth).send({ variables: [{ key: 'GREETING', value: 'hello', secret: true }] }).expect(200);
     await request(t.server).put(`/api/v1/environments/${env.environmentId}/variables`).set(owner.auth).send({ variables: [{ key: 'STAGE', value: 'production' }] }).expect(200);
   });
 
   afterAll(async () => {
-    await t?.close();
-    await run?.cleanup().catch(() => undefined);
-    await lock.cleanup();
+    await stopSwarmSuite(lock, { t, run });
   });
 
   async function createApp(name: string, spec: Record<string, unknown>, vars: Array<{ key: string; value: string; secret?: boolean }> = []): Promise<string> {

@@ -1,11 +1,11 @@
 import request from 'supertest';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { startTestApp, TestApp } from '../../support/app';
-import { Session, setupOwner } from '../../support/api';
-import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/docker/busybox-image';
+import type { TestApp } from '../../support/app';
+import type { Session } from '../../support/api';
+import { BUSYBOX_IMAGE } from '../../support/docker/busybox-image';
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
-import { logText, productionEnvironment, swarmRunFor, waitForDeployment } from '../../support/deploy';
+import { logText, startSwarmSuite, stopSwarmSuite, waitForDeployment } from '../../support/deploy';
 import { until } from '../../support/processes';
 
 jest.setTimeout(180_000);
@@ -38,18 +38,11 @@ describe('hostile values in every field that reaches Docker', () => {
   let env: { projectId: string; environmentId: string };
 
   beforeAll(async () => {
-    await lock.start();
-    t = await startTestApp();
-    run = await swarmRunFor(t);
-    await ensureBusyboxImage(run.docker);
-    owner = await setupOwner(t);
-    env = await productionEnvironment(t, owner, owner.organizationId);
+    ({ t, run, owner, env } = await startSwarmSuite(lock));
   });
 
   afterAll(async () => {
-    await t?.close();
-    await run?.cleanup().catch(() => undefined);
-    await lock.cleanup();
+    await stopSwarmSuite(lock, { t, run });
   });
 
   const base = (extra: Record<string, unknown> = {}) => ({ image: BUSYBOX_IMAGE, command: ['/bin/sleep', '3600'], replicas: 1, ports: [], stopGracePeriodMs: 500, deployTimeoutMs: 60_000, ...extra });

@@ -1,11 +1,11 @@
 import request from 'supertest';
 import { get as httpGetRaw } from 'node:http';
-import { startTestApp, TestApp } from '../../support/app';
-import { Session, setupOwner } from '../../support/api';
-import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/docker/busybox-image';
+import type { TestApp } from '../../support/app';
+import type { Session } from '../../support/api';
+import { BUSYBOX_IMAGE } from '../../support/docker/busybox-image';
 import { startLocalRegistry, LocalRegistry } from '../../support/docker/local-registry';
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
-import { httpdSpec, productionEnvironment, swarmRunFor, waitForDeployment } from '../../support/deploy';
+import { httpdSpec, startSwarmSuite, stopSwarmSuite, waitForDeployment } from '../../support/deploy';
 
 jest.setTimeout(180_000);
 
@@ -18,20 +18,13 @@ describe('private registries and runtime logs', () => {
   const lock = new SwarmTestRun();
 
   beforeAll(async () => {
-    await lock.start();
-    t = await startTestApp();
-    run = await swarmRunFor(t);
-    await ensureBusyboxImage(run.docker);
+    ({ t, run, owner, env } = await startSwarmSuite(lock));
     registry = await startLocalRegistry();
-    owner = await setupOwner(t);
-    env = await productionEnvironment(t, owner, owner.organizationId);
   });
 
   afterAll(async () => {
-    await t?.close();
-    await run?.cleanup().catch(() => undefined);
     await registry?.stop();
-    await lock.cleanup();
+    await stopSwarmSuite(lock, { t, run });
   });
 
   it('tests registry credentials through the worker, never returns the password, and pulls a private image with them', async () => {
