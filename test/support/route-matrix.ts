@@ -284,6 +284,7 @@ const PARAM_NOUNS: Record<string, string> = {
   environmentId: 'environments', envId: 'environments', roleId: 'roles', invitationId: 'invitations', keyId: 'api-keys',
   apiKeyId: 'api-keys', providerId: 'oidc-providers', oidcProviderId: 'oidc-providers', variableId: 'variables',
   serviceId: 'services', applicationId: 'applications', eventId: 'audit-events', auditEventId: 'audit-events',
+  deploymentId: 'deployments',
 };
 
 /** Which noun a body property such as `projectId` or `customRoleId` refers to. */
@@ -425,7 +426,7 @@ export const NOT_COLLECTIONS = /\/(accept|login|logout|setup|refresh|password|en
  * Two organizations and one of each resource in A. Organization B's owner signs up through an invitation to A, creates
  * B, then leaves A, so they are a member of B only.
  */
-export async function buildFixture(t: TestApp, opts: { readKey?: boolean } = {}): Promise<Fixture> {
+export async function buildFixture(t: TestApp, opts: { readKey?: boolean; deployment?: boolean } = {}): Promise<Fixture> {
   const doc = await loadOpenApi(t);
   const ops = operationsOf(doc);
   const owner = await setupOwner(t, 'owner@example.com', 'Acme');
@@ -490,6 +491,8 @@ export async function buildFixture(t: TestApp, opts: { readKey?: boolean } = {})
     }
   }
 
+  if (opts.deployment) await seedDeployment(fx);
+
   if (opts.readKey) {
     const k = await request(t.server).post('/api/v1/me/api-keys').set(owner.auth).send({ name: 'read-only', scopes: ['read'] }).expect(201);
     fx.readKey = { id: k.body.id, key: k.body.key, auth: { 'X-API-Key': k.body.key } };
@@ -498,6 +501,39 @@ export async function buildFixture(t: TestApp, opts: { readKey?: boolean } = {})
 }
 
 export { PASSWORD };
+
+/** The app runs no worker (WHARF_ROLE=api): queued deployments stay queued, so nothing changes behind a sweep's back. */
+export const NO_WORKER = { WHARF_ROLE: 'api' } as const;
+
+/**
+ * A real deployment of A's seeded application, requested through the API (`POST /applications/{id}/deployments`), so
+ * the sweeps reach every `/deployments/{deploymentId}…` route. The app must run without a worker: the deployment
+ * then stays queued instead of running against Docker while the sweep compares database snapshots.
+ */
+async function seedDeployment(fx: Fixture): Promise<void> {
+  if (fx.t.env.WHARF_ROLE !== 'api') throw new Error(`seeding a deployment needs an app without a worker (startTestApp(NO_WORKER)); this one runs role ${fx.t.env.WHARF_ROLE}`);
+  const app = fx.seeds.applications;
+  if (!app) throw new Error(`cannot seed a deployment: no application was seeded\n${fx.notes.join('\n')}`);
+  const res = await call(fx.t, 'post', `/api/v1/applications/${app.id}/deployments`, fx.owner.auth, {});
+  if (res.status !== 202 || res.body?.status !== 'queued') throw new Error(`cannot seed a deployment: ${res.status} ${res.text.slice(0, 300)}`);
+  const seed: Seed = { noun: 'deployments', id: res.body.id, op: `POST /api/v1/applications/{applicationId}/deployments`, request: {}, response: res.body };
+  fx.seeds['applications/deployments'] = seed;
+  fx.seeds.deployments = seed;
+}
+
+/**
+ * Operations that name a resource in their path but that the fixture cannot point at organization A: a matrix must
+ * fail on these (a route it cannot reach is a route it does not check), not skip them.
+ */
+export function unresolvable(fx: Fixture, ops: Operation[]): string[] {
+  const out: string[] = [];
+  for (const op of ops) {
+    if (!op.pathParams.length) continue;
+    const { unknown, fromA } = fillPath(fx, op);
+    if (!fromA.length || unknown.length) out.push(`${op.label}: ${unknown.join(', ') || '?'} not resolvable to a resource of organization A`);
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Database snapshots

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
 import { startTestApp, TestApp } from '../../support/app';
 import {
-  auditCount, bodyFor, buildFixture, call, diffSnapshots, fillPath, Fixture, instanceScoped, minimalObject, openDb, Operation, orgRowCounts,
+  auditCount, bodyFor, buildFixture, call, diffSnapshots, fillPath, Fixture, instanceScoped, minimalObject, NO_WORKER, openDb, Operation, orgRowCounts,
   outboxCount, outsideReason, problemViolation, resolve, snapshot, summarizeFixture,
 } from '../../support/route-matrix';
 
@@ -20,8 +20,9 @@ describe('cross-tenant isolation (every route naming an organization A resource,
   let secretsOfA: string[];
 
   beforeAll(async () => {
-    t = await startTestApp();
-    fx = await buildFixture(t);
+    // No worker: the seeded deployment stays queued, so nothing changes behind the snapshots.
+    t = await startTestApp(NO_WORKER);
+    fx = await buildFixture(t, { deployment: true });
     db = await openDb(t);
     secretsOfA = [fx.orgA, ...Object.values(fx.seeds).map((s) => s.id), fx.owner.userId, fx.admin.userId, fx.developer.userId, fx.viewer.userId, 'owner@example.com', 'developer@example.com'];
   }, 60_000);
@@ -40,6 +41,7 @@ describe('cross-tenant isolation (every route naming an organization A resource,
     let covered = 0;
     for (const op of targets) {
       const { url, unknown, fromA } = fillPath(fx, op);
+      // A route the fixture cannot point at A is a route this matrix does not check: that fails the test.
       if (!fromA.length) {
         unresolved.push(`${op.label} (no param resolved to A: ${unknown.join(', ')})`);
         continue;
@@ -78,6 +80,8 @@ describe('cross-tenant isolation (every route naming an organization A resource,
         `${summarizeFixture(fx)}\n${unresolved.map((u) => `unresolved: ${u}`).join('\n')}`,
     );
     expect(covered).toBeGreaterThanOrEqual(10);
+    expect(targets.filter((o) => o.path.startsWith('/api/v1/deployments/')).length).toBeGreaterThanOrEqual(4);
+    expect(unresolved).toEqual([]);
     expect(failures).toEqual([]);
   });
 

@@ -6,8 +6,8 @@
 import type { Client } from 'pg';
 import { startTestApp, TestApp } from '../../support/app';
 import {
-  bodyFor, buildFixture, call, columnsOf, diffSnapshots, fillPath, Fixture, MUTATING, openDb, Operation, outsideReason,
-  problemViolation, snapshot, summarizeFixture,
+  bodyFor, buildFixture, call, columnsOf, diffSnapshots, fillPath, Fixture, MUTATING, NO_WORKER, openDb, Operation, outsideReason,
+  problemViolation, snapshot, summarizeFixture, unresolvable,
 } from '../../support/route-matrix';
 
 /** DELETEs last, so a wrongly allowed delete cannot hide the verdict on the other operations. */
@@ -21,13 +21,14 @@ describe('read-only callers cannot change anything (every mutating route on orga
   let auditCols: string[];
 
   beforeAll(async () => {
-    t = await startTestApp();
-    fx = await buildFixture(t, { readKey: true });
+    // No worker: the seeded deployment stays queued, so nothing changes behind the snapshots.
+    t = await startTestApp(NO_WORKER);
+    fx = await buildFixture(t, { readKey: true, deployment: true });
     db = await openDb(t);
     auditCols = await columnsOf(db, 'audit_events');
+    // Every mutating route that names a resource (creating an organization names none: anyone may).
     targets = fx.ops
-      .filter((o) => MUTATING.includes(o.method) && o.path.startsWith('/api/v1/') && !outsideReason(o))
-      .filter((o) => fillPath(fx, o).fromA.length > 0)
+      .filter((o) => MUTATING.includes(o.method) && o.path.startsWith('/api/v1/') && !outsideReason(o) && o.pathParams.length > 0)
       .sort((a, b) => order(a) - order(b));
   }, 60_000);
   afterAll(async () => {
@@ -72,6 +73,14 @@ describe('read-only callers cannot change anything (every mutating route on orga
     }
     return { failures, covered };
   }
+
+  it('reaches every mutating route that names a resource (an unresolvable one fails instead of being skipped)', () => {
+    expect(unresolvable(fx, targets)).toEqual([]);
+    expect(targets.filter((o) => o.path.startsWith('/api/v1/deployments/')).map((o) => o.label)).toEqual([
+      'POST /api/v1/deployments/{deploymentId}/cancel',
+      'POST /api/v1/deployments/{deploymentId}/rollback',
+    ]);
+  });
 
   it("the viewer gets 403 on every mutating route, nothing changes, and each denial is audited", async () => {
     const { failures, covered } = await sweep('viewer');
