@@ -37,6 +37,27 @@ describe('two-factor authentication and API keys', () => {
     expect(reused.body.code).toBe('invalid-recovery-code');
   });
 
+  it('accepts an authenticator code once: a replay inside its validity window is refused and audited, even when racing', async () => {
+    const dev = await addMember(t, owner, owner.organizationId, 'replay@example.com', 'developer');
+    const setup = await request(t.server).post('/api/v1/me/two-factor/setup').set(dev.auth).expect(201);
+    const secret: string = setup.body.secret;
+    await request(t.server).post('/api/v1/me/two-factor/enable').set(dev.auth).send({ code: authenticator.generate(secret) }).expect(200);
+    // Codes of the current or next 30-second step: accepted (window ±1 step) for at least 30 s from now.
+    const stepCode = (offset: number): string => authenticator.clone({ epoch: Date.now() + offset * 30_000 }).generate(secret);
+    const code = stepCode(1);
+    await login(t, 'replay@example.com', PASSWORD, { totpCode: code });
+    const replay = await request(t.server).post('/api/v1/auth/login').send({ email: 'replay@example.com', password: PASSWORD, totpCode: code }).expect(401);
+    expect(replay.body.code).toBe('totp-replayed');
+    expect(replay.body.accessToken).toBeUndefined();
+    const [audited] = await sql(t.databaseUrl, `SELECT outcome FROM audit_events WHERE action = 'auth.login' AND actor_id = $1 AND changes->>'reason' = 'totp-replayed'`, [dev.userId]);
+    expect(audited).toEqual({ outcome: 'failed' });
+    // Two sign-ins racing with one unused code: exactly one gets a session.
+    const fresh = stepCode(0) === code ? stepCode(1) : stepCode(0);
+    const raced = await Promise.all([0, 1].map(() => request(t.server).post('/api/v1/auth/login').send({ email: 'replay@example.com', password: PASSWORD, totpCode: fresh })));
+    expect(raced.map((r) => r.status).sort()).toEqual([200, 401]);
+    expect(raced.find((r) => r.status === 401)!.body.code).toBe('totp-replayed');
+  });
+
   it('an organization that requires 2FA locks out members without it until they enrol', async () => {
     const plain = await addMember(t, owner, owner.organizationId, 'no2fa@example.com', 'developer');
     await request(t.server).post(`/api/v1/organizations/${owner.organizationId}/projects`).set(plain.auth).send({ name: 'Before' }).expect(201);
