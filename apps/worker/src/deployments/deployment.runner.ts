@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import {
-  CANCEL_CHANNEL, DeploymentEntity, DeploymentLifecycle, DeploymentScheduler, registryAad, RegistryEntity, resolveEnvironment,
+  CANCEL_CHANNEL, DeploymentEntity, DeploymentLifecycle, DeploymentSnapshot, DeploymentScheduler, registryAad, RegistryEntity, resolveEnvironment,
   UnknownReferenceError, parseImageReference,
 } from '@wharf/applications';
 import { JobHandler, REDIS, SecretBox, WHARF_CONFIG, WharfConfig } from '@wharf/core';
-import { RegistryAuth, SWARM_PORT, SwarmPort } from '@wharf/orchestration';
+import { RegistryAuth, ServiceChangeResult, SWARM_PORT, SwarmPort } from '@wharf/orchestration';
 import { snapshotToSpec } from './snapshot-to-spec';
 import { RuntimeReconciler } from './runtime.reconciler';
 import { waitBudgetMs } from './wait-budget';
@@ -34,10 +34,27 @@ async function withRetry<T>(fn: () => Promise<T>, budgetMs: number, onRetry?: (e
 }
 
 class Aborted extends Error {
-  constructor(readonly why: 'cancelled' | 'timeout' | 'lease-lost') {
-    super(why);
+  constructor(readonly why: 'cancelled' | 'timeout' | 'lease-lost', detail?: string) {
+    super(detail ? `${why}: ${detail}` : why);
   }
 }
+
+type Level = 'info' | 'warn' | 'error';
+
+/** What every step of one run shares. */
+interface RunContext {
+  d: DeploymentEntity;
+  resumed: boolean;
+  signal: AbortSignal;
+  /** Appends a line to the deployment's log, in order; a database outage delays lines instead of losing them. */
+  log(step: string, msg: string, level?: Level): Promise<void>;
+  /** Throws the abort reason (cancelled, timeout, lease lost) once the run is aborted. */
+  check(): void;
+  /** Fencing: right before every engine change; throws (and aborts the run) when the lease is no longer held. */
+  fence(): Promise<void>;
+}
+
+type StepsOutcome = { ok: true; digest: string } | { ok: false; error: string; rolledBack?: boolean; restoredDeployment?: string };
 
 /**
  * Runs one deployment: network → image → service create/update → wait for convergence. Holds a lease in PostgreSQL
@@ -93,40 +110,42 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     const d = claimed.deployment;
     const ac = new AbortController();
     this.running.set(d.id, ac);
+    // The cancel flag is read with every renewal: pub/sub only makes a cancel faster, a lost message delays it by one
+    // renewal period at most.
     const renew = setInterval(() => {
-      void this.lifecycle.renew(d.id, this.workerId, this.leaseMs).then((ok) => ok || ac.abort(new Aborted('lease-lost')), () => undefined);
+      void this.lifecycle.renew(d.id, this.workerId, this.leaseMs).then((r) => {
+        if (r === 'lost') ac.abort(new Aborted('lease-lost'));
+        else if (r === 'cancel-requested') ac.abort(new Aborted('cancelled'));
+      }, () => undefined);
     }, Math.max(1000, Math.floor(this.leaseMs / 4)));
     if (await this.lifecycle.isCancelRequested(d.id)) ac.abort(new Aborted('cancelled'));
-    let serviceId: string | null = null;
-    let updatedExisting = false;
+    const ctx = this.context(d, claimed.resumed, ac);
+    const leaseLost = (e: unknown) => (e instanceof Aborted && e.why === 'lease-lost') || (ac.signal.reason instanceof Aborted && ac.signal.reason.why === 'lease-lost');
     try {
-      const outcome = await this.steps(d, claimed.resumed, ac.signal, (id, existed) => {
-        serviceId = id;
-        updatedExisting = existed;
-      });
-      await this.finish(d.id, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? null : outcome.error, outcome.ok ? { imageDigest: outcome.digest } : { rolledBack: !!outcome.rolledBack });
-      return { outcome: outcome.ok ? 'succeeded' : 'failed' };
+      try {
+        const outcome = await this.steps(ctx);
+        await this.finish(d.id, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? null : outcome.error, outcome.ok ? { imageDigest: outcome.digest } : restoredExtra(outcome));
+        return { outcome: outcome.ok ? 'succeeded' : 'failed' };
+      } catch (e) {
+        if (leaseLost(e)) throw e;
+        const why = ac.signal.aborted && ac.signal.reason instanceof Aborted ? ac.signal.reason.why : null;
+        // A cancel or failure restores the last succeeded deployment's spec if this deployment changed the service,
+        // in this attempt or in one before a crash.
+        const restored = await this.restore(ctx, false);
+        if (why === 'cancelled') {
+          await this.finish(d.id, 'cancelled', null, restoredExtra(restored));
+          return { outcome: 'cancelled' };
+        }
+        const message = why === 'timeout' ? 'Timed out' : (e as Error).message;
+        await this.finish(d.id, 'failed', message, restoredExtra(restored));
+        return { outcome: 'failed' };
+      }
     } catch (e) {
-      const why = ac.signal.aborted && ac.signal.reason instanceof Aborted ? ac.signal.reason.why : null;
-      if (why === 'lease-lost') {
-        this.logger.warn(`deployment ${d.id}: lease lost, another worker takes over`);
-        return { outcome: 'lease-lost' };
-      }
-      let rolledBack = false;
-      if (serviceId && updatedExisting) {
-        await this.lifecycle.log(d.id, 'restore', 'warn', 'Restoring the previous service spec');
-        rolledBack = await this.swarm.rollbackService(serviceId).then(
-          () => true,
-          (err: Error) => this.lifecycle.log(d.id, 'restore', 'error', `Could not restore the previous spec: ${err.message}`).then(() => false),
-        );
-      }
-      if (why === 'cancelled') {
-        await this.finish(d.id, 'cancelled', null, { rolledBack });
-        return { outcome: 'cancelled' };
-      }
-      const message = why === 'timeout' ? 'Timed out' : (e as Error).message;
-      await this.finish(d.id, 'failed', message, { rolledBack });
-      return { outcome: 'failed' };
+      if (!leaseLost(e)) throw e;
+      // Paused or cut off past its lease: another worker may own the deployment now, so this one changes nothing.
+      const reason = e instanceof Aborted ? e : ac.signal.reason;
+      this.logger.warn(`deployment ${d.id}: lease lost (${reason instanceof Aborted ? reason.message : 'renewal refused'}), another worker takes over; this worker changes nothing more`);
+      return { outcome: 'lease-lost' };
     } finally {
       clearInterval(renew);
       this.running.delete(d.id);
@@ -135,8 +154,8 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  private async steps(d: DeploymentEntity, resumed: boolean, signal: AbortSignal, onService: (id: string, existed: boolean) => void): Promise<{ ok: true; digest: string } | { ok: false; error: string; rolledBack?: boolean }> {
-    const s = d.snapshot;
+  private context(d: DeploymentEntity, resumed: boolean, ac: AbortController): RunContext {
+    const signal = ac.signal;
     // Log lines are written one after another, in the order they happen (callbacks fire without waiting).
     let chain: Promise<void> = Promise.resolve();
     // A short database outage delays the lines (retried in order) instead of losing them; past LOG_RETRY_MS of
@@ -145,23 +164,37 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     const write = async (step: string, msg: string, level: 'info' | 'warn' | 'error') => {
       const budget = failingSince === null ? LOG_RETRY_MS : Math.max(0, LOG_RETRY_MS - (Date.now() - failingSince));
       try {
-        await withRetry(() => this.lifecycle.log(d.id, step, level, msg), budget, () => (failingSince ??= Date.now()));
+        await withRetry(() => this.lifecycle.log(d.id, step, level, msg, this.workerId), budget, () => (failingSince ??= Date.now()));
         failingSince = null;
       } catch {
         failingSince ??= Date.now();
       }
     };
-    const log = (step: string, msg: string, level: 'info' | 'warn' | 'error' = 'info'): Promise<void> => (chain = chain.then(() => write(step, msg, level)));
+    // A worker that lost its lease writes nothing more: the deployment's log belongs to the worker that took over.
+    const lost = () => signal.reason instanceof Aborted && signal.reason.why === 'lease-lost';
+    const log = (step: string, msg: string, level: Level = 'info'): Promise<void> => (chain = chain.then(() => (lost() ? undefined : write(step, msg, level))));
     const check = () => {
       if (signal.aborted) throw signal.reason;
     };
+    const fence = async () => {
+      if (await this.lifecycle.fence(d.id, this.workerId, this.leaseMs)) return;
+      const fenced = new Aborted('lease-lost', 'fenced before an engine change');
+      ac.abort(fenced);
+      throw fenced;
+    };
+    return { d, resumed, signal, log, check, fence };
+  }
+
+  private async steps(ctx: RunContext): Promise<StepsOutcome> {
+    const { d, resumed, signal, log, check } = ctx;
+    const s = d.snapshot;
 
     await log('network', `Ensuring overlay network ${s.networkName}`);
     const net = await this.swarm.ensureNetwork(s.networkName, { 'wharf.install': s.labels['wharf.install'], 'wharf.organization': s.labels['wharf.organization'], 'wharf.environment': s.labels['wharf.environment'] });
     await log('network', net.created ? 'Network created' : 'Network exists');
     check();
 
-    const auth = await this.registryAuth(d);
+    const auth = await this.registryAuth(s, d.organizationId);
     const ref = parseImageReference(s.image);
     const pinned = s.image.startsWith('sha256:') || (ref?.digest ?? null) !== null;
     let digest: string | null = null;
@@ -212,11 +245,19 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     const spec = snapshotToSpec(s, env, auth);
     const existing = await this.swarm.inspectService(s.serviceName);
     check();
-    const change = existing ? await this.swarm.updateService(existing.id, spec, { force: s.forceUpdate }) : await this.swarm.createService(spec);
-    onService(change.id, !!existing);
-    for (const a of change.adjustments) await log('service', a.message, a.level === 'error' ? 'error' : 'warn');
-    for (const w of change.warnings) await log('service', `Docker: ${w}`, 'warn');
-    await log('service', existing ? `Updated service ${s.serviceName} (replicas ${s.replicas})` : `Created service ${s.serviceName} (replicas ${s.replicas})`);
+    let change: ServiceChangeResult;
+    if (existing && existing.labels['wharf.deployment'] === d.id) {
+      // An earlier attempt changed the service before its worker stopped. Changing it again would make this very spec
+      // Swarm's PreviousSpec; the wait below judges the change already made.
+      change = { id: existing.id, adjustments: [], warnings: [] };
+      await log('service', `Service ${s.serviceName} already carries this deployment (changed by an earlier attempt): not changed again`);
+    } else {
+      await ctx.fence();
+      change = existing ? await this.swarm.updateService(existing.id, spec, { force: s.forceUpdate }) : await this.swarm.createService(spec);
+      for (const a of change.adjustments) await log('service', a.message, a.level === 'error' ? 'error' : 'warn');
+      for (const w of change.warnings) await log('service', `Docker: ${w}`, 'warn');
+      await log('service', existing ? `Updated service ${s.serviceName} (replicas ${s.replicas})` : `Created service ${s.serviceName} (replicas ${s.replicas})`);
+    }
 
     const budgetMs = waitBudgetMs(s.spec.deployTimeoutMs, d.startedAt, resumed);
     await log('wait', `Waiting up to ${Math.round(budgetMs / 1000)} s${budgetMs < s.spec.deployTimeoutMs ? ' (what is left of the timeout since the deployment started)' : ''} for ${s.replicas} task(s) to run${s.spec.healthcheck ? ' and pass their health check' : ''}`);
@@ -247,18 +288,43 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     const detail = [result.message, result.exitCode !== undefined ? `exit code ${result.exitCode}` : null, result.taskError, result.healthOutput ? `health check: ${result.healthOutput.trim().slice(0, 500)}` : null]
       .filter(Boolean)
       .join('; ');
-    let rolledBack = false;
-    if (existing && result.reason !== 'rolled-back') {
-      await log('rollback', 'Rolling back to the previous service spec', 'warn');
-      rolledBack = await this.swarm.rollbackService(change.id).then(
-        () => true,
-        (e: Error) => log('rollback', `Rollback failed: ${e.message}`, 'error').then(() => false),
-      );
-    } else if (result.reason === 'rolled-back') {
-      await log('rollback', 'Swarm rolled the service back to the previous spec', 'warn');
-      rolledBack = true;
+    return { ok: false, error: `${result.reason}: ${detail}`, ...(await this.restore(ctx, result.reason === 'rolled-back')) };
+  }
+
+  /**
+   * After a failure or cancel: puts the service back on the spec of the application's last succeeded deployment (its
+   * snapshot, image pinned to its digest) — never Swarm's PreviousSpec, which after a resumed or repeated update is
+   * this deployment's own spec. Only a service this deployment changed (it carries its label, possibly from an
+   * attempt before a crash) or that Swarm rolled back itself is touched; the change is fenced by the lease.
+   */
+  private async restore(ctx: RunContext, swarmRolledBack: boolean): Promise<{ rolledBack: boolean; restoredDeployment?: string }> {
+    const { d, log } = ctx;
+    const s = d.snapshot;
+    try {
+      const service = await this.swarm.inspectService(s.serviceName);
+      const carries = service?.labels['wharf.deployment'];
+      if (!service || service.labels['wharf.install'] !== s.labels['wharf.install'] || (carries !== d.id && !swarmRolledBack)) return { rolledBack: false };
+      const last = await this.lifecycle.lastSucceeded(d.applicationId, d.id);
+      if (!last) {
+        await log('rollback', swarmRolledBack ? 'Swarm rolled the service back to its previous spec' : 'No earlier deployment of this application succeeded: there is no spec to restore', 'warn');
+        return { rolledBack: swarmRolledBack };
+      }
+      if (carries === last.id) {
+        await log('rollback', `Swarm rolled the service back to the spec of deployment ${last.id}, the last that succeeded`, 'warn');
+        return { rolledBack: true, restoredDeployment: last.id };
+      }
+      await log('rollback', `Restoring the spec of deployment ${last.id}, the last that succeeded`, 'warn');
+      const snap: DeploymentSnapshot = { ...last.snapshot, image: last.imageDigest ?? last.snapshot.image, forceUpdate: false };
+      const auth = await this.registryAuth(snap, d.organizationId);
+      const spec = snapshotToSpec(snap, resolveEnvironment(snap, (box, aad) => this.box.decrypt(box, aad)), auth);
+      await ctx.fence();
+      await this.swarm.updateService(service.id, spec);
+      return { rolledBack: true, restoredDeployment: last.id };
+    } catch (e) {
+      if (e instanceof Aborted && e.why === 'lease-lost') throw e;
+      await log('rollback', `Could not restore the last succeeded spec: ${(e as Error).message}`, 'error');
+      return { rolledBack: false };
     }
-    return { ok: false, error: `${result.reason}: ${detail}`, rolledBack };
   }
 
   /**
@@ -271,10 +337,10 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  private async registryAuth(d: DeploymentEntity): Promise<RegistryAuth | undefined> {
-    const id = d.snapshot.spec.registryId;
+  private async registryAuth(s: DeploymentSnapshot, organizationId: string): Promise<RegistryAuth | undefined> {
+    const id = s.spec.registryId;
     if (!id) return undefined;
-    const r = await this.ds.getRepository(RegistryEntity).findOneBy({ id, organizationId: d.organizationId });
+    const r = await this.ds.getRepository(RegistryEntity).findOneBy({ id, organizationId });
     if (!r) throw new Error('The registry of this application no longer exists');
     return { serveraddress: r.host, username: r.username, password: this.box.decrypt(r.passwordEnc, registryAad(r.id)) };
   }
@@ -283,4 +349,9 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
   isRunning(id: string): boolean {
     return this.running.has(id);
   }
+}
+
+/** The audit's account of a restore: whether the service was put back, and on which deployment's spec. */
+function restoredExtra(r: { rolledBack?: boolean; restoredDeployment?: string }): Record<string, unknown> {
+  return { rolledBack: !!r.rolledBack, ...(r.restoredDeployment ? { restoredDeployment: r.restoredDeployment } : {}) };
 }

@@ -35,12 +35,38 @@ export class DeploymentLifecycle {
     });
   }
 
-  async renew(deploymentId: string, workerId: string, leaseMs: number): Promise<boolean> {
-    const r = await this.ds.query(
-      `UPDATE deployments SET lease_expires_at = now() + ($3 || ' milliseconds')::interval WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
+  /**
+   * Extends the lease while the caller still owns it and reads the cancel flag in the same statement, so a cancel is
+   * seen within one renewal period even when its pub/sub message is lost (Redis outage). `lost`: another worker took
+   * the deployment over, or it ended.
+   */
+  async renew(deploymentId: string, workerId: string, leaseMs: number): Promise<'held' | 'cancel-requested' | 'lost'> {
+    const [rows]: [Array<{ cancel_requested_at: Date | null }>, number] = await this.ds.query(
+      `UPDATE deployments SET lease_expires_at = now() + ($3 || ' milliseconds')::interval WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING cancel_requested_at`,
       [deploymentId, workerId, String(leaseMs)],
     );
-    return r[0].length > 0;
+    if (!rows.length) return 'lost';
+    return rows[0].cancel_requested_at ? 'cancel-requested' : 'held';
+  }
+
+  /**
+   * Fencing: run right before every engine change (create, update, restore). True only while the caller owns an
+   * unexpired lease, which it extends in the same statement, so no other worker can claim the deployment while the
+   * change is made. False means the change must not happen: a worker paused past its lease may have been replaced.
+   */
+  async fence(deploymentId: string, workerId: string, leaseMs: number): Promise<boolean> {
+    const [rows]: [Array<{ id: string }>, number] = await this.ds.query(
+      `UPDATE deployments SET lease_expires_at = now() + ($3 || ' milliseconds')::interval
+        WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND lease_expires_at > now() RETURNING id`,
+      [deploymentId, workerId, String(leaseMs)],
+    );
+    return rows.length > 0;
+  }
+
+  /** The application's last succeeded deployment other than `exceptId`: what a failure or cancel restores. */
+  async lastSucceeded(applicationId: string, exceptId: string): Promise<DeploymentEntity | null> {
+    const rows = await this.ds.getRepository(DeploymentEntity).find({ where: { applicationId, status: 'succeeded' }, order: { finishedAt: 'DESC' }, take: 2 });
+    return rows.find((r) => r.id !== exceptId) ?? null;
   }
 
   async isCancelRequested(deploymentId: string): Promise<boolean> {
@@ -52,8 +78,17 @@ export class DeploymentLifecycle {
     await this.ds.query(`UPDATE deployments SET image_digest = $2 WHERE id = $1`, [deploymentId, digest]);
   }
 
-  async log(deploymentId: string, step: string, level: 'info' | 'warn' | 'error', message: string): Promise<void> {
-    await appendLog(this.ds.manager, deploymentId, step, level, message);
+  /**
+   * Appends a line to the deployment's log. With `workerId`, only while that worker still owns the deployment: a
+   * worker that stalled past its lease cannot add lines to a deployment another worker took over or finished.
+   */
+  async log(deploymentId: string, step: string, level: 'info' | 'warn' | 'error', message: string, workerId?: string): Promise<void> {
+    if (!workerId) return appendLog(this.ds.manager, deploymentId, step, level, message);
+    await this.ds.query(
+      `INSERT INTO deployment_logs (deployment_id, step, level, message)
+       SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM deployments WHERE id = $1 AND lease_owner = $5 AND status = 'running')`,
+      [deploymentId, step, level, message.slice(0, 8000), workerId],
+    );
   }
 
   async finish(deploymentId: string, workerId: string | null, outcome: FinishOutcome, error: string | null, extra: Record<string, unknown> = {}): Promise<boolean> {
@@ -73,7 +108,7 @@ export class DeploymentLifecycle {
       if (extra.rolledBack === true) {
         await stage(
           { type: 'deployment.rolled-back', organizationId: d.organizationId, actor: SYSTEM_ACTOR, subject: { type: 'deployment', id: d.id }, payload: { applicationId: d.applicationId } },
-          { changes: { restored: 'previous service spec' } },
+          { changes: { restored: typeof extra.restoredDeployment === 'string' ? `deployment ${extra.restoredDeployment}` : 'previous service spec' } },
         );
       }
       return true;

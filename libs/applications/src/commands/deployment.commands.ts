@@ -241,7 +241,8 @@ export class CancelDeploymentHandler implements ICommandHandler<CancelDeployment
       await this.jobs.removeWaiting('deployment.run', d.id).catch(() => undefined);
       await this.scheduler.kick(d.applicationId);
     } else {
-      await this.redis.publish(CANCEL_CHANNEL(this.config.queuePrefix), d.id);
+      // Only makes the cancel faster: the worker reads the flag at its next lease renewal even if Redis is down.
+      await this.redis.publish(CANCEL_CHANNEL(this.config.queuePrefix), d.id).catch(() => undefined);
     }
     return deploymentView(d);
   }
