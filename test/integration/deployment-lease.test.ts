@@ -1,0 +1,74 @@
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { DeploymentLifecycle } from '@wharf/applications';
+import type { TestApp } from '../support/app';
+import { Session, setupOwner } from '../support/api';
+import { startTestApp } from '../support/app';
+import { productionEnvironment } from '../support/deploy';
+
+/**
+ * The lease a running deployment holds, against the real PostgreSQL: the fence that precedes every engine change, the
+ * renewal that also reads the cancel flag, and log lines that only the lease holder may add. The API runs alone (no
+ * worker), so the deployment stays queued until this test claims it.
+ */
+describe('deployment lease: fencing, renewal and cancel flag', () => {
+  let t: TestApp;
+  let owner: Session & { organizationId: string };
+  let lifecycle: DeploymentLifecycle;
+  let ds: DataSource;
+  let id: string;
+
+  beforeAll(async () => {
+    t = await startTestApp({ WHARF_ROLE: 'api' });
+    owner = await setupOwner(t);
+    const env = await productionEnvironment(t, owner, owner.organizationId);
+    const app = await request(t.server).post(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth).send({ name: 'lease', spec: { image: 'busybox:latest' } }).expect(201);
+    id = (await request(t.server).post(`/api/v1/applications/${app.body.id}/deployments`).set(owner.auth).send({}).expect(202)).body.id;
+    lifecycle = t.app.get(DeploymentLifecycle, { strict: false });
+    ds = t.app.get(DataSource);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const expireLease = () => ds.query(`UPDATE deployments SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [id]);
+  const lines = async () => (await ds.query(`SELECT message FROM deployment_logs WHERE deployment_id = $1 ORDER BY seq`, [id])).map((r: { message: string }) => r.message);
+
+  it('fences engine changes to the worker that holds an unexpired lease; a replaced worker can neither change nor log', async () => {
+    const a = await lifecycle.claim(id, 'worker-a', 60_000);
+    expect(a).toMatchObject({ resumed: false });
+    expect(await lifecycle.fence(id, 'worker-a', 60_000)).toBe(true);
+    expect(await lifecycle.fence(id, 'worker-b', 60_000)).toBe(false);
+
+    // Past its lease, worker A may not change the engine even while nobody took over yet (a claim could come any moment).
+    await expireLease();
+    expect(await lifecycle.fence(id, 'worker-a', 60_000)).toBe(false);
+    // A worker paused past its lease is replaced: B claims, A's renewal, fence and log lines all fail from then on.
+    const b = await lifecycle.claim(id, 'worker-b', 60_000);
+    expect(b).toMatchObject({ resumed: true });
+    expect(await lifecycle.renew(id, 'worker-a', 60_000)).toBe('lost');
+    expect(await lifecycle.fence(id, 'worker-a', 60_000)).toBe(false);
+    await lifecycle.log(id, 'service', 'info', 'stale line from worker A', 'worker-a');
+    await lifecycle.log(id, 'service', 'info', 'line from worker B', 'worker-b');
+    expect(await lines()).not.toContain('stale line from worker A');
+    expect(await lines()).toContain('line from worker B');
+    expect(await lifecycle.fence(id, 'worker-b', 60_000)).toBe(true);
+    // The fence extends the lease it checked: no claim can take the deployment while the change is being made.
+    const [{ left }] = await ds.query(`SELECT extract(epoch FROM lease_expires_at - now()) * 1000 AS left FROM deployments WHERE id = $1`, [id]);
+    expect(Number(left)).toBeGreaterThan(50_000);
+    expect(await lifecycle.claim(id, 'worker-c', 60_000)).toBeNull();
+  });
+
+  it('the renewal reports a cancel requested through the API (no pub/sub needed), and the end releases the lease', async () => {
+    expect(await lifecycle.renew(id, 'worker-b', 60_000)).toBe('held');
+    await request(t.server).post(`/api/v1/deployments/${id}/cancel`).set(owner.auth).expect(202);
+    expect(await lifecycle.renew(id, 'worker-b', 60_000)).toBe('cancel-requested');
+    expect(await lifecycle.finish(id, 'worker-a', 'cancelled', null)).toBe(false);
+    expect(await lifecycle.finish(id, 'worker-b', 'cancelled', null)).toBe(true);
+    expect(await lifecycle.renew(id, 'worker-b', 60_000)).toBe('lost');
+    expect(await lifecycle.fence(id, 'worker-b', 60_000)).toBe(false);
+    const [row] = await ds.query(`SELECT status, lease_owner FROM deployments WHERE id = $1`, [id]);
+    expect(row).toEqual({ status: 'cancelled', lease_owner: null });
+  });
+});
