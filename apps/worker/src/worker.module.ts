@@ -10,6 +10,7 @@ import { RuntimeReconciler } from './deployments/runtime.reconciler';
 import { DeploymentWatchdog } from './deployments/deployment.watchdog';
 import { RpcServer } from './rpc/rpc-server';
 import { WorkerRpcHandlers } from './rpc/worker-rpc-handlers';
+import { EngineTeardownProcessor } from './teardown/engine-teardown.processor';
 
 /** The worker role: job processors. Imported by the `worker` and `all` roles only. */
 @Module({
@@ -21,6 +22,7 @@ import { WorkerRpcHandlers } from './rpc/worker-rpc-handlers';
     DeploymentRunner,
     RuntimeReconciler,
     DeploymentWatchdog,
+    EngineTeardownProcessor,
     RpcServer,
     WorkerRpcHandlers,
   ],

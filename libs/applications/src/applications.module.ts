@@ -5,12 +5,15 @@ import { DeploymentLifecycle } from './commands/deployment-lifecycle';
 import * as registries from './commands/registry.commands';
 import * as applications from './commands/application.commands';
 import * as deployments from './commands/deployment.commands';
+import { EngineTeardownListener } from './listeners/engine-teardown.listener';
+import { DeploymentQueueListener } from './listeners/deployment-queue.listener';
+import { ApplicationRemovalListener } from './listeners/application-removal.listener';
 
 
 /** Applications from container images, their registries, deployments (queue, lifecycle, logs) and runtime state. */
 @Module({
   imports: [TenancyModule],
-  providers: [deployments.DeploymentScheduler, DeploymentLifecycle, ...handlersOf(registries), ...handlersOf(applications), ...handlersOf(deployments)],
+  providers: [EngineTeardownListener, DeploymentQueueListener, ApplicationRemovalListener, deployments.DeploymentScheduler, DeploymentLifecycle, ...handlersOf(registries), ...handlersOf(applications), ...handlersOf(deployments)],
   exports: [deployments.DeploymentScheduler, DeploymentLifecycle],
 })
 export class ApplicationsModule {}

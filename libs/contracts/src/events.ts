@@ -1,3 +1,4 @@
+import type { Action, Subject } from './permissions';
 /** The one versioned event envelope used by the outbox, the audit log, notifications and live updates. */
 export type ActorType = 'user' | 'api-key' | 'system';
 
@@ -26,3 +27,130 @@ export interface EventEnvelope<P = Record<string, unknown>> {
 }
 
 export type AuditOutcome = 'succeeded' | 'denied' | 'failed';
+
+/** A payload with nothing in it (the subject and the audit `changes` say everything). */
+export type EmptyPayload = Record<string, never>;
+
+export interface ProjectEventPayload {
+  projectId: string;
+  slug: string;
+}
+export interface ProjectDeletedPayload extends ProjectEventPayload {
+  environmentIds: string[];
+}
+export interface EnvironmentEventPayload {
+  projectId: string;
+  environmentId: string;
+  slug: string;
+}
+/** Never carries a value. */
+export interface VariableEventPayload {
+  projectId: string;
+  environmentId: string | null;
+  key: string;
+  secret: boolean;
+}
+export interface DeploymentEventPayload {
+  applicationId: string;
+  kind?: string;
+  error?: string | null;
+  [extra: string]: unknown;
+}
+
+/**
+ * Every event type that may be staged into the outbox, with its payload. `stage()` accepts only these (plus the
+ * audit-only denials below), and a listener naming a type that is not here stops the process at startup.
+ */
+export interface EventPayloads {
+  'instance.setup-completed': EmptyPayload;
+  'auth.login': { method?: 'oidc'; providerId?: string };
+  'auth.logout': EmptyPayload;
+  'auth.refresh-token-reused': EmptyPayload;
+  'session.revoked': EmptyPayload;
+  'user.password-changed': EmptyPayload;
+  'user.two-factor-enabled': EmptyPayload;
+  'user.two-factor-disabled': EmptyPayload;
+  'organization.created': EmptyPayload;
+  'organization.updated': EmptyPayload;
+  /** The envelope's organizationId is null (recorded in the instance chain); the subject is the organization. */
+  'organization.deleted': EmptyPayload;
+  'organization.container-policy-changed': EmptyPayload;
+  'member.created': { role: string; via?: 'oidc'; providerId?: string };
+  'member.updated': EmptyPayload;
+  'member.left': EmptyPayload;
+  'member.removed': EmptyPayload;
+  'invitation.created': EmptyPayload;
+  'invitation.revoked': EmptyPayload;
+  'invitation.accepted': EmptyPayload;
+  'role.created': EmptyPayload;
+  'role.updated': EmptyPayload;
+  'role.deleted': EmptyPayload;
+  'api-key.created': EmptyPayload;
+  'api-key.revoked': EmptyPayload;
+  'oidc-provider.created': EmptyPayload;
+  'oidc-provider.updated': EmptyPayload;
+  'oidc-provider.deleted': EmptyPayload;
+  'audit.purged': { count: number | string };
+  'audit-event.exported': EmptyPayload;
+  'project.created': ProjectEventPayload;
+  'project.updated': ProjectEventPayload;
+  'project.deleted': ProjectDeletedPayload;
+  'environment.created': EnvironmentEventPayload;
+  'environment.updated': EnvironmentEventPayload;
+  'environment.deleted': EnvironmentEventPayload;
+  'variable.created': VariableEventPayload;
+  'variable.updated': VariableEventPayload;
+  'variable.deleted': VariableEventPayload;
+  'variable.revealed': VariableEventPayload | { applicationId: string };
+  'registry.created': EmptyPayload;
+  'registry.updated': EmptyPayload;
+  'registry.deleted': EmptyPayload;
+  'registry.tested': { ok: boolean };
+  'application.created': { projectId: string; environmentId: string };
+  'application.updated': EmptyPayload;
+  'application.variables-changed': { keys: string[] };
+  'application.delete-requested': { removeVolumes: boolean };
+  'application.deleted': { volumesRemoved: string[] };
+  'deployment.queued': DeploymentEventPayload;
+  'deployment.started': DeploymentEventPayload;
+  'deployment.resumed': DeploymentEventPayload;
+  'deployment.succeeded': DeploymentEventPayload;
+  'deployment.failed': DeploymentEventPayload;
+  'deployment.cancelled': DeploymentEventPayload;
+  'deployment.cancel-requested': DeploymentEventPayload;
+  'deployment.superseded': DeploymentEventPayload & { by: string };
+  'deployment.rolled-back': DeploymentEventPayload;
+}
+export type EventType = keyof EventPayloads;
+
+/** The same list at run time (the compiler keeps it equal to `EventPayloads`: a missing or extra name fails). */
+const EVENT_TYPE_SET: Record<EventType, true> = {
+  'instance.setup-completed': true, 'auth.login': true, 'auth.logout': true, 'auth.refresh-token-reused': true,
+  'session.revoked': true, 'user.password-changed': true, 'user.two-factor-enabled': true, 'user.two-factor-disabled': true,
+  'organization.created': true, 'organization.updated': true, 'organization.deleted': true, 'organization.container-policy-changed': true,
+  'member.created': true, 'member.updated': true, 'member.left': true, 'member.removed': true,
+  'invitation.created': true, 'invitation.revoked': true, 'invitation.accepted': true,
+  'role.created': true, 'role.updated': true, 'role.deleted': true, 'api-key.created': true, 'api-key.revoked': true,
+  'oidc-provider.created': true, 'oidc-provider.updated': true, 'oidc-provider.deleted': true,
+  'audit.purged': true, 'audit-event.exported': true,
+  'project.created': true, 'project.updated': true, 'project.deleted': true,
+  'environment.created': true, 'environment.updated': true, 'environment.deleted': true,
+  'variable.created': true, 'variable.updated': true, 'variable.deleted': true, 'variable.revealed': true,
+  'registry.created': true, 'registry.updated': true, 'registry.deleted': true, 'registry.tested': true,
+  'application.created': true, 'application.updated': true, 'application.variables-changed': true, 'application.delete-requested': true, 'application.deleted': true,
+  'deployment.queued': true, 'deployment.started': true, 'deployment.resumed': true, 'deployment.succeeded': true, 'deployment.failed': true,
+  'deployment.cancelled': true, 'deployment.cancel-requested': true, 'deployment.superseded': true, 'deployment.rolled-back': true,
+};
+export const EVENT_TYPES: readonly EventType[] = Object.keys(EVENT_TYPE_SET) as EventType[];
+export const isEventType = (t: string): t is EventType => Object.prototype.hasOwnProperty.call(EVENT_TYPE_SET, t);
+
+/**
+ * A refused action (`<subject>.<action>`, outcome `denied`), recorded by the audit log only: no listener may name one.
+ * Declared separately so the denial of `project:delete` cannot be mistaken for `project.deleted`.
+ */
+export type DeniedEventType = `${Subject}.${Action}`;
+
+/** What a unit of work stages: an envelope without its id, time and version (default 1), typed by its event type. */
+export type EventInput =
+  | { [T in EventType]: Omit<EventEnvelope<EventPayloads[T]>, 'id' | 'occurredAt' | 'version' | 'type'> & { type: T; version?: number } }[EventType]
+  | (Omit<EventEnvelope<EmptyPayload>, 'id' | 'occurredAt' | 'version' | 'type'> & { type: DeniedEventType; version?: number });

@@ -12,6 +12,12 @@ export interface JobPayloads {
   'runtime.reconcile': { v: 1; applicationId?: string };
   'application.remove': { v: 1; applicationId: string; removeVolumes: boolean };
   'deployments.purge-logs': { v: 1 };
+  /**
+   * Removes the Swarm services (and, for an environment or organization, the overlay networks) that carry this
+   * install's labels and `wharf.<scope>` = id, after that parent was deleted. Found by labels, not by rows: the rows
+   * are gone with the SQL cascade. jobId = `teardown:<scope>:<id>[:pass]`.
+   */
+  'engine.teardown': { v: 1; scope: 'environment' | 'project' | 'organization'; id: string };
 }
 export type JobName = keyof JobPayloads;
 
@@ -24,4 +30,5 @@ export const JOB_QUEUES: Record<JobName, QueueName> = {
   'runtime.reconcile': QUEUES.maintenance,
   'application.remove': QUEUES.deployments,
   'deployments.purge-logs': QUEUES.maintenance,
+  'engine.teardown': QUEUES.deployments,
 };

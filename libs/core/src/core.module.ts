@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { SecretBox } from './crypto/secret-box';
 import { WHARF_CONFIG, WharfConfig } from './config/config';
 import { TransactionRunner } from './database/transactions';
@@ -6,6 +7,7 @@ import Redis from 'ioredis';
 import { RateLimiter, REDIS, RedisCloser } from './redis/redis';
 import { JobProducer } from './queue/job-producer';
 import { WorkerRpcClient } from './rpc/worker-rpc';
+import { DomainEventListeners } from './events/domain-event-listeners';
 
 /** Configuration (validated once, before Nest starts), the secret box and the unit of work, available everywhere. */
 @Global()
@@ -14,7 +16,9 @@ export class CoreModule {
   static forRoot(config: WharfConfig): DynamicModule {
     return {
       module: CoreModule,
+      imports: [DiscoveryModule],
       providers: [
+        DomainEventListeners,
         { provide: WHARF_CONFIG, useValue: config },
         { provide: SecretBox, useValue: new SecretBox(config.secretKeyId, config.secretKeys) },
         TransactionRunner,
@@ -24,7 +28,7 @@ export class CoreModule {
         JobProducer,
         WorkerRpcClient,
       ],
-      exports: [WHARF_CONFIG, SecretBox, TransactionRunner, REDIS, RateLimiter, JobProducer, WorkerRpcClient],
+      exports: [DomainEventListeners, WHARF_CONFIG, SecretBox, TransactionRunner, REDIS, RateLimiter, JobProducer, WorkerRpcClient],
     };
   }
 }

@@ -8,6 +8,7 @@ export * from './database/outbox-event.entity';
 export * from './database/transactions';
 export * from './database/migrate';
 export * from './queue/job-handler';
+export * from './events/domain-event-listeners';
 export * from './core.module';
 export * from './redis/redis';
 export * from './queue/job-producer';

@@ -91,7 +91,7 @@ describe('audit log: export and secrets', () => {
     // 600 entries through the real unit of work (same hook as every command), in one transaction.
     await t.app.get(TransactionRunner).run(async (_m, stage) => {
       for (let i = 0; i < 600; i++) {
-        await stage({ type: 'test.bulk', organizationId: orgId, actor: { type: 'system', id: null, name: 'system' }, subject: { type: 'test', id: String(i) }, payload: {} }, { changes: { i } });
+        await stage({ type: 'organization.updated', organizationId: orgId, actor: { type: 'system', id: null, name: 'system' }, subject: { type: 'test', id: String(i) }, payload: {} }, { changes: { i } });
       }
     });
     const [{ n }] = await sql<{ n: number }>(t, `SELECT count(*)::int AS n FROM audit_events WHERE organization_id = $1`, [orgId]);

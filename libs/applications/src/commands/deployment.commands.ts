@@ -121,11 +121,11 @@ export class RequestDeploymentCommand {
 }
 @CommandHandler(RequestDeploymentCommand)
 export class RequestDeploymentHandler implements ICommandHandler<RequestDeploymentCommand, DeploymentView> {
-  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly scheduler: DeploymentScheduler, private readonly jobs: JobProducer) {}
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly jobs: JobProducer) {}
 
   async execute({ principal: p, applicationId, options }: RequestDeploymentCommand): Promise<DeploymentView> {
     await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'deploy');
-    const { view, superseded, start } = await this.tx.run(async (m, stage) => {
+    const { view, superseded } = await this.tx.run(async (m, stage) => {
       // The row lock serialises requests for one application: two racing deploys queue one after the other.
       const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'read', { m, lock: true });
       if (app.deleting) throw new ConflictError('The application is being deleted', 'application-deleting');
@@ -202,7 +202,7 @@ export class RequestDeploymentHandler implements ICommandHandler<RequestDeployme
       return { view: deploymentView(d), superseded: old.map((o) => o.id), start: !failed };
     });
     for (const id of superseded) await this.jobs.removeWaiting('deployment.run', id).catch(() => undefined);
-    if (start) await this.scheduler.kick(applicationId);
+    // The `deployment.queued` listener (DeploymentQueueListener) starts it.
     return view;
   }
 }
@@ -213,7 +213,7 @@ export class CancelDeploymentCommand {
 @CommandHandler(CancelDeploymentCommand)
 export class CancelDeploymentHandler implements ICommandHandler<CancelDeploymentCommand, DeploymentView> {
   constructor(
-    private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly jobs: JobProducer, private readonly scheduler: DeploymentScheduler,
+    private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly jobs: JobProducer,
     @Inject(REDIS) private readonly redis: Redis, @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
   ) {}
   async execute({ principal: p, deploymentId }: CancelDeploymentCommand) {
@@ -238,8 +238,8 @@ export class CancelDeploymentHandler implements ICommandHandler<CancelDeployment
       return d;
     });
     if (d.status === 'cancelled') {
+      // The next queued one is started by the `deployment.cancelled` listener (DeploymentQueueListener).
       await this.jobs.removeWaiting('deployment.run', d.id).catch(() => undefined);
-      await this.scheduler.kick(d.applicationId);
     } else {
       // Only makes the cancel faster: the worker reads the flag at its next lease renewal even if Redis is down.
       await this.redis.publish(CANCEL_CHANNEL(this.config.queuePrefix), d.id).catch(() => undefined);

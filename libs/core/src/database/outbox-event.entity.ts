@@ -11,4 +11,8 @@ export class OutboxEventEntity {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @Column({ name: 'published_at', type: 'timestamptz', nullable: true }) publishedAt: Date | null;
   @Column({ name: 'attempts', type: 'int', default: 0 }) attempts: number;
+  /** After a failed dispatch: not before this time. */
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true }) nextAttemptAt: Date | null;
+  /** The last dispatch failure (listener names and messages). */
+  @Column({ name: 'last_error', type: 'text', nullable: true }) lastError: string | null;
 }

@@ -1,9 +1,11 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { EventBus, IEvent } from '@nestjs/cqrs';
 import { DataSource, EntityManager } from 'typeorm';
-import type { EventEnvelope } from '@wharf/contracts';
+import type { EventEnvelope, EventInput } from '@wharf/contracts';
 import { OutboxEventEntity } from './outbox-event.entity';
 import { newId } from '../util/ids';
+import { DomainEventListeners } from '../events/domain-event-listeners';
+
+export type { EventInput } from '@wharf/contracts';
 
 /** Hooks that run inside the transaction for every staged event (the audit log uses this to append its entry atomically). */
 export type InTransactionHook = (manager: EntityManager, event: EventEnvelope, extra: StageExtra) => Promise<void>;
@@ -16,17 +18,13 @@ export interface StageExtra {
   request?: { ip: string | null; userAgent: string | null; requestId: string | null };
 }
 
-/** The event class every published envelope is wrapped in, so @nestjs/cqrs handlers can filter by `type`. */
-export class DomainEvent implements IEvent {
-  constructor(readonly envelope: EventEnvelope) {}
-}
-
-export type EventInput = Omit<EventEnvelope, 'id' | 'occurredAt' | 'version'> & { version?: number };
+/** A failed dispatch is retried after attempts² seconds, at most this long apart. */
+const MAX_RETRY_DELAY_S = 300;
 
 /**
  * Unit of work: runs a function in a transaction; events staged through the given `stage` function are written to the
- * outbox in that transaction and published on the EventBus only after commit. If the process dies between commit and
- * publish, the relay publishes them on its next poll.
+ * outbox in that transaction and handed to their `@OnDomainEvent` listeners only after commit. If the process dies
+ * between commit and dispatch, or a listener fails, the relay dispatches them again on a later poll (at least once).
  */
 @Injectable()
 export class TransactionRunner implements OnModuleInit, OnApplicationShutdown {
@@ -38,7 +36,7 @@ export class TransactionRunner implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     readonly dataSource: DataSource,
-    private readonly eventBus: EventBus,
+    private readonly listeners: DomainEventListeners,
   ) {}
 
   onModuleInit(): void {
@@ -60,7 +58,7 @@ export class TransactionRunner implements OnModuleInit, OnApplicationShutdown {
     let staged = 0;
     const result = await this.dataSource.transaction(async (manager) => {
       const stage = async (input: EventInput, extra: StageExtra = {}): Promise<EventEnvelope> => {
-        const envelope: EventEnvelope = { ...input, id: newId(), version: input.version ?? 1, occurredAt: new Date().toISOString() };
+        const envelope: EventEnvelope = { ...(input as Omit<EventEnvelope, 'id' | 'occurredAt' | 'version'>), id: newId(), version: input.version ?? 1, occurredAt: new Date().toISOString() };
         await manager.query(`INSERT INTO outbox_events (id, type, envelope) VALUES ($1, $2, $3)`, [envelope.id, envelope.type, JSON.stringify(envelope)]);
         for (const hook of this.hooks) await hook(manager, envelope, extra);
         staged++;
@@ -72,9 +70,13 @@ export class TransactionRunner implements OnModuleInit, OnApplicationShutdown {
     return result;
   }
 
-  /** Publishes what the outbox holds, oldest first. Safe to run from several processes (SKIP LOCKED). */
+  /**
+   * Dispatches what the outbox holds, oldest first, to the listeners of each event's type. Safe to run from several
+   * processes (SKIP LOCKED). An event is marked published only when all its listeners succeeded; otherwise it is
+   * tried again after a growing delay (the error is kept on the row).
+   */
   drain(): Promise<void> {
-    if (this.stopped || !this.dataSource.isInitialized) return Promise.resolve();
+    if (this.stopped || !this.dataSource.isInitialized || !this.listeners.ready) return Promise.resolve();
     if (this.draining) return this.draining.then(() => this.drain());
     this.draining = (async () => {
       try {
@@ -83,18 +85,29 @@ export class TransactionRunner implements OnModuleInit, OnApplicationShutdown {
             const rows: OutboxEventEntity[] = await m
               .createQueryBuilder(OutboxEventEntity, 'o')
               .where('o.published_at IS NULL')
+              .andWhere('(o.next_attempt_at IS NULL OR o.next_attempt_at <= now())')
               .orderBy('o.created_at', 'ASC')
               .limit(100)
               .setLock('pessimistic_write')
               .setOnLocked('skip_locked')
               .getMany();
+            let published = 0;
             for (const row of rows) {
-              this.eventBus.publish(new DomainEvent(row.envelope));
-              await m.update(OutboxEventEntity, { id: row.id }, { publishedAt: new Date(), attempts: row.attempts + 1 });
+              const attempts = row.attempts + 1;
+              try {
+                await this.listeners.dispatch(row.envelope);
+                await m.update(OutboxEventEntity, { id: row.id }, { publishedAt: new Date(), attempts, lastError: null });
+                published++;
+              } catch (e) {
+                const message = (e as Error).message.slice(0, 2000);
+                this.logger.warn(`outbox: ${message} (attempt ${attempts})`);
+                const delay = Math.min(attempts * attempts, MAX_RETRY_DELAY_S);
+                await m.update(OutboxEventEntity, { id: row.id }, { attempts, lastError: message, nextAttemptAt: new Date(Date.now() + delay * 1000) });
+              }
             }
-            return rows.length;
+            return { fetched: rows.length, published };
           });
-          if (n < 100) break;
+          if (n.fetched < 100 || n.published === 0) break;
         }
       } catch (e) {
         if (!this.stopped) this.logger.warn(`outbox relay: ${(e as Error).message}`);

@@ -158,6 +158,12 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     }
   }
 
+  async listNetworks(labelFilter: Record<string, string>): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>> {
+    const label = Object.entries(labelFilter).map(([k, v]) => (v === '' ? k : `${k}=${v}`));
+    const list: Json[] = await this.call(() => this.docker.listNetworks({ filters: JSON.stringify({ label }) } as object));
+    return list.map((n) => ({ id: String(n.Id), name: String(n.Name), labels: (n.Labels ?? {}) as Record<string, string> }));
+  }
+
   /** Removes a named volume on this engine; a missing one is not an error. Refused (409) while a container uses it. */
   async removeVolume(name: string): Promise<boolean> {
     try {

@@ -258,6 +258,8 @@ export interface SwarmPort {
   /** An attachable overlay network; returns the existing one when the name exists. */
   ensureNetwork(name: string, labels: Record<string, string>): Promise<{ id: string; created: boolean }>;
   removeNetwork(idOrName: string): Promise<void>;
+  /** Networks carrying all the given labels (value `''` means "has the label"). */
+  listNetworks(labelFilter: Record<string, string>): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>>;
   /** Removes a named volume; false when it did not exist. */
   removeVolume(name: string): Promise<boolean>;
   pullImage(ref: string, auth: RegistryAuth | undefined, onProgress: (p: PullProgress) => void, signal?: AbortSignal): Promise<void>;

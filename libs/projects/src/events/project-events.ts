@@ -1,5 +1,7 @@
+import type { EventType } from '@wharf/contracts';
+
 /**
- * Event types published by libs/projects (through the outbox; envelopes are `DomainEvent`s from @wharf/core).
+ * Event types published by libs/projects (through the outbox to `@OnDomainEvent` listeners, see @wharf/core).
  * Other libs react to these (e.g. tearing down an environment's services after `environment.deleted`).
  */
 export const PROJECT_EVENTS = {
@@ -13,28 +15,11 @@ export const PROJECT_EVENTS = {
   variableUpdated: 'variable.updated',
   variableDeleted: 'variable.deleted',
   variableRevealed: 'variable.revealed',
-} as const;
+} as const satisfies Record<string, EventType>;
 export type ProjectEventType = (typeof PROJECT_EVENTS)[keyof typeof PROJECT_EVENTS];
 
-export interface ProjectEventPayload {
-  projectId: string;
-  slug: string;
-}
-export interface ProjectDeletedPayload extends ProjectEventPayload {
-  environmentIds: string[];
-}
-export interface EnvironmentEventPayload {
-  projectId: string;
-  environmentId: string;
-  slug: string;
-}
-/** Never carries a value. */
-export interface VariableEventPayload {
-  projectId: string;
-  environmentId: string | null;
-  key: string;
-  secret: boolean;
-}
+/** The payloads live in @wharf/contracts (`EventPayloads`), so every lib and listener shares one definition. */
+export type { EnvironmentEventPayload, ProjectDeletedPayload, ProjectEventPayload, VariableEventPayload } from '@wharf/contracts';
 
 /** What audit `changes` say instead of a secret. */
 export const REDACTED = '[redacted]';

@@ -160,7 +160,7 @@ export class LoginHandler implements ICommandHandler<LoginCommand, TokenPair> {
     });
   }
 
-  private async audit(type: string, user: UserEntity | null, email: string, client: ClientContext, outcome: 'failed', changes: Record<string, unknown>): Promise<void> {
+  private async audit(type: 'auth.login', user: UserEntity | null, email: string, client: ClientContext, outcome: 'failed', changes: Record<string, unknown>): Promise<void> {
     await this.tx.run(async (_m, stage) => {
       await stage({ type, organizationId: null, actor: { type: 'user', id: user?.id ?? null, name: email.slice(0, 200) }, subject: { type: 'user', id: user?.id ?? null, name: email.slice(0, 200) }, payload: {} }, { request: client, outcome, changes });
     });

@@ -1,0 +1,63 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { JobPayloads } from '@wharf/contracts';
+import { JobHandler } from '@wharf/core';
+import { SWARM_PORT, SwarmPort } from '@wharf/orchestration';
+
+/** How long a network removal is retried while the removed services' tasks still hold endpoints on it. */
+const NETWORK_RELEASE_MS = 60_000;
+
+/**
+ * Tears down the engine objects of a deleted organization, project or environment: every Swarm service, then every
+ * overlay network, that carries this install's `wharf.install` label and `wharf.<scope>` = id. Objects of another
+ * install (or without our labels) are never touched. Idempotent: a second run finds nothing and removes nothing.
+ */
+@Injectable()
+export class EngineTeardownProcessor {
+  private readonly logger = new Logger('Teardown');
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(SWARM_PORT) private readonly swarm: SwarmPort,
+  ) {}
+
+  @JobHandler('engine.teardown')
+  async teardown(payload: JobPayloads['engine.teardown']): Promise<{ services: string[]; networks: string[] }> {
+    const [{ install_id: install }]: Array<{ install_id: string }> = await this.ds.query(`SELECT install_id FROM instance WHERE id = 1`);
+    const owned = { 'wharf.install': install, [`wharf.${payload.scope}`]: payload.id };
+    const isOwned = (labels: Record<string, string>): boolean => Object.entries(owned).every(([k, v]) => labels[k] === v);
+
+    const services: string[] = [];
+    for (const s of await this.swarm.listServices(owned)) {
+      if (!isOwned(s.labels)) continue;
+      await this.swarm.removeService(s.id);
+      services.push(s.name);
+    }
+
+    // Networks carry the organization and environment labels (not the project's): a project's networks go with the
+    // `environment.deleted` events its deletion stages for each environment.
+    const networks: string[] = [];
+    if (payload.scope !== 'project') {
+      for (const n of await this.swarm.listNetworks(owned)) {
+        if (!isOwned(n.labels)) continue;
+        await this.removeNetworkWhenReleased(n.id);
+        networks.push(n.name);
+      }
+    }
+    if (services.length || networks.length) this.logger.log(`${payload.scope} ${payload.id}: removed services [${services.join(', ')}], networks [${networks.join(', ')}]`);
+    return { services, networks };
+  }
+
+  /** A removed service's tasks leave the network a moment later; until then the engine refuses the removal. */
+  private async removeNetworkWhenReleased(id: string): Promise<void> {
+    const deadline = Date.now() + NETWORK_RELEASE_MS;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        await this.swarm.removeNetwork(id);
+        return;
+      } catch (e) {
+        if (Date.now() + delay > deadline) throw e;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}
