@@ -1,11 +1,13 @@
 import request from 'supertest';
+import { createServer, Server, Socket } from 'node:net';
 import type { TestApp } from '../../support/app';
 import { Session, setupOwner } from '../../support/api';
+import { DataSource } from 'typeorm';
 import { createTestDatabase } from '../../support/database';
 import { ensureBusyboxImage } from '../../support/docker/busybox-image';
 import { freePort, httpGetUntil, SwarmTestRun } from '../../support/docker/swarm-test-run';
 import { httpdSpec, logText, productionEnvironment, swarmRunFor, waitForDeployment, waitForStatus } from '../../support/deploy';
-import { spawnWorker, startAppWith, until, wharfEnv, WorkerProcess } from '../../support/processes';
+import { PrivateRedis, spawnWorker, startAppWith, startPrivateRedis, until, wharfEnv, WorkerProcess } from '../../support/processes';
 
 jest.setTimeout(240_000);
 
@@ -180,5 +182,108 @@ describe('deployments stay correct when their worker is killed or stalls', () =>
     expect((await auditOf(d2)).map((e) => e.action)).toEqual(auditBefore.map((e) => e.action));
     expect((await httpGetUntil(port, (r) => r.body === 'v1')).body).toBe('v1');
     for (const w of workers) await w.stop();
+  });
+
+  describe('cancel is durable (a private Redis, so its outage disturbs no other test)', () => {
+    let t: TestApp;
+    let redis: PrivateRedis;
+    let user: Session & { organizationId: string };
+    let envIds: { projectId: string; environmentId: string };
+    // A "registry" that accepts connections and never answers: a pull from it hangs until it is aborted.
+    const sockets = new Set<Socket>();
+    const hanging: Server = createServer((c) => {
+      sockets.add(c);
+      c.on('error', () => undefined);
+    });
+
+    beforeAll(async () => {
+      redis = await startPrivateRedis();
+      await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+      const db = await createTestDatabase();
+      t = await startAppWith(wharfEnv(db.url, redis.url, { WHARF_DEPLOY_LEASE_MS: String(LEASE_MS) }), db.drop);
+      const r = await swarmRunFor(t);
+      const first = run;
+      run = Object.assign(r, {
+        cleanup: async () => {
+          await first?.cleanup().catch(() => undefined);
+          return SwarmTestRun.prototype.cleanup.call(r);
+        },
+      });
+      user = await setupOwner(t);
+      envIds = await productionEnvironment(t, user, user.organizationId);
+    });
+
+    afterAll(async () => {
+      await redis?.start().catch(() => undefined);
+      await t?.close().catch(() => undefined);
+      await redis?.destroy();
+      for (const c of sockets) c.destroy();
+      await new Promise((r) => hanging.close(r));
+    });
+
+    async function create(name: string, spec: Record<string, unknown>, body = 'v1'): Promise<string> {
+      const res = await request(t.server).post(`/api/v1/environments/${envIds.environmentId}/applications`).set(user.auth).send({ name, spec }).expect(201);
+      await request(t.server).put(`/api/v1/applications/${res.body.id}/variables`).set(user.auth).send({ variables: [{ key: 'BODY', value: body }] }).expect(200);
+      return res.body.id;
+    }
+    const start = async (appId: string) => (await request(t.server).post(`/api/v1/applications/${appId}/deployments`).set(user.auth).send({}).expect(202)).body.id as string;
+    const cancel = (id: string) => request(t.server).post(`/api/v1/deployments/${id}/cancel`).set(user.auth).expect(202);
+    /** Status straight from PostgreSQL: nothing on this path needs Redis. */
+    const statusOf = async (id: string) => (await t.app.get(DataSource).query(`SELECT status FROM deployments WHERE id = $1`, [id]))[0].status as string;
+
+    it('cancel while queued and while pulling: the queued one never starts, the pull is aborted', async () => {
+      const { port } = hanging.address() as { port: number };
+      const appId = await create('pull-cancel', { ...httpdSpec(null), image: `127.0.0.1:${port}/hangs/forever:1` });
+      const pulling = await start(appId);
+      await until('the pull to start', async () => /\[pull\] Pulling 127\.0\.0\.1/.test(await logText(t, user, pulling)), 30_000, 50);
+      const queued = await start(appId);
+      expect(await statusOf(queued)).toBe('queued');
+
+      expect((await cancel(queued)).body.status).toBe('cancelled');
+      const t0 = Date.now();
+      await cancel(pulling);
+      const final = await waitForDeployment(t, user, pulling, 30_000);
+      console.log(`cancel while pulling: cancelled ${Date.now() - t0} ms after the request`);
+      expect(final.status).toBe('cancelled');
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      // The queued one never ran: no start line, no attempt.
+      const queuedLog = await logText(t, user, queued);
+      expect(queuedLog).toMatch(/\[cancel\] Cancelled by .* before it started/);
+      expect(queuedLog).not.toMatch(/\[start\]/);
+      expect(await statusOf(queued)).toBe('cancelled');
+      // Nothing was created on the engine for either.
+      expect(await run!.docker.listServices({ filters: JSON.stringify({ label: [`wharf.service=${appId}`] }) } as object)).toHaveLength(0);
+    });
+
+    it('cancel during a Redis outage: the worker reads the flag at its next lease renewal, cancels and restores v1', async () => {
+      const port = await freePort();
+      const appId = await create('redis-down-cancel', httpdSpec(port, { deployTimeoutMs: 60_000 }), 'v1');
+      const d1 = await start(appId);
+      const done = await waitForDeployment(t, user, d1, 60_000);
+      if (done.status !== 'succeeded') throw new Error(`v1 ${done.status}: ${done.error}\n${await logText(t, user, d1)}`);
+      expect((await httpGetUntil(port, (r) => r.body === 'v1')).body).toBe('v1');
+      // v2 never becomes healthy: the deployment waits for up to a minute unless it is cancelled.
+      await request(t.server).patch(`/api/v1/applications/${appId}`).set(user.auth).send({ spec: { healthcheck: { test: ['CMD', '/bin/false'], intervalMs: 1000, timeoutMs: 1000, retries: 100, startPeriodMs: 0 } } }).expect(200);
+      const d2 = await start(appId);
+      await until('v2 to wait', async () => /\[wait\] Waiting/.test(await logText(t, user, d2)), 30_000, 50);
+
+      await redis.stop();
+      try {
+        const t0 = Date.now();
+        // The cancel is recorded in PostgreSQL; its pub/sub message cannot be sent.
+        await cancel(d2);
+        await until('the cancel to take effect with Redis down', async () => (await statusOf(d2)) === 'cancelled', 20_000, 100);
+        console.log(`cancel during a Redis outage: cancelled ${Date.now() - t0} ms after the request (lease ${LEASE_MS} ms, renewed every ${LEASE_MS / 4} ms)`);
+        expect(Date.now() - t0).toBeLessThan(15_000);
+        expect((await httpGetUntil(port, (r) => r.body === 'v1', 45_000)).body).toBe('v1');
+      } finally {
+        await redis.start();
+      }
+      const log = await logText(t, user, d2);
+      expect(log).toContain(`[rollback] Restoring the spec of deployment ${d1}, the last that succeeded`);
+      expect(log).toMatch(/\[finish\] Deployment cancelled/);
+      const service = (await run!.docker.listServices({ filters: JSON.stringify({ label: [`wharf.service=${appId}`] }) } as object))[0];
+      expect(service.Spec?.Labels?.['wharf.deployment']).toBe(d1);
+    });
   });
 });
