@@ -4,7 +4,7 @@ import type { Session } from '../../support/api';
 import { sql } from '../../support/sql';
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
 import { BUSYBOX_IMAGE } from '../../support/docker/busybox-image';
-import { httpdSpec, startSwarmSuite, stopSwarmSuite, waitForDeployment } from '../../support/deploy';
+import { httpdSpec, productionEnvironment, startSwarmSuite, stopSwarmSuite, waitForDeployment } from '../../support/deploy';
 
 jest.setTimeout(120_000);
 
@@ -102,6 +102,26 @@ describe('deleting an environment or a project tears down its engine objects', (
     // The production environment keeps its service and network; the other install keeps everything.
     expect(await services({ 'wharf.environment': env.environmentId, 'wharf.service': productionApp })).toHaveLength(1);
     expect(await networks({ 'wharf.environment': env.environmentId })).toHaveLength(1);
+    await foreignStillThere();
+  });
+
+  it('organization: its services and networks go with it; the other organization keeps its own', async () => {
+    const org = await request(t.server).post('/api/v1/organizations').set(owner.auth).send({ name: 'Other Co' }).expect(201);
+    const orgId: string = org.body.id;
+    const other = await productionEnvironment(t, owner, orgId, 'Other shop');
+    await deployedApp(other.environmentId, 'api');
+    expect(await services({ 'wharf.organization': orgId })).toHaveLength(1);
+    expect(await networks({ 'wharf.organization': orgId })).toHaveLength(1);
+
+    await request(t.server).delete(`/api/v1/organizations/${orgId}`).set(owner.auth).expect(204);
+
+    await until('the organization services are gone', async () => (await services({ 'wharf.organization': orgId })).length === 0);
+    await until('the organization network is gone', async () => (await networks({ 'wharf.organization': orgId })).length === 0);
+    expect(await sql(t.databaseUrl, `SELECT 1 FROM applications WHERE organization_id = $1`, [orgId])).toHaveLength(0);
+    expect(await sql(t.databaseUrl, `SELECT 1 FROM environments WHERE id = $1`, [other.environmentId])).toHaveLength(0);
+    // Recorded in the instance chain (the organization's own log goes with it).
+    expect(await sql(t.databaseUrl, `SELECT 1 FROM audit_events WHERE action = 'organization.deleted' AND subject_id = $1 AND organization_id IS NULL`, [orgId])).toHaveLength(1);
+    expect(await services({ 'wharf.organization': owner.organizationId })).toHaveLength(1);
     await foreignStillThere();
   });
 

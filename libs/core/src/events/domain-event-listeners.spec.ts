@@ -33,6 +33,10 @@ describe('DomainEventListeners at startup (Nest discovery)', () => {
     async failing(): Promise<void> {
       throw new Error('queue unavailable');
     }
+    @OnDomainEvent('organization.deleted')
+    hangs(): Promise<void> {
+      return new Promise(() => undefined);
+    }
     notAListener(): void {}
   }
   @Injectable()
@@ -63,6 +67,8 @@ describe('DomainEventListeners at startup (Nest discovery)', () => {
     // One failing listener: the others still ran, and the dispatch fails (so the outbox keeps the event).
     await expect(registry.dispatch(envelope('project.deleted', 'e3'))).rejects.toThrow(/Good\.failing: queue unavailable/);
     expect(mod.get(Good).seen).toEqual(['environment.deleted:e1', 'project.deleted:e3']);
+    // A listener that never answers fails the dispatch at its deadline instead of holding the relay.
+    await expect(registry.dispatch(envelope('organization.deleted', 'e4'), 50)).rejects.toThrow(/Good\.hangs: no answer within 50 ms/);
     await mod.close();
   });
 });

@@ -16,6 +16,12 @@ export type DomainEventOf<T extends EventType> = EventEnvelope<EventPayloads[T]>
 
 export class EventWiringError extends Error {}
 
+/**
+ * A listener only enqueues or records something; one that hangs (e.g. Redis unreachable, commands queued while it
+ * reconnects) must not hold the relay's transaction: it counts as failed and the event is tried again later.
+ */
+export const LISTENER_DEADLINE_MS = 15_000;
+
 type Listener = { owner: string; fn: (event: EventEnvelope) => Promise<unknown> | unknown };
 
 /**
@@ -79,14 +85,20 @@ export class DomainEventListeners implements OnModuleInit {
     return new Map([...this.byType].map(([t, ls]) => [t, ls.map((l) => l.owner)]));
   }
 
-  /** Calls every listener of the event's type; throws (after trying all of them) when any failed. */
-  async dispatch(event: EventEnvelope): Promise<void> {
+  /** Calls every listener of the event's type; throws (after trying all of them) when any failed or hung. */
+  async dispatch(event: EventEnvelope, deadlineMs = LISTENER_DEADLINE_MS): Promise<void> {
     const failures: string[] = [];
     for (const l of this.byType.get(event.type) ?? []) {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await l.fn(event);
+        const hung = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${deadlineMs} ms`)), deadlineMs);
+        });
+        await Promise.race([Promise.resolve().then(() => l.fn(event)), hung]);
       } catch (e) {
         failures.push(`${l.owner}: ${(e as Error).message}`);
+      } finally {
+        clearTimeout(timer);
       }
     }
     if (failures.length) throw new Error(`listeners of ${event.type} (${event.id}) failed: ${failures.join('; ')}`);
