@@ -475,8 +475,9 @@ export async function buildFixture(t: TestApp, opts: { readKey?: boolean; deploy
   }
   for (const op of pending) fx.notes.push(`not seeded (path params unresolvable): ${op.label}`);
 
-  // Resources that are not created directly (audit events, …): take the first one a list of A shows its owner.
-  for (const op of ops.filter((o) => o.method === 'get' && !outsideReason(o) && collectionNoun(o.path) && o.pathParams.length)) {
+  // Resources that are not created directly (audit events, …): take the first one a list of A shows its owner. Log
+  // tails are streams read through the worker, not lists of resources (without a worker they wait for its answer).
+  for (const op of ops.filter((o) => o.method === 'get' && !outsideReason(o) && collectionNoun(o.path) && o.pathParams.length && !o.path.endsWith('/logs'))) {
     const sig = signature(op.path);
     const noun = collectionNoun(op.path)!;
     if (fx.seeds[sig] || fx.seeds[noun]) continue;
