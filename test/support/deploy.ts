@@ -4,6 +4,7 @@ import { startTestApp, TestApp } from './app';
 import { Session, setupOwner } from './api';
 import { SwarmTestRun } from './docker/swarm-test-run';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from './docker/busybox-image';
+import { LOCK_HOOK_TIMEOUT_MS } from './docker/test-lock';
 
 export const HTTPD_COMMAND = ['/bin/sh', '-c', 'mkdir -p /www && printf "%s" "$BODY" > /www/index.html && exec httpd -f -p 8080 -h /www'];
 
@@ -77,6 +78,9 @@ export async function logText(t: TestApp, s: Session, id: string): Promise<strin
   return (res.body.lines as Array<{ step: string; message: string }>).map((l) => `[${l.step}] ${l.message}`).join('\n');
 }
 
+/** The timeout for a beforeAll/afterAll around startSwarmSuite/stopSwarmSuite: the lock's bounded wait plus a start. */
+export const SWARM_SUITE_HOOK_TIMEOUT_MS = LOCK_HOOK_TIMEOUT_MS;
+
 /** What a test file that deploys onto the real Swarm starts with. */
 export interface SwarmSuite {
   t: TestApp;
@@ -86,8 +90,9 @@ export interface SwarmSuite {
 }
 
 /**
- * The beforeAll of such a file: takes the Docker lock, starts a fresh Wharf, labels its Swarm objects for cleanup,
- * builds the busybox image if missing, and signs up an owner with a project and its production environment.
+ * The beforeAll of such a file: takes the Docker lock (shared, waiting at most LOCK_WAIT_MS), starts a fresh Wharf,
+ * labels its Swarm objects for cleanup, builds the busybox image if missing, and signs up an owner with a project and
+ * its production environment. The hook must allow SWARM_SUITE_HOOK_TIMEOUT_MS (pass it to beforeAll/afterAll).
  */
 export async function startSwarmSuite(lock: SwarmTestRun): Promise<SwarmSuite> {
   await lock.start();
@@ -99,9 +104,15 @@ export async function startSwarmSuite(lock: SwarmTestRun): Promise<SwarmSuite> {
   return { t, run, owner, env };
 }
 
-/** The afterAll: stops Wharf, removes what its Swarm run created, releases the Docker lock. */
+/** The afterAll: stops Wharf, removes what its Swarm run created, releases the Docker lock (even when a step fails). */
 export async function stopSwarmSuite(lock: SwarmTestRun, s: { t?: TestApp; run?: SwarmTestRun }): Promise<void> {
-  await s.t?.close();
-  await s.run?.cleanup().catch(() => undefined);
-  await lock.cleanup();
+  try {
+    await s.t?.close();
+  } finally {
+    try {
+      await s.run?.cleanup().catch(() => undefined);
+    } finally {
+      await lock.cleanup();
+    }
+  }
 }

@@ -1,5 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -122,7 +122,25 @@ export function spawnWorker(env: NodeJS.ProcessEnv): WorkerProcess {
 // ---------------------------------------------------------------------------------------------------------------------
 // A private PostgreSQL and Redis, so a test can stop them without disturbing other tests on the shared servers.
 
-const PG_BIN = process.env.WHARF_TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/**
+ * Where initdb and pg_ctl live: WHARF_TEST_PG_BIN, else `pg_config --bindir` when it holds initdb (the server's own
+ * pg_config), else the newest /usr/lib/postgresql/<version>/bin with initdb (Debian's pg_config from libpq-dev points
+ * at /usr/bin, which has no initdb).
+ */
+export function postgresBinDir(): string {
+  if (process.env.WHARF_TEST_PG_BIN) return process.env.WHARF_TEST_PG_BIN;
+  try {
+    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 }).trim();
+    if (dir && existsSync(join(dir, 'initdb'))) return dir;
+  } catch {
+    // no pg_config on PATH
+  }
+  const base = '/usr/lib/postgresql';
+  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'initdb'))) : [];
+  versions.sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a));
+  if (versions.length === 0) throw new Error('No PostgreSQL server binaries (initdb) found: install postgresql, or set WHARF_TEST_PG_BIN');
+  return join(base, versions[0], 'bin');
+}
 
 async function idsOf(user: string): Promise<{ uid: number; gid: number }> {
   const uid = Number((await exec('/usr/bin/id', ['-u', user])).stdout.trim());
@@ -162,11 +180,12 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const root = process.getuid?.() === 0;
   const who = root ? await idsOf('postgres') : null;
   if (who) chownSync(dir, who.uid, who.gid);
-  await runAs(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], who);
+  const pgBin = postgresBinDir();
+  await runAs(join(pgBin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], who);
   const port = await freePort();
   writeFileSync(join(data, 'postgresql.auto.conf'), `listen_addresses = '127.0.0.1'\nport = ${port}\nunix_socket_directories = '${dir}'\nfsync = off\nmax_connections = 60\n`);
   const logFile = join(dir, 'pg.log');
-  const pgCtl = (args: string[]) => runAs(join(PG_BIN, 'pg_ctl'), ['-D', data, '-l', logFile, ...args], who);
+  const pgCtl = (args: string[]) => runAs(join(pgBin, 'pg_ctl'), ['-D', data, '-l', logFile, ...args], who);
   const pg = {
     port,
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
@@ -246,7 +265,8 @@ export async function privateDatabase(pg: PrivatePostgres) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// The machine's dockerd.
+// The machine's dockerd. Tests never stop or restart it (other test files and a developer's containers use it): a test
+// that restarts dockerd runs its own (test/support/docker/private-dockerd.ts).
 
 const DOCKER_SOCKET = process.env.WHARF_TEST_DOCKER_SOCKET ?? '/var/run/docker.sock';
 
@@ -260,51 +280,4 @@ export function dockerPing(): Promise<boolean> {
     req.on('timeout', () => req.destroy());
     req.end();
   });
-}
-
-function dockerdPid(): number | null {
-  try {
-    const pid = Number(readFileSync('/var/run/docker.pid', 'utf8').trim());
-    if (!pid) return null;
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return null;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Stops the machine's dockerd gracefully (SIGTERM to the pid in /var/run/docker.pid) and waits until it is gone. */
-export async function stopDockerd(timeoutMs = 60_000): Promise<void> {
-  const pid = dockerdPid();
-  if (!pid) return;
-  process.kill(pid, 'SIGTERM');
-  await until('dockerd to exit', async () => !alive(pid), timeoutMs, 100);
-}
-
-/**
- * Starts dockerd the way `scripts/ensure-services.sh --docker` does (its own session, output appended to
- * /var/log/dockerd.log) and waits for /_ping and an active swarm.
- */
-export async function startDockerd(timeoutMs = 60_000): Promise<void> {
-  if (!(await dockerPing())) {
-    const fd = openSync('/var/log/dockerd.log', 'a');
-    const child = spawn('dockerd', [], { detached: true, stdio: ['ignore', fd, fd] });
-    closeSync(fd);
-    child.unref();
-    await until('dockerd to answer /_ping', dockerPing, timeoutMs, 200);
-  }
-  await until('the swarm to be active', async () => (await exec('/usr/bin/docker', ['info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim() === 'active', timeoutMs, 500);
-  await until('the swarm manager to answer', async () => {
-    await exec('/usr/bin/docker', ['node', 'ls', '-q']);
-    return true;
-  }, timeoutMs, 500);
 }

@@ -7,7 +7,7 @@ import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/docker/busybox-
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
 import { logText, productionEnvironment, swarmRunFor, waitForDeployment, waitForStatus } from '../../support/deploy';
 import {
-  dockerPing, privateDatabase, spawnWorker, startAppWith, startDockerd, startPrivatePostgres, startPrivateRedis, stopDockerd, until, wharfEnv, WorkerProcess,
+  privateDatabase, spawnWorker, startAppWith, startPrivatePostgres, startPrivateRedis, until, wharfEnv, WorkerProcess,
 } from '../../support/processes';
 
 jest.setTimeout(300_000);
@@ -158,41 +158,6 @@ describe('deployments survive crashes and outages', () => {
       // One Swarm service with one running task: the resumed run converged the same service, it did not create another.
       const services = await run!.docker.listServices({ filters: JSON.stringify({ label: [`wharf.service=${appId}`] }) } as object);
       expect(services).toHaveLength(1);
-    });
-
-    it('dockerd restarts mid-deploy: the wait logs the outage, retries with backoff and succeeds; Swarm keeps its services', async () => {
-      const w = workers[workers.length - 1];
-      expect(w.child.exitCode).toBeNull();
-      const appId = await createApp(api, owner, env.environmentId, 'engine-restart', slowSpec(6));
-      const id = await deploy(api, owner, appId);
-      await waitForStatus(api, owner, id, 'running', 30_000);
-      await waitForLogLine(api, owner, id, /\[wait\] Waiting/);
-      const servicesBefore = (await run!.docker.listServices({ filters: JSON.stringify({ label: [`wharf.install=${run!.install}`] }) } as object)).map((s) => s.Spec?.Name).sort();
-      expect(servicesBefore.length).toBeGreaterThanOrEqual(2);
-
-      const t0 = Date.now();
-      try {
-        await stopDockerd();
-        expect(await dockerPing()).toBe(false);
-      } finally {
-        await startDockerd();
-      }
-      console.log(`dockerd restart took ${Date.now() - t0} ms`);
-
-      const final = await waitForDeployment(api, owner, id, 90_000);
-      const log = await logText(api, owner, id);
-      console.log(`after the dockerd restart the deployment ended ${final.status}${final.error ? `: ${final.error}` : ''}`);
-      // The wait reported the outage, retried with backoff, saw the engine come back, and Swarm then converged.
-      expect(log).toMatch(/\[wait\] Docker engine unavailable: .*retrying with backoff/);
-      expect(log).toMatch(/\[wait\] Docker engine answers again after [\d.]+ s/);
-      expect(final).toMatchObject({ status: 'succeeded', error: null });
-      expect(log).toMatch(/\[finish\] Deployment succeeded/);
-      const [{ n }] = await sql<{ n: string }>(api.databaseUrl, `SELECT count(*) AS n FROM deployments WHERE status IN ('running', 'queued')`);
-      expect(Number(n)).toBe(0);
-
-      // Swarm state survived the restart: the same services exist, and the engine takes deployments again.
-      const servicesAfter = (await run!.docker.listServices({ filters: JSON.stringify({ label: [`wharf.install=${run!.install}`] }) } as object)).map((s) => s.Spec?.Name).sort();
-      expect(servicesAfter).toEqual(servicesBefore);
     });
   });
 

@@ -47,7 +47,13 @@ describe('first-run setup and password sign-in', () => {
     const s = await login(t, email);
     const r1 = await request(t.server).post('/api/v1/auth/refresh').send({ refreshToken: s.refreshToken }).expect(200);
     expect(r1.body.refreshToken).not.toBe(s.refreshToken);
-    // Reusing the first token: refused, and the whole session dies (the newer token too).
+    // Reusing the first token after the grace window (moved back in time here): refused, and the whole session dies
+    // (the newer token too).
+    const { Client } = await import('pg');
+    const c = new Client({ connectionString: t.databaseUrl });
+    await c.connect();
+    await c.query(`UPDATE refresh_tokens SET used_at = used_at - interval '1 minute' WHERE used_at IS NOT NULL`);
+    await c.end();
     const reuse = await request(t.server).post('/api/v1/auth/refresh').send({ refreshToken: s.refreshToken }).expect(401);
     expect(reuse.body.code).toBe('refresh-token-reused');
     await request(t.server).post('/api/v1/auth/refresh').send({ refreshToken: r1.body.refreshToken }).expect(401);
@@ -102,6 +108,7 @@ describe('first-run setup and password sign-in', () => {
     for (let i = 0; i < 5; i++) await request(t.server).post('/api/v1/auth/login').send({ email, password: 'wrong password!!' }).expect(401);
     const limited = await request(t.server).post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(429);
     expect(limited.body.code).toBe('rate-limited');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
   });
 });
 

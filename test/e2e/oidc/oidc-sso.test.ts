@@ -234,6 +234,36 @@ describe('OIDC single sign-on against a real OpenID provider', () => {
     expect(denied.headers.get('location')).toBe('/login?error=oidc-denied');
   });
 
+  it('binds the sign-in to the browser that started it: a callback from another browser is refused', async () => {
+    const host = new URL(publicUrl).host;
+    const victim = new Browser();
+    // The binding cookie: httpOnly, SameSite=Lax (the provider comes back with a cross-site top-level GET), short-lived.
+    const start = await victim.request(`${publicUrl}/api/v1/auth/oidc/${providerId}/start`);
+    const binder = start.headers.getSetCookie().find((c) => c.startsWith('wharf_oidc_binder='));
+    expect(binder).toMatch(/HttpOnly/);
+    expect(binder).toMatch(/SameSite=Lax/);
+    expect(binder).toMatch(/Max-Age=600/);
+    const { hops } = await victim.follow(start.headers.get('location')!, { login: 'bob', stop: (loc) => loc.startsWith(callbackUrl) });
+    const callback = hops[hops.length - 1];
+    // Someone else opens the callback URL (a leaked link, or a login-CSRF attempt): no cookie, or their own cookie.
+    const stranger = new Browser();
+    const refused = await stranger.request(callback);
+    expect(refused.status).toBe(302);
+    expect(refused.headers.get('location')).toBe('/login?error=oidc-browser-mismatch');
+    expect(accessCookie(stranger)).toBeUndefined();
+    const other = new Browser();
+    await other.request(`${publicUrl}/api/v1/auth/oidc/${providerId}/start`);
+    expect(other.cookie(host, 'wharf_oidc_binder')).toBeTruthy();
+    expect(other.cookie(host, 'wharf_oidc_binder')).not.toBe(victim.cookie(host, 'wharf_oidc_binder'));
+    const refusedToo = await other.request(callback);
+    expect(refusedToo.headers.get('location')).toBe('/login?error=oidc-browser-mismatch');
+    expect(accessCookie(other)).toBeUndefined();
+    // The refused attempts did not use up the sign-in: the browser that started it completes it.
+    const done = await victim.request(callback);
+    expect(done.headers.get('location')).toBe('/');
+    expect(accessCookie(victim)).toBeTruthy();
+  });
+
   it('records sign-ins and provisioning in the audit log, and never the client secret', async () => {
     // The audit entries are appended in the same transaction as the change.
     const rows = (await db.query(`SELECT action, outcome, changes, row_to_json(a)::text AS raw FROM audit_events a WHERE organization_id = $1 ORDER BY seq`, [orgId])).rows;
@@ -248,7 +278,7 @@ describe('OIDC single sign-on against a real OpenID provider', () => {
     expect(logins[0].changes).toMatchObject({ method: 'oidc', providerId });
     expect(rows.filter((r) => r.action === 'member.created' && r.changes.via === 'oidc')).toHaveLength(2); // alice, bob
     const failures = rows.filter((r) => r.action === 'auth.login' && r.outcome === 'failed').map((r) => r.changes.reason);
-    expect(failures).toEqual(expect.arrayContaining(['oidc-email-domain', 'oidc-email-unverified', 'oidc-account-exists', 'oidc-denied']));
+    expect(failures).toEqual(expect.arrayContaining(['oidc-email-domain', 'oidc-email-unverified', 'oidc-account-exists', 'oidc-denied', 'oidc-browser-mismatch']));
     const leaked = await db.query(
       `SELECT (SELECT count(*) FROM audit_events a WHERE row_to_json(a)::text LIKE '%' || $1 || '%')::int AS audit,
               (SELECT count(*) FROM outbox_events o WHERE o.envelope::text LIKE '%' || $1 || '%')::int AS outbox`,

@@ -1,21 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { DOCKER_SOCKET } from './host-tools';
+import { AcquireOptions, TestLock } from './test-lock';
 
-const LOCK_DIR = '/tmp/wharf-docker-tests.lock';
+/** The shared dockerd's test lock (see TestLock): Docker test files hold it shared; exclusive is for a test that must
+ * have the shared engine to itself (none does today: the dockerd restart test runs its own private dockerd). */
+export const DOCKER_LOCK_DIR = '/tmp/wharf-docker-tests.lock.d';
 
 /**
  * One test file's footprint on the shared dockerd: a unique `wharf.install` label on everything it creates, and a
- * cleanup that removes every service and network carrying it. Docker test files also take a cross-process lock, so
- * they run one after the other even when Jest runs files in parallel.
+ * cleanup that removes every service and network carrying it. Files only touch objects with their own label, so
+ * they hold the Docker test lock shared and may run side by side in parallel Jest workers.
  */
 export class SwarmTestRun {
   readonly install = `test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   readonly docker = new Docker({ socketPath: DOCKER_SOCKET });
-  private lockHeld = false;
+  private readonly lock = new TestLock(DOCKER_LOCK_DIR);
 
   labels(extra: Record<string, string> = {}): Record<string, string> {
     return { 'wharf.install': this.install, ...extra };
@@ -26,24 +28,13 @@ export class SwarmTestRun {
     return `wt-${prefix}-${randomBytes(3).toString('hex')}`;
   }
 
-  async start(timeoutMs = 300_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        mkdirSync(LOCK_DIR);
-        writeFileSync(`${LOCK_DIR}/pid`, String(process.pid));
-        this.lockHeld = true;
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        if (lockIsStale()) {
-          rmSync(LOCK_DIR, { recursive: true, force: true });
-          continue;
-        }
-        if (Date.now() > deadline) throw new Error(`Another docker test run holds ${LOCK_DIR}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
+  /**
+   * Takes the Docker test lock (shared unless `mode: 'exclusive'`), waiting at most `timeoutMs` (default LOCK_WAIT_MS,
+   * below LOCK_HOOK_TIMEOUT_MS, which the calling hook must allow) or until `signal` aborts; cleanup() releases it and
+   * also abandons a wait still in progress (a timed-out beforeAll then leaves nothing behind).
+   */
+  async start(options: AcquireOptions = {}): Promise<void> {
+    await this.lock.acquire(options);
   }
 
   /** Removes every service and network labelled with this run's install id, then releases the lock. */
@@ -76,10 +67,7 @@ export class SwarmTestRun {
       }
       networks = removed.size;
     } finally {
-      if (this.lockHeld) {
-        rmSync(LOCK_DIR, { recursive: true, force: true });
-        this.lockHeld = false;
-      }
+      this.lock.release();
     }
     return { services, networks };
   }
@@ -89,18 +77,6 @@ export class SwarmTestRun {
     const filters = JSON.stringify({ label: [`wharf.install=${this.install}`] });
     const [s, n] = await Promise.all([this.docker.listServices({ filters } as object), this.docker.listNetworks({ filters } as object)]);
     return { services: s.length, networks: n.length };
-  }
-}
-
-function lockIsStale(): boolean {
-  try {
-    const pid = Number(readFileSync(`${LOCK_DIR}/pid`, 'utf8'));
-    if (!pid) return false;
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    // No pid file yet (the holder is between mkdir and write) → not stale; ESRCH → the holder is gone.
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 

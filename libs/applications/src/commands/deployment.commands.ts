@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import Redis from 'ioredis';
 import type { ActorRef, DeploymentKind, DeploymentStatus } from '@wharf/contracts';
 import {
-  ConflictError, encodeCursor, JobProducer, newId, NotFoundError, Page, PageRequest, REDIS, TransactionRunner, ValidationError, WHARF_CONFIG, WharfConfig,
+  ConflictError, encodeCursor, JobProducer, newId, NotFoundError, Page, PageRequest, REDIS, sha256, TransactionRunner, UnprocessableError, ValidationError, WHARF_CONFIG, WharfConfig,
 } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
 import { variableAad, VariableEntity } from '@wharf/projects';
@@ -116,6 +116,12 @@ export interface DeployOptions {
   idempotencyKey?: string;
 }
 
+/** Who asked for what: the route, the application, the normalised request body and the caller (user or API key). */
+function idempotencyFingerprint(p: Principal, applicationId: string, o: DeployOptions): string {
+  const body = { kind: o.kind, replicas: o.replicas ?? null, rollbackTo: o.rollbackTo ?? null };
+  return sha256(JSON.stringify(['POST /applications/:id/deployments', applicationId, body, p.apiKeyId ?? p.userId]));
+}
+
 export class RequestDeploymentCommand {
   constructor(readonly principal: Principal, readonly applicationId: string, readonly options: DeployOptions) {}
 }
@@ -129,9 +135,14 @@ export class RequestDeploymentHandler implements ICommandHandler<RequestDeployme
       // The row lock serialises requests for one application: two racing deploys queue one after the other.
       const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'read', { m, lock: true });
       if (app.deleting) throw new ConflictError('The application is being deleted', 'application-deleting');
+      // An Idempotency-Key answers a repeat of the same request with the original response, and refuses other requests.
+      const fingerprint = options.idempotencyKey ? idempotencyFingerprint(p, app.id, options) : null;
       if (options.idempotencyKey) {
         const prior = await m.findOneBy(DeploymentEntity, { applicationId: app.id, idempotencyKey: options.idempotencyKey });
-        if (prior) return { view: deploymentView(prior), superseded: [] as string[], start: false };
+        if (prior && prior.idempotencyFingerprint && prior.idempotencyFingerprint !== fingerprint) {
+          throw new UnprocessableError('This Idempotency-Key was already used with a different request', 'idempotency-key-reused');
+        }
+        if (prior) return { view: (prior.idempotencyResponse as DeploymentView | null) ?? deploymentView(prior), superseded: [] as string[], start: false };
       }
       const id = newId();
       let snapshot: DeploymentSnapshot;
@@ -187,8 +198,9 @@ export class RequestDeploymentHandler implements ICommandHandler<RequestDeployme
         kind: options.kind, status: failed ? 'failed' : 'queued', snapshot, imageDigest, rollbackOf, requestedBy: actorOf(p),
         error: failed ? `Unknown variable reference${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}` : null,
         queuedAt: new Date(), startedAt: null, finishedAt: failed ? new Date() : null, cancelRequestedAt: null, leaseOwner: null, leaseExpiresAt: null,
-        attempts: 0, idempotencyKey: options.idempotencyKey ?? null, version: 1,
+        attempts: 0, idempotencyKey: options.idempotencyKey ?? null, idempotencyFingerprint: fingerprint, idempotencyResponse: null, version: 1,
       });
+      if (fingerprint) d.idempotencyResponse = deploymentView(d);
       await m.insert(DeploymentEntity, d);
       await appendLog(m, id, 'queue', 'info', `${options.kind} requested by ${p.name}`);
       if (failed) await appendLog(m, id, 'resolve', 'error', d.error!);

@@ -44,6 +44,9 @@ export class DeploymentEntity {
   @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true }) leaseExpiresAt: Date | null;
   @Column({ type: 'int', default: 0 }) attempts: number;
   @Column({ name: 'idempotency_key', type: 'text', nullable: true }) idempotencyKey: string | null;
+  /** The request the Idempotency-Key was first used with (hash) and the response it got, returned for repeats. */
+  @Column({ name: 'idempotency_fingerprint', type: 'text', nullable: true }) idempotencyFingerprint: string | null;
+  @Column({ name: 'idempotency_response', type: 'jsonb', nullable: true }) idempotencyResponse: object | null;
   @Column({ type: 'int', default: 1 }) version: number;
 }
 

@@ -24,7 +24,8 @@ export interface WharfConfig {
   bodyLimit: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
-  loginRateLimit: { perAccount: number; perIp: number; windowSeconds: number };
+  /** perAccount: failed sign-ins per (account, client address); perAccountTotal: per account from all clients; perIp: per address. */
+  loginRateLimit: { perAccount: number; perAccountTotal: number; perIp: number; windowSeconds: number };
   /** How long a worker's claim on a running deployment lasts without renewal (it renews every quarter). */
   deployLeaseMs: number;
   /** Deployments one worker process runs at the same time. */
@@ -165,6 +166,7 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
     })(),
     loginRateLimit: {
       perAccount: int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 100000),
+      perAccountTotal: int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT_TOTAL', 10 * int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 100000), 1, 1000000),
       perIp: int(env, 'WHARF_LOGIN_LIMIT_PER_IP', 50, 1, 100000),
       windowSeconds: int(env, 'WHARF_LOGIN_LIMIT_WINDOW', 900, 1, 86400),
     },

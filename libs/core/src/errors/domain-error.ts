@@ -54,9 +54,17 @@ export class PreconditionFailedError extends DomainError {
     super('precondition-failed', message);
   }
 }
+/** Well-formed but not acceptable in context (e.g. an Idempotency-Key reused with another request). */
+export class UnprocessableError extends DomainError {
+  readonly status = 422;
+  constructor(message: string, code = 'unprocessable') {
+    super(code, message);
+  }
+}
 export class RateLimitedError extends DomainError {
   readonly status = 429;
-  constructor(message = 'Too many attempts, try again later') {
+  /** `retryAfterSeconds`: sent as the Retry-After header of the 429. */
+  constructor(message = 'Too many attempts, try again later', readonly retryAfterSeconds = 60) {
     super('rate-limited', message);
   }
 }

@@ -14,4 +14,6 @@ export class RefreshTokenEntity {
   @Column({ name: 'revoke_reason', type: 'text', nullable: true }) revokeReason: string | null;
   @Column({ type: 'text', nullable: true }) ip: string | null;
   @Column({ name: 'user_agent', type: 'text', nullable: true }) userAgent: string | null;
+  /** The response the rotation of this token gave (encrypted), for repeats inside the grace window. */
+  @Column({ name: 'successor_enc', type: 'text', nullable: true }) successorEnc: string | null;
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
-import { newId, randomToken, sha256, UnauthenticatedError, WHARF_CONFIG, WharfConfig } from '@wharf/core';
+import { newId, randomToken, SecretBox, sha256, UnauthenticatedError, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { RefreshTokenEntity } from '../entities/refresh-token.entity';
 
 export interface ClientInfo {
@@ -23,15 +23,23 @@ export interface SessionView {
   current: boolean;
 }
 
+/** How long a just-rotated refresh token still yields the pair its rotation issued (two tabs, a retried request). */
+export const REFRESH_GRACE_MS = 10_000;
+
+const successorAad = (rowId: string): string => `refresh-token:${rowId}:successor`;
+
 /**
  * Rotating refresh tokens, stored hashed. A refresh token can be used once; presenting a used or revoked token again
- * (reuse) revokes its whole family, so a stolen token dies with the legitimate one.
+ * (reuse) revokes its whole family, so a stolen token dies with the legitimate one. Within REFRESH_GRACE_MS of its
+ * rotation a token yields the same successor pair again (kept encrypted with the used row) instead: concurrent
+ * refreshes of one session do not end it.
  */
 @Injectable()
 export class SessionService {
   constructor(
     private readonly ds: DataSource,
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
+    private readonly box: SecretBox,
   ) {}
 
   async start(userId: string, client: ClientInfo, m: EntityManager = this.ds.manager): Promise<IssuedRefresh> {
@@ -52,24 +60,34 @@ export class SessionService {
     return { refreshToken: token, sessionId: familyId, userId };
   }
 
-  /** Exchanges a refresh token for a new one. Returns `reused: true` (and revokes the family) on reuse. */
-  async rotate(token: string, client: ClientInfo): Promise<IssuedRefresh> {
+  /**
+   * Exchanges a refresh token for a new one; `complete` turns it into the response (e.g. adds an access token), which
+   * is kept encrypted so a repeat inside the grace window gets the very same response. Reuse after the window revokes
+   * the family.
+   */
+  async rotate<T extends object>(token: string, client: ClientInfo, complete: (issued: IssuedRefresh) => Promise<T>): Promise<T> {
     const outcome = await this.ds.transaction(async (m) => {
+      // The row lock makes concurrent rotations of one token queue: the second sees the first one's successor.
       const row = await m
         .createQueryBuilder(RefreshTokenEntity, 'r')
         .setLock('pessimistic_write')
         .where('r.token_hash = :h', { h: sha256(token) })
         .getOne();
       if (!row) return { error: 'invalid' as const };
+      if (row.usedAt && !row.revokedAt && row.successorEnc && Date.now() - row.usedAt.getTime() < REFRESH_GRACE_MS) {
+        const alive = await m.exists(RefreshTokenEntity, { where: { familyId: row.familyId, revokedAt: IsNull() } });
+        if (alive) return { result: JSON.parse(this.box.decrypt(row.successorEnc, successorAad(row.id))) as T };
+      }
       if (row.usedAt || row.revokedAt) {
         await m.update(RefreshTokenEntity, { familyId: row.familyId, revokedAt: IsNull() }, { revokedAt: new Date(), revokeReason: 'reuse-detected' });
         return { error: 'reused' as const, userId: row.userId, familyId: row.familyId };
       }
       if (row.expiresAt.getTime() <= Date.now()) return { error: 'expired' as const };
-      await m.update(RefreshTokenEntity, { id: row.id }, { usedAt: new Date() });
-      return { issued: await this.issue(m, row.userId, row.familyId, client) };
+      const result = await complete(await this.issue(m, row.userId, row.familyId, client));
+      await m.update(RefreshTokenEntity, { id: row.id }, { usedAt: new Date(), successorEnc: this.box.encrypt(JSON.stringify(result), successorAad(row.id)) });
+      return { result };
     });
-    if ('issued' in outcome && outcome.issued) return outcome.issued;
+    if ('result' in outcome) return outcome.result as T;
     if (outcome.error === 'reused') {
       throw new UnauthenticatedError('This refresh token was already used; the session has been revoked', 'refresh-token-reused');
     }

@@ -126,21 +126,34 @@ export class LoginHandler implements ICommandHandler<LoginCommand, TokenPair> {
 
   async execute({ input, client }: LoginCommand): Promise<TokenPair> {
     const email = input.email.toLowerCase();
-    const { perAccount, perIp, windowSeconds } = this.config.loginRateLimit;
-    const acctKey = `login:acct:${sha256(email)}`;
-    const ipKey = `login:ip:${client.ip ?? 'unknown'}`;
-    await this.limiter.assertUnder(acctKey, perAccount);
-    await this.limiter.assertUnder(ipKey, perIp);
+    const { perAccount, perAccountTotal, perIp, windowSeconds } = this.config.loginRateLimit;
+    const acct = sha256(email);
+    const ip = client.ip ?? 'unknown';
+    // A stranger's failures lock out only that stranger (account + address); the account-wide cap is much higher and
+    // only bounds guessing from many addresses. Each attempt is counted atomically before the password is verified,
+    // so concurrent guesses cannot pass the limit; a correct password gives its attempt back.
+    const keys = { client: `login:acct-ip:${acct}:${ip}`, acct: `login:acct:${acct}`, ip: `login:ip:${ip}` };
+    await this.limiter.consume([
+      { key: keys.client, limit: perAccount, windowSeconds },
+      { key: keys.acct, limit: perAccountTotal, windowSeconds },
+      { key: keys.ip, limit: perIp, windowSeconds },
+    ]);
     const user = await this.ds.getRepository(UserEntity).createQueryBuilder('u').where('lower(u.email) = :email', { email }).getOne();
     const fail = async (code: string, message: string): Promise<never> => {
-      await this.limiter.hit(acctKey, windowSeconds);
-      await this.limiter.hit(ipKey, windowSeconds);
       await this.audit('auth.login', user, email, client, 'failed', { reason: code });
       throw new UnauthenticatedError(message, code);
     };
+    const succeeded = async (): Promise<void> => {
+      await this.limiter.reset(keys.client);
+      await this.limiter.release(keys.acct);
+      await this.limiter.release(keys.ip);
+    };
     if (!(await verifyPassword(user?.passwordHash ?? null, input.password))) return fail('invalid-credentials', 'Email or password is wrong');
     if (user!.totpEnabled) {
-      if (!input.totpCode && !input.recoveryCode) throw new UnauthenticatedError('Enter the code from your authenticator app', 'totp-required');
+      if (!input.totpCode && !input.recoveryCode) {
+        await succeeded();
+        throw new UnauthenticatedError('Enter the code from your authenticator app', 'totp-required');
+      }
       if (input.totpCode) {
         const secret = this.box.decrypt(user!.totpSecretEnc!, `user:${user!.id}:totp`);
         if (!checkTotp(input.totpCode, secret)) return fail('invalid-totp', 'The authenticator code is wrong');
@@ -152,7 +165,7 @@ export class LoginHandler implements ICommandHandler<LoginCommand, TokenPair> {
         if (r[0].length === 0) return fail('invalid-recovery-code', 'The recovery code is wrong or was used');
       }
     }
-    await this.limiter.reset(acctKey);
+    await succeeded();
     return this.tx.run(async (m, stage) => {
       const pair = await issueTokens(this.sessions, this.tokens, user!.id, client, m);
       await stage({ type: 'auth.login', organizationId: null, actor: { type: 'user', id: user!.id, name: user!.email }, subject: { type: 'user', id: user!.id, name: user!.email }, payload: {} }, { request: client });
@@ -177,9 +190,10 @@ export class RefreshHandler implements ICommandHandler<RefreshCommand, TokenPair
 
   async execute({ refreshToken, client }: RefreshCommand): Promise<TokenPair> {
     try {
-      const s = await this.sessions.rotate(refreshToken, client);
-      const a = await this.tokens.issue({ userId: s.userId, sessionId: s.sessionId });
-      return { accessToken: a.token, refreshToken: s.refreshToken, expiresIn: a.expiresIn, tokenType: 'Bearer', sessionId: s.sessionId };
+      return await this.sessions.rotate(refreshToken, client, async (s): Promise<TokenPair> => {
+        const a = await this.tokens.issue({ userId: s.userId, sessionId: s.sessionId });
+        return { accessToken: a.token, refreshToken: s.refreshToken, expiresIn: a.expiresIn, tokenType: 'Bearer', sessionId: s.sessionId };
+      });
     } catch (e) {
       if (e instanceof UnauthenticatedError && e.code === 'refresh-token-reused') {
         await this.tx.run(async (_m, stage) => {

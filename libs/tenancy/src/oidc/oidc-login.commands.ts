@@ -16,7 +16,7 @@ const LOGIN_TTL_MS = 10 * 60_000;
 
 /**
  * A failed OIDC sign-in. The API turns it into a redirect to `/login?error=<code>` (never a token in a URL).
- * Codes: oidc-provider-unavailable, oidc-invalid-state, oidc-denied, oidc-exchange-failed, oidc-email-missing,
+ * Codes: oidc-provider-unavailable, oidc-invalid-state, oidc-browser-mismatch, oidc-denied, oidc-exchange-failed, oidc-email-missing,
  * oidc-email-unverified, oidc-email-domain, oidc-account-exists, oidc-role-invalid, oidc-failed.
  */
 export class OidcLoginError extends DomainError {
@@ -42,8 +42,11 @@ async function loadEnabledProvider(ds: DataSource | EntityManager, id: string): 
 }
 
 export class StartOidcLoginCommand {
-  /** `linkUserId`: the signed-in user who asked to link this identity to their account (explicit `link` request). */
-  constructor(readonly providerId: string, readonly returnTo: string | undefined, readonly linkUserId: string | null = null) {}
+  /**
+   * `linkUserId`: the signed-in user who asked to link this identity to their account (explicit `link` request).
+   * `binder`: the random value of the browser's short-lived binding cookie; only a callback presenting it completes.
+   */
+  constructor(readonly providerId: string, readonly returnTo: string | undefined, readonly linkUserId: string | null, readonly binder: string) {}
 }
 
 /** Authorization code flow with PKCE (S256), state and nonce; the login state lives 10 minutes, hashed. */
@@ -52,7 +55,7 @@ export class StartOidcLoginHandler implements ICommandHandler<StartOidcLoginComm
   private readonly logger = new Logger('Oidc');
   constructor(private readonly ds: DataSource, private readonly box: SecretBox, private readonly clients: OidcClientFactory) {}
 
-  async execute({ providerId, returnTo, linkUserId }: StartOidcLoginCommand) {
+  async execute({ providerId, returnTo, linkUserId, binder }: StartOidcLoginCommand) {
     const provider = await loadEnabledProvider(this.ds, providerId);
     const oidc = await this.clients.lib();
     let cfg;
@@ -67,8 +70,8 @@ export class StartOidcLoginHandler implements ICommandHandler<StartOidcLoginComm
     const nonce = oidc.randomNonce();
     const stateHash = sha256(state);
     await this.ds.query(
-      `INSERT INTO oidc_logins (state_hash, provider_id, code_verifier_enc, nonce, return_to, expires_at, link_user_id) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [stateHash, provider.id, this.box.encrypt(codeVerifier, loginAad(stateHash)), nonce, safeReturnTo(returnTo), new Date(Date.now() + LOGIN_TTL_MS), linkUserId],
+      `INSERT INTO oidc_logins (state_hash, provider_id, code_verifier_enc, nonce, return_to, expires_at, link_user_id, binder_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [stateHash, provider.id, this.box.encrypt(codeVerifier, loginAad(stateHash)), nonce, safeReturnTo(returnTo), new Date(Date.now() + LOGIN_TTL_MS), linkUserId, sha256(binder)],
     );
     const url = oidc.buildAuthorizationUrl(cfg, {
       redirect_uri: this.clients.redirectUri,
@@ -111,8 +114,8 @@ function claimAt(claims: Record<string, unknown>, name: string): unknown {
 }
 
 export class CompleteOidcLoginCommand {
-  /** `params`: the callback's query parameters as received. */
-  constructor(readonly params: Record<string, string>, readonly client: ClientContext) {}
+  /** `params`: the callback's query parameters as received; `binder`: the browser's binding cookie, if it sent one. */
+  constructor(readonly params: Record<string, string>, readonly client: ClientContext, readonly binder: string | null) {}
 }
 
 /**
@@ -135,13 +138,25 @@ export class CompleteOidcLoginHandler implements ICommandHandler<CompleteOidcLog
     private readonly tokens: AccessTokenService,
   ) {}
 
-  async execute({ params, client }: CompleteOidcLoginCommand): Promise<OidcLoginResult> {
+  async execute({ params, client, binder }: CompleteOidcLoginCommand): Promise<OidcLoginResult> {
     const state = params.state;
     if (typeof state !== 'string' || !state || state.length > 500) throw new OidcLoginError('oidc-invalid-state', 'The sign-in request is missing or has expired');
     const stateHash = sha256(state);
-    // Single use: the row is deleted by whoever reads it first.
-    const [deleted] = await this.ds.query(`DELETE FROM oidc_logins WHERE state_hash = $1 RETURNING provider_id, code_verifier_enc, nonce, return_to, expires_at, link_user_id`, [stateHash]);
+    // Single use: the row is deleted by whoever reads it first, and only by the browser that started the sign-in (the
+    // binding cookie): a callback URL opened in another browser (login CSRF, a leaked link) is refused.
+    const [deleted] = await this.ds.query(
+      `DELETE FROM oidc_logins WHERE state_hash = $1 AND binder_hash = $2 RETURNING provider_id, code_verifier_enc, nonce, return_to, expires_at, link_user_id`,
+      [stateHash, sha256(binder ?? '')],
+    );
     const login = (deleted as LoginRow[] | undefined)?.[0];
+    if (!login) {
+      const [other] = await this.ds.query(`SELECT provider_id FROM oidc_logins WHERE state_hash = $1 AND expires_at > now()`, [stateHash]);
+      if (other) {
+        const provider = await loadEnabledProvider(this.ds, other.provider_id).catch(() => null);
+        if (provider) await this.auditFailure(provider, null, 'oidc-browser-mismatch', client).catch(() => undefined);
+        throw new OidcLoginError('oidc-browser-mismatch', 'This sign-in was started in another browser; start it again here');
+      }
+    }
     if (!login || new Date(login.expires_at).getTime() <= Date.now()) throw new OidcLoginError('oidc-invalid-state', 'The sign-in request is missing or has expired');
     const provider = await loadEnabledProvider(this.ds, login.provider_id);
     let email: string | null = null;

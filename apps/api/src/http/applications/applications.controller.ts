@@ -239,9 +239,9 @@ export class ApplicationsController {
 
   @Post('deployments')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Deploy (queued; at most one runs per application, a newer request supersedes older queued ones). Accepts Idempotency-Key.' })
+  @ApiOperation({ summary: 'Deploy (queued; at most one runs per application, a newer request supersedes older queued ones). Accepts Idempotency-Key: a repeat gets the original response, the same key with another request 422.' })
   @ApiAcceptedResponse({ type: DeploymentDto, description: 'The deployment (queued, or already finished when it failed validation)' })
-  @ApiErrors(400, 403, 409)
+  @ApiErrors(400, 403, 409, 422)
   deploy(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Body() dto: RequestDeploymentDto, @Headers('idempotency-key') key?: string) {
     return this.commands.execute(new RequestDeploymentCommand(p, id, { kind: dto.kind ?? 'deploy', idempotencyKey: idempotencyKey(key) }));
   }

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { DomainError, FieldError } from '@wharf/core';
+import { DomainError, FieldError, RateLimitedError } from '@wharf/core';
 import type { Problem } from '@wharf/contracts';
 
 const TYPE_BASE = 'https://wharf.dev/problems/';
@@ -53,6 +53,8 @@ export class ProblemFilter implements ExceptionFilter {
       res.end();
       return;
     }
+    // Every 429 says when to come back.
+    if (body.status === 429) res.setHeader('Retry-After', String(exception instanceof RateLimitedError ? exception.retryAfterSeconds : 60));
     res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
   }
 }

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch,
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { DomainError, RateLimiter, WHARF_CONFIG, WharfConfig } from '@wharf/core';
+import { DomainError, randomToken, RateLimiter, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import {
   CompleteOidcLoginCommand, CreateOidcProviderCommand, DeleteOidcProviderCommand, GetOidcProviderQuery, ListOidcProvidersQuery,
   ListPublicOidcProvidersQuery, OidcLoginError, OidcLoginResult, OidcProviderView, Principal, PublicOidcProvider, StartOidcLoginCommand, UpdateOidcProviderCommand,
@@ -18,6 +18,16 @@ import { CreateOidcProviderDto, OidcProviderDto, PublicOidcProviderDto, PublicOi
 /** Browser redirects carry an error code only, never a token. */
 const loginError = (code: string): string => `/login?error=${encodeURIComponent(code)}`;
 const OIDC_STARTS_PER_MINUTE = 30;
+/**
+ * Binds a sign-in to the browser that started it: httpOnly, SameSite=Lax (the provider redirects back cross-site with a
+ * top-level GET, which Lax allows), as long as a login state lives. One value per browser, so two tabs can sign in.
+ */
+const BINDER_COOKIE = 'wharf_oidc_binder';
+const BINDER_RE = /^[A-Za-z0-9_-]{32,64}$/;
+const cookieOf = (req: AuthedRequest, name: string): string | null => {
+  const v = (req.cookies as Record<string, unknown> | undefined)?.[name];
+  return typeof v === 'string' ? v : null;
+};
 const errorCode = (e: unknown): string => (e instanceof DomainError && e.code.startsWith('oidc-') ? e.code : 'oidc-failed');
 
 @ApiTags('auth')
@@ -49,7 +59,7 @@ export class OidcAuthController {
     res.setHeader('Cache-Control', 'no-store');
     let result: OidcLoginResult;
     try {
-      result = await this.commands.execute(new CompleteOidcLoginCommand(params, clientOf(req)));
+      result = await this.commands.execute(new CompleteOidcLoginCommand(params, clientOf(req), cookieOf(req, BINDER_COOKIE)));
     } catch (e) {
       res.redirect(302, loginError(errorCode(e)));
       return;
@@ -76,13 +86,15 @@ export class OidcAuthController {
     try {
       // Each start stores a login state: a public route that writes is rate-limited per client address.
       const key = `oidc-start:${clientOf(req).ip ?? 'unknown'}`;
-      await this.limiter.assertUnder(key, OIDC_STARTS_PER_MINUTE).catch(() => {
+      await this.limiter.consume([{ key, limit: OIDC_STARTS_PER_MINUTE, windowSeconds: 60 }]).catch(() => {
         throw new OidcLoginError('oidc-rate-limited', 'Too many sign-in attempts; try again in a minute');
       });
-      await this.limiter.hit(key, 60);
       const linkUserId = link === 'true' && p?.kind === 'user' ? p.userId : null;
       if (link === 'true' && !linkUserId) throw new OidcLoginError('oidc-link-requires-session', 'Sign in first to link an identity');
-      const r: { authorizationUrl: string } = await this.commands.execute(new StartOidcLoginCommand(providerId, typeof returnTo === 'string' ? returnTo : undefined, linkUserId));
+      const existing = cookieOf(req, BINDER_COOKIE);
+      const binder = existing && BINDER_RE.test(existing) ? existing : randomToken(32);
+      const r: { authorizationUrl: string } = await this.commands.execute(new StartOidcLoginCommand(providerId, typeof returnTo === 'string' ? returnTo : undefined, linkUserId, binder));
+      res.cookie(BINDER_COOKIE, binder, { httpOnly: true, sameSite: 'lax', secure: this.config.publicUrl.startsWith('https:'), path: '/api/v1/auth/oidc', maxAge: 10 * 60_000 });
       res.redirect(302, r.authorizationUrl);
     } catch (e) {
       res.redirect(302, loginError(errorCode(e)));

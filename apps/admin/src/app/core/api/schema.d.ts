@@ -1102,7 +1102,7 @@ export interface paths {
         /** Deployments of the application, newest first */
         get: operations["ApplicationsController_deployments"];
         put?: never;
-        /** Deploy (queued; at most one runs per application, a newer request supersedes older queued ones). Accepts Idempotency-Key. */
+        /** Deploy (queued; at most one runs per application, a newer request supersedes older queued ones). Accepts Idempotency-Key: a repeat gets the original response, the same key with another request 422. */
         post: operations["ApplicationsController_deploy"];
         delete?: never;
         options?: never;
@@ -6821,6 +6821,15 @@ export interface operations {
             };
             /** @description Conflict with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not acceptable in context (e.g. an Idempotency-Key already used with another request) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
