@@ -3,6 +3,7 @@ import { createServer, Server, Socket } from 'node:net';
 import type { TestApp } from '../../support/app';
 import { Session, setupOwner } from '../../support/api';
 import { DataSource } from 'typeorm';
+import { Client } from 'pg';
 import { createTestDatabase } from '../../support/database';
 import { ensureBusyboxImage } from '../../support/docker/busybox-image';
 import { freePort, httpGetUntil, SwarmTestRun } from '../../support/docker/swarm-test-run';
@@ -181,6 +182,47 @@ describe('deployments stay correct when their worker is killed or stalls', () =>
     expect(await logText(api, owner, d2)).toBe(logBefore);
     expect((await auditOf(d2)).map((e) => e.action)).toEqual(auditBefore.map((e) => e.action));
     expect((await httpGetUntil(port, (r) => r.body === 'v1')).body).toBe('v1');
+    for (const w of workers) await w.stop();
+  });
+
+  it('deleting an application while it deploys cancels the deployment first, then removes the service; nothing comes back', async () => {
+    await worker();
+    const { appId } = await goodThenFailing('delete-running', { healthcheck: { test: ['CMD', '/bin/false'], intervalMs: 1000, timeoutMs: 1000, retries: 100, startPeriodMs: 0 } });
+    const d2 = await deploy(appId);
+    await waitForLogLine(d2, /\[wait\] Waiting/);
+    await request(api.server).delete(`/api/v1/applications/${appId}`).set(owner.auth).expect(202);
+    await until('the application to be gone', async () => (await request(api.server).get(`/api/v1/applications/${appId}`).set(owner.auth)).status === 404, 60_000, 200);
+    expect(await serviceOf(appId)).toBeUndefined();
+    // The deployment ended (cancelled, by its own worker) before the service was removed: the audit records both, in
+    // that order, so the worker could not re-create or restore the service after the removal.
+    const audit = await request(api.server).get(`/api/v1/organizations/${owner.organizationId}/audit-events`).query({ limit: 200 }).set(owner.auth).expect(200);
+    const items = audit.body.items as Array<{ action: string; seq: number; subject: { id: string } }>;
+    const cancelled = items.find((e) => e.action === 'deployment.cancelled' && e.subject.id === d2);
+    const deleted = items.find((e) => e.action === 'application.deleted' && e.subject.id === appId);
+    expect(cancelled).toBeDefined();
+    expect(deleted).toBeDefined();
+    expect(deleted!.seq).toBeGreaterThan(cancelled!.seq);
+    expect(await serviceOf(appId)).toBeUndefined();
+  });
+
+  it('an application stuck in `deleting` (its removal job lost) is driven to completion by the watchdog', async () => {
+    if (!workers.some((w) => w.child.exitCode === null && w.child.signalCode === null)) await worker();
+    const port = await freePort();
+    const appId = await createApp('stuck-deleting', httpdSpec(port), 'stuck');
+    await succeeded(await deploy(appId));
+    expect(await serviceOf(appId)).toBeDefined();
+    // As if the process died between committing the delete request and enqueuing its job, and the outbox lost it too.
+    const c = new Client({ connectionString: api.databaseUrl });
+    await c.connect();
+    try {
+      await c.query(`UPDATE applications SET deleting = true, delete_volumes = false WHERE id = $1`, [appId]);
+    } finally {
+      await c.end();
+    }
+    const t0 = Date.now();
+    await until('the watchdog to finish the deletion', async () => (await request(api.server).get(`/api/v1/applications/${appId}`).set(owner.auth)).status === 404, 60_000, 200);
+    console.log(`stuck deletion finished by the watchdog after ${Date.now() - t0} ms`);
+    expect(await serviceOf(appId)).toBeUndefined();
     for (const w of workers) await w.stop();
   });
 

@@ -7,6 +7,8 @@ import { SYSTEM_ACTOR } from '@wharf/tenancy';
 
 /** Pull budget plus margin on top of a deployment's own convergence timeout. */
 const OVERALL_MARGIN_MS = 11 * 60_000;
+/** How long one removal job waits for a running deployment of the application to end before Bull retries it. */
+const REMOVE_WAIT_MS = 10_000;
 
 /**
  * Recovery: a running deployment whose worker stopped renewing its lease is handed to the queue again (resumed) or,
@@ -51,6 +53,12 @@ export class DeploymentWatchdog {
     let kicked = 0;
     for (const h of heads) if (await this.scheduler.kick(h.application_id)) kicked++;
     if (resumed || timedOut) this.logger.warn(`recovered deployments: ${resumed} resumed, ${timedOut} timed out`);
+    // An application stuck in `deleting` (its removal job was lost or gave up) gets its job again; the jobId dedupes
+    // while one is waiting or running.
+    const deleting: Array<{ id: string; delete_volumes: boolean }> = await this.ds.query(`SELECT id, delete_volumes FROM applications WHERE deleting`);
+    for (const a of deleting) {
+      await this.jobs.enqueue('application.remove', { v: 1, applicationId: a.id, removeVolumes: a.delete_volumes }, { jobId: `remove:${a.id}`, attempts: 10, backoff: { type: 'exponential', delay: 3000 } });
+    }
     return { resumed, timedOut, kicked };
   }
 
@@ -65,10 +73,28 @@ export class DeploymentWatchdog {
     return { deleted: Number(r[1] ?? 0) };
   }
 
+  /**
+   * A running deployment of an application being deleted ends first: the delete request set its cancel flag, which its
+   * worker reads at the next lease renewal (or the watchdog resumes it, cancelled, when that worker died). Removing the
+   * service under it would let it create or restore the service again afterwards. Throws (Bull retries) if it is still
+   * running after a while.
+   */
+  private async untilNoRunningDeployment(applicationId: string): Promise<void> {
+    await this.ds.query(`UPDATE deployments SET cancel_requested_at = now() WHERE application_id = $1 AND status = 'running' AND cancel_requested_at IS NULL`, [applicationId]);
+    const deadline = Date.now() + REMOVE_WAIT_MS;
+    for (;;) {
+      const [running]: Array<{ id: string }> = await this.ds.query(`SELECT id FROM deployments WHERE application_id = $1 AND status = 'running' LIMIT 1`, [applicationId]);
+      if (!running) return;
+      if (Date.now() > deadline) throw new Error(`Deployment ${running.id} of application ${applicationId} is still running (cancel requested); the removal is retried`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
   @JobHandler('application.remove')
   async remove(payload: { applicationId: string; removeVolumes: boolean }): Promise<{ removed: boolean }> {
     const app = await this.ds.getRepository(ApplicationEntity).findOneBy({ id: payload.applicationId });
     if (!app) return { removed: false };
+    await this.untilNoRunningDeployment(app.id);
     const service = await this.swarm.inspectService(app.serviceName);
     // Only a service this install created is ever removed.
     const [{ install_id: install }] = await this.ds.query(`SELECT install_id FROM instance WHERE id = 1`);

@@ -256,7 +256,7 @@ export class DeleteApplicationHandler implements ICommandHandler<DeleteApplicati
       if (app.deleting) return;
       await m.query(`UPDATE deployments SET status = 'cancelled', finished_at = now(), version = version + 1 WHERE application_id = $1 AND status = 'queued'`, [app.id]);
       await m.query(`UPDATE deployments SET cancel_requested_at = now() WHERE application_id = $1 AND status = 'running'`, [app.id]);
-      await m.update(ApplicationEntity, { id: app.id }, { deleting: true, updatedAt: new Date(), version: app.version + 1 });
+      await m.update(ApplicationEntity, { id: app.id }, { deleting: true, deleteVolumes: removeVolumes, updatedAt: new Date(), version: app.version + 1 });
       await stage({ type: 'application.delete-requested', organizationId: app.organizationId, actor: actorOf(p), subject: { type: 'application', id: app.id, name: app.name }, payload: { removeVolumes } }, { request: p.client, changes: { removeVolumes } });
     });
     await this.jobs.enqueue('application.remove', { v: 1, applicationId, removeVolumes }, { jobId: `remove:${applicationId}`, attempts: 10, backoff: { type: 'exponential', delay: 3000 } });

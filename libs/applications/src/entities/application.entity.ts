@@ -15,6 +15,8 @@ export class ApplicationEntity {
   @Column({ type: 'jsonb' }) spec: ApplicationSpec;
   @Column({ name: 'desired_state', type: 'text' }) desiredState: 'running' | 'stopped';
   @Column({ type: 'boolean', default: false }) deleting: boolean;
+  /** With `deleting`: the deletion also removes the application's volumes (the watchdog finishes a stuck deletion). */
+  @Column({ name: 'delete_volumes', type: 'boolean', default: false }) deleteVolumes: boolean;
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
   @Column({ type: 'int', default: 1 }) version: number;
