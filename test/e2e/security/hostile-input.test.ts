@@ -9,7 +9,7 @@ import request from 'supertest';
 import { startTestApp, TestApp } from '../../support/app';
 import {
   bodyFor, buildFixture, Call, call, collectionNoun, fillPath, firstItem, Fixture, getPointer, Method, openDb, Operation,
-  problemViolation, setPointer, stringPointers,
+  problemViolation, setPointer, stringPointers, unresolvable,
 } from '../../support/route-matrix';
 
 const PWNED = '/tmp/pwned';
@@ -75,6 +75,10 @@ describe('hostile input on every JSON body', () => {
     }
     return null;
   }
+
+  it('reaches every operation with a JSON body (an unresolvable path fails instead of being skipped)', () => {
+    expect(unresolvable(fx, bodyOps)).toEqual([]);
+  });
 
   it('never answers 5xx, rejects NUL naming the field, and stores accepted values verbatim', async () => {
     const failures: string[] = [];
