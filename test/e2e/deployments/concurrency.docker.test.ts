@@ -4,7 +4,7 @@ import type { TestApp } from '../../support/app';
 import type { Session } from '../../support/api';
 import { BUSYBOX_IMAGE } from '../../support/docker/busybox-image';
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
-import { logText, startSwarmSuite, stopSwarmSuite, waitForDeployment } from '../../support/deploy';
+import { logText, startSwarmSuite, stopSwarmSuite, SWARM_SUITE_HOOK_TIMEOUT_MS, waitForDeployment } from '../../support/deploy';
 
 jest.setTimeout(240_000);
 
@@ -44,12 +44,12 @@ describe('concurrent deployments', () => {
     ({ t, run, owner, env } = await startSwarmSuite(lock));
     db = new Client({ connectionString: t.databaseUrl });
     await db.connect();
-  });
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
     await db?.end();
     await stopSwarmSuite(lock, { t, run });
-  });
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
 
   async function createApp(name: string, spec: Record<string, unknown>): Promise<string> {
     return (await request(t.server).post(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth).send({ name, spec }).expect(201)).body.id;

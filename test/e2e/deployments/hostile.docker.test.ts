@@ -5,7 +5,7 @@ import type { TestApp } from '../../support/app';
 import type { Session } from '../../support/api';
 import { BUSYBOX_IMAGE } from '../../support/docker/busybox-image';
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
-import { logText, startSwarmSuite, stopSwarmSuite, waitForDeployment } from '../../support/deploy';
+import { logText, startSwarmSuite, stopSwarmSuite, SWARM_SUITE_HOOK_TIMEOUT_MS, waitForDeployment } from '../../support/deploy';
 import { until } from '../../support/processes';
 
 jest.setTimeout(180_000);
@@ -39,11 +39,11 @@ describe('hostile values in every field that reaches Docker', () => {
 
   beforeAll(async () => {
     ({ t, run, owner, env } = await startSwarmSuite(lock));
-  });
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
     await stopSwarmSuite(lock, { t, run });
-  });
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
 
   const base = (extra: Record<string, unknown> = {}) => ({ image: BUSYBOX_IMAGE, command: ['/bin/sleep', '3600'], replicas: 1, ports: [], stopGracePeriodMs: 500, deployTimeoutMs: 60_000, ...extra });
   const create = (name: string, spec: Record<string, unknown>) => request(t.server).post(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth).send({ name, spec });

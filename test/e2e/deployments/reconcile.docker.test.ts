@@ -5,7 +5,7 @@ import { startTestApp, TestApp } from '../../support/app';
 import { Session, setupOwner } from '../../support/api';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../support/docker/busybox-image';
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
-import { httpdSpec, productionEnvironment, swarmRunFor, waitForDeployment } from '../../support/deploy';
+import { httpdSpec, productionEnvironment, SWARM_SUITE_HOOK_TIMEOUT_MS, swarmRunFor, waitForDeployment } from '../../support/deploy';
 import { runJob } from '../../support/jobs';
 
 jest.setTimeout(120_000);
@@ -22,12 +22,12 @@ describe('the reconciler reports drift and never deletes what it did not create'
     run = await swarmRunFor(t);
     await ensureBusyboxImage(run.docker);
     owner = await setupOwner(t);
-  });
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
   afterAll(async () => {
     await t?.close();
     await run?.cleanup().catch(() => undefined);
     await lock.cleanup();
-  });
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
 
   const reconcile = async () => {
     const queue = t.app.get<Queue>(getQueueToken('maintenance'), { strict: false });

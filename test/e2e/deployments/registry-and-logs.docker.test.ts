@@ -5,7 +5,7 @@ import type { Session } from '../../support/api';
 import { BUSYBOX_IMAGE } from '../../support/docker/busybox-image';
 import { startLocalRegistry, LocalRegistry } from '../../support/docker/local-registry';
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
-import { httpdSpec, startSwarmSuite, stopSwarmSuite, waitForDeployment } from '../../support/deploy';
+import { httpdSpec, startSwarmSuite, stopSwarmSuite, SWARM_SUITE_HOOK_TIMEOUT_MS, waitForDeployment } from '../../support/deploy';
 
 jest.setTimeout(180_000);
 
@@ -20,12 +20,12 @@ describe('private registries and runtime logs', () => {
   beforeAll(async () => {
     ({ t, run, owner, env } = await startSwarmSuite(lock));
     registry = await startLocalRegistry();
-  });
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
     await registry?.stop();
     await stopSwarmSuite(lock, { t, run });
-  });
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
 
   it('tests registry credentials through the worker, never returns the password, and pulls a private image with them', async () => {
     const bad = await request(t.server).post(`/api/v1/organizations/${owner.organizationId}/registries`).set(owner.auth).send({ name: 'bad', host: registry.host, username: registry.username, password: 'wrong-password' }).expect(201);

@@ -4,7 +4,7 @@ import type { Session } from '../../support/api';
 import { sql } from '../../support/sql';
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
 import { BUSYBOX_IMAGE } from '../../support/docker/busybox-image';
-import { httpdSpec, productionEnvironment, startSwarmSuite, stopSwarmSuite, waitForDeployment } from '../../support/deploy';
+import { httpdSpec, productionEnvironment, startSwarmSuite, stopSwarmSuite, SWARM_SUITE_HOOK_TIMEOUT_MS, waitForDeployment } from '../../support/deploy';
 
 jest.setTimeout(120_000);
 
@@ -24,7 +24,7 @@ describe('deleting an environment or a project tears down its engine objects', (
 
   beforeAll(async () => {
     ({ t, run, owner, env } = await startSwarmSuite(lock));
-  });
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
     if (foreign.serviceId) await run?.docker.getService(foreign.serviceId).remove().catch(() => undefined);
@@ -41,7 +41,7 @@ describe('deleting an environment or a project tears down its engine objects', (
       }
     }
     await stopSwarmSuite(lock, { t, run });
-  });
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
 
   const labelFilter = (labels: Record<string, string>) => JSON.stringify({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
   const services = async (labels: Record<string, string>) => run.docker.listServices({ filters: labelFilter({ 'wharf.install': run.install, ...labels }) } as object);
