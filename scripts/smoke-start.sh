@@ -3,6 +3,8 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 command -v curl >/dev/null || apt_install curl
+# A test harness: it creates and drops a scratch database as the postgres user, like the tests.
+bash scripts/ensure-services.sh --test
 port=${SMOKE_PORT:-3917}
 db="wharf_smoke_$$"
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" PORT=$port WHARF_DATA_DIR="$(mktemp -d)" WHARF_QUEUE_PREFIX="smoke$$" LOG_LEVEL=info

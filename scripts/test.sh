@@ -3,7 +3,7 @@
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || { log "installing npm packages"; npm install --no-audit --no-fund --loglevel=error; }
-bash scripts/ensure-services.sh --docker --browser
+bash scripts/ensure-services.sh --docker --browser --test
 log "type-checking"
 npx tsc -p tsconfig.json --noEmit
 npx tsc -p apps/admin/tsconfig.spec.json --noEmit
