@@ -22,7 +22,15 @@ import { OutboxDispatch1764100013000 } from './1764100013000-OutboxDispatch';
 export const ENTITIES = [OutboxEventEntity, ...IDENTITY_ENTITIES, ...TENANCY_ENTITIES, ...AUDIT_ENTITIES, ...PROJECTS_ENTITIES, ...APPLICATIONS_ENTITIES];
 export const MIGRATIONS = [Foundation1764100000000, IdentityTenancy1764100001000, Audit1764100002000, Oidc1764100003000, Projects1764100004000, Applications1764100005000, OrganizationPolicies1764100006000, EnvironmentGrants1764100007000, LocalServer1764100008000, ApplicationDeleteVolumes1764100012000, OutboxDispatch1764100013000, AuthHardening1764100010000];
 
-export function dataSourceOptions(url: string): DataSourceOptions {
+/**
+ * Server-side bounds for the application's connections: a statement that runs longer than this (a lock wait, a
+ * runaway query) is cancelled by PostgreSQL, and a transaction left idle (its code stuck on something else, e.g. an
+ * engine call) is ended, releasing its locks. Migrations run without them: they may legitimately take long, under their
+ * advisory lock.
+ */
+export const APP_DB_LIMITS = { statementTimeoutMs: 60_000, idleInTransactionTimeoutMs: 60_000 };
+
+export function dataSourceOptions(url: string, limits: { statementTimeoutMs?: number; idleInTransactionTimeoutMs?: number } = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -31,7 +39,13 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrationsTableName: 'migrations',
     synchronize: false,
     migrationsRun: false,
-    extra: { max: 10, connectionTimeoutMillis: 5000 },
+    extra: {
+      max: 10,
+      connectionTimeoutMillis: 5000,
+      // Sent as startup parameters: every pooled connection carries them from its first statement.
+      ...(limits.statementTimeoutMs ? { statement_timeout: limits.statementTimeoutMs } : {}),
+      ...(limits.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs } : {}),
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import { DeploymentLifecycle } from '@wharf/applications';
 import type { TestApp } from '../support/app';
 import { Session, setupOwner } from '../support/api';
 import { startTestApp } from '../support/app';
+import { APP_DB_LIMITS, createDataSource, dataSourceOptions } from '../../migrations/data-source';
 import { productionEnvironment } from '../support/deploy';
 
 /**
@@ -11,7 +12,7 @@ import { productionEnvironment } from '../support/deploy';
  * renewal that also reads the cancel flag, and log lines that only the lease holder may add. The API runs alone (no
  * worker), so the deployment stays queued until this test claims it.
  */
-describe('deployment lease: fencing, renewal and cancel flag', () => {
+describe('deployment lease (fencing, renewal, cancel flag) and database limits', () => {
   let t: TestApp;
   let owner: Session & { organizationId: string };
   let lifecycle: DeploymentLifecycle;
@@ -71,4 +72,47 @@ describe('deployment lease: fencing, renewal and cancel flag', () => {
     const [row] = await ds.query(`SELECT status, lease_owner FROM deployments WHERE id = $1`, [id]);
     expect(row).toEqual({ status: 'cancelled', lease_owner: null });
   });
+
+  it('bounds statements and idle transactions on the application\'s connections (not on the migrations\' ones)', async () => {
+    const show = async (d: DataSource) => (await d.query(`SELECT current_setting('statement_timeout') AS st, current_setting('idle_in_transaction_session_timeout') AS idle`))[0];
+    expect(APP_DB_LIMITS).toEqual({ statementTimeoutMs: 60_000, idleInTransactionTimeoutMs: 60_000 });
+    expect(await show(ds)).toEqual({ st: '1min', idle: '1min' });
+    const migrations = createDataSource(t.databaseUrl);
+    await migrations.initialize();
+    try {
+      expect(await show(migrations)).toEqual({ st: '0', idle: '0' });
+    } finally {
+      await migrations.destroy();
+    }
+
+    // The same options with short limits: PostgreSQL itself cancels the statement and ends the idle transaction.
+    const short = new DataSource({ ...dataSourceOptions(t.databaseUrl, { statementTimeoutMs: 300, idleInTransactionTimeoutMs: 300 }), entities: [], migrations: [] });
+    await short.initialize();
+    try {
+      const t0 = Date.now();
+      await expect(short.query('SELECT pg_sleep(5)')).rejects.toThrow(/statement timeout/);
+      expect(Date.now() - t0).toBeLessThan(4000);
+      const qr = short.createQueryRunner();
+      await qr.connect();
+      await qr.startTransaction();
+      await qr.query('SELECT 1');
+      const [{ pid }] = await qr.query('SELECT pg_backend_pid() AS pid');
+      // Idle inside the transaction past the limit: the server terminates that session.
+      await eventuallyGone(pid);
+      await expect(qr.query('SELECT 1')).rejects.toThrow();
+      await qr.release().catch(() => undefined);
+    } finally {
+      await short.destroy();
+    }
+  });
+
+  async function eventuallyGone(pid: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const rows = await ds.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+      if (!rows.length) return;
+      if (Date.now() > deadline) throw new Error(`session ${pid} still alive`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 });

@@ -7,7 +7,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { CoreModule, WharfConfig, newId, UUID_RE } from '@wharf/core';
 import { QUEUES } from '@wharf/contracts';
-import { dataSourceOptions } from '../../../migrations/data-source';
+import { APP_DB_LIMITS, dataSourceOptions } from '../../../migrations/data-source';
 import { ProblemFilter } from './http/common/problem.filter';
 import { HealthController } from './http/health/health.controller';
 import { MetricsController } from './http/metrics/metrics.controller';
@@ -44,7 +44,7 @@ function infrastructure(config: WharfConfig): DynamicModule[] {
       },
       exclude: [{ method: RequestMethod.ALL, path: 'health/(.*)' }],
     }),
-    TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+    TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, APP_DB_LIMITS)),
     BullModule.forRoot({ redis: config.redisUrl, prefix: config.queuePrefix }),
     BullModule.registerQueue(...Object.values(QUEUES).map((name) => ({ name }))),
     CqrsModule.forRoot(),

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { volumeEngineName } from '@wharf/applications';
 import type { TestApp } from '../../support/app';
 import type { Session } from '../../support/api';
 import { freePort, httpGetUntil, SwarmTestRun } from '../../support/docker/swarm-test-run';
@@ -183,7 +184,8 @@ describe('deploying applications from images onto the real Swarm', () => {
       const deadline = Date.now() + 30_000;
       while ((await request(t.server).get(`/api/v1/applications/${appId}`).set(owner.auth)).status !== 404 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 300));
     };
-    const volumeExists = (name: string) => run.docker.getVolume(name).inspect().then(() => true, () => false);
+    // Named volumes are Wharf's: the engine name is derived from the install, the environment and the typed name.
+    const volumeExists = (name: string) => run.docker.getVolume(volumeEngineName(run.install, env.environmentId, name)).inspect().then(() => true, () => false);
     const ids: Record<string, string> = {};
     for (const [key, volume] of [['keep', `wt-keep-${suffix}`], ['drop', `wt-drop-${suffix}`]] as const) {
       ids[key] = await createApp(`vol-${key}`, httpdSpec(null, { mounts: [{ type: 'volume', source: volume, target: '/data', readOnly: false }] }), [{ key: 'BODY', value: key }]);
@@ -199,6 +201,6 @@ describe('deploying applications from images onto the real Swarm', () => {
     const audit = await request(t.server).get(`/api/v1/organizations/${owner.organizationId}/audit-events`).query({ action: 'application.deleted', subjectId: ids.drop }).set(owner.auth).expect(200);
     expect(audit.body.items[0].changes.volumesRemoved).toEqual([`wt-drop-${suffix}`]);
     // Leave nothing behind (the kept volume is this test's own).
-    for (let i = 0; i < 40 && !(await run.docker.getVolume(`wt-keep-${suffix}`).remove().then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 40 && !(await run.docker.getVolume(volumeEngineName(run.install, env.environmentId, `wt-keep-${suffix}`)).remove().then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 500));
   });
 });

@@ -10,6 +10,7 @@ import {
 import { JobHandler, REDIS, SecretBox, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { RegistryAuth, ServiceChangeResult, SWARM_PORT, SwarmPort } from '@wharf/orchestration';
 import { snapshotToSpec } from './snapshot-to-spec';
+import { ensureEngineVolumes } from './engine-volumes';
 import { RuntimeReconciler } from './runtime.reconciler';
 import { waitBudgetMs } from './wait-budget';
 
@@ -243,6 +244,7 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
       throw e;
     }
     const spec = snapshotToSpec(s, env, auth);
+    await ensureEngineVolumes(this.swarm, s, (msg, level) => log('volumes', msg, level));
     const existing = await this.swarm.inspectService(s.serviceName);
     check();
     let change: ServiceChangeResult;

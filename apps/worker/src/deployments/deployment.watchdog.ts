@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ApplicationEntity, DeploymentLifecycle, DeploymentScheduler } from '@wharf/applications';
+import { ApplicationEntity, DeploymentLifecycle, DeploymentScheduler, engineVolumesOf } from '@wharf/applications';
 import { JobHandler, JobProducer, TransactionRunner } from '@wharf/core';
 import { SWARM_PORT, SwarmPort } from '@wharf/orchestration';
 import { SYSTEM_ACTOR } from '@wharf/tenancy';
@@ -100,12 +100,28 @@ export class DeploymentWatchdog {
     const [{ install_id: install }] = await this.ds.query(`SELECT install_id FROM instance WHERE id = 1`);
     if (service && service.labels['wharf.install'] === install && service.labels['wharf.service'] === app.id) await this.swarm.removeService(service.id);
     const volumes: string[] = [];
+    const volumesKept: string[] = [];
     if (payload.removeVolumes) {
-      // The service's containers release the volume once they are gone: retry briefly while the engine says "in use".
-      for (const v of app.spec.mounts.filter((m) => m.type === 'volume').map((m) => m.source)) {
+      // Only volumes that carry this install's labels and belong to this application (its environment, its id) are
+      // removed; an unlabelled volume (legacy, or not Wharf's) or one another application of the environment still
+      // mounts is kept. The service's containers release a volume once they are gone: retry while "in use".
+      const mountedElsewhere: Array<{ source: string }> = await this.ds.query(
+        `SELECT DISTINCT m->>'source' AS source FROM applications a, jsonb_array_elements(a.spec->'mounts') m
+          WHERE a.environment_id = $1 AND a.id <> $2 AND m->>'type' = 'volume'`,
+        [app.environmentId, app.id],
+      );
+      const shared = new Set(mountedElsewhere.map((r) => r.source));
+      const owner = { 'wharf.install': install, 'wharf.environment': app.environmentId, 'wharf.service': app.id };
+      for (const v of engineVolumesOf(install, app)) {
+        if (shared.has(v.name)) {
+          volumesKept.push(v.name);
+          continue;
+        }
         for (let attempt = 0; ; attempt++) {
           try {
-            if (await this.swarm.removeVolume(v)) volumes.push(v);
+            const r = await this.swarm.removeVolume(v.engineName, owner);
+            if (r === 'removed') volumes.push(v.name);
+            else if (r === 'not-owned') volumesKept.push(v.name);
             break;
           } catch (e) {
             if (attempt >= 40) throw e;
@@ -116,7 +132,7 @@ export class DeploymentWatchdog {
     }
     await this.tx.run(async (m, stage) => {
       await m.delete(ApplicationEntity, { id: app.id });
-      await stage({ type: 'application.deleted', organizationId: app.organizationId, actor: SYSTEM_ACTOR, subject: { type: 'application', id: app.id, name: app.name }, payload: { volumesRemoved: volumes } }, { changes: { serviceRemoved: !!service, volumesRemoved: volumes } });
+      await stage({ type: 'application.deleted', organizationId: app.organizationId, actor: SYSTEM_ACTOR, subject: { type: 'application', id: app.id, name: app.name }, payload: { volumesRemoved: volumes } }, { changes: { serviceRemoved: !!service, volumesRemoved: volumes, ...(volumesKept.length ? { volumesKept } : {}) } });
     });
     return { removed: true };
   }

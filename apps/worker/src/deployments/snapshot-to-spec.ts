@@ -1,4 +1,4 @@
-import type { DeploymentSnapshot } from '@wharf/applications';
+import { DeploymentSnapshot, volumeLabels } from '@wharf/applications';
 import type { RegistryAuth, ServiceSpecInput } from '@wharf/orchestration';
 
 /**
@@ -8,6 +8,22 @@ import type { RegistryAuth, ServiceSpecInput } from '@wharf/orchestration';
  */
 export function escapeSwarmTemplate(value: string): string {
   return value.includes('{{') ? value.split('{{').join('{{"{{"}}') : value;
+}
+
+/**
+ * A named volume is mounted by its engine name (derived per environment, or verbatim for an application's volumes
+ * from before names were derived) and carries Wharf's labels when the engine creates it on another node. Snapshots
+ * taken before volumes were Wharf-owned have no `volumes` and mount their sources verbatim, as they did then.
+ */
+export function engineMounts(s: DeploymentSnapshot): ServiceSpecInput['mounts'] {
+  const engine = new Map((s.volumes ?? []).map((v) => [v.name, v]));
+  return s.spec.mounts.map((m) => {
+    if (m.type !== 'volume' || !s.volumes) return { ...m };
+    const v = engine.get(m.source);
+    if (!v) throw new Error(`The snapshot has no engine volume for mount source "${m.source}"`);
+    // A legacy volume exists unlabelled from before: it is mounted exactly as it was.
+    return v.legacy ? { ...m, source: v.engineName } : { ...m, source: v.engineName, labels: volumeLabels(s.labels, m.source) };
+  });
 }
 
 /** Turns a deployment's frozen snapshot and its resolved environment into the Swarm port's spec. */
@@ -31,7 +47,7 @@ export function snapshotToSpec(s: DeploymentSnapshot, env: Record<string, string
     updateConfig: { ...s.spec.update },
     rollbackConfig: { ...s.spec.rollback, failureAction: s.spec.rollback.failureAction === 'rollback' ? 'pause' : s.spec.rollback.failureAction },
     constraints: s.spec.constraints,
-    mounts: s.spec.mounts,
+    mounts: engineMounts(s),
     networks: [s.networkName],
     stopGracePeriodMs: s.spec.stopGracePeriodMs,
     endpointMode: 'vip',

@@ -1,14 +1,16 @@
+import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { ApplicationSpec } from '@wharf/contracts';
-import { checkVersion, ConflictError, encodeCursor, JobProducer, newId, NotFoundError, Page, PageRequest, SecretBox, slugify, TransactionRunner, ValidationError } from '@wharf/core';
+import { checkVersion, ConflictError, encodeCursor, JobProducer, newId, NotFoundError, Page, PageRequest, SecretBox, slugify, TransactionRunner, ValidationError, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
 import { EnvironmentEntity } from '@wharf/projects';
 import { ApplicationEntity, ApplicationVariableEntity } from '../entities/application.entity';
 import { ApplicationRuntimeEntity } from '../entities/deployment.entity';
 import { RegistryEntity } from '../entities/registry.entity';
 import { SpecPolicy, validateApplicationSpec } from '../spec/application-spec';
+import { reservePorts } from './port-reservations';
 
 export interface ApplicationView {
   id: string;
@@ -68,7 +70,7 @@ export class CreateApplicationCommand {
 }
 @CommandHandler(CreateApplicationCommand)
 export class CreateApplicationHandler implements ICommandHandler<CreateApplicationCommand, ApplicationView> {
-  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
   async execute({ principal: p, environmentId, input }: CreateApplicationCommand) {
     const env = await this.scope.findOne(p, EnvironmentEntity, 'environment', environmentId);
     await this.scope.assert(p, 'create', 'application', { organizationId: env.organizationId, projectId: env.projectId, environmentId: env.id, id: null, name: input.name } as object);
@@ -82,9 +84,10 @@ export class CreateApplicationHandler implements ICommandHandler<CreateApplicati
       const serviceName = `${env.slug.slice(0, 20)}-${slug.slice(0, 34)}-${shortId}`.replace(/-+/g, '-');
       const app = m.create(ApplicationEntity, {
         id: newId(), organizationId: env.organizationId, projectId: env.projectId, environmentId: env.id, serverId: await localServerId(m),
-        name: input.name, slug, serviceName, spec, desiredState: 'running', deleting: false, createdAt: new Date(), updatedAt: new Date(), version: 1,
+        name: input.name, slug, serviceName, spec, desiredState: 'running', deleting: false, legacyVolumes: [], createdAt: new Date(), updatedAt: new Date(), version: 1,
       });
       await m.insert(ApplicationEntity, app);
+      await reservePorts(m, app, this.config.port);
       await stage({ type: 'application.created', organizationId: app.organizationId, actor: actorOf(p), subject: { type: 'application', id: app.id, name: app.name }, payload: { projectId: app.projectId, environmentId: app.environmentId } }, { request: p.client, changes: { name: app.name, image: spec.image } });
       return applicationView(app);
     });
@@ -132,7 +135,7 @@ export class UpdateApplicationCommand {
 }
 @CommandHandler(UpdateApplicationCommand)
 export class UpdateApplicationHandler implements ICommandHandler<UpdateApplicationCommand, ApplicationView> {
-  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
   async execute({ principal: p, applicationId, patch, expectedVersion }: UpdateApplicationCommand) {
     await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'update');
     return this.tx.run(async (m, stage) => {
@@ -147,6 +150,7 @@ export class UpdateApplicationHandler implements ICommandHandler<UpdateApplicati
           if (JSON.stringify(spec[k]) !== JSON.stringify(app.spec[k])) changes[`spec.${k}`] = { from: app.spec[k], to: spec[k] };
         }
         app.spec = spec;
+        await reservePorts(m, app, this.config.port);
       }
       if (patch.name !== undefined && patch.name !== app.name) {
         changes.name = { from: app.name, to: patch.name };

@@ -12,6 +12,7 @@ import { ApplicationEntity, ApplicationVariableEntity } from '../entities/applic
 import { DeploymentEntity, DeploymentLogEntity, DeploymentSnapshot, EnvValue } from '../entities/deployment.entity';
 import { appVariableAad } from './application.commands';
 import { unknownReferences } from '../spec/env-resolution';
+import { engineVolumesOf } from '../spec/volume-names';
 
 export interface DeploymentView {
   id: string;
@@ -72,6 +73,7 @@ async function buildSnapshot(m: EntityManager, app: ApplicationEntity, deploymen
     image: app.spec.image,
     replicas: app.spec.replicas,
     forceUpdate: false,
+    volumes: engineVolumesOf(install, app),
     labels: {
       ...app.spec.labels,
       'wharf.install': install,

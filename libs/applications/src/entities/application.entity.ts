@@ -17,6 +17,11 @@ export class ApplicationEntity {
   @Column({ type: 'boolean', default: false }) deleting: boolean;
   /** With `deleting`: the deletion also removes the application's volumes (the watchdog finishes a stuck deletion). */
   @Column({ name: 'delete_volumes', type: 'boolean', default: false }) deleteVolumes: boolean;
+  /**
+   * Named volumes this application mounted before volume names were derived (migration 1764100009000): they keep their
+   * verbatim engine name. Never extended; new mounts always get a derived, labelled engine volume.
+   */
+  @Column({ name: 'legacy_volumes', type: 'jsonb', default: () => "'[]'::jsonb" }) legacyVolumes: string[];
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
   @Column({ type: 'int', default: 1 }) version: number;

@@ -18,6 +18,11 @@ export interface DeploymentSnapshot {
   refs: { project: Record<string, EnvValue>; environment: Record<string, EnvValue> };
   /** Restart: bump Swarm's ForceUpdate counter. */
   forceUpdate: boolean;
+  /**
+   * The named volumes the mounts refer to, with their engine names (absent in snapshots taken before volumes were
+   * Wharf-owned: those mount their sources verbatim, as they always did).
+   */
+  volumes?: Array<{ name: string; engineName: string; legacy: boolean }>;
 }
 
 export type EnvValue = { plain: string } | { enc: string; aad: string };

@@ -164,13 +164,38 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     return list.map((n) => ({ id: String(n.Id), name: String(n.Name), labels: (n.Labels ?? {}) as Record<string, string> }));
   }
 
-  /** Removes a named volume on this engine; a missing one is not an error. Refused (409) while a container uses it. */
-  async removeVolume(name: string): Promise<boolean> {
+  async ensureVolume(name: string, labels: Record<string, string>): Promise<{ created: boolean; labels: Record<string, string> }> {
+    const existing = await this.inspectVolume(name);
+    if (existing) return { created: false, labels: existing };
+    // Creating a volume that exists is not an error in Docker (it answers with the existing one, keeping its labels):
+    // a create racing another one ends with the labels of whichever came first, read back here.
+    await this.call(() => this.docker.createVolume({ Name: name, Driver: 'local', Labels: { ...labels } }));
+    const got = (await this.inspectVolume(name)) ?? {};
+    const created = Object.entries(labels).every(([k, v]) => got[k] === v);
+    return { created, labels: got };
+  }
+
+  /** A named volume's labels on this engine, or null when it does not exist. */
+  private async inspectVolume(name: string): Promise<Record<string, string> | null> {
+    try {
+      const v: Json = await this.call(() => this.docker.getVolume(name).inspect());
+      return v?.Labels ?? {};
+    } catch (e) {
+      if (e instanceof SwarmEngineError && e.statusCode === 404) return null;
+      throw e;
+    }
+  }
+
+  /** Removes a named volume on this engine only when it carries the owner's labels. Refused (409) while a container uses it. */
+  async removeVolume(name: string, owner: Record<string, string>): Promise<'removed' | 'missing' | 'not-owned'> {
+    const labels = await this.inspectVolume(name);
+    if (!labels) return 'missing';
+    if (Object.keys(owner).length === 0 || !Object.entries(owner).every(([k, v]) => labels[k] === v)) return 'not-owned';
     try {
       await this.call(() => this.docker.getVolume(name).remove());
-      return true;
+      return 'removed';
     } catch (e) {
-      if (e instanceof SwarmEngineError && e.statusCode === 404) return false;
+      if (e instanceof SwarmEngineError && e.statusCode === 404) return 'missing';
       throw e;
     }
   }

@@ -68,9 +68,12 @@ export interface UpdateConfigInput {
 
 export interface MountInput {
   type: 'volume' | 'bind';
+  /** The engine volume name (or the host path of a bind mount). */
   source: string;
   target: string;
   readOnly: boolean;
+  /** Labels for a volume the engine creates on a node where it is missing (Swarm's `VolumeOptions.Labels`). */
+  labels?: Record<string, string>;
 }
 
 /** Credentials for a registry (never logged). */
@@ -260,8 +263,17 @@ export interface SwarmPort {
   removeNetwork(idOrName: string): Promise<void>;
   /** Networks carrying all the given labels (value `''` means "has the label"). */
   listNetworks(labelFilter: Record<string, string>): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>>;
-  /** Removes a named volume; false when it did not exist. */
-  removeVolume(name: string): Promise<boolean>;
+  /**
+   * Creates the named volume with these labels when it is missing; otherwise leaves it as it is. Returns the labels
+   * the volume carries, so the caller can check who owns an existing one before mounting it.
+   */
+  ensureVolume(name: string, labels: Record<string, string>): Promise<{ created: boolean; labels: Record<string, string> }>;
+  /**
+   * Removes a named volume only when it carries every label in `owner` (e.g. this install and this application):
+   * `not-owned` leaves anyone else's volume (or an unlabelled one) untouched, `missing` when it does not exist.
+   * Throws while a container still uses it.
+   */
+  removeVolume(name: string, owner: Record<string, string>): Promise<'removed' | 'missing' | 'not-owned'>;
   pullImage(ref: string, auth: RegistryAuth | undefined, onProgress: (p: PullProgress) => void, signal?: AbortSignal): Promise<void>;
   /** The image's RepoDigest (`repo@sha256:…`) when it has one, else its local id (`sha256:…`). */
   imageDigest(ref: string): Promise<string>;

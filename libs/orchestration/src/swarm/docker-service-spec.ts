@@ -11,7 +11,7 @@ export interface DockerServiceSpec {
       Args?: string[];
       Env: string[];
       Labels: Record<string, string>;
-      Mounts?: { Type: 'volume' | 'bind'; Source: string; Target: string; ReadOnly: boolean }[];
+      Mounts?: { Type: 'volume' | 'bind'; Source: string; Target: string; ReadOnly: boolean; VolumeOptions?: { Labels: Record<string, string> } }[];
       StopGracePeriod?: number;
       Healthcheck?: { Test: string[]; Interval: number; Timeout: number; Retries: number; StartPeriod: number };
     };
@@ -64,7 +64,10 @@ export function toDockerServiceSpec(input: ServiceSpecInput): DockerServiceSpec 
   if (input.command) containerSpec.Command = [...input.command];
   if (input.args) containerSpec.Args = [...input.args];
   if (input.mounts.length > 0) {
-    containerSpec.Mounts = input.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly }));
+    containerSpec.Mounts = input.mounts.map((m) => ({
+      Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly,
+      ...(m.type === 'volume' && m.labels ? { VolumeOptions: { Labels: { ...m.labels } } } : {}),
+    }));
   }
   if (input.stopGracePeriodMs !== undefined) containerSpec.StopGracePeriod = msToNs(input.stopGracePeriodMs);
   if (input.healthcheck) {

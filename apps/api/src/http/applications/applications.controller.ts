@@ -117,7 +117,7 @@ export class EnvironmentApplicationsController {
   @Post()
   @ApiOperation({ summary: 'Create an application from a container image' })
   @ApiCreatedResponse({ type: ApplicationDto })
-  @ApiErrors(400, 403)
+  @ApiErrors(400, 403, 409)
   create(@CurrentPrincipal() p: Principal, @Param('environmentId', IdPipe) environmentId: string, @Body() dto: CreateApplicationDto) {
     return this.commands.execute(new CreateApplicationCommand(p, environmentId, dto));
   }
@@ -185,7 +185,7 @@ export class ApplicationsController {
 
   @Delete()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Delete: removes the Swarm service; named volumes only with removeVolumes=true' })
+  @ApiOperation({ summary: 'Delete: removes the Swarm service; with removeVolumes=true also the named volumes Wharf created for this application (never unlabelled or shared ones)' })
   @ApiAcceptedResponse({ type: AcceptedDto, description: 'The worker removes the service and then the application' })
   @ApiQuery({ name: 'removeVolumes', required: false, type: Boolean })
   @ApiErrors(403)

@@ -1015,7 +1015,7 @@ export interface paths {
         get: operations["ApplicationsController_get"];
         put?: never;
         post?: never;
-        /** Delete: removes the Swarm service; named volumes only with removeVolumes=true */
+        /** Delete: removes the Swarm service; with removeVolumes=true also the named volumes Wharf created for this application (never unlabelled or shared ones) */
         delete: operations["ApplicationsController_remove"];
         options?: never;
         head?: never;
@@ -6190,6 +6190,15 @@ export interface operations {
             };
             /** @description Not found, or outside your organizations */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
