@@ -14,13 +14,14 @@ import { Applications1764100005000 } from './1764100005000-Applications';
 import { OrganizationPolicies1764100006000 } from './1764100006000-OrganizationPolicies';
 import { LocalServer1764100008000 } from './1764100008000-LocalServer';
 import { EnvironmentGrants1764100007000 } from './1764100007000-EnvironmentGrants';
+import { TenantEngineResources1764100009000 } from './1764100009000-TenantEngineResources';
 import { AuthHardening1764100010000 } from './1764100010000-AuthHardening';
 import { ApplicationDeleteVolumes1764100012000 } from './1764100012000-ApplicationDeleteVolumes';
 import { OutboxDispatch1764100013000 } from './1764100013000-OutboxDispatch';
 
 /** Every entity and migration, listed explicitly: one list for the app and the migration CLI. */
 export const ENTITIES = [OutboxEventEntity, ...IDENTITY_ENTITIES, ...TENANCY_ENTITIES, ...AUDIT_ENTITIES, ...PROJECTS_ENTITIES, ...APPLICATIONS_ENTITIES];
-export const MIGRATIONS = [Foundation1764100000000, IdentityTenancy1764100001000, Audit1764100002000, Oidc1764100003000, Projects1764100004000, Applications1764100005000, OrganizationPolicies1764100006000, EnvironmentGrants1764100007000, LocalServer1764100008000, ApplicationDeleteVolumes1764100012000, OutboxDispatch1764100013000, AuthHardening1764100010000];
+export const MIGRATIONS = [Foundation1764100000000, IdentityTenancy1764100001000, Audit1764100002000, Oidc1764100003000, Projects1764100004000, Applications1764100005000, OrganizationPolicies1764100006000, EnvironmentGrants1764100007000, LocalServer1764100008000, TenantEngineResources1764100009000, AuthHardening1764100010000, ApplicationDeleteVolumes1764100012000, OutboxDispatch1764100013000];
 
 /**
  * Server-side bounds for the application's connections: a statement that runs longer than this (a lock wait, a
