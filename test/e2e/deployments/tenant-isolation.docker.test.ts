@@ -7,7 +7,7 @@ import type { TestApp } from '../../support/app';
 import { addMember, Session } from '../../support/api';
 import { freePort, httpGetUntil, SwarmTestRun } from '../../support/docker/swarm-test-run';
 import { TenantEngineResources1764100009000 } from '../../../migrations/1764100009000-TenantEngineResources';
-import { httpdSpec, productionEnvironment, startSwarmSuite, stopSwarmSuite, waitForDeployment } from '../../support/deploy';
+import { httpdSpec, productionEnvironment, startSwarmSuite, stopSwarmSuite, SWARM_SUITE_HOOK_TIMEOUT_MS, waitForDeployment } from '../../support/deploy';
 
 jest.setTimeout(240_000);
 
@@ -39,7 +39,7 @@ describe('tenant isolation of named volumes and published ports', () => {
     orgB = (await request(t.server).post('/api/v1/organizations').set(ownerB.auth).send({ name: 'Beta' }).expect(201)).body.id;
     await request(t.server).delete(`/api/v1/organizations/${ownerA.organizationId}/members/${ownerB.userId}`).set(ownerB.auth).expect(204);
     envB = await productionEnvironment(t, ownerB, orgB, 'Beta shop');
-  });
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
 
   afterAll(async () => {
     await stopSwarmSuite(lock, { t, run });
@@ -50,7 +50,7 @@ describe('tenant isolation of named volumes and published ports', () => {
     for (const n of names) {
       for (let i = 0; i < 40 && !(await run.docker.getVolume(n).remove().then(() => true, (e: { statusCode?: number }) => e.statusCode === 404)); i++) await new Promise((r) => setTimeout(r, 500));
     }
-  });
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
 
   async function createApp(s: Session, environmentId: string, name: string, spec: Record<string, unknown>, body?: string): Promise<string> {
     const res = await request(t.server).post(`/api/v1/environments/${environmentId}/applications`).set(s.auth).send({ name, spec }).expect(201);
