@@ -124,3 +124,30 @@ describe('authentication hardening', () => {
     expect(rows[0].n).toBe(1);
   });
 });
+
+describe('the account-wide cap on failed sign-ins from many addresses', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ WHARF_LOGIN_LIMIT_PER_ACCOUNT: '5', WHARF_LOGIN_LIMIT_PER_ACCOUNT_TOTAL: '12' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('bounds guessing spread over addresses; other accounts and addresses are unaffected', async () => {
+    const owner = await setupOwner(t);
+    const other = await addMember(t, owner, owner.organizationId, 'other@example.com', 'viewer');
+    const attempt = (email: string, password: string, ip: string) => request(t.server).post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ email, password });
+    const statuses: number[] = [];
+    for (const ip of ['203.0.113.1', '203.0.113.2', '203.0.113.3']) {
+      for (let i = 0; i < 5; i++) statuses.push((await attempt(owner.email, 'wrong password!!', ip)).status);
+    }
+    // 5 + 5 from the first two addresses, then the account-wide cap (12) stops the third address after 2.
+    expect(statuses.filter((s) => s === 401)).toHaveLength(12);
+    expect(statuses.slice(12)).toEqual([429, 429, 429]);
+    const capped = await attempt(owner.email, PASSWORD, '198.51.100.9');
+    expect(capped.status).toBe(429);
+    expect(Number(capped.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await attempt(other.email, PASSWORD, '203.0.113.3')).status).toBe(200);
+  });
+});

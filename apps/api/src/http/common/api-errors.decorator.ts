@@ -18,5 +18,10 @@ const DESCRIPTIONS: Record<number, string> = {
 export const ApiErrors = (...statuses: number[]): MethodDecorator & ClassDecorator =>
   applyDecorators(
     ApiExtraModels(ProblemDto),
-    ...statuses.map((s) => ApiResponse({ status: s, description: DESCRIPTIONS[s], content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } } })),
+    ...statuses.map((s) => ApiResponse({
+      status: s,
+      description: DESCRIPTIONS[s],
+      content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+      ...(s === 429 ? { headers: { 'Retry-After': { description: 'Seconds until the limit window ends', schema: { type: 'integer' } } } } : {}),
+    })),
   );

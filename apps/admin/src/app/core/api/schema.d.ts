@@ -2358,6 +2358,8 @@ export interface operations {
             /** @description Too many attempts */
             429: {
                 headers: {
+                    /** @description Seconds until the limit window ends */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
