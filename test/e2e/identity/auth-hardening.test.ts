@@ -101,6 +101,16 @@ describe('authentication hardening', () => {
     await request(t.server).get('/api/v1/me').set('Authorization', `Bearer ${r1.body.accessToken}`).expect(401);
   });
 
+  it('drops the kept responses of rotations past their window at the next rotation', async () => {
+    const s = await login(t, owner.email);
+    const sessionId = (s as Session & { sessionId: string }).sessionId;
+    const r1 = await request(t.server).post('/api/v1/auth/refresh').send({ refreshToken: s.refreshToken }).expect(200);
+    await db.query(`UPDATE refresh_tokens SET used_at = used_at - interval '1 minute' WHERE family_id = $1 AND used_at IS NOT NULL`, [sessionId]);
+    await request(t.server).post('/api/v1/auth/refresh').send({ refreshToken: r1.body.refreshToken }).expect(200);
+    const kept = (await db.query(`SELECT count(*)::int AS n FROM refresh_tokens WHERE family_id = $1 AND successor_enc IS NOT NULL`, [sessionId])).rows[0].n;
+    expect(kept).toBe(1); // only the rotation that just happened
+  });
+
   it('Idempotency-Key: a repeat gets the original response; the same key with another request is refused (422)', async () => {
     const env = await productionEnvironment(t, owner, owner.organizationId);
     const app = await request(t.server).post(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth).send({ name: 'idem', spec: httpdSpec(null, { image: 'wharf-test/never:1' }) }).expect(201);

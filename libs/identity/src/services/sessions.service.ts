@@ -85,6 +85,11 @@ export class SessionService {
       if (row.expiresAt.getTime() <= Date.now()) return { error: 'expired' as const };
       const result = await complete(await this.issue(m, row.userId, row.familyId, client));
       await m.update(RefreshTokenEntity, { id: row.id }, { usedAt: new Date(), successorEnc: this.box.encrypt(JSON.stringify(result), successorAad(row.id)) });
+      // Older rotations of the session are past their window: their kept responses are no longer needed.
+      await m.query(
+        `UPDATE refresh_tokens SET successor_enc = NULL WHERE family_id = $1 AND id <> $2 AND successor_enc IS NOT NULL AND used_at < now() - make_interval(secs => $3)`,
+        [row.familyId, row.id, REFRESH_GRACE_MS / 1000],
+      );
       return { result };
     });
     if ('result' in outcome) return outcome.result as T;
