@@ -12,7 +12,7 @@ import { RegistryAuth, ServiceChangeResult, SWARM_PORT, SwarmPort } from '@wharf
 import { snapshotToSpec } from './snapshot-to-spec';
 import { ensureEngineVolumes } from './engine-volumes';
 import { RuntimeReconciler } from './runtime.reconciler';
-import { waitBudgetMs } from './wait-budget';
+import { maxRunLeftMs, waitBudgetMs } from './wait-budget';
 
 const PULL_TIMEOUT_MS = 10 * 60_000;
 /** How long log lines and the final status are retried through a database outage. */
@@ -35,7 +35,7 @@ async function withRetry<T>(fn: () => Promise<T>, budgetMs: number, onRetry?: (e
 }
 
 class Aborted extends Error {
-  constructor(readonly why: 'cancelled' | 'timeout' | 'lease-lost', detail?: string) {
+  constructor(readonly why: 'cancelled' | 'timeout' | 'lease-lost', readonly detail?: string) {
     super(detail ? `${why}: ${detail}` : why);
   }
 }
@@ -120,6 +120,8 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
       }, () => undefined);
     }, Math.max(1000, Math.floor(this.leaseMs / 4)));
     if (await this.lifecycle.isCancelRequested(d.id)) ac.abort(new Aborted('cancelled'));
+    // A maximum run time, whatever keeps renewing the lease: a step stuck past every deadline still ends the deployment.
+    const maxRun = setTimeout(() => ac.abort(new Aborted('timeout', 'the deployment ran past its maximum run time')), maxRunLeftMs(d.snapshot.spec.deployTimeoutMs, d.startedAt));
     const ctx = this.context(d, claimed.resumed, ac);
     const leaseLost = (e: unknown) => (e instanceof Aborted && e.why === 'lease-lost') || (ac.signal.reason instanceof Aborted && ac.signal.reason.why === 'lease-lost');
     try {
@@ -137,7 +139,8 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
           await this.finish(d.id, 'cancelled', null, restoredExtra(restored));
           return { outcome: 'cancelled' };
         }
-        const message = why === 'timeout' ? 'Timed out' : (e as Error).message;
+        const detail = (ac.signal.reason as Aborted).detail;
+        const message = why === 'timeout' ? `Timed out${detail ? `: ${detail}` : ''}` : (e as Error).message;
         await this.finish(d.id, 'failed', message, restoredExtra(restored));
         return { outcome: 'failed' };
       }
@@ -149,6 +152,7 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
       return { outcome: 'lease-lost' };
     } finally {
       clearInterval(renew);
+      clearTimeout(maxRun);
       this.running.delete(d.id);
       await this.scheduler.kick(d.applicationId).catch(() => undefined);
       await this.reconciler.reconcileApplication(d.applicationId).catch(() => undefined);

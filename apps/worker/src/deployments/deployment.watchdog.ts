@@ -4,9 +4,10 @@ import { ApplicationEntity, DeploymentLifecycle, DeploymentScheduler, engineVolu
 import { JobHandler, JobProducer, TransactionRunner } from '@wharf/core';
 import { SWARM_PORT, SwarmPort } from '@wharf/orchestration';
 import { SYSTEM_ACTOR } from '@wharf/tenancy';
+import { MAX_RUN_MARGIN_MS } from './wait-budget';
 
-/** Pull budget plus margin on top of a deployment's own convergence timeout. */
-const OVERALL_MARGIN_MS = 11 * 60_000;
+/** Pull budget plus margin on top of a deployment's own convergence timeout (the runner's own maximum run time). */
+const OVERALL_MARGIN_MS = MAX_RUN_MARGIN_MS;
 /** How long one removal job waits for a running deployment of the application to end before Bull retries it. */
 const REMOVE_WAIT_MS = 10_000;
 

@@ -11,3 +11,16 @@ export function waitBudgetMs(deployTimeoutMs: number, startedAt: Date | null, re
   const left = startedAt.getTime() + deployTimeoutMs - now;
   return Math.min(deployTimeoutMs, Math.max(MIN_RESUMED_WAIT_MS, left));
 }
+
+/** On top of a deployment's own convergence timeout: the pull budget (10 min) plus a margin for the other steps. */
+export const MAX_RUN_MARGIN_MS = 11 * 60_000;
+
+/**
+ * How much longer a deployment may run, counted from when it first started (a resume does not restart the clock): a
+ * deployment whose lease keeps being renewed (its worker alive but a step stuck) is aborted as timed out past
+ * `deployTimeoutMs` + MAX_RUN_MARGIN_MS. The watchdog fails a deployment nobody renews at the same deadline.
+ */
+export function maxRunLeftMs(deployTimeoutMs: number, startedAt: Date | null, now = Date.now()): number {
+  const start = startedAt?.getTime() ?? now;
+  return Math.max(0, start + deployTimeoutMs + MAX_RUN_MARGIN_MS - now);
+}
