@@ -70,3 +70,35 @@ describe('isTransientEngineError', () => {
     [new Error('not an engine error'), false],
   ])('%s → %s', (e, expected) => expect(isTransientEngineError(e)).toBe(expected));
 });
+
+describe('waitForConvergence across a dockerd restart (scripted engine answers)', () => {
+  const service = { ID: 'svc1', Spec: { Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: {} } } };
+  const task = (id: string, state: string, err?: string) => ({ ID: id, ServiceID: 'svc1', Slot: 1, DesiredState: state === 'running' ? 'running' : 'shutdown', Status: { State: state, Err: err }, CreatedAt: id });
+  const engine = (rounds: object[][]) => {
+    let i = 0;
+    return {
+      getService: () => ({ inspect: async () => service }),
+      listTasks: async () => rounds[Math.min(i++, rounds.length - 1)],
+    };
+  };
+
+  it('a task rejected because the restarting engine had no active swarm yet is replaced, not a failure', async () => {
+    const docker = engine([
+      [task('t1', 'rejected', 'cannot create a swarm scoped network when swarm is not active')],
+      [task('t1', 'rejected', 'cannot create a swarm scoped network when swarm is not active'), task('t2', 'starting')],
+      [task('t1', 'rejected', 'cannot create a swarm scoped network when swarm is not active'), task('t2', 'running')],
+    ]);
+    const events: string[] = [];
+    const adapter = new DockerodeSwarmAdapter({ docker: docker as never, probeIpvs: () => false });
+    const result = await adapter.waitForConvergence('svc1', { timeoutMs: 5000, pollMs: 1, stableMs: 0, onEvent: (e) => e.type === 'engine' && events.push(e.message) });
+    expect(result.ok).toBe(true);
+    expect(events).toEqual([expect.stringMatching(/^Task t1 was rejected while the engine's swarm was starting \(.*swarm is not active\); Swarm replaces it$/)]);
+  });
+
+  it('any other rejection still fails the wait', async () => {
+    const docker = engine([[task('t1', 'rejected', 'No such image: acme/web:1')]]);
+    const adapter = new DockerodeSwarmAdapter({ docker: docker as never, probeIpvs: () => false });
+    const result = await adapter.waitForConvergence('svc1', { timeoutMs: 5000, pollMs: 1, stableMs: 0 });
+    expect(result).toMatchObject({ ok: false, reason: 'task-failed' });
+  });
+});

@@ -69,6 +69,11 @@ interface DialOptions {
 type Json = any;
 
 const FAILED_STATES = new Set(['failed', 'rejected', 'complete', 'orphaned']);
+/**
+ * What a task is rejected with when the node's swarm agent is not up yet right after a dockerd restart. Swarm replaces
+ * such a task by itself (the restart policy), so the wait does not count it as a failure of the deployment.
+ */
+const ENGINE_RESTART_REJECTION = /swarm is not active|not a swarm manager|node is not part of a swarm/i;
 const OUT_OF_SEQUENCE = /update out of sequence/i;
 const MANUAL_ROLLBACK = /manually requested rollback/i;
 
@@ -323,6 +328,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     // A failed task's container may be gone by the time the failure is reported: keep the last health output seen.
     const healthSeen = new Map<string, string>();
     const failedIds = new Set<string>();
+    const restartRejects = new Set<string>();
     let initialUpdate: { state?: string; startedAt?: string } | undefined;
     let lastUpdateState: string | undefined;
     let desired = 0;
@@ -406,7 +412,12 @@ export class DockerodeSwarmAdapter implements SwarmPort {
         }
       }
       for (const t of tasks) {
-        if (FAILED_STATES.has(t.state) && !failedIds.has(t.id)) {
+        if (FAILED_STATES.has(t.state) && !failedIds.has(t.id) && !restartRejects.has(t.id)) {
+          if (t.state === 'rejected' && ENGINE_RESTART_REJECTION.test(t.error ?? '')) {
+            restartRejects.add(t.id);
+            emit({ type: 'engine', state: 'available', message: `Task ${t.id.slice(0, 12)} was rejected while the engine's swarm was starting (${t.error}); Swarm replaces it` });
+            continue;
+          }
           failedIds.add(t.id);
           if (failedIds.size > maxFailed) {
             const unhealthy = /unhealthy/i.test(t.error ?? '') || t.health?.status === 'unhealthy';
