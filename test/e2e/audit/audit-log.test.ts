@@ -65,6 +65,21 @@ describe('audit log: entries, access, filters, pagination, verification, retenti
     expect((await auditPage(t, owner, orgId, { action: 'role.created' })).items).toHaveLength(1);
   });
 
+  it('records a changed application variable with the value before and after the change', async () => {
+    const project = await request(t.server).post(`/api/v1/organizations/${orgId}/projects`).set(owner.auth).send({ name: 'Vars' }).expect(201);
+    const app = await request(t.server).post(`/api/v1/environments/${project.body.environments[0].id}/applications`).set(owner.auth).send({ name: 'web', spec: { image: 'busybox:latest' } }).expect(201);
+    const vars = `/api/v1/applications/${app.body.id}/variables`;
+    await request(t.server).put(vars).set(owner.auth).send({ variables: [{ key: 'BODY', value: 'v1' }] }).expect(200);
+    await request(t.server).put(vars).set(owner.auth).send({ variables: [{ key: 'BODY', value: 'v2' }, { key: 'OTHER', value: 'x' }] }).expect(200);
+    await request(t.server).put(vars).set(owner.auth).send({ variables: [{ key: 'BODY', value: 'v3', secret: true }] }).expect(200);
+    const entries = (await auditAll(t, owner, orgId, { action: 'application.variables-changed', subjectId: app.body.id })).reverse();
+    expect(entries.map((e) => e.changes)).toEqual([
+      { BODY: { from: null, to: 'v1' } },
+      { BODY: { from: 'v1', to: 'v2' }, OTHER: { from: null, to: 'x' } },
+      { BODY: '[redacted]' },
+    ]);
+  });
+
   it('answers 403 to viewers and developers, and records each denial with outcome denied', async () => {
     for (const [who, s] of [['viewer', viewer], ['developer', developer]] as const) {
       const base = `/api/v1/organizations/${orgId}/audit-events`;

@@ -206,6 +206,8 @@ export class SetApplicationVariablesHandler implements ICommandHandler<SetApplic
       const changes: Record<string, unknown> = {};
       for (const v of variables) {
         const existing = await m.findOneBy(ApplicationVariableEntity, { applicationId: app.id, key: v.key });
+        // The value before the change, read before the row (the same object) is updated.
+        const before = existing && !existing.secret ? existing.value : null;
         const row = existing ?? m.create(ApplicationVariableEntity, { id: newId(), organizationId: app.organizationId, projectId: app.projectId, applicationId: app.id, key: v.key, createdAt: new Date(), version: 0 });
         const secret = v.secret ?? existing?.secret ?? false;
         row.secret = secret;
@@ -214,7 +216,7 @@ export class SetApplicationVariablesHandler implements ICommandHandler<SetApplic
         row.updatedAt = new Date();
         row.version += 1;
         await m.save(ApplicationVariableEntity, row);
-        changes[v.key] = secret ? '[redacted]' : { from: existing && !existing.secret ? existing.value : null, to: v.value };
+        changes[v.key] = secret ? '[redacted]' : { from: before, to: v.value };
       }
       for (const key of remove) {
         const r = await m.delete(ApplicationVariableEntity, { applicationId: app.id, key });
