@@ -87,6 +87,28 @@ describe('audit log: export and secrets', () => {
     await request(t.server).get(`${base()}/export`).query({ format: 'csv', from: 'soon' }).set(owner.auth).expect(400);
   });
 
+  it('exports only the entries matching the active filters (action, actor, outcome), and records them', async () => {
+    const updates = (await auditAll(t, owner, orgId, { action: 'organization.updated' })).reverse();
+    expect(updates.length).toBeGreaterThanOrEqual(12);
+    const all = await auditAll(t, owner, orgId);
+    expect(all.some((e) => e.action !== 'organization.updated')).toBe(true);
+    const res = await download(t, `${base()}/export`, owner.auth, { format: 'ndjson', action: 'organization.updated', actor: 'owner@', outcome: 'succeeded' });
+    expect(res.status).toBe(200);
+    const lines = (res.body as string).trimEnd().split('\n').map((l) => JSON.parse(l) as AuditItem);
+    // Exactly the filtered entries: the export's own entry (audit-event.exported) does not match the action filter.
+    expect(lines.map((l) => l.id)).toEqual(updates.map((u) => u.id));
+    const exported = (await auditPage(t, owner, orgId, { action: 'audit-event.exported', limit: 1 })).items[0];
+    expect(exported.changes).toEqual({ format: 'ndjson', from: null, to: null, action: 'organization.updated', actor: 'owner@', outcome: 'succeeded' });
+    // A prefix filter in CSV; a filter that matches nothing gives the header only.
+    const csv = await download(t, `${base()}/export`, owner.auth, { format: 'csv', action: 'audit-event.*' });
+    const [, ...rows] = parseCsv(csv.body as string);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.every((r) => r[7].startsWith('audit-event.'))).toBe(true);
+    const none = await download(t, `${base()}/export`, owner.auth, { format: 'csv', action: 'no-such.action' });
+    expect(parseCsv(none.body as string)).toHaveLength(1);
+    await request(t.server).get(`${base()}/export`).query({ format: 'csv', outcome: 'maybe' }).set(owner.auth).expect(400);
+  });
+
   it('streams and verifies a chain longer than one batch', async () => {
     // 600 entries through the real unit of work (same hook as every command), in one transaction.
     await t.app.get(TransactionRunner).run(async (_m, stage) => {

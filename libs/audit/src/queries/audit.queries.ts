@@ -220,7 +220,8 @@ export class ExportAuditEventsCommand {
     readonly principal: Principal,
     readonly organizationId: string | null,
     readonly format: AuditExportFormat,
-    readonly range: { from?: string; to?: string },
+    /** The same filters as the list (the portal exports what it shows); `from`/`to` alone is a time range. */
+    readonly range: AuditFilter,
   ) {}
 }
 @CommandHandler(ExportAuditEventsCommand)
@@ -228,7 +229,9 @@ export class ExportAuditEventsHandler implements ICommandHandler<ExportAuditEven
   constructor(private readonly access: AuditAccess, private readonly tx: TransactionRunner, private readonly ds: DataSource) {}
   async execute({ principal: p, organizationId, format, range }: ExportAuditEventsCommand): Promise<AuditExport> {
     if (format !== 'csv' && format !== 'ndjson') throw ValidationError.field('/format', 'invalid', 'format must be csv or ndjson');
-    const filter: AuditFilter = { from: range.from, to: range.to };
+    const filter: AuditFilter = { actor: range.actor, action: range.action, subjectType: range.subjectType, subjectId: range.subjectId, outcome: range.outcome, from: range.from, to: range.to };
+    // The export's own entry names the filters that were set (besides the time range, always recorded).
+    const narrowed = Object.fromEntries((['actor', 'action', 'subjectType', 'subjectId', 'outcome'] as const).filter((k) => filter[k]).map((k) => [k, filter[k]]));
     applyFilter(this.ds.manager.createQueryBuilder(AuditEventEntity, 'a'), filter); // validates before anything is recorded
     await this.access.authorize(p, organizationId, 'export');
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -236,7 +239,7 @@ export class ExportAuditEventsHandler implements ICommandHandler<ExportAuditEven
     await this.tx.run(async (_m, stage) => {
       await stage(
         { type: 'audit-event.exported', organizationId, actor: actorOf(p), subject: { type: 'audit-event', id: null, name: filename }, payload: {} },
-        { request: p.client, changes: { format, from: range.from ?? null, to: range.to ?? null } },
+        { request: p.client, changes: { format, from: range.from ?? null, to: range.to ?? null, ...narrowed } },
       );
     });
     const [{ max }] = (await this.access.rows(p, organizationId, 'export').select('max(a.seq)', 'max').getRawMany()) as Array<{ max: string | null }>;

@@ -29,6 +29,9 @@ async function sendExport(res: Response, out: AuditExport): Promise<void> {
 const listQuery = (p: Principal, orgId: string | null, q: ListAuditEventsQueryDto) =>
   new ListAuditEventsQuery(p, orgId, { actor: q.actor, action: q.action, subjectType: q.subjectType, subjectId: q.subjectId, outcome: q.outcome, from: q.from, to: q.to }, q.limit, q.cursor);
 
+/** The export narrows by the same filters as the list, so the download holds what the screen shows. */
+const exportFilter = (q: ExportAuditEventsQueryDto) => ({ actor: q.actor, action: q.action, subjectType: q.subjectType, subjectId: q.subjectId, outcome: q.outcome, from: q.from, to: q.to });
+
 @ApiTags('audit')
 @ApiErrors(401)
 @Controller('organizations/:orgId/audit-events')
@@ -57,7 +60,7 @@ export class AuditEventsController {
   @ApiOkResponse({ description: 'The entries as an attachment', content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } } })
   @ApiErrors(400, 403, 404)
   async export(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Query() q: ExportAuditEventsQueryDto, @Res() res: Response): Promise<void> {
-    const out: AuditExport = await this.commands.execute(new ExportAuditEventsCommand(p, orgId, q.format, { from: q.from, to: q.to }));
+    const out: AuditExport = await this.commands.execute(new ExportAuditEventsCommand(p, orgId, q.format, exportFilter(q)));
     await sendExport(res, out);
   }
 
@@ -96,7 +99,7 @@ export class InstanceAuditEventsController {
   @ApiOkResponse({ description: 'The entries as an attachment', content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } } })
   @ApiErrors(400, 403)
   async export(@CurrentPrincipal() p: Principal, @Query() q: ExportAuditEventsQueryDto, @Res() res: Response): Promise<void> {
-    const out: AuditExport = await this.commands.execute(new ExportAuditEventsCommand(p, null, q.format, { from: q.from, to: q.to }));
+    const out: AuditExport = await this.commands.execute(new ExportAuditEventsCommand(p, null, q.format, exportFilter(q)));
     await sendExport(res, out);
   }
 

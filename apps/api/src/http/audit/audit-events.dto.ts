@@ -9,9 +9,8 @@ export class AuditRangeDto {
   @ApiPropertyOptional({ format: 'date-time', description: 'Entries before this time' }) @IsOptional() @IsISO8601() to?: string;
 }
 
-export class ListAuditEventsQueryDto extends AuditRangeDto {
-  @ApiPropertyOptional({ type: Number, minimum: 1, maximum: 200, default: 50 }) @IsOptional() @IsString() limit?: string;
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' }) @IsOptional() @IsString() @Length(0, 500) cursor?: string;
+/** The filters the list and the export share. */
+export class AuditFilterQueryDto extends AuditRangeDto {
   @ApiPropertyOptional({ description: "Actor id, or a substring of the actor's name" }) @IsOptional() @IsString() @Length(1, 200) actor?: string;
   @ApiPropertyOptional({ description: 'Event type (`organization.updated`), or a prefix ending in `*` (`organization.*`)' }) @IsOptional() @IsString() @Length(1, 200) action?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 100) subjectType?: string;
@@ -19,7 +18,13 @@ export class ListAuditEventsQueryDto extends AuditRangeDto {
   @ApiPropertyOptional({ enum: OUTCOMES }) @IsOptional() @IsIn(OUTCOMES) outcome?: string;
 }
 
-export class ExportAuditEventsQueryDto extends AuditRangeDto {
+export class ListAuditEventsQueryDto extends AuditFilterQueryDto {
+  @ApiPropertyOptional({ type: Number, minimum: 1, maximum: 200, default: 50 }) @IsOptional() @IsString() limit?: string;
+  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' }) @IsOptional() @IsString() @Length(0, 500) cursor?: string;
+}
+
+/** Exports the entries matching the same filters as the list (all of them when none is given). */
+export class ExportAuditEventsQueryDto extends AuditFilterQueryDto {
   @ApiProperty({ enum: ['csv', 'ndjson'] }) @IsIn(['csv', 'ndjson']) format: 'csv' | 'ndjson';
 }
 

@@ -154,8 +154,8 @@ export class ResourcesApi {
   }
   auditExportUrl(orgId: string, format: 'csv' | 'ndjson', filter: AuditFilter = {}): string {
     const q = new URLSearchParams({ format });
-    if (filter.from) q.set('from', filter.from);
-    if (filter.to) q.set('to', filter.to);
+    // The same filters as the list (not its cursor): the file holds what the screen shows.
+    for (const [k, v] of Object.entries(filter)) if (v && k !== 'cursor') q.set(k, v);
     return `${this.org(orgId)}/audit-events/export?${q}`;
   }
   oidcProviders(orgId: string): Observable<OidcProvider[]> {

@@ -3973,9 +3973,6 @@ export interface operations {
                 from?: string;
                 /** @description Entries before this time */
                 to?: string;
-                limit?: number;
-                /** @description Opaque cursor from the previous page */
-                cursor?: string;
                 /** @description Actor id, or a substring of the actor's name */
                 actor?: string;
                 /** @description Event type (`organization.updated`), or a prefix ending in `*` (`organization.*`) */
@@ -3983,6 +3980,9 @@ export interface operations {
                 subjectType?: string;
                 subjectId?: string;
                 outcome?: "succeeded" | "denied" | "failed";
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
             };
             header?: never;
             path: {
@@ -4093,6 +4093,13 @@ export interface operations {
                 from?: string;
                 /** @description Entries before this time */
                 to?: string;
+                /** @description Actor id, or a substring of the actor's name */
+                actor?: string;
+                /** @description Event type (`organization.updated`), or a prefix ending in `*` (`organization.*`) */
+                action?: string;
+                subjectType?: string;
+                subjectId?: string;
+                outcome?: "succeeded" | "denied" | "failed";
                 format: "csv" | "ndjson";
             };
             header?: never;
@@ -4207,9 +4214,6 @@ export interface operations {
                 from?: string;
                 /** @description Entries before this time */
                 to?: string;
-                limit?: number;
-                /** @description Opaque cursor from the previous page */
-                cursor?: string;
                 /** @description Actor id, or a substring of the actor's name */
                 actor?: string;
                 /** @description Event type (`organization.updated`), or a prefix ending in `*` (`organization.*`) */
@@ -4217,6 +4221,9 @@ export interface operations {
                 subjectType?: string;
                 subjectId?: string;
                 outcome?: "succeeded" | "denied" | "failed";
+                limit?: number;
+                /** @description Opaque cursor from the previous page */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -4305,6 +4312,13 @@ export interface operations {
                 from?: string;
                 /** @description Entries before this time */
                 to?: string;
+                /** @description Actor id, or a substring of the actor's name */
+                actor?: string;
+                /** @description Event type (`organization.updated`), or a prefix ending in `*` (`organization.*`) */
+                action?: string;
+                subjectType?: string;
+                subjectId?: string;
+                outcome?: "succeeded" | "denied" | "failed";
                 format: "csv" | "ndjson";
             };
             header?: never;
