@@ -77,6 +77,11 @@ if [ "$want_docker" = 1 ]; then
     log "initialising swarm mode"
     $DOCKER swarm init --advertise-addr 127.0.0.1 >/dev/null
   fi
+  if [ "$want_test" = 1 ]; then
+    # The Docker tests' tools (test image, local registry, private dockerd in a network namespace), installed here so
+    # no test hook waits for apt-get.
+    apt_install busybox-static docker-registry apache2-utils iproute2 || true
+  fi
 fi
 
 if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
