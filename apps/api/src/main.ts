@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoLogger } from 'nestjs-pino';
-import helmet from 'helmet';
 import cookieParser from 'cookie-parser';
 import { ConfigError, loadConfig, migrate, SchemaTooNewError, WharfConfig } from '@wharf/core';
 import { createDataSource } from '../../../migrations/data-source';
@@ -33,7 +32,6 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<N
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(PinoLogger));
-  app.use(helmet());
   app.use(cookieParser());
   configureHttp(app, config);
   app.enableShutdownHooks();

@@ -22,6 +22,10 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'not a url' }, /^REDIS_URL: not a valid URL/],
     [{ WHARF_SECRET_KEY: 'short' }, /^WHARF_SECRET_KEY: must be 32 bytes/],
     [{ CORS_ORIGINS: 'nope' }, /^CORS_ORIGINS:/],
+    [{ WHARF_PUBLIC_URL: 'ftp://wharf.example.com' }, /^WHARF_PUBLIC_URL: protocol/],
+    [{ WHARF_PUBLIC_URL: 'wharf.example.com' }, /^WHARF_PUBLIC_URL: not a valid URL/],
+    [{ WHARF_TRUST_PROXY: 'yes' }, /^WHARF_TRUST_PROXY: "yes" is not an address/],
+    [{ WHARF_TRUST_PROXY: '10.0.0.0/33' }, /^WHARF_TRUST_PROXY: "10.0.0.0\/33"/],
   ])('stops with one line naming the setting: %j', (env, message) => {
     expect(() => loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: dir(), ...env } as Record<string, string>)).toThrow(message);
     try {
@@ -30,6 +34,16 @@ describe('loadConfig', () => {
       expect(e).toBeInstanceOf(ConfigError);
       expect((e as Error).message).not.toContain('\n');
     }
+  });
+
+  it('reads the public URL and which proxies are trusted', () => {
+    const d = loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: dir(), PORT: '3100' });
+    expect(d.publicUrl).toBe('http://localhost:3100');
+    expect(d.trustProxy).toEqual(['loopback']);
+    const c = loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: dir(), WHARF_PUBLIC_URL: 'https://wharf.example.com/', WHARF_TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::1' });
+    expect(c.publicUrl).toBe('https://wharf.example.com');
+    expect(c.trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::1']);
+    expect(loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: dir(), WHARF_TRUST_PROXY: 'false' }).trustProxy).toBe(false);
   });
 
   it('refuses to start in production without a key', () => {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 
 export type WharfRole = 'all' | 'api' | 'worker';
 
@@ -17,7 +18,13 @@ export interface WharfConfig {
   /** Current key id and every key that may still decrypt (rotation). */
   secretKeyId: string;
   secretKeys: Map<string, Buffer>;
+  /** The URL users reach Wharf at; when it is https, Wharf sends HSTS and `upgrade-insecure-requests` and marks cookies Secure. */
   publicUrl: string;
+  /**
+   * Which peers may set X-Forwarded-For/-Proto (Express's `trust proxy`): `loopback` (default), `false` (none), or
+   * addresses, CIDR ranges and the names loopback/linklocal/uniquelocal, comma-separated.
+   */
+  trustProxy: string[] | false;
   corsOrigins: string[];
   metricsToken: string | null;
   logLevel: string;
@@ -73,6 +80,26 @@ function url(env: Env, name: string, def: string, protocols: string[]): string {
   }
   if (!protocols.includes(u.protocol)) throw new ConfigError(`${name}: protocol must be one of ${protocols.join(', ')}`);
   return raw;
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** WHARF_TRUST_PROXY: `false`/`none`, or a list of names, addresses and CIDR ranges that Express's `trust proxy` accepts. */
+function trustProxy(env: Env): string[] | false {
+  const raw = read(env, 'WHARF_TRUST_PROXY') ?? 'loopback';
+  if (['false', 'none'].includes(raw.trim())) return false;
+  const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const part of parts) {
+    if (PROXY_NAMES.includes(part)) continue;
+    const [addr, bits, extra] = part.split('/');
+    const family = isIP(addr);
+    const max = family === 4 ? 32 : 128;
+    if (!family || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) {
+      throw new ConfigError(`WHARF_TRUST_PROXY: "${part}" is not an address, a CIDR range or one of ${PROXY_NAMES.join(', ')} (or set false)`);
+    }
+  }
+  if (!parts.length) throw new ConfigError('WHARF_TRUST_PROXY: empty; set false to trust no proxy');
+  return parts;
 }
 
 export function parseSecretKey(name: string, raw: string): Buffer {
@@ -150,6 +177,7 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
     secretKeyId,
     secretKeys,
     publicUrl: url(env, 'WHARF_PUBLIC_URL', `http://localhost:${port}`, ['http:', 'https:']).replace(/\/$/, ''),
+    trustProxy: trustProxy(env),
     corsOrigins,
     metricsToken: read(env, 'WHARF_METRICS_TOKEN') ?? null,
     logLevel,
