@@ -195,5 +195,13 @@ describe('tenant isolation of named volumes and published ports', () => {
     expect(now.body.spec.ports).toEqual([{ target: 8080, published: port, protocol: 'tcp', mode: 'host' }]);
     // And B's change released its UDP reservation: A can take that one now.
     await createApp(ownerA, envA.environmentId, 'port-a-udp', httpdSpec(null, { ports: [{ target: 8080, published: port, protocol: 'udp', mode: 'host' }] }));
+
+    // Two organizations racing for one free port: exactly one gets it, the other a 409 (never a 500).
+    const raced = await freePort();
+    const answers = await Promise.all([
+      request(t.server).post(`/api/v1/environments/${envA.environmentId}/applications`).set(ownerA.auth).send({ name: 'race-a', spec: httpdSpec(raced) }),
+      request(t.server).post(`/api/v1/environments/${envB.environmentId}/applications`).set(ownerB.auth).send({ name: 'race-b', spec: httpdSpec(raced) }),
+    ]);
+    expect(answers.map((r) => r.status).sort()).toEqual([201, 409]);
   });
 });

@@ -139,7 +139,7 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
           await this.finish(d.id, 'cancelled', null, restoredExtra(restored));
           return { outcome: 'cancelled' };
         }
-        const detail = (ac.signal.reason as Aborted).detail;
+        const detail = (ac.signal.reason as Aborted | undefined)?.detail;
         const message = why === 'timeout' ? `Timed out${detail ? `: ${detail}` : ''}` : (e as Error).message;
         await this.finish(d.id, 'failed', message, restoredExtra(restored));
         return { outcome: 'failed' };
