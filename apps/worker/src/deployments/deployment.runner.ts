@@ -8,7 +8,7 @@ import {
   UnknownReferenceError, parseImageReference,
 } from '@wharf/applications';
 import { JobHandler, REDIS, SecretBox, WHARF_CONFIG, WharfConfig } from '@wharf/core';
-import { RegistryAuth, ServiceChangeResult, SWARM_PORT, SwarmPort } from '@wharf/orchestration';
+import { RegistryAuth, ServiceChangeResult, ServiceSpecInput, SWARM_PORT, SwarmPort } from '@wharf/orchestration';
 import { snapshotToSpec } from './snapshot-to-spec';
 import { ensureEngineVolumes } from './engine-volumes';
 import { RuntimeReconciler } from './runtime.reconciler';
@@ -53,9 +53,15 @@ interface RunContext {
   check(): void;
   /** Fencing: right before every engine change; throws (and aborts the run) when the lease is no longer held. */
   fence(): Promise<void>;
+  /** Filled in by the steps, in order: registry credentials, image digest, Swarm spec, service id. */
+  auth?: RegistryAuth;
+  digest?: string;
+  spec?: ServiceSpecInput;
+  serviceId?: string;
 }
 
-type StepsOutcome = { ok: true; digest: string } | { ok: false; error: string; rolledBack?: boolean; restoredDeployment?: string };
+type StepFailure = { ok: false; error: string; rolledBack?: boolean; restoredDeployment?: string };
+type StepsOutcome = { ok: true; digest: string } | StepFailure;
 
 /**
  * Runs one deployment: network → image → service create/update → wait for convergence. Holds a lease in PostgreSQL
@@ -126,7 +132,7 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     const leaseLost = (e: unknown) => (e instanceof Aborted && e.why === 'lease-lost') || (ac.signal.reason instanceof Aborted && ac.signal.reason.why === 'lease-lost');
     try {
       try {
-        const outcome = await this.steps(ctx);
+        const outcome = await this.runSteps(ctx);
         await this.finish(d.id, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? null : outcome.error, outcome.ok ? { imageDigest: outcome.digest } : restoredExtra(outcome));
         return { outcome: outcome.ok ? 'succeeded' : 'failed' };
       } catch (e) {
@@ -190,16 +196,40 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     return { d, resumed, signal, log, check, fence };
   }
 
-  private async steps(ctx: RunContext): Promise<StepsOutcome> {
-    const { d, resumed, signal, log, check } = ctx;
-    const s = d.snapshot;
+  /**
+   * The deployment's steps, in order. Each is idempotent (a resumed run repeats them: they converge on the snapshot)
+   * and leaves what the next one needs on the context; one that returns a failure ends the run there.
+   */
+  private readonly steps: ReadonlyArray<{ name: string; run: (ctx: RunContext) => Promise<StepFailure | void> }> = [
+    { name: 'network', run: (ctx) => this.networkStep(ctx) },
+    { name: 'image', run: (ctx) => this.imageStep(ctx) },
+    { name: 'spec', run: (ctx) => this.specStep(ctx) },
+    { name: 'volumes', run: (ctx) => ensureEngineVolumes(this.swarm, ctx.d.snapshot, (msg, level) => ctx.log('volumes', msg, level)) },
+    { name: 'service', run: (ctx) => this.serviceStep(ctx) },
+    { name: 'wait', run: (ctx) => this.waitStep(ctx) },
+  ];
 
+  private async runSteps(ctx: RunContext): Promise<StepsOutcome> {
+    for (const step of this.steps) {
+      ctx.check();
+      const failure = await step.run(ctx);
+      if (failure) return failure;
+    }
+    return { ok: true, digest: ctx.digest! };
+  }
+
+  private async networkStep({ d, log }: RunContext): Promise<void> {
+    const s = d.snapshot;
     await log('network', `Ensuring overlay network ${s.networkName}`);
     const net = await this.swarm.ensureNetwork(s.networkName, { 'wharf.install': s.labels['wharf.install'], 'wharf.organization': s.labels['wharf.organization'], 'wharf.environment': s.labels['wharf.environment'] });
     await log('network', net.created ? 'Network created' : 'Network exists');
-    check();
+  }
 
-    const auth = await this.registryAuth(s, d.organizationId);
+  /** Pulls the image when it names a registry (falling back to a local copy), and records its digest. */
+  private async imageStep(ctx: RunContext): Promise<StepFailure | void> {
+    const { d, signal, log, check } = ctx;
+    const s = d.snapshot;
+    const auth = (ctx.auth = await this.registryAuth(s, d.organizationId));
     const ref = parseImageReference(s.image);
     const pinned = s.image.startsWith('sha256:') || (ref?.digest ?? null) !== null;
     let digest: string | null = null;
@@ -236,40 +266,54 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
       }
     }
     check();
-    digest = digest ?? (await this.swarm.imageDigest(s.image));
-    await this.lifecycle.recordDigest(d.id, digest);
-    await log('pull', `Image digest ${digest}`);
+    ctx.digest = digest ?? (await this.swarm.imageDigest(s.image));
+    await this.lifecycle.recordDigest(d.id, ctx.digest);
+    await log('pull', `Image digest ${ctx.digest}`);
+  }
 
-    let env: Record<string, string>;
+  /** Resolves the environment (secrets decrypted only here) into the Swarm spec. */
+  private async specStep(ctx: RunContext): Promise<StepFailure | void> {
+    const s = ctx.d.snapshot;
     try {
-      env = resolveEnvironment(s, (box, aad) => this.box.decrypt(box, aad));
+      ctx.spec = snapshotToSpec(s, resolveEnvironment(s, (box, aad) => this.box.decrypt(box, aad)), ctx.auth);
     } catch (e) {
       if (e instanceof UnknownReferenceError) return { ok: false, error: e.message };
       throw e;
     }
-    const spec = snapshotToSpec(s, env, auth);
-    await ensureEngineVolumes(this.swarm, s, (msg, level) => log('volumes', msg, level));
+  }
+
+  /**
+   * Creates or updates the service, fenced by the lease. A service that already carries this deployment was changed by
+   * an earlier attempt before its worker stopped: changing it again would make this very spec Swarm's PreviousSpec,
+   * so the wait judges the change already made.
+   */
+  private async serviceStep(ctx: RunContext): Promise<void> {
+    const { d, log, check } = ctx;
+    const s = d.snapshot;
     const existing = await this.swarm.inspectService(s.serviceName);
     check();
-    let change: ServiceChangeResult;
     if (existing && existing.labels['wharf.deployment'] === d.id) {
-      // An earlier attempt changed the service before its worker stopped. Changing it again would make this very spec
-      // Swarm's PreviousSpec; the wait below judges the change already made.
-      change = { id: existing.id, adjustments: [], warnings: [] };
+      ctx.serviceId = existing.id;
       await log('service', `Service ${s.serviceName} already carries this deployment (changed by an earlier attempt): not changed again`);
-    } else {
-      await ctx.fence();
-      change = existing ? await this.swarm.updateService(existing.id, spec, { force: s.forceUpdate }) : await this.swarm.createService(spec);
-      for (const a of change.adjustments) await log('service', a.message, a.level === 'error' ? 'error' : 'warn');
-      for (const w of change.warnings) await log('service', `Docker: ${w}`, 'warn');
-      await log('service', existing ? `Updated service ${s.serviceName} (replicas ${s.replicas})` : `Created service ${s.serviceName} (replicas ${s.replicas})`);
+      return;
     }
+    await ctx.fence();
+    const change: ServiceChangeResult = existing ? await this.swarm.updateService(existing.id, ctx.spec!, { force: s.forceUpdate }) : await this.swarm.createService(ctx.spec!);
+    ctx.serviceId = change.id;
+    for (const a of change.adjustments) await log('service', a.message, a.level === 'error' ? 'error' : 'warn');
+    for (const w of change.warnings) await log('service', `Docker: ${w}`, 'warn');
+    await log('service', existing ? `Updated service ${s.serviceName} (replicas ${s.replicas})` : `Created service ${s.serviceName} (replicas ${s.replicas})`);
+  }
 
+  /** Waits for Swarm to converge (what is left of the timeout when resumed); a failure restores the last good spec. */
+  private async waitStep(ctx: RunContext): Promise<StepFailure | void> {
+    const { d, resumed, signal, log, check } = ctx;
+    const s = d.snapshot;
     const budgetMs = waitBudgetMs(s.spec.deployTimeoutMs, d.startedAt, resumed);
     await log('wait', `Waiting up to ${Math.round(budgetMs / 1000)} s${budgetMs < s.spec.deployTimeoutMs ? ' (what is left of the timeout since the deployment started)' : ''} for ${s.replicas} task(s) to run${s.spec.healthcheck ? ' and pass their health check' : ''}`);
     const waitSignal = AbortSignal.any([signal, AbortSignal.timeout(budgetMs + 5000)]);
     let lastProgress = '';
-    const result = await this.swarm.waitForConvergence(change.id, {
+    const result = await this.swarm.waitForConvergence(ctx.serviceId!, {
       timeoutMs: budgetMs,
       signal: waitSignal,
       // Poll often (a deployment should end as soon as Swarm converged); without a health check, tasks must keep
@@ -288,7 +332,7 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     });
     if (result.ok) {
       await log('wait', `${result.running}/${result.desired} task(s) running`);
-      return { ok: true, digest };
+      return;
     }
     if (result.reason === 'aborted') check();
     const detail = [result.message, result.exitCode !== undefined ? `exit code ${result.exitCode}` : null, result.taskError, result.healthOutput ? `health check: ${result.healthOutput.trim().slice(0, 500)}` : null]
