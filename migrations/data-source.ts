@@ -43,6 +43,9 @@ export function dataSourceOptions(url: string, limits: { statementTimeoutMs?: nu
     extra: {
       max: 10,
       connectionTimeoutMillis: 5000,
+      // Keep idle connections for a minute (pg's default is 10 s): the periodic jobs of an idle install then reuse
+      // them instead of opening a new connection (and a new PostgreSQL backend) every few seconds.
+      idleTimeoutMillis: 60_000,
       // Sent as startup parameters: every pooled connection carries them from its first statement.
       ...(limits.statementTimeoutMs ? { statement_timeout: limits.statementTimeoutMs } : {}),
       ...(limits.idleInTransactionTimeoutMs ? { idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs } : {}),

@@ -21,6 +21,9 @@ export interface StageExtra {
 /** A failed dispatch is retried after attempts² seconds, at most this long apart. */
 const MAX_RETRY_DELAY_S = 300;
 
+/** How often the relay looks for events left in the outbox (a backstop; see onModuleInit). */
+export const RELAY_POLL_MS = 5000;
+
 /**
  * Unit of work: runs a function in a transaction; events staged through the given `stage` function are written to the
  * outbox in that transaction and handed to their `@OnDomainEvent` listeners only after commit. If the process dies
@@ -40,7 +43,9 @@ export class TransactionRunner implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.drain(), 2000);
+    // A backstop only: events are relayed right after their transaction commits; this picks up what a crash or a
+    // failed listener left (retries are due after their own delay). Every 5 s keeps an idle install's CPU low.
+    this.timer = setInterval(() => void this.drain(), RELAY_POLL_MS);
     this.timer.unref();
   }
 
