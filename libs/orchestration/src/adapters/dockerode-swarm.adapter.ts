@@ -20,6 +20,7 @@ import type {
 import { toDockerServiceSpec } from '../swarm/docker-service-spec';
 import { validateSpecForHost } from '../swarm/validate-spec-for-host';
 import { parseLogFrames } from './docker-log-frames';
+import { FAILED_STATES, judgeConvergence, newConvergenceMemory } from './convergence';
 
 export interface DockerodeSwarmAdapterOptions {
   /** A ready dockerode client (e.g. over SSH); otherwise one is made for `socketPath`. */
@@ -68,14 +69,7 @@ interface DialOptions {
 /* eslint-disable @typescript-eslint/no-explicit-any -- Engine API JSON is read defensively below. */
 type Json = any;
 
-const FAILED_STATES = new Set(['failed', 'rejected', 'complete', 'orphaned']);
-/**
- * What a task is rejected with when the node's swarm agent is not up yet right after a dockerd restart. Swarm replaces
- * such a task by itself (the restart policy), so the wait does not count it as a failure of the deployment.
- */
-const ENGINE_RESTART_REJECTION = /swarm is not active|not a swarm manager|node is not part of a swarm/i;
 const OUT_OF_SEQUENCE = /update out of sequence/i;
-const MANUAL_ROLLBACK = /manually requested rollback/i;
 
 export class DockerodeSwarmAdapter implements SwarmPort {
   private readonly docker: Docker;
@@ -189,6 +183,12 @@ export class DockerodeSwarmAdapter implements SwarmPort {
       if (e instanceof SwarmEngineError && e.statusCode === 404) return null;
       throw e;
     }
+  }
+
+  async listVolumes(labelFilter: Record<string, string>): Promise<Array<{ name: string; labels: Record<string, string> }>> {
+    const label = Object.entries(labelFilter).map(([k, v]) => (v === '' ? k : `${k}=${v}`));
+    const res: Json = await this.call(() => this.docker.listVolumes({ filters: JSON.stringify({ label }) } as object));
+    return ((res?.Volumes ?? []) as Json[]).map((v) => ({ name: String(v.Name), labels: (v.Labels ?? {}) as Record<string, string> }));
   }
 
   /** Removes a named volume on this engine only when it carries the owner's labels. Refused (409) while a container uses it. */
@@ -327,13 +327,11 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     const seen = new Map<string, string>();
     // A failed task's container may be gone by the time the failure is reported: keep the last health output seen.
     const healthSeen = new Map<string, string>();
-    const failedIds = new Set<string>();
-    const restartRejects = new Set<string>();
+    const memory = newConvergenceMemory();
     let initialUpdate: { state?: string; startedAt?: string } | undefined;
     let lastUpdateState: string | undefined;
     let desired = 0;
     let running = 0;
-    let stableSince: { key: string; at: number } | undefined;
     // A dockerd restart during the wait: reads fail for a while (no socket, then "not a swarm manager" until the
     // swarm is active again). Retry them with backoff until the deadline instead of failing the deployment at once.
     let outageSince: number | undefined;
@@ -380,25 +378,11 @@ export class DockerodeSwarmAdapter implements SwarmPort {
       desired = Number(raw.Spec?.Mode?.Replicated?.Replicas ?? 0);
 
       const us = raw.UpdateStatus as Json;
+      const update = us ? { state: us.State, message: us.Message, startedAt: us.StartedAt } : undefined;
       if (initialUpdate === undefined) initialUpdate = { state: us?.State, startedAt: us?.StartedAt };
       if (us?.State && us.State !== lastUpdateState) {
         lastUpdateState = us.State;
         emit({ type: 'update-status', state: us.State, message: us.Message });
-      }
-      // Only an update status that appeared during this wait counts: a stale one belongs to an earlier update, and a
-      // rollback already under way when the wait began (e.g. after rollbackService) is what the caller waits for.
-      const changed = us && (us.State !== initialUpdate.state || us.StartedAt !== initialUpdate.startedAt);
-      const newRun = us && us.StartedAt !== initialUpdate.startedAt;
-      if (changed && (us.State === 'paused' || us.State === 'rollback_paused')) {
-        const task = await this.taskFromStatusMessage(raw.ID, us.Message, [...seen.keys()]);
-        const what = us.State === 'paused' ? 'update' : 'rollback';
-        return fail('update-paused', `Swarm paused the ${what}: ${us.Message ?? 'no message'}${task ? ` (${describeTaskFailure(task, true)})` : ''}`, task);
-      }
-      const rollingBack = us?.State === 'rollback_started' || us?.State === 'rollback_completed';
-      const rollbackUnderWayAtStart = initialUpdate.state?.startsWith('rollback') && !newRun;
-      if (changed && rollingBack && !rollbackUnderWayAtStart && !MANUAL_ROLLBACK.test(us.Message ?? '')) {
-        const task = await this.taskFromStatusMessage(raw.ID, us.Message, [...seen.keys()]);
-        return fail('rolled-back', `Swarm rolled the update back: ${us.Message ?? 'no message'}${task ? ` (${describeTaskFailure(task, true)})` : ''}`, task);
       }
 
       const tasks = await read(() => this.tasks(id, true));
@@ -411,46 +395,39 @@ export class DockerodeSwarmAdapter implements SwarmPort {
           emit({ type: 'task', taskId: t.id, slot: t.slot, state: t.state, desiredState: t.desiredState, message: t.message, error: t.error });
         }
       }
-      for (const t of tasks) {
-        if (FAILED_STATES.has(t.state) && !failedIds.has(t.id) && !restartRejects.has(t.id)) {
-          if (t.state === 'rejected' && ENGINE_RESTART_REJECTION.test(t.error ?? '')) {
-            restartRejects.add(t.id);
-            emit({ type: 'engine', state: 'available', message: `Task ${t.id.slice(0, 12)} was rejected while the engine's swarm was starting (${t.error}); Swarm replaces it` });
-            continue;
-          }
-          failedIds.add(t.id);
-          if (failedIds.size > maxFailed) {
-            const unhealthy = /unhealthy/i.test(t.error ?? '') || t.health?.status === 'unhealthy';
-            return fail(unhealthy ? 'unhealthy' : 'task-failed', describeTaskFailure(t, unhealthy), t);
-          }
-        }
-      }
-      const runningSlots = new Set(tasks.filter((t) => t.desiredState === 'running' && t.state === 'running').map((t) => t.slot ?? t.id));
-      const nowRunning = runningSlots.size;
-      if (nowRunning !== running) {
-        running = nowRunning;
+      // The judgement is pure (convergence.ts); this loop only observes, reports and fetches details for the message.
+      const hasHealthcheck = isHealthchecked(raw.Spec?.TaskTemplate?.ContainerSpec?.Healthcheck);
+      const v = judgeConvergence(
+        { now: Date.now(), deadline, desired, update, initialUpdate, tasks, stableMs: options.stableMs ?? (hasHealthcheck ? 0 : 1_000), maxFailedTasks: maxFailed },
+        memory,
+      );
+      if (v.running !== running) {
+        running = v.running;
         emit({ type: 'progress', running, desired });
       }
-      const updating = us?.State === 'updating' || us?.State === 'rollback_started';
-      const converged = running >= desired && !updating && tasks.filter((t) => t.desiredState === 'running').length <= desired;
-      if (converged) {
-        // A task is "running" the moment its process starts, even one that exits right away: the same running tasks
-        // must stay so for `stableMs` (0 when a health check already proved them) before the wait says yes.
-        const hasHealthcheck = isHealthchecked(raw.Spec?.TaskTemplate?.ContainerSpec?.Healthcheck);
-        const stableMs = options.stableMs ?? (hasHealthcheck ? 0 : 1_000);
-        const key = tasks.filter((t) => t.state === 'running').map((t) => t.id).sort().join(',');
-        if (!stableSince || stableSince.key !== key) stableSince = { key, at: Date.now() };
-        if (Date.now() - stableSince.at >= stableMs) return { ok: true, running, desired, tasks };
-      } else {
-        stableSince = undefined;
-      }
-      if (Date.now() >= deadline) {
-        if (converged) return fail('timeout', `Timed out after ${timeoutMs} ms: ${running}/${desired} tasks running but not yet stable.`);
-        const pending = tasks.filter((t) => t.state !== 'running' && !['shutdown', 'remove'].includes(t.desiredState) && !FAILED_STATES.has(t.state));
-        const detail = pending.map((t) => `task ${t.id.slice(0, 12)} ${t.state}${t.error ? `: ${t.error}` : t.message ? ` (${t.message})` : ''}${t.health?.lastOutput ? `; health: ${t.health.lastOutput.trim()}` : ''}`).join('; ');
-        const status = us?.State ? `; Swarm ${us.State.replace('_', ' ')}${us.Message ? ` (${us.Message})` : ''}` : '';
-        const r = fail('timeout', `Timed out after ${timeoutMs} ms: ${running}/${desired} tasks running${detail ? `; ${detail}` : ''}${status}.`, pending[0]);
-        return r;
+      switch (v.verdict) {
+        case 'ok':
+          return { ok: true, running, desired, tasks };
+        case 'failed':
+          return fail(v.reason, describeTaskFailure(v.task, v.reason === 'unhealthy'), v.task);
+        case 'paused': {
+          const task = await this.taskFromStatusMessage(raw.ID, us.Message, [...seen.keys()]);
+          return fail('update-paused', `Swarm paused the ${v.what}: ${us.Message ?? 'no message'}${task ? ` (${describeTaskFailure(task, true)})` : ''}`, task);
+        }
+        case 'rolled-back': {
+          const task = await this.taskFromStatusMessage(raw.ID, us.Message, [...seen.keys()]);
+          return fail('rolled-back', `Swarm rolled the update back: ${us.Message ?? 'no message'}${task ? ` (${describeTaskFailure(task, true)})` : ''}`, task);
+        }
+        case 'timeout': {
+          if (v.converged) return fail('timeout', `Timed out after ${timeoutMs} ms: ${running}/${desired} tasks running but not yet stable.`);
+          const detail = v.pending.map((t) => `task ${t.id.slice(0, 12)} ${t.state}${t.error ? `: ${t.error}` : t.message ? ` (${t.message})` : ''}${t.health?.lastOutput ? `; health: ${t.health.lastOutput.trim()}` : ''}`).join('; ');
+          const status = us?.State ? `; Swarm ${us.State.replace('_', ' ')}${us.Message ? ` (${us.Message})` : ''}` : '';
+          return fail('timeout', `Timed out after ${timeoutMs} ms: ${running}/${desired} tasks running${detail ? `; ${detail}` : ''}${status}.`, v.pending[0]);
+        }
+        case 'pending':
+          for (const t of v.rejectedWhileEngineStarting) {
+            emit({ type: 'engine', state: 'available', message: `Task ${t.id.slice(0, 12)} was rejected while the engine's swarm was starting (${t.error}); Swarm replaces it` });
+          }
       }
       const slept = await sleep(Math.min(pollMs, Math.max(0, deadline - Date.now())), signal);
       if (!slept) return fail('aborted', `Waiting for service ${id} was cancelled.`);
