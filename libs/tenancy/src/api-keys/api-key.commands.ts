@@ -1,4 +1,4 @@
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { API_KEY_SCOPES, ApiKeyScope } from '@wharf/contracts';
@@ -51,11 +51,15 @@ function mint(): { key: string; prefix: string; hash: string } {
   return { key, prefix, hash: sha256(key) };
 }
 
-export class CreatePersonalApiKeyCommand {
-  constructor(readonly principal: Principal, readonly input: { name: string; scopes: string[]; expiresAt?: string | null; organizationId?: string | null }) {}
+/** A new key with its secret, which is shown only this once. */
+export type CreatedApiKey = ApiKeyView & { key: string };
+export class CreatePersonalApiKeyCommand extends Command<CreatedApiKey> {
+  constructor(readonly principal: Principal, readonly input: { name: string; scopes: string[]; expiresAt?: string | null; organizationId?: string | null }) {
+    super();
+  }
 }
 @CommandHandler(CreatePersonalApiKeyCommand)
-export class CreatePersonalApiKeyHandler implements ICommandHandler<CreatePersonalApiKeyCommand, ApiKeyView & { key: string }> {
+export class CreatePersonalApiKeyHandler implements ICommandHandler<CreatePersonalApiKeyCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, input }: CreatePersonalApiKeyCommand) {
     if (p.kind !== 'user' || !p.userId) throw new ForbiddenError('API keys cannot create API keys');
@@ -73,11 +77,13 @@ export class CreatePersonalApiKeyHandler implements ICommandHandler<CreatePerson
   }
 }
 
-export class CreateServiceAccountKeyCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly input: { name: string; scopes: string[]; expiresAt?: string | null } & RoleInput) {}
+export class CreateServiceAccountKeyCommand extends Command<CreatedApiKey> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly input: { name: string; scopes: string[]; expiresAt?: string | null } & RoleInput) {
+    super();
+  }
 }
 @CommandHandler(CreateServiceAccountKeyCommand)
-export class CreateServiceAccountKeyHandler implements ICommandHandler<CreateServiceAccountKeyCommand, ApiKeyView & { key: string }> {
+export class CreateServiceAccountKeyHandler implements ICommandHandler<CreateServiceAccountKeyCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, input }: CreateServiceAccountKeyCommand) {
     await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId);
@@ -97,11 +103,13 @@ export class CreateServiceAccountKeyHandler implements ICommandHandler<CreateSer
   }
 }
 
-export class ListApiKeysQuery {
-  constructor(readonly principal: Principal, readonly organizationId: string | null) {}
+export class ListApiKeysQuery extends Query<ApiKeyView[]> {
+  constructor(readonly principal: Principal, readonly organizationId: string | null) {
+    super();
+  }
 }
 @QueryHandler(ListApiKeysQuery)
-export class ListApiKeysHandler implements IQueryHandler<ListApiKeysQuery, ApiKeyView[]> {
+export class ListApiKeysHandler implements IQueryHandler<ListApiKeysQuery> {
   constructor(private readonly scope: TenantScope, private readonly ds: DataSource) {}
   async execute({ principal: p, organizationId }: ListApiKeysQuery) {
     if (organizationId === null) {
@@ -115,11 +123,13 @@ export class ListApiKeysHandler implements IQueryHandler<ListApiKeysQuery, ApiKe
   }
 }
 
-export class RevokeApiKeyCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string | null, readonly keyId: string) {}
+export class RevokeApiKeyCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly organizationId: string | null, readonly keyId: string) {
+    super();
+  }
 }
 @CommandHandler(RevokeApiKeyCommand)
-export class RevokeApiKeyHandler implements ICommandHandler<RevokeApiKeyCommand, void> {
+export class RevokeApiKeyHandler implements ICommandHandler<RevokeApiKeyCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, keyId }: RevokeApiKeyCommand) {
     await this.tx.run(async (m, stage) => {

@@ -1,5 +1,5 @@
 import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { DataSource, EntityManager } from 'typeorm';
 import {
   ConflictError, ForbiddenError, newId, NotFoundError, RateLimiter, randomToken, safeEqual, SecretBox, sha256, slugify, TransactionRunner,
@@ -59,25 +59,32 @@ export class SetupTokenAnnouncer implements OnApplicationBootstrap {
   }
 }
 
-export class SetupStatusQuery {}
+export interface SetupStatus {
+  needed: boolean;
+}
+export class SetupStatusQuery extends Query<SetupStatus> {}
 @QueryHandler(SetupStatusQuery)
-export class SetupStatusHandler implements IQueryHandler<SetupStatusQuery, { needed: boolean }> {
+export class SetupStatusHandler implements IQueryHandler<SetupStatusQuery> {
   constructor(private readonly ds: DataSource) {}
-  async execute(): Promise<{ needed: boolean }> {
+  async execute(): Promise<SetupStatus> {
     const [row] = await this.ds.query(`SELECT (SELECT setup_completed_at FROM instance WHERE id = 1) IS NULL AND NOT EXISTS (SELECT 1 FROM users) AS needed`);
     return { needed: row.needed };
   }
 }
 
-export class SetupCommand {
+/** The first owner's first session, their user and the organization created with them. */
+export type SetupResult = TokenPair & { organizationId: string; userId: string };
+export class SetupCommand extends Command<SetupResult> {
   constructor(
     readonly input: { setupToken: string; email: string; name: string; password: string; organizationName: string },
     readonly client: ClientContext,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 @CommandHandler(SetupCommand)
-export class SetupHandler implements ICommandHandler<SetupCommand, TokenPair & { organizationId: string; userId: string }> {
+export class SetupHandler implements ICommandHandler<SetupCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly sessions: SessionService, private readonly tokens: AccessTokenService) {}
 
   async execute({ input, client }: SetupCommand) {
@@ -105,15 +112,17 @@ export class SetupHandler implements ICommandHandler<SetupCommand, TokenPair & {
   }
 }
 
-export class LoginCommand {
+export class LoginCommand extends Command<TokenPair> {
   constructor(
     readonly input: { email: string; password: string; totpCode?: string; recoveryCode?: string },
     readonly client: ClientContext,
-  ) {}
+  ) {
+    super();
+  }
 }
 
 @CommandHandler(LoginCommand)
-export class LoginHandler implements ICommandHandler<LoginCommand, TokenPair> {
+export class LoginHandler implements ICommandHandler<LoginCommand> {
   constructor(
     private readonly ds: DataSource,
     private readonly tx: TransactionRunner,
@@ -180,12 +189,14 @@ export class LoginHandler implements ICommandHandler<LoginCommand, TokenPair> {
   }
 }
 
-export class RefreshCommand {
-  constructor(readonly refreshToken: string, readonly client: ClientContext) {}
+export class RefreshCommand extends Command<TokenPair> {
+  constructor(readonly refreshToken: string, readonly client: ClientContext) {
+    super();
+  }
 }
 
 @CommandHandler(RefreshCommand)
-export class RefreshHandler implements ICommandHandler<RefreshCommand, TokenPair> {
+export class RefreshHandler implements ICommandHandler<RefreshCommand> {
   constructor(private readonly sessions: SessionService, private readonly tokens: AccessTokenService, private readonly tx: TransactionRunner) {}
 
   async execute({ refreshToken, client }: RefreshCommand): Promise<TokenPair> {
@@ -205,12 +216,14 @@ export class RefreshHandler implements ICommandHandler<RefreshCommand, TokenPair
   }
 }
 
-export class LogoutCommand {
-  constructor(readonly principal: Principal) {}
+export class LogoutCommand extends Command<void> {
+  constructor(readonly principal: Principal) {
+    super();
+  }
 }
 
 @CommandHandler(LogoutCommand)
-export class LogoutHandler implements ICommandHandler<LogoutCommand, void> {
+export class LogoutHandler implements ICommandHandler<LogoutCommand> {
   constructor(private readonly sessions: SessionService, private readonly tx: TransactionRunner) {}
   async execute({ principal: p }: LogoutCommand): Promise<void> {
     if (!p.sessionId || !p.userId) return;
@@ -221,12 +234,14 @@ export class LogoutHandler implements ICommandHandler<LogoutCommand, void> {
   }
 }
 
-export class ChangePasswordCommand {
-  constructor(readonly principal: Principal, readonly currentPassword: string, readonly newPassword: string) {}
+export class ChangePasswordCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly currentPassword: string, readonly newPassword: string) {
+    super();
+  }
 }
 
 @CommandHandler(ChangePasswordCommand)
-export class ChangePasswordHandler implements ICommandHandler<ChangePasswordCommand, void> {
+export class ChangePasswordHandler implements ICommandHandler<ChangePasswordCommand> {
   constructor(private readonly ds: DataSource, private readonly tx: TransactionRunner, private readonly sessions: SessionService) {}
 
   async execute({ principal: p, currentPassword, newPassword }: ChangePasswordCommand): Promise<void> {
@@ -243,12 +258,14 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePasswordComm
   }
 }
 
-export class RevokeSessionCommand {
-  constructor(readonly principal: Principal, readonly sessionId: string) {}
+export class RevokeSessionCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly sessionId: string) {
+    super();
+  }
 }
 
 @CommandHandler(RevokeSessionCommand)
-export class RevokeSessionHandler implements ICommandHandler<RevokeSessionCommand, void> {
+export class RevokeSessionHandler implements ICommandHandler<RevokeSessionCommand> {
   constructor(private readonly sessions: SessionService, private readonly tx: TransactionRunner) {}
   async execute({ principal: p, sessionId }: RevokeSessionCommand): Promise<void> {
     if (!p.userId || p.kind !== 'user') throw new ForbiddenError('Only a signed-in user can revoke sessions');

@@ -1,4 +1,4 @@
-import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { ConflictError, ForbiddenError, SecretBox, TransactionRunner, ValidationError } from '@wharf/core';
 import { checkTotp, generateRecoveryCodes, generateTotpSecret, totpUri, UserEntity, verifyPassword } from '@wharf/identity';
@@ -9,13 +9,20 @@ function requireUser(p: Principal): string {
   return p.userId;
 }
 
-export class BeginTwoFactorCommand {
-  constructor(readonly principal: Principal) {}
+/** The pending TOTP secret and its otpauth:// URI (for a QR code). */
+export interface TwoFactorEnrollment {
+  secret: string;
+  otpauthUri: string;
+}
+export class BeginTwoFactorCommand extends Command<TwoFactorEnrollment> {
+  constructor(readonly principal: Principal) {
+    super();
+  }
 }
 
 /** Step 1: a new secret (stored encrypted, not yet enabled) and its otpauth:// URI for a QR code. */
 @CommandHandler(BeginTwoFactorCommand)
-export class BeginTwoFactorHandler implements ICommandHandler<BeginTwoFactorCommand, { secret: string; otpauthUri: string }> {
+export class BeginTwoFactorHandler implements ICommandHandler<BeginTwoFactorCommand> {
   constructor(private readonly ds: DataSource, private readonly box: SecretBox) {}
   async execute({ principal }: BeginTwoFactorCommand) {
     const userId = requireUser(principal);
@@ -27,13 +34,19 @@ export class BeginTwoFactorHandler implements ICommandHandler<BeginTwoFactorComm
   }
 }
 
-export class EnableTwoFactorCommand {
-  constructor(readonly principal: Principal, readonly code: string) {}
+/** One-time recovery codes, shown once. */
+export interface TwoFactorRecoveryCodes {
+  recoveryCodes: string[];
+}
+export class EnableTwoFactorCommand extends Command<TwoFactorRecoveryCodes> {
+  constructor(readonly principal: Principal, readonly code: string) {
+    super();
+  }
 }
 
 /** Step 2: a valid code enables 2FA and returns ten recovery codes, shown once. */
 @CommandHandler(EnableTwoFactorCommand)
-export class EnableTwoFactorHandler implements ICommandHandler<EnableTwoFactorCommand, { recoveryCodes: string[] }> {
+export class EnableTwoFactorHandler implements ICommandHandler<EnableTwoFactorCommand> {
   constructor(private readonly ds: DataSource, private readonly box: SecretBox, private readonly tx: TransactionRunner) {}
   async execute({ principal, code }: EnableTwoFactorCommand) {
     const userId = requireUser(principal);
@@ -50,12 +63,14 @@ export class EnableTwoFactorHandler implements ICommandHandler<EnableTwoFactorCo
   }
 }
 
-export class DisableTwoFactorCommand {
-  constructor(readonly principal: Principal, readonly password: string) {}
+export class DisableTwoFactorCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly password: string) {
+    super();
+  }
 }
 
 @CommandHandler(DisableTwoFactorCommand)
-export class DisableTwoFactorHandler implements ICommandHandler<DisableTwoFactorCommand, void> {
+export class DisableTwoFactorHandler implements ICommandHandler<DisableTwoFactorCommand> {
   constructor(private readonly ds: DataSource, private readonly tx: TransactionRunner) {}
   async execute({ principal, password }: DisableTwoFactorCommand) {
     const userId = requireUser(principal);

@@ -1,4 +1,4 @@
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { checkVersion, ConflictError, ForbiddenError, newId, NotFoundError, randomToken, sha256, TransactionRunner, UnauthenticatedError, ValidationError } from '@wharf/core';
 import { AccessTokenService, checkPasswordPolicy, hashPassword, SessionService, UserEntity } from '@wharf/identity';
@@ -26,11 +26,13 @@ export interface MemberView {
   version: number;
 }
 
-export class ListMembersQuery {
-  constructor(readonly principal: Principal, readonly organizationId: string) {}
+export class ListMembersQuery extends Query<MemberView[]> {
+  constructor(readonly principal: Principal, readonly organizationId: string) {
+    super();
+  }
 }
 @QueryHandler(ListMembersQuery)
-export class ListMembersHandler implements IQueryHandler<ListMembersQuery, MemberView[]> {
+export class ListMembersHandler implements IQueryHandler<ListMembersQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal, organizationId }: ListMembersQuery) {
     await this.scope.findOne(principal, OrganizationEntity, 'organization', organizationId);
@@ -48,11 +50,13 @@ export class ListMembersHandler implements IQueryHandler<ListMembersQuery, Membe
   }
 }
 
-export class UpdateMemberCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly userId: string, readonly input: RoleInput, readonly expectedVersion?: number) {}
+export class UpdateMemberCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly userId: string, readonly input: RoleInput, readonly expectedVersion?: number) {
+    super();
+  }
 }
 @CommandHandler(UpdateMemberCommand)
-export class UpdateMemberHandler implements ICommandHandler<UpdateMemberCommand, void> {
+export class UpdateMemberHandler implements ICommandHandler<UpdateMemberCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, userId, input, expectedVersion }: UpdateMemberCommand) {
     await this.tx.run(async (m, stage) => {
@@ -82,11 +86,13 @@ export class UpdateMemberHandler implements ICommandHandler<UpdateMemberCommand,
   }
 }
 
-export class RemoveMemberCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly userId: string) {}
+export class RemoveMemberCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly userId: string) {
+    super();
+  }
 }
 @CommandHandler(RemoveMemberCommand)
-export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand, void> {
+export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, userId }: RemoveMemberCommand) {
     await this.tx.run(async (m, stage) => {
@@ -123,11 +129,15 @@ const invitationView = (i: InvitationEntity): InvitationView => ({
   status: i.acceptedAt ? 'accepted' : i.revokedAt ? 'revoked' : i.expiresAt.getTime() <= Date.now() ? 'expired' : 'pending',
 });
 
-export class CreateInvitationCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly email: string, readonly input: RoleInput, readonly ttlHours = 72) {}
+/** A new invitation with its token, which is shown only this once. */
+export type CreatedInvitation = InvitationView & { token: string };
+export class CreateInvitationCommand extends Command<CreatedInvitation> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly email: string, readonly input: RoleInput, readonly ttlHours = 72) {
+    super();
+  }
 }
 @CommandHandler(CreateInvitationCommand)
-export class CreateInvitationHandler implements ICommandHandler<CreateInvitationCommand, InvitationView & { token: string }> {
+export class CreateInvitationHandler implements ICommandHandler<CreateInvitationCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, email, input, ttlHours }: CreateInvitationCommand) {
     const org = await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId);
@@ -150,11 +160,13 @@ export class CreateInvitationHandler implements ICommandHandler<CreateInvitation
   }
 }
 
-export class ListInvitationsQuery {
-  constructor(readonly principal: Principal, readonly organizationId: string) {}
+export class ListInvitationsQuery extends Query<InvitationView[]> {
+  constructor(readonly principal: Principal, readonly organizationId: string) {
+    super();
+  }
 }
 @QueryHandler(ListInvitationsQuery)
-export class ListInvitationsHandler implements IQueryHandler<ListInvitationsQuery, InvitationView[]> {
+export class ListInvitationsHandler implements IQueryHandler<ListInvitationsQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal, organizationId }: ListInvitationsQuery) {
     await this.scope.findOne(principal, OrganizationEntity, 'organization', organizationId);
@@ -163,11 +175,13 @@ export class ListInvitationsHandler implements IQueryHandler<ListInvitationsQuer
   }
 }
 
-export class RevokeInvitationCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly invitationId: string) {}
+export class RevokeInvitationCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly invitationId: string) {
+    super();
+  }
 }
 @CommandHandler(RevokeInvitationCommand)
-export class RevokeInvitationHandler implements ICommandHandler<RevokeInvitationCommand, void> {
+export class RevokeInvitationHandler implements ICommandHandler<RevokeInvitationCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, invitationId }: RevokeInvitationCommand) {
     const inv = await this.scope.findOne(p, InvitationEntity, 'invitation', invitationId, 'delete');
@@ -183,11 +197,18 @@ export class RevokeInvitationHandler implements ICommandHandler<RevokeInvitation
  * Accepts an invitation: single use, unexpired, bound to the invited email. A signed-in user with that email joins;
  * without a session, a new account is created with the given name and password.
  */
-export class AcceptInvitationCommand {
-  constructor(readonly token: string, readonly principal: Principal | null, readonly newAccount: { name?: string; password?: string }, readonly client: ClientContext) {}
+/** The organization joined; `tokens`: a new account's first session (null when the caller was signed in). */
+export interface AcceptedInvitation {
+  organizationId: string;
+  tokens: TokenPair | null;
+}
+export class AcceptInvitationCommand extends Command<AcceptedInvitation> {
+  constructor(readonly token: string, readonly principal: Principal | null, readonly newAccount: { name?: string; password?: string }, readonly client: ClientContext) {
+    super();
+  }
 }
 @CommandHandler(AcceptInvitationCommand)
-export class AcceptInvitationHandler implements ICommandHandler<AcceptInvitationCommand, { organizationId: string; tokens: TokenPair | null }> {
+export class AcceptInvitationHandler implements ICommandHandler<AcceptInvitationCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly ds: DataSource, private readonly sessions: SessionService, private readonly tokens: AccessTokenService) {}
   async execute({ token, principal: p, newAccount, client }: AcceptInvitationCommand) {
     if (p && p.kind !== 'user') throw new ForbiddenError('Invitations are accepted by people, not API keys');

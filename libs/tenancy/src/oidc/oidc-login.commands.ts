@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, newId, SecretBox, sha256, TransactionRunner, UUID_RE } from '@wharf/core';
 import { AccessTokenService, SessionService, UserEntity } from '@wharf/identity';
@@ -41,17 +41,23 @@ async function loadEnabledProvider(ds: DataSource | EntityManager, id: string): 
   return row;
 }
 
-export class StartOidcLoginCommand {
+/** Where to send the browser to sign in at the identity provider. */
+export interface OidcLoginStart {
+  authorizationUrl: string;
+}
+export class StartOidcLoginCommand extends Command<OidcLoginStart> {
   /**
    * `linkUserId`: the signed-in user who asked to link this identity to their account (explicit `link` request).
    * `binder`: the random value of the browser's short-lived binding cookie; only a callback presenting it completes.
    */
-  constructor(readonly providerId: string, readonly returnTo: string | undefined, readonly linkUserId: string | null, readonly binder: string) {}
+  constructor(readonly providerId: string, readonly returnTo: string | undefined, readonly linkUserId: string | null, readonly binder: string) {
+    super();
+  }
 }
 
 /** Authorization code flow with PKCE (S256), state and nonce; the login state lives 10 minutes, hashed. */
 @CommandHandler(StartOidcLoginCommand)
-export class StartOidcLoginHandler implements ICommandHandler<StartOidcLoginCommand, { authorizationUrl: string }> {
+export class StartOidcLoginHandler implements ICommandHandler<StartOidcLoginCommand> {
   private readonly logger = new Logger('Oidc');
   constructor(private readonly ds: DataSource, private readonly box: SecretBox, private readonly clients: OidcClientFactory) {}
 
@@ -113,9 +119,11 @@ function claimAt(claims: Record<string, unknown>, name: string): unknown {
   return cur;
 }
 
-export class CompleteOidcLoginCommand {
+export class CompleteOidcLoginCommand extends Command<OidcLoginResult> {
   /** `params`: the callback's query parameters as received; `binder`: the browser's binding cookie, if it sent one. */
-  constructor(readonly params: Record<string, string>, readonly client: ClientContext, readonly binder: string | null) {}
+  constructor(readonly params: Record<string, string>, readonly client: ClientContext, readonly binder: string | null) {
+    super();
+  }
 }
 
 /**
@@ -127,7 +135,7 @@ export class CompleteOidcLoginCommand {
  * in as another organization's user.
  */
 @CommandHandler(CompleteOidcLoginCommand)
-export class CompleteOidcLoginHandler implements ICommandHandler<CompleteOidcLoginCommand, OidcLoginResult> {
+export class CompleteOidcLoginHandler implements ICommandHandler<CompleteOidcLoginCommand> {
   private readonly logger = new Logger('Oidc');
   constructor(
     private readonly ds: DataSource,

@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { DataSource, EntityManager } from 'typeorm';
 import { checkVersion, FieldError, newId, NotFoundError, SecretBox, TransactionRunner, UUID_RE, ValidationError, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { OidcProviderEntity } from '../entities/oidc-provider.entity';
@@ -150,11 +150,13 @@ async function loadProvider(scope: TenantScope, p: Principal, organizationId: st
   return row;
 }
 
-export class ListOidcProvidersQuery {
-  constructor(readonly principal: Principal, readonly organizationId: string) {}
+export class ListOidcProvidersQuery extends Query<OidcProviderView[]> {
+  constructor(readonly principal: Principal, readonly organizationId: string) {
+    super();
+  }
 }
 @QueryHandler(ListOidcProvidersQuery)
-export class ListOidcProvidersHandler implements IQueryHandler<ListOidcProvidersQuery, OidcProviderView[]> {
+export class ListOidcProvidersHandler implements IQueryHandler<ListOidcProvidersQuery> {
   constructor(private readonly scope: TenantScope, private readonly clients: OidcClientFactory) {}
   async execute({ principal, organizationId }: ListOidcProvidersQuery) {
     await this.scope.findOne(principal, OrganizationEntity, 'organization', organizationId);
@@ -163,26 +165,30 @@ export class ListOidcProvidersHandler implements IQueryHandler<ListOidcProviders
   }
 }
 
-export class GetOidcProviderQuery {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly providerId: string) {}
+export class GetOidcProviderQuery extends Query<OidcProviderView> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly providerId: string) {
+    super();
+  }
 }
 @QueryHandler(GetOidcProviderQuery)
-export class GetOidcProviderHandler implements IQueryHandler<GetOidcProviderQuery, OidcProviderView> {
+export class GetOidcProviderHandler implements IQueryHandler<GetOidcProviderQuery> {
   constructor(private readonly scope: TenantScope, private readonly clients: OidcClientFactory) {}
   async execute({ principal, organizationId, providerId }: GetOidcProviderQuery) {
     return view(await loadProvider(this.scope, principal, organizationId, providerId, 'read'), this.clients.redirectUri);
   }
 }
 
-export class CreateOidcProviderCommand {
+export class CreateOidcProviderCommand extends Command<OidcProviderView> {
   constructor(
     readonly principal: Principal,
     readonly organizationId: string,
     readonly input: OidcProviderInput & { name: string; issuerUrl: string; clientId: string; clientSecret: string },
-  ) {}
+  ) {
+    super();
+  }
 }
 @CommandHandler(CreateOidcProviderCommand)
-export class CreateOidcProviderHandler implements ICommandHandler<CreateOidcProviderCommand, OidcProviderView> {
+export class CreateOidcProviderHandler implements ICommandHandler<CreateOidcProviderCommand> {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly scope: TenantScope,
@@ -216,11 +222,13 @@ export class CreateOidcProviderHandler implements ICommandHandler<CreateOidcProv
   }
 }
 
-export class UpdateOidcProviderCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly providerId: string, readonly patch: OidcProviderInput, readonly expectedVersion?: number) {}
+export class UpdateOidcProviderCommand extends Command<OidcProviderView> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly providerId: string, readonly patch: OidcProviderInput, readonly expectedVersion?: number) {
+    super();
+  }
 }
 @CommandHandler(UpdateOidcProviderCommand)
-export class UpdateOidcProviderHandler implements ICommandHandler<UpdateOidcProviderCommand, OidcProviderView> {
+export class UpdateOidcProviderHandler implements ICommandHandler<UpdateOidcProviderCommand> {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly scope: TenantScope,
@@ -266,11 +274,13 @@ export class UpdateOidcProviderHandler implements ICommandHandler<UpdateOidcProv
   }
 }
 
-export class DeleteOidcProviderCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly providerId: string) {}
+export class DeleteOidcProviderCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly providerId: string) {
+    super();
+  }
 }
 @CommandHandler(DeleteOidcProviderCommand)
-export class DeleteOidcProviderHandler implements ICommandHandler<DeleteOidcProviderCommand, void> {
+export class DeleteOidcProviderHandler implements ICommandHandler<DeleteOidcProviderCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, providerId }: DeleteOidcProviderCommand) {
     await this.tx.run(async (m, stage) => {
@@ -287,11 +297,13 @@ export interface PublicOidcProvider {
 }
 
 /** For the sign-in page: enabled providers of an organization by slug (id and name only; unknown slug → empty). */
-export class ListPublicOidcProvidersQuery {
-  constructor(readonly organizationSlug: string) {}
+export class ListPublicOidcProvidersQuery extends Query<PublicOidcProvider[]> {
+  constructor(readonly organizationSlug: string) {
+    super();
+  }
 }
 @QueryHandler(ListPublicOidcProvidersQuery)
-export class ListPublicOidcProvidersHandler implements IQueryHandler<ListPublicOidcProvidersQuery, PublicOidcProvider[]> {
+export class ListPublicOidcProvidersHandler implements IQueryHandler<ListPublicOidcProvidersQuery> {
   constructor(private readonly ds: DataSource) {}
   async execute({ organizationSlug }: ListPublicOidcProvidersQuery) {
     const rows: PublicOidcProvider[] = await this.ds.query(

@@ -1,4 +1,4 @@
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { BUILTIN_ROLE_PERMISSIONS, BUILTIN_ROLES, Permission } from '@wharf/contracts';
 import { checkVersion, ConflictError, newId, NotFoundError, TransactionRunner } from '@wharf/core';
 import { RoleEntity } from '../entities/role.entity';
@@ -17,11 +17,13 @@ export interface RoleView {
 }
 const roleView = (r: RoleEntity): RoleView => ({ id: r.id, name: r.name, description: r.description, builtin: false, permissions: r.permissions, version: r.version });
 
-export class ListRolesQuery {
-  constructor(readonly principal: Principal, readonly organizationId: string) {}
+export class ListRolesQuery extends Query<RoleView[]> {
+  constructor(readonly principal: Principal, readonly organizationId: string) {
+    super();
+  }
 }
 @QueryHandler(ListRolesQuery)
-export class ListRolesHandler implements IQueryHandler<ListRolesQuery, RoleView[]> {
+export class ListRolesHandler implements IQueryHandler<ListRolesQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal, organizationId }: ListRolesQuery) {
     await this.scope.findOne(principal, OrganizationEntity, 'organization', organizationId);
@@ -31,11 +33,13 @@ export class ListRolesHandler implements IQueryHandler<ListRolesQuery, RoleView[
   }
 }
 
-export class CreateRoleCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly input: { name: string; description?: string; permissions: string[] }) {}
+export class CreateRoleCommand extends Command<RoleView> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly input: { name: string; description?: string; permissions: string[] }) {
+    super();
+  }
 }
 @CommandHandler(CreateRoleCommand)
-export class CreateRoleHandler implements ICommandHandler<CreateRoleCommand, RoleView> {
+export class CreateRoleHandler implements ICommandHandler<CreateRoleCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, input }: CreateRoleCommand) {
     await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId);
@@ -53,11 +57,13 @@ export class CreateRoleHandler implements ICommandHandler<CreateRoleCommand, Rol
   }
 }
 
-export class UpdateRoleCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly roleId: string, readonly patch: { name?: string; description?: string; permissions?: string[] }, readonly expectedVersion?: number) {}
+export class UpdateRoleCommand extends Command<RoleView> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly roleId: string, readonly patch: { name?: string; description?: string; permissions?: string[] }, readonly expectedVersion?: number) {
+    super();
+  }
 }
 @CommandHandler(UpdateRoleCommand)
-export class UpdateRoleHandler implements ICommandHandler<UpdateRoleCommand, RoleView> {
+export class UpdateRoleHandler implements ICommandHandler<UpdateRoleCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, roleId, patch, expectedVersion }: UpdateRoleCommand) {
     return this.tx.run(async (m, stage) => {
@@ -83,11 +89,13 @@ export class UpdateRoleHandler implements ICommandHandler<UpdateRoleCommand, Rol
   }
 }
 
-export class DeleteRoleCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly roleId: string) {}
+export class DeleteRoleCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly roleId: string) {
+    super();
+  }
 }
 @CommandHandler(DeleteRoleCommand)
-export class DeleteRoleHandler implements ICommandHandler<DeleteRoleCommand, void> {
+export class DeleteRoleHandler implements ICommandHandler<DeleteRoleCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, roleId }: DeleteRoleCommand) {
     await this.tx.run(async (m, stage) => {

@@ -93,7 +93,7 @@ export class OidcAuthController {
       if (link === 'true' && !linkUserId) throw new OidcLoginError('oidc-link-requires-session', 'Sign in first to link an identity');
       const existing = cookieOf(req, BINDER_COOKIE);
       const binder = existing && BINDER_RE.test(existing) ? existing : randomToken(32);
-      const r: { authorizationUrl: string } = await this.commands.execute(new StartOidcLoginCommand(providerId, typeof returnTo === 'string' ? returnTo : undefined, linkUserId, binder));
+      const r = await this.commands.execute(new StartOidcLoginCommand(providerId, typeof returnTo === 'string' ? returnTo : undefined, linkUserId, binder));
       res.cookie(BINDER_COOKIE, binder, { httpOnly: true, sameSite: 'lax', secure: this.config.publicUrl.startsWith('https:'), path: '/api/v1/auth/oidc', maxAge: 10 * 60_000 });
       res.redirect(302, r.authorizationUrl);
     } catch (e) {
