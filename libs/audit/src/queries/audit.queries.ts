@@ -1,4 +1,4 @@
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Readable } from 'node:stream';
 import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { stringify } from 'csv-stringify';
@@ -82,7 +82,7 @@ export function applyFilter(qb: SelectQueryBuilder<AuditEventEntity>, f: AuditFi
 }
 
 /** Newest first, `{ items, nextCursor }`; the cursor is the last seen seq. */
-export class ListAuditEventsQuery {
+export class ListAuditEventsQuery extends Query<Page<AuditEventView>> {
   constructor(
     readonly principal: Principal,
     /** null = the instance chain (instance admins only). */
@@ -90,10 +90,12 @@ export class ListAuditEventsQuery {
     readonly filter: AuditFilter,
     readonly limit?: unknown,
     readonly cursor?: unknown,
-  ) {}
+  ) {
+    super();
+  }
 }
 @QueryHandler(ListAuditEventsQuery)
-export class ListAuditEventsHandler implements IQueryHandler<ListAuditEventsQuery, Page<AuditEventView>> {
+export class ListAuditEventsHandler implements IQueryHandler<ListAuditEventsQuery> {
   constructor(private readonly access: AuditAccess) {}
   async execute({ principal: p, organizationId, filter, limit, cursor }: ListAuditEventsQuery) {
     const page = parsePage(limit, cursor);
@@ -108,11 +110,13 @@ export class ListAuditEventsHandler implements IQueryHandler<ListAuditEventsQuer
   }
 }
 
-export class GetAuditEventQuery {
-  constructor(readonly principal: Principal, readonly organizationId: string | null, readonly id: string) {}
+export class GetAuditEventQuery extends Query<AuditEventView> {
+  constructor(readonly principal: Principal, readonly organizationId: string | null, readonly id: string) {
+    super();
+  }
 }
 @QueryHandler(GetAuditEventQuery)
-export class GetAuditEventHandler implements IQueryHandler<GetAuditEventQuery, AuditEventView> {
+export class GetAuditEventHandler implements IQueryHandler<GetAuditEventQuery> {
   constructor(private readonly access: AuditAccess) {}
   async execute({ principal: p, organizationId, id }: GetAuditEventQuery) {
     await this.access.authorize(p, organizationId, 'read');
@@ -139,11 +143,13 @@ const VERIFY_BATCH = 500;
  * so the chain legitimately starts at a later seq. That start is itself checked against the latest `audit.purged`
  * entry (which records the oldest seq it kept): entries missing before it are reported.
  */
-export class VerifyAuditChainQuery {
-  constructor(readonly principal: Principal, readonly organizationId: string | null) {}
+export class VerifyAuditChainQuery extends Query<AuditVerifyResult> {
+  constructor(readonly principal: Principal, readonly organizationId: string | null) {
+    super();
+  }
 }
 @QueryHandler(VerifyAuditChainQuery)
-export class VerifyAuditChainHandler implements IQueryHandler<VerifyAuditChainQuery, AuditVerifyResult> {
+export class VerifyAuditChainHandler implements IQueryHandler<VerifyAuditChainQuery> {
   constructor(private readonly access: AuditAccess, private readonly ds: DataSource) {}
   async execute({ principal: p, organizationId }: VerifyAuditChainQuery): Promise<AuditVerifyResult> {
     await this.access.authorize(p, organizationId, 'read');
@@ -215,17 +221,19 @@ function csvRecord(v: AuditEventView): Record<(typeof CSV_COLUMNS)[number], stri
  * before the first byte is produced. CSV cells that a spreadsheet would run as formulas are prefixed with `'`;
  * NDJSON is the exact, machine-readable form.
  */
-export class ExportAuditEventsCommand {
+export class ExportAuditEventsCommand extends Command<AuditExport> {
   constructor(
     readonly principal: Principal,
     readonly organizationId: string | null,
     readonly format: AuditExportFormat,
     /** The same filters as the list (the portal exports what it shows); `from`/`to` alone is a time range. */
     readonly range: AuditFilter,
-  ) {}
+  ) {
+    super();
+  }
 }
 @CommandHandler(ExportAuditEventsCommand)
-export class ExportAuditEventsHandler implements ICommandHandler<ExportAuditEventsCommand, AuditExport> {
+export class ExportAuditEventsHandler implements ICommandHandler<ExportAuditEventsCommand> {
   constructor(private readonly access: AuditAccess, private readonly tx: TransactionRunner, private readonly ds: DataSource) {}
   async execute({ principal: p, organizationId, format, range }: ExportAuditEventsCommand): Promise<AuditExport> {
     if (format !== 'csv' && format !== 'ndjson') throw ValidationError.field('/format', 'invalid', 'format must be csv or ndjson');
