@@ -1,4 +1,4 @@
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { EntityManager } from 'typeorm';
 import { newId, NotFoundError, Page, PageRequest, SecretBox, TransactionRunner, UnavailableError, ValidationError } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
@@ -96,11 +96,13 @@ async function findVariable(scope: TenantScope, p: Principal, t: ResolvedTarget,
 
 const payloadOf = (x: VariableEntity) => ({ projectId: x.projectId, environmentId: x.environmentId, key: x.key, secret: x.secret });
 
-export class ListVariablesQuery {
-  constructor(readonly principal: Principal, readonly target: VariableTarget, readonly page: PageRequest) {}
+export class ListVariablesQuery extends Query<Page<VariableView>> {
+  constructor(readonly principal: Principal, readonly target: VariableTarget, readonly page: PageRequest) {
+    super();
+  }
 }
 @QueryHandler(ListVariablesQuery)
-export class ListVariablesHandler implements IQueryHandler<ListVariablesQuery, Page<VariableView>> {
+export class ListVariablesHandler implements IQueryHandler<ListVariablesQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal: p, target, page }: ListVariablesQuery) {
     const t = await resolveTarget(this.scope, p, target);
@@ -111,11 +113,16 @@ export class ListVariablesHandler implements IQueryHandler<ListVariablesQuery, P
   }
 }
 
-export class UpsertVariablesCommand {
-  constructor(readonly principal: Principal, readonly target: VariableTarget, readonly items: VariableInput[], readonly pointerOf: (i: number) => string = (i) => `/variables/${i}`) {}
+export interface UpsertedVariables {
+  items: VariableView[];
+}
+export class UpsertVariablesCommand extends Command<UpsertedVariables> {
+  constructor(readonly principal: Principal, readonly target: VariableTarget, readonly items: VariableInput[], readonly pointerOf: (i: number) => string = (i) => `/variables/${i}`) {
+    super();
+  }
 }
 @CommandHandler(UpsertVariablesCommand)
-export class UpsertVariablesHandler implements ICommandHandler<UpsertVariablesCommand, { items: VariableView[] }> {
+export class UpsertVariablesHandler implements ICommandHandler<UpsertVariablesCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
   async execute({ principal: p, target, items, pointerOf }: UpsertVariablesCommand) {
     validateVariableInputs(items, pointerOf);
@@ -169,11 +176,13 @@ export class UpsertVariablesHandler implements ICommandHandler<UpsertVariablesCo
   }
 }
 
-export class DeleteVariableCommand {
-  constructor(readonly principal: Principal, readonly target: VariableTarget, readonly key: string) {}
+export class DeleteVariableCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly target: VariableTarget, readonly key: string) {
+    super();
+  }
 }
 @CommandHandler(DeleteVariableCommand)
-export class DeleteVariableHandler implements ICommandHandler<DeleteVariableCommand, void> {
+export class DeleteVariableHandler implements ICommandHandler<DeleteVariableCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, target, key }: DeleteVariableCommand) {
     await this.tx.run(async (m, stage) => {
@@ -190,11 +199,18 @@ export class DeleteVariableHandler implements ICommandHandler<DeleteVariableComm
 }
 
 /** Returns a variable's clear value; permission `variable:reveal`; audited as `variable.revealed` (never with the value). */
-export class RevealVariableCommand {
-  constructor(readonly principal: Principal, readonly target: VariableTarget, readonly key: string) {}
+export interface RevealedVariable {
+  key: string;
+  value: string;
+  secret: boolean;
+}
+export class RevealVariableCommand extends Command<RevealedVariable> {
+  constructor(readonly principal: Principal, readonly target: VariableTarget, readonly key: string) {
+    super();
+  }
 }
 @CommandHandler(RevealVariableCommand)
-export class RevealVariableHandler implements ICommandHandler<RevealVariableCommand, { key: string; value: string; secret: boolean }> {
+export class RevealVariableHandler implements ICommandHandler<RevealVariableCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
   async execute({ principal: p, target, key }: RevealVariableCommand) {
     const t = await resolveTarget(this.scope, p, target);
