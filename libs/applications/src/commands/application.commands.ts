@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import type { ApplicationSpec } from '@wharf/contracts';
@@ -65,11 +65,13 @@ export async function localServerId(m: EntityManager): Promise<string> {
   return again.id;
 }
 
-export class CreateApplicationCommand {
-  constructor(readonly principal: Principal, readonly environmentId: string, readonly input: { name: string; spec: unknown }) {}
+export class CreateApplicationCommand extends Command<ApplicationView> {
+  constructor(readonly principal: Principal, readonly environmentId: string, readonly input: { name: string; spec: unknown }) {
+    super();
+  }
 }
 @CommandHandler(CreateApplicationCommand)
-export class CreateApplicationHandler implements ICommandHandler<CreateApplicationCommand, ApplicationView> {
+export class CreateApplicationHandler implements ICommandHandler<CreateApplicationCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
   async execute({ principal: p, environmentId, input }: CreateApplicationCommand) {
     const env = await this.scope.findOne(p, EnvironmentEntity, 'environment', environmentId);
@@ -94,11 +96,13 @@ export class CreateApplicationHandler implements ICommandHandler<CreateApplicati
   }
 }
 
-export class ListApplicationsQuery {
-  constructor(readonly principal: Principal, readonly filter: { environmentId?: string; projectId?: string; organizationId?: string }, readonly page: PageRequest) {}
+export class ListApplicationsQuery extends Query<Page<ApplicationView>> {
+  constructor(readonly principal: Principal, readonly filter: { environmentId?: string; projectId?: string; organizationId?: string }, readonly page: PageRequest) {
+    super();
+  }
 }
 @QueryHandler(ListApplicationsQuery)
-export class ListApplicationsHandler implements IQueryHandler<ListApplicationsQuery, Page<ApplicationView>> {
+export class ListApplicationsHandler implements IQueryHandler<ListApplicationsQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal: p, filter, page }: ListApplicationsQuery) {
     // The parent is resolved through the scoped path first: outside your scope it is a 404, not an empty list.
@@ -117,11 +121,13 @@ export class ListApplicationsHandler implements IQueryHandler<ListApplicationsQu
   }
 }
 
-export class GetApplicationQuery {
-  constructor(readonly principal: Principal, readonly applicationId: string) {}
+export class GetApplicationQuery extends Query<ApplicationView> {
+  constructor(readonly principal: Principal, readonly applicationId: string) {
+    super();
+  }
 }
 @QueryHandler(GetApplicationQuery)
-export class GetApplicationHandler implements IQueryHandler<GetApplicationQuery, ApplicationView> {
+export class GetApplicationHandler implements IQueryHandler<GetApplicationQuery> {
   constructor(private readonly scope: TenantScope, private readonly ds: DataSource) {}
   async execute({ principal: p, applicationId }: GetApplicationQuery) {
     const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
@@ -130,11 +136,13 @@ export class GetApplicationHandler implements IQueryHandler<GetApplicationQuery,
   }
 }
 
-export class UpdateApplicationCommand {
-  constructor(readonly principal: Principal, readonly applicationId: string, readonly patch: { name?: string; spec?: unknown }, readonly expectedVersion?: number) {}
+export class UpdateApplicationCommand extends Command<ApplicationView> {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly patch: { name?: string; spec?: unknown }, readonly expectedVersion?: number) {
+    super();
+  }
 }
 @CommandHandler(UpdateApplicationCommand)
-export class UpdateApplicationHandler implements ICommandHandler<UpdateApplicationCommand, ApplicationView> {
+export class UpdateApplicationHandler implements ICommandHandler<UpdateApplicationCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
   async execute({ principal: p, applicationId, patch, expectedVersion }: UpdateApplicationCommand) {
     await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'update');
@@ -174,11 +182,13 @@ export interface AppVariableView {
   updatedAt: string;
 }
 
-export class ListApplicationVariablesQuery {
-  constructor(readonly principal: Principal, readonly applicationId: string) {}
+export class ListApplicationVariablesQuery extends Query<AppVariableView[]> {
+  constructor(readonly principal: Principal, readonly applicationId: string) {
+    super();
+  }
 }
 @QueryHandler(ListApplicationVariablesQuery)
-export class ListApplicationVariablesHandler implements IQueryHandler<ListApplicationVariablesQuery, AppVariableView[]> {
+export class ListApplicationVariablesHandler implements IQueryHandler<ListApplicationVariablesQuery> {
   constructor(private readonly scope: TenantScope, private readonly ds: DataSource) {}
   async execute({ principal: p, applicationId }: ListApplicationVariablesQuery) {
     const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
@@ -189,11 +199,13 @@ export class ListApplicationVariablesHandler implements IQueryHandler<ListApplic
 
 const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
-export class SetApplicationVariablesCommand {
-  constructor(readonly principal: Principal, readonly applicationId: string, readonly variables: Array<{ key: string; value: string; secret?: boolean }>, readonly remove: string[] = []) {}
+export class SetApplicationVariablesCommand extends Command<AppVariableView[]> {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly variables: Array<{ key: string; value: string; secret?: boolean }>, readonly remove: string[] = []) {
+    super();
+  }
 }
 @CommandHandler(SetApplicationVariablesCommand)
-export class SetApplicationVariablesHandler implements ICommandHandler<SetApplicationVariablesCommand, AppVariableView[]> {
+export class SetApplicationVariablesHandler implements ICommandHandler<SetApplicationVariablesCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox, private readonly ds: DataSource) {}
   async execute({ principal: p, applicationId, variables, remove }: SetApplicationVariablesCommand) {
     const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'update');
@@ -229,11 +241,17 @@ export class SetApplicationVariablesHandler implements ICommandHandler<SetApplic
   }
 }
 
-export class RevealApplicationVariableCommand {
-  constructor(readonly principal: Principal, readonly applicationId: string, readonly key: string) {}
+export interface RevealedAppVariable {
+  key: string;
+  value: string;
+}
+export class RevealApplicationVariableCommand extends Command<RevealedAppVariable> {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly key: string) {
+    super();
+  }
 }
 @CommandHandler(RevealApplicationVariableCommand)
-export class RevealApplicationVariableHandler implements ICommandHandler<RevealApplicationVariableCommand, { key: string; value: string }> {
+export class RevealApplicationVariableHandler implements ICommandHandler<RevealApplicationVariableCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
   async execute({ principal: p, applicationId, key }: RevealApplicationVariableCommand) {
     const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
@@ -248,12 +266,14 @@ export class RevealApplicationVariableHandler implements ICommandHandler<RevealA
   }
 }
 
-export class DeleteApplicationCommand {
-  constructor(readonly principal: Principal, readonly applicationId: string, readonly removeVolumes: boolean) {}
+export class DeleteApplicationCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly removeVolumes: boolean) {
+    super();
+  }
 }
 /** Marks the application for deletion; the worker removes its Swarm service (and volumes when asked), then the row. */
 @CommandHandler(DeleteApplicationCommand)
-export class DeleteApplicationHandler implements ICommandHandler<DeleteApplicationCommand, void> {
+export class DeleteApplicationHandler implements ICommandHandler<DeleteApplicationCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly jobs: JobProducer) {}
   async execute({ principal: p, applicationId, removeVolumes }: DeleteApplicationCommand) {
     await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'delete');
@@ -269,11 +289,25 @@ export class DeleteApplicationHandler implements ICommandHandler<DeleteApplicati
   }
 }
 
-export class GetApplicationStatusQuery {
-  constructor(readonly principal: Principal, readonly applicationId: string) {}
+/** Desired against observed state (the runtime-state table the worker keeps) and the server the application runs on. */
+export interface ApplicationStatusView {
+  applicationId: string;
+  desiredState: ApplicationEntity['desiredState'];
+  state: string;
+  running: number;
+  desired: number;
+  tasks: unknown[];
+  drift: unknown[];
+  observedAt: string | null;
+  server: { id: string; name: string; status: string; message: string | null; ipvs: boolean | null; observedAt: Date | null } | null;
+}
+export class GetApplicationStatusQuery extends Query<ApplicationStatusView> {
+  constructor(readonly principal: Principal, readonly applicationId: string) {
+    super();
+  }
 }
 @QueryHandler(GetApplicationStatusQuery)
-export class GetApplicationStatusHandler implements IQueryHandler<GetApplicationStatusQuery, unknown> {
+export class GetApplicationStatusHandler implements IQueryHandler<GetApplicationStatusQuery> {
   constructor(private readonly scope: TenantScope, private readonly ds: DataSource) {}
   async execute({ principal: p, applicationId }: GetApplicationStatusQuery) {
     const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { DataSource, EntityManager } from 'typeorm';
 import Redis from 'ioredis';
 import type { ActorRef, DeploymentKind, DeploymentStatus } from '@wharf/contracts';
@@ -124,11 +124,13 @@ function idempotencyFingerprint(p: Principal, applicationId: string, o: DeployOp
   return sha256(JSON.stringify(['POST /applications/:id/deployments', applicationId, body, p.apiKeyId ?? p.userId]));
 }
 
-export class RequestDeploymentCommand {
-  constructor(readonly principal: Principal, readonly applicationId: string, readonly options: DeployOptions) {}
+export class RequestDeploymentCommand extends Command<DeploymentView> {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly options: DeployOptions) {
+    super();
+  }
 }
 @CommandHandler(RequestDeploymentCommand)
-export class RequestDeploymentHandler implements ICommandHandler<RequestDeploymentCommand, DeploymentView> {
+export class RequestDeploymentHandler implements ICommandHandler<RequestDeploymentCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly jobs: JobProducer) {}
 
   async execute({ principal: p, applicationId, options }: RequestDeploymentCommand): Promise<DeploymentView> {
@@ -221,11 +223,13 @@ export class RequestDeploymentHandler implements ICommandHandler<RequestDeployme
   }
 }
 
-export class CancelDeploymentCommand {
-  constructor(readonly principal: Principal, readonly deploymentId: string) {}
+export class CancelDeploymentCommand extends Command<DeploymentView> {
+  constructor(readonly principal: Principal, readonly deploymentId: string) {
+    super();
+  }
 }
 @CommandHandler(CancelDeploymentCommand)
-export class CancelDeploymentHandler implements ICommandHandler<CancelDeploymentCommand, DeploymentView> {
+export class CancelDeploymentHandler implements ICommandHandler<CancelDeploymentCommand> {
   constructor(
     private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly jobs: JobProducer,
     @Inject(REDIS) private readonly redis: Redis, @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
@@ -262,11 +266,13 @@ export class CancelDeploymentHandler implements ICommandHandler<CancelDeployment
   }
 }
 
-export class ListDeploymentsQuery {
-  constructor(readonly principal: Principal, readonly applicationId: string, readonly page: PageRequest) {}
+export class ListDeploymentsQuery extends Query<Page<DeploymentView>> {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly page: PageRequest) {
+    super();
+  }
 }
 @QueryHandler(ListDeploymentsQuery)
-export class ListDeploymentsHandler implements IQueryHandler<ListDeploymentsQuery, Page<DeploymentView>> {
+export class ListDeploymentsHandler implements IQueryHandler<ListDeploymentsQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal: p, applicationId, page }: ListDeploymentsQuery) {
     const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
@@ -279,22 +285,38 @@ export class ListDeploymentsHandler implements IQueryHandler<ListDeploymentsQuer
   }
 }
 
-export class GetDeploymentQuery {
-  constructor(readonly principal: Principal, readonly deploymentId: string) {}
+export class GetDeploymentQuery extends Query<DeploymentView> {
+  constructor(readonly principal: Principal, readonly deploymentId: string) {
+    super();
+  }
 }
 @QueryHandler(GetDeploymentQuery)
-export class GetDeploymentHandler implements IQueryHandler<GetDeploymentQuery, DeploymentView> {
+export class GetDeploymentHandler implements IQueryHandler<GetDeploymentQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal: p, deploymentId }: GetDeploymentQuery) {
     return deploymentView(await this.scope.findOne(p, DeploymentEntity, 'deployment', deploymentId));
   }
 }
 
-export class GetDeploymentLogQuery {
-  constructor(readonly principal: Principal, readonly deploymentId: string, readonly afterSeq: number) {}
+export interface DeploymentLogLine {
+  seq: number;
+  time: string;
+  step: string;
+  level: string;
+  message: string;
+}
+/** The deployment's status and up to 1000 log lines after a sequence number. */
+export interface DeploymentLogBatch {
+  status: DeploymentStatus;
+  lines: DeploymentLogLine[];
+}
+export class GetDeploymentLogQuery extends Query<DeploymentLogBatch> {
+  constructor(readonly principal: Principal, readonly deploymentId: string, readonly afterSeq: number) {
+    super();
+  }
 }
 @QueryHandler(GetDeploymentLogQuery)
-export class GetDeploymentLogHandler implements IQueryHandler<GetDeploymentLogQuery, { status: DeploymentStatus; lines: Array<{ seq: number; time: string; step: string; level: string; message: string }> }> {
+export class GetDeploymentLogHandler implements IQueryHandler<GetDeploymentLogQuery> {
   constructor(private readonly scope: TenantScope, private readonly ds: DataSource) {}
   async execute({ principal: p, deploymentId, afterSeq }: GetDeploymentLogQuery) {
     const d = await this.scope.findOne(p, DeploymentEntity, 'deployment', deploymentId);

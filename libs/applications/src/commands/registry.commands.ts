@@ -1,4 +1,4 @@
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { checkVersion, ConflictError, newId, NotFoundError, SecretBox, TransactionRunner, ValidationError, WorkerRpcClient } from '@wharf/core';
 import { actorOf, OrganizationEntity, Principal, TenantScope } from '@wharf/tenancy';
 import { DataSource } from 'typeorm';
@@ -28,11 +28,13 @@ export function normaliseRegistryHost(input: string): string {
   return host.toLowerCase();
 }
 
-export class ListRegistriesQuery {
-  constructor(readonly principal: Principal, readonly organizationId: string) {}
+export class ListRegistriesQuery extends Query<RegistryView[]> {
+  constructor(readonly principal: Principal, readonly organizationId: string) {
+    super();
+  }
 }
 @QueryHandler(ListRegistriesQuery)
-export class ListRegistriesHandler implements IQueryHandler<ListRegistriesQuery, RegistryView[]> {
+export class ListRegistriesHandler implements IQueryHandler<ListRegistriesQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal, organizationId }: ListRegistriesQuery) {
     await this.scope.findOne(principal, OrganizationEntity, 'organization', organizationId);
@@ -41,11 +43,13 @@ export class ListRegistriesHandler implements IQueryHandler<ListRegistriesQuery,
   }
 }
 
-export class CreateRegistryCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly input: { name: string; host: string; username: string; password: string }) {}
+export class CreateRegistryCommand extends Command<RegistryView> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly input: { name: string; host: string; username: string; password: string }) {
+    super();
+  }
 }
 @CommandHandler(CreateRegistryCommand)
-export class CreateRegistryHandler implements ICommandHandler<CreateRegistryCommand, RegistryView> {
+export class CreateRegistryHandler implements ICommandHandler<CreateRegistryCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
   async execute({ principal: p, organizationId, input }: CreateRegistryCommand) {
     await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId);
@@ -63,11 +67,13 @@ export class CreateRegistryHandler implements ICommandHandler<CreateRegistryComm
   }
 }
 
-export class UpdateRegistryCommand {
-  constructor(readonly principal: Principal, readonly registryId: string, readonly patch: { name?: string; host?: string; username?: string; password?: string }, readonly expectedVersion?: number) {}
+export class UpdateRegistryCommand extends Command<RegistryView> {
+  constructor(readonly principal: Principal, readonly registryId: string, readonly patch: { name?: string; host?: string; username?: string; password?: string }, readonly expectedVersion?: number) {
+    super();
+  }
 }
 @CommandHandler(UpdateRegistryCommand)
-export class UpdateRegistryHandler implements ICommandHandler<UpdateRegistryCommand, RegistryView> {
+export class UpdateRegistryHandler implements ICommandHandler<UpdateRegistryCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
   async execute({ principal: p, registryId, patch, expectedVersion }: UpdateRegistryCommand) {
     await this.scope.findOne(p, RegistryEntity, 'registry', registryId, 'update');
@@ -98,11 +104,13 @@ export class UpdateRegistryHandler implements ICommandHandler<UpdateRegistryComm
   }
 }
 
-export class DeleteRegistryCommand {
-  constructor(readonly principal: Principal, readonly registryId: string) {}
+export class DeleteRegistryCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly registryId: string) {
+    super();
+  }
 }
 @CommandHandler(DeleteRegistryCommand)
-export class DeleteRegistryHandler implements ICommandHandler<DeleteRegistryCommand, void> {
+export class DeleteRegistryHandler implements ICommandHandler<DeleteRegistryCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, registryId }: DeleteRegistryCommand) {
     const r = await this.scope.findOne(p, RegistryEntity, 'registry', registryId, 'delete');
@@ -116,12 +124,19 @@ export class DeleteRegistryHandler implements ICommandHandler<DeleteRegistryComm
   }
 }
 
-export class TestRegistryCommand {
-  constructor(readonly principal: Principal, readonly registryId: string) {}
+/** Whether signing in to the registry with the stored credentials worked, and what it answered. */
+export interface RegistryTestResult {
+  ok: boolean;
+  message: string;
+}
+export class TestRegistryCommand extends Command<RegistryTestResult> {
+  constructor(readonly principal: Principal, readonly registryId: string) {
+    super();
+  }
 }
 /** "Test connection": the worker logs in through the Engine API with the stored credentials. */
 @CommandHandler(TestRegistryCommand)
-export class TestRegistryHandler implements ICommandHandler<TestRegistryCommand, { ok: boolean; message: string }> {
+export class TestRegistryHandler implements ICommandHandler<TestRegistryCommand> {
   constructor(private readonly scope: TenantScope, private readonly rpc: WorkerRpcClient, private readonly tx: TransactionRunner) {}
   async execute({ principal: p, registryId }: TestRegistryCommand) {
     const r = await this.scope.findOne(p, RegistryEntity, 'registry', registryId, 'update');
@@ -144,15 +159,17 @@ export interface ServerView {
   observedAt: string | null;
 }
 
-export class ListServersQuery {
-  constructor(readonly principal: Principal) {}
+export class ListServersQuery extends Query<ServerView[]> {
+  constructor(readonly principal: Principal) {
+    super();
+  }
 }
 /**
  * Servers the caller can see: the shared local Swarm (its status tells, for example, that the kernel has no IPVS and
  * Wharf uses dnsrr endpoints and host-mode ports) and servers of the caller's organizations.
  */
 @QueryHandler(ListServersQuery)
-export class ListServersHandler implements IQueryHandler<ListServersQuery, ServerView[]> {
+export class ListServersHandler implements IQueryHandler<ListServersQuery> {
   constructor(private readonly ds: DataSource) {}
   async execute({ principal: p }: ListServersQuery) {
     const orgs = p.grants.map((g) => g.organizationId);
