@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { ApplicationEntity, registryAad, RegistryEntity } from '@wharf/applications';
 import { NotFoundError, RpcHandler, SecretBox } from '@wharf/core';
 import { LogLine, SWARM_PORT, SwarmPort } from '@wharf/orchestration';
+import { timeOrderedLogs } from './time-ordered-logs';
 
 /**
  * Short requests the API forwards to the worker (the API never talks to Docker). Callers have already passed the
@@ -25,7 +26,8 @@ export class WorkerRpcHandlers {
     if (!app) throw new NotFoundError('Application');
     const service = await this.swarm.inspectService(app.serviceName);
     if (!service) throw new NotFoundError('Running service');
-    const lines = this.swarm.serviceLogs(service.id, {
+    // Merged by Docker's timestamps: several tasks' lines come task by task from the engine.
+    const lines = timeOrderedLogs((o) => this.swarm.serviceLogs(service.id, o), {
       tail: Number(params.tail ?? 200),
       ...(params.since ? { since: new Date(String(params.since)) } : {}),
       follow: params.follow === true,

@@ -10,6 +10,16 @@ import { ApplicationStore } from './application.store';
 
 const MAX_LINES = 5000;
 
+/**
+ * Adds a line where its time belongs (lines of several tasks can arrive out of order; the times are ISO-8601 UTC with
+ * milliseconds, so they compare as strings). Lines with the same time keep their arrival order.
+ */
+export function inTimeOrder(all: readonly RuntimeLogLine[], line: RuntimeLogLine): RuntimeLogLine[] {
+  let i = all.length;
+  while (i > 0 && all[i - 1].time > line.time) i--;
+  return [...all.slice(0, i), line, ...all.slice(i)];
+}
+
 /** Live runtime logs of the Swarm service (stdout and stderr), with tail and since filters and a search box. */
 @Component({
   selector: 'w-app-runtime-logs',
@@ -70,7 +80,7 @@ export class RuntimeLogsTab {
     this.live.set(true);
     this.sub = eventStream<RuntimeLogLine>(this.es, `${API}/applications/${app.id}/logs?${q}`, ['stdout', 'stderr']).subscribe({
       next: (ev) => {
-        if (ev.event === 'stdout' || ev.event === 'stderr') this.lines.update((all) => [...all, ev.data].slice(-MAX_LINES));
+        if (ev.event === 'stdout' || ev.event === 'stderr') this.lines.update((all) => inTimeOrder(all, ev.data).slice(-MAX_LINES));
       },
       error: (e: Error) => {
         this.error.set(`${e.message} (is the application deployed?)`);
