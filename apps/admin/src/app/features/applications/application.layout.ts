@@ -14,7 +14,16 @@ import { ApplicationStore } from './application.store';
   template: `
     <div class="w-page">
       <w-problem [problem]="store.problem()" />
-      @if (store.app(); as a) {
+      @if (store.deleted()) {
+        <div class="w-card deleted" role="alert">
+          <h1>This application was deleted</h1>
+          @if (store.app(); as a) {
+            <p><strong>{{ a.name }}</strong> no longer exists. <a [routerLink]="['/orgs', orgId(), 'projects', a.projectId, 'environments', a.environmentId]">Back to the environment</a></p>
+          } @else {
+            <p><a [routerLink]="['/orgs', orgId(), 'dashboard']">Back to the dashboard</a></p>
+          }
+        </div>
+      } @else if (store.app(); as a) {
         <p><a [routerLink]="['/orgs', orgId(), 'projects', a.projectId, 'environments', a.environmentId]">Back to the environment</a></p>
         <div class="w-row"><h1>{{ a.name }}</h1> <w-status [state]="store.status()?.state ?? 'unknown'" /></div>
         <nav mat-tab-nav-bar [tabPanel]="panel" aria-label="Application">

@@ -41,6 +41,28 @@ describe('ApplicationStore', () => {
     expect(store.canUpdate()).toBe(false);
   });
 
+  it('stops polling and reports the application deleted when its status answers 404', async () => {
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick'] });
+    try {
+      const opening = store.open('app-1', 1000);
+      ctl.expectOne('/api/v1/applications/app-1').flush(APP);
+      await Promise.resolve();
+      await Promise.resolve();
+      ctl.expectOne('/api/v1/applications/app-1/status').flush({ state: 'running', running: 1, desired: 1, tasks: [] });
+      await opening;
+      jest.advanceTimersByTime(1000);
+      ctl.expectOne('/api/v1/applications/app-1/status').flush({ type: 'x', title: 'Not found', status: 404, detail: 'no', code: 'not-found', requestId: null }, { status: 404, statusText: 'Not Found' });
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(store.deleted()).toBe(true);
+      expect(store.problem()).toBeNull();
+      jest.advanceTimersByTime(5000);
+      ctl.expectNone('/api/v1/applications/app-1/status');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('keeps the problem when the application cannot be read', async () => {
     const opening = store.open('nope', 60_000);
     ctl.expectOne('/api/v1/applications/nope').flush({ type: 'x', title: 'Not found', status: 404, detail: 'no', code: 'not-found', requestId: null }, { status: 404, statusText: 'Not Found' });

@@ -16,6 +16,8 @@ export class ApplicationStore {
   readonly app = signal<Application | null>(null);
   readonly status = signal<ApplicationStatus | null>(null);
   readonly problem = signal<Problem | null>(null);
+  /** The application went away while the screen was open (the API answers 404): polling has stopped. */
+  readonly deleted = signal(false);
   private timer: ReturnType<typeof setInterval> | null = null;
   private id: string | null = null;
 
@@ -37,7 +39,9 @@ export class ApplicationStore {
   async open(id: string, pollMs = 3000): Promise<void> {
     this.id = id;
     this.stopPolling();
+    this.deleted.set(false);
     await this.reload();
+    if (this.deleted() || this.id !== id) return;
     this.timer = setInterval(() => void this.refreshStatus(), pollMs);
   }
 
@@ -47,7 +51,9 @@ export class ApplicationStore {
       this.app.set(await firstValueFrom(this.api.application(this.id)));
       this.problem.set(null);
     } catch (e) {
-      this.problem.set(toProblem(e));
+      const p = toProblem(e);
+      if (p.status === 404 && this.app()) this.markDeleted();
+      else this.problem.set(p);
       return;
     }
     await this.refreshStatus();
@@ -57,9 +63,16 @@ export class ApplicationStore {
     if (!this.id) return;
     try {
       this.status.set(await firstValueFrom(this.api.status(this.id)));
-    } catch {
-      /* the next poll tries again; the overview keeps the last answer */
+    } catch (e) {
+      // Gone (deleted here or elsewhere): say so and stop asking. Anything else: the next poll tries again.
+      if (toProblem(e).status === 404) this.markDeleted();
     }
+  }
+
+  private markDeleted(): void {
+    this.stopPolling();
+    this.deleted.set(true);
+    this.problem.set(null);
   }
 
   stopPolling(): void {

@@ -29,9 +29,26 @@ describe('DeploymentProgress', () => {
     expect(ok.percent()).toBe(100);
 
     const bad = new DeploymentProgress();
-    bad.add([line(1, 'network'), line(2, 'pull'), line(3, 'service'), line(4, 'wait')]);
+    bad.add([line(1, 'network'), line(2, 'pull'), line(3, 'service'), line(4, 'wait'), line(5, 'rollback'), line(6, 'finish', 'Deployment failed: timeout')]);
     bad.setStatus('failed');
-    expect(bad.steps().map((s) => s.state)).toEqual(['done', 'done', 'done', 'failed', 'pending']);
+    expect(bad.steps().map((s) => s.state)).toEqual(['done', 'done', 'done', 'failed', 'skipped']);
     expect(bad.finished()).toBe(true);
+  });
+
+  it('a failed pull marks the pull failed and the later steps skipped, although the outcome is logged under finish', () => {
+    const p = new DeploymentProgress();
+    p.add([line(1, 'network'), line(2, 'pull'), line(3, 'finish', 'Deployment failed: Image x could not be pulled')]);
+    p.setStatus('failed');
+    expect(p.steps().map((s) => `${s.name}: ${s.state}`)).toEqual(['network: done', 'pull: failed', 'service: skipped', 'wait: skipped', 'finish: skipped']);
+  });
+
+  it('a cancelled deployment shows the step it stopped in as cancelled, not done', () => {
+    const p = new DeploymentProgress();
+    p.add([line(1, 'network'), line(2, 'pull'), line(3, 'service'), line(4, 'wait'), line(5, 'rollback'), line(6, 'finish', 'Deployment cancelled')]);
+    p.setStatus('cancelled');
+    expect(p.steps().map((s) => s.state)).toEqual(['done', 'done', 'done', 'cancelled', 'skipped']);
+    const queued = new DeploymentProgress();
+    queued.setStatus('cancelled');
+    expect(queued.steps().every((s) => s.state === 'skipped')).toBe(true);
   });
 });

@@ -3,7 +3,9 @@ import { DeploymentLogLine, DeploymentStatus, FINISHED } from '../../core/api/ap
 
 /** The steps a deployment runs through, in order (the worker logs each line under one of them). */
 export const DEPLOY_STEPS = ['network', 'pull', 'service', 'wait', 'finish'] as const;
-export type StepState = 'pending' | 'active' | 'done' | 'failed';
+const WORK_STEPS: readonly string[] = DEPLOY_STEPS.filter((s) => s !== 'finish');
+/** `skipped`: not run because the deployment failed or was cancelled before it; `cancelled`: where a cancel stopped it. */
+export type StepState = 'pending' | 'active' | 'done' | 'failed' | 'cancelled' | 'skipped';
 
 /**
  * The live view of one deployment: its log lines (deduplicated by seq, in order), the state of each step and an
@@ -17,12 +19,21 @@ export class DeploymentProgress {
   readonly finished = computed(() => FINISHED.includes(this.status()));
   readonly steps = computed(() => {
     const seen = new Set(this.lines().map((l) => l.step));
-    const reached = DEPLOY_STEPS.reduce((last, s, i) => (seen.has(s) ? i : last), -1);
+    // The last working step that logged a line. `finish` is excluded: the outcome line (failed, cancelled) is logged
+    // under it whatever step the deployment stopped in.
+    const reached = WORK_STEPS.reduce((last, s, i) => (seen.has(s) ? i : last), -1);
     const status = this.status();
+    const stopped = status === 'failed' || status === 'cancelled';
     return DEPLOY_STEPS.map((name, i): { name: string; state: StepState } => {
       if (status === 'succeeded') return { name, state: 'done' };
+      if (stopped) {
+        if (i < reached) return { name, state: 'done' };
+        if (i === reached) return { name, state: status === 'failed' ? 'failed' : 'cancelled' };
+        return { name, state: 'skipped' };
+      }
+      if (this.finished()) return { name, state: i <= reached ? 'done' : 'skipped' };
       if (i < reached) return { name, state: 'done' };
-      if (i === reached) return { name, state: status === 'failed' || status === 'cancelled' ? 'failed' : this.finished() ? 'done' : 'active' };
+      if (i === reached) return { name, state: 'active' };
       return { name, state: 'pending' };
     });
   });

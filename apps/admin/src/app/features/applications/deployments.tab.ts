@@ -1,5 +1,5 @@
 import { DatePipe } from '@angular/common';
-import { ChangeDetectionStrategy, Component, DestroyRef, effect, inject, signal, untracked } from '@angular/core';
+import { afterRenderEffect, ChangeDetectionStrategy, Component, DestroyRef, effect, ElementRef, inject, signal, untracked, viewChild } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSnackBar } from '@angular/material/snack-bar';
@@ -44,7 +44,7 @@ import { DeploymentProgress } from './deployment-progress';
             <li [class]="s.state" [attr.aria-label]="s.name + ': ' + s.state">{{ s.name }} <span class="w-muted">{{ s.state }}</span></li>
           }
         </ol>
-        <pre class="log" tabindex="0" data-testid="deployment-log" role="log" aria-live="polite" aria-label="Deployment log">@for (l of pr.lines(); track l.seq) {<span [class.warn]="l.level !== 'info'">[{{ l.step }}] {{ l.message }}</span>
+        <pre #log class="log" tabindex="0" data-testid="deployment-log" role="log" aria-live="polite" aria-label="Deployment log" (scroll)="onLogScroll()">@for (l of pr.lines(); track l.seq) {<span [class.warn]="l.level !== 'info'">[{{ l.step }}] {{ l.message }}</span>
 }</pre>
       </section>
     }
@@ -59,7 +59,7 @@ import { DeploymentProgress } from './deployment-progress';
         <tbody>
           @for (d of list(); track d.id) {
             <tr [class.selected]="d.id === selectedId()">
-              <td><w-status [state]="d.status" /></td>
+              <td><w-status [state]="d.id === selectedId() ? (progress()?.status() ?? d.status) : d.status" /></td>
               <td>{{ d.kind }}</td>
               <td>{{ d.requestedBy.name }}</td>
               <td>{{ d.queuedAt | date: 'medium' }}</td>
@@ -80,7 +80,7 @@ import { DeploymentProgress } from './deployment-progress';
   styles: `
     .live h2 { margin: 0; }
     .steps { display: flex; gap: 16px; list-style: none; padding: 0; flex-wrap: wrap; }
-    .steps .done { color: var(--mat-sys-primary); } .steps .failed { color: var(--mat-sys-error); } .steps .active { font-weight: 600; }
+    .steps .done { color: var(--mat-sys-primary); } .steps .failed, .steps .cancelled { color: var(--mat-sys-error); } .steps .active { font-weight: 600; }
     .log { max-height: 360px; overflow: auto; background: var(--mat-sys-surface-container-highest); color: var(--mat-sys-on-surface); padding: 12px; border-radius: 8px; font-size: 13px; white-space: pre-wrap; }
     .log .warn { color: var(--mat-sys-error); }
     tr.selected { background: var(--mat-sys-surface-container); }
@@ -99,6 +99,9 @@ export class DeploymentsTab {
   readonly problem = signal<Problem | null>(null);
   readonly busy = signal(false);
   private follow: Subscription | null = null;
+  private readonly logEl = viewChild<ElementRef<HTMLElement>>('log');
+  /** The live log keeps its end in view while the user is at the bottom; scrolling up stops that until they return. */
+  private followEnd = true;
 
   constructor() {
     inject(DestroyRef).onDestroy(() => this.follow?.unsubscribe());
@@ -106,6 +109,24 @@ export class DeploymentsTab {
       const a = this.store.app();
       if (a) untracked(() => void this.load(true));
     });
+    afterRenderEffect({
+      write: () => {
+        this.progress()?.lines();
+        const el = this.logEl()?.nativeElement;
+        if (el && this.followEnd) el.scrollTop = el.scrollHeight;
+      },
+    });
+  }
+
+  onLogScroll(): void {
+    const el = this.logEl()?.nativeElement;
+    if (el) this.followEnd = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+  }
+
+  /** The selected deployment's status as the stream reports it, also in its history row. */
+  private setStatus(id: string, pr: DeploymentProgress, status: DeploymentStatus): void {
+    pr.setStatus(status);
+    this.list.update((all) => all?.map((d) => (d.id === id && d.status !== status ? { ...d, status } : d)) ?? all);
   }
 
   async load(selectLatest = false): Promise<void> {
@@ -123,6 +144,7 @@ export class DeploymentsTab {
   /** Shows one deployment: its stored log, then (until it ends) the live stream. */
   select(id: string, status?: DeploymentStatus): void {
     this.follow?.unsubscribe();
+    this.followEnd = true;
     this.selectedId.set(id);
     const pr = new DeploymentProgress();
     pr.setStatus(status ?? this.list()?.find((d) => d.id === id)?.status ?? 'queued');
@@ -132,9 +154,9 @@ export class DeploymentsTab {
       next: (ev) => {
         if (ev.event === 'log') {
           pr.add([ev.data]);
-          if (pr.status() === 'queued') pr.setStatus('running');
+          if (pr.status() === 'queued') this.setStatus(id, pr, 'running');
         } else if (ev.event === 'end' && ev.data.status) {
-          pr.setStatus(ev.data.status);
+          this.setStatus(id, pr, ev.data.status);
           if (!wasFinished) this.finished(ev.data.status);
         }
       },
@@ -147,7 +169,7 @@ export class DeploymentsTab {
     try {
       const log = await firstValueFrom(this.api.deploymentLog(id));
       pr.add(log.lines);
-      pr.setStatus(log.status);
+      this.setStatus(id, pr, log.status);
     } catch (e) {
       this.problem.set(toProblem(e));
     }

@@ -1,5 +1,5 @@
 import { DatePipe, JsonPipe } from '@angular/common';
-import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked } from '@angular/core';
+import { afterRenderEffect, ChangeDetectionStrategy, Component, computed, effect, ElementRef, inject, signal, untracked, viewChild } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
@@ -52,7 +52,7 @@ import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
             <td><code>{{ e.action }}</code></td>
             <td>{{ e.subject.type }} {{ e.subject.name ?? e.subject.id ?? '' }}</td>
             <td>{{ e.outcome }}</td>
-            <td><button mat-button type="button" (click)="open.set(e)" [attr.aria-label]="'Details of ' + e.action + ' #' + e.seq">Details</button></td>
+            <td><button mat-button type="button" (click)="show(e, $event)" [attr.aria-label]="'Details of ' + e.action + ' #' + e.seq">Details</button></td>
           </tr>
         } @empty {
           <tr><td colspan="6" class="w-muted">No entries.</td></tr>
@@ -63,8 +63,8 @@ import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
       <button mat-button type="button" (click)="more()">Load more</button>
     }
     @if (open(); as e) {
-      <aside class="drawer" role="dialog" aria-modal="false" aria-labelledby="drawer-title">
-        <div class="w-row"><h3 id="drawer-title">{{ e.action }}</h3><span class="w-spacer"></span><button mat-button type="button" (click)="open.set(null)">Close</button></div>
+      <aside #drawer class="drawer" role="dialog" aria-modal="false" aria-labelledby="drawer-title" tabindex="-1">
+        <div class="w-row"><h3 id="drawer-title">{{ e.action }}</h3><span class="w-spacer"></span><button mat-button type="button" (click)="close()">Close</button></div>
         <dl>
           <dt>When</dt><dd>{{ e.occurredAt | date: 'medium' }}</dd>
           <dt>Actor</dt><dd>{{ e.actor.name }} ({{ e.actor.type }})</dd>
@@ -87,6 +87,7 @@ import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
     .drawer pre { white-space: pre-wrap; background: var(--mat-sys-surface-container-highest); padding: 8px; border-radius: 6px; }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
+  host: { '(document:keydown.escape)': 'close()' },
 })
 export class AuditPage {
   private readonly api = inject(ResourcesApi);
@@ -100,11 +101,34 @@ export class AuditPage {
   readonly problem = signal<Problem | null>(null);
   private readonly applied = signal<AuditFilter>({});
   readonly filters = inject(NonNullableFormBuilder).group({ actor: [''], action: [''], subjectType: [''], outcome: [''], from: [''], to: [''] });
+  private readonly drawer = viewChild<ElementRef<HTMLElement>>('drawer');
+  /** The Details button that opened the drawer: focus returns there when it closes. */
+  private opener: HTMLElement | null = null;
 
   constructor() {
     effect(() => {
       if (this.orgId()) untracked(() => void this.reload());
     });
+    // An opened drawer takes the focus (keyboard and screen-reader users land in it).
+    afterRenderEffect({
+      write: () => {
+        if (this.open()) untracked(() => this.drawer()?.nativeElement.focus());
+      },
+    });
+  }
+
+  show(e: AuditEvent, ev: Event): void {
+    this.opener = ev.currentTarget instanceof HTMLElement ? ev.currentTarget : null;
+    this.open.set(e);
+  }
+
+  /** Closes the drawer (Close button or Escape) and gives the focus back to the row it was opened from. */
+  close(): void {
+    if (!this.open()) return;
+    this.open.set(null);
+    const back = this.opener;
+    this.opener = null;
+    if (back?.isConnected) back.focus();
   }
 
   exportUrl(format: 'csv' | 'ndjson'): string {

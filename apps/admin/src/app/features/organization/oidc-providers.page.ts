@@ -1,5 +1,5 @@
-import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked } from '@angular/core';
-import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked, viewChild } from '@angular/core';
+import { FormGroupDirective, NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
@@ -78,6 +78,8 @@ export class OidcProvidersPage {
   readonly problem = signal<Problem | null>(null);
   readonly busy = signal(false);
   readonly fieldError = fieldError;
+  /** resetForm() also clears the submitted state: after a save the empty form shows no "Name is required". */
+  private readonly formDirective = viewChild(FormGroupDirective);
   readonly form = inject(NonNullableFormBuilder).group({
     name: ['', Validators.required],
     issuerUrl: ['', Validators.required],
@@ -101,7 +103,10 @@ export class OidcProvidersPage {
     this.problem.set(null);
     try {
       await firstValueFrom(this.api.createOidcProvider(this.orgId()!, { ...v, scopes: list(v.scopes), allowedDomains: list(v.allowedDomains), enabled: true }));
-      this.form.reset();
+      // Back to the initial values, untouched and not submitted (a bare form.reset() leaves the form submitted).
+      const dir = this.formDirective();
+      if (dir) dir.resetForm();
+      else this.form.reset();
       await this.providers.load();
     } catch (e) {
       this.problem.set(applyProblem(this.form, toProblem(e)));

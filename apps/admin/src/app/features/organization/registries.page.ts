@@ -1,5 +1,5 @@
-import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked } from '@angular/core';
-import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked, viewChild } from '@angular/core';
+import { FormGroupDirective, NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
@@ -70,6 +70,8 @@ export class RegistriesPage {
   readonly canCreate = computed(() => this.abilities.can('create', 'registry', this.orgId()));
   readonly canUpdate = computed(() => this.abilities.can('update', 'registry', this.orgId()));
   readonly canDelete = computed(() => this.abilities.can('delete', 'registry', this.orgId()));
+  /** resetForm() also clears the submitted state: after a save the empty form shows no "Name is required". */
+  private readonly formDirective = viewChild(FormGroupDirective);
   readonly form = inject(NonNullableFormBuilder).group({ name: ['', Validators.required], host: ['', Validators.required], username: ['', Validators.required], password: ['', Validators.required] });
 
   constructor() {
@@ -84,7 +86,10 @@ export class RegistriesPage {
     this.problem.set(null);
     try {
       await firstValueFrom(this.api.createRegistry(this.orgId()!, this.form.getRawValue()));
-      this.form.reset();
+      // Back to the initial values, untouched and not submitted (a bare form.reset() leaves the form submitted).
+      const dir = this.formDirective();
+      if (dir) dir.resetForm();
+      else this.form.reset();
       await this.list.load();
     } catch (e) {
       this.problem.set(applyProblem(this.form, toProblem(e)));

@@ -1,5 +1,5 @@
-import { ChangeDetectionStrategy, Component, effect, input, signal, untracked } from '@angular/core';
-import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { ChangeDetectionStrategy, Component, effect, input, signal, untracked, viewChild } from '@angular/core';
+import { FormGroupDirective, NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatCheckboxModule } from '@angular/material/checkbox';
 import { MatFormFieldModule } from '@angular/material/form-field';
@@ -75,6 +75,8 @@ export class VariablesEditorComponent {
   readonly problem = signal<Problem | null>(null);
   readonly busy = signal(false);
   readonly fieldError = fieldError;
+  /** resetForm() also clears the submitted state: after a save the empty form shows no "Key is required". */
+  private readonly formDirective = viewChild(FormGroupDirective);
   readonly form = inject(NonNullableFormBuilder).group({
     key: ['', [Validators.required, Validators.pattern(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/)]],
     value: [''],
@@ -112,7 +114,7 @@ export class VariablesEditorComponent {
     try {
       await firstValueFrom(this.backend().put([v]));
       this.revealed.update(({ [v.key]: _, ...rest }) => rest);
-      this.form.reset({ key: '', value: '', secret: false });
+      this.resetForm();
       await this.load();
     } catch (e) {
       const p = toProblem(e);
@@ -121,6 +123,13 @@ export class VariablesEditorComponent {
     } finally {
       this.busy.set(false);
     }
+  }
+
+  private resetForm(): void {
+    const value = { key: '', value: '', secret: false };
+    const dir = this.formDirective();
+    if (dir) dir.resetForm(value);
+    else this.form.reset(value);
   }
 
   async remove(key: string): Promise<void> {
