@@ -8,11 +8,12 @@ import * as deployments from './commands/deployment.commands';
 import { EngineTeardownListener } from './listeners/engine-teardown.listener';
 import { DeploymentQueueListener } from './listeners/deployment-queue.listener';
 import { ApplicationRemovalListener } from './listeners/application-removal.listener';
+import { VolumeInventoryModule } from './spec/application-volume-inventory';
 
 
 /** Applications from container images, their registries, deployments (queue, lifecycle, logs) and runtime state. */
 @Module({
-  imports: [TenancyModule],
+  imports: [TenancyModule, VolumeInventoryModule],
   providers: [EngineTeardownListener, DeploymentQueueListener, ApplicationRemovalListener, deployments.DeploymentScheduler, DeploymentLifecycle, ...handlersOf(registries), ...handlersOf(applications), ...handlersOf(deployments)],
   exports: [deployments.DeploymentScheduler, DeploymentLifecycle],
 })

@@ -10,6 +10,7 @@ export * from './entities/server.entity';
 export * from './spec/image-reference';
 export * from './spec/application-spec';
 export * from './spec/volume-names';
+export * from './spec/application-volume-inventory';
 export * from './spec/env-resolution';
 export * from './commands/registry.commands';
 export * from './commands/application.commands';

@@ -37,11 +37,17 @@ export interface ProjectEventPayload {
 }
 export interface ProjectDeletedPayload extends ProjectEventPayload {
   environmentIds: string[];
+  /** Also remove the named volumes Wharf created in it (absent in events staged before the flag existed: false). */
+  removeVolumes?: boolean;
 }
 export interface EnvironmentEventPayload {
   projectId: string;
   environmentId: string;
   slug: string;
+}
+export interface EnvironmentDeletedPayload extends EnvironmentEventPayload {
+  /** Also remove the named volumes Wharf created in it (absent in events staged before the flag existed: false). */
+  removeVolumes?: boolean;
 }
 /** Never carries a value. */
 export interface VariableEventPayload {
@@ -73,7 +79,7 @@ export interface EventPayloads {
   'organization.created': EmptyPayload;
   'organization.updated': EmptyPayload;
   /** The envelope's organizationId is null (recorded in the instance chain); the subject is the organization. */
-  'organization.deleted': EmptyPayload;
+  'organization.deleted': { removeVolumes?: boolean };
   'organization.container-policy-changed': EmptyPayload;
   'member.created': { role: string; via?: 'oidc'; providerId?: string };
   'member.updated': EmptyPayload;
@@ -97,7 +103,7 @@ export interface EventPayloads {
   'project.deleted': ProjectDeletedPayload;
   'environment.created': EnvironmentEventPayload;
   'environment.updated': EnvironmentEventPayload;
-  'environment.deleted': EnvironmentEventPayload;
+  'environment.deleted': EnvironmentDeletedPayload;
   'variable.created': VariableEventPayload;
   'variable.updated': VariableEventPayload;
   'variable.deleted': VariableEventPayload;

@@ -15,9 +15,10 @@ export interface JobPayloads {
   /**
    * Removes the Swarm services (and, for an environment or organization, the overlay networks) that carry this
    * install's labels and `wharf.<scope>` = id, after that parent was deleted. Found by labels, not by rows: the rows
-   * are gone with the SQL cascade. jobId = `teardown:<scope>:<id>[:pass]`.
+   * are gone with the SQL cascade. jobId = `teardown:<scope>:<id>[:pass]`. With `removeVolumes`, also the named
+   * volumes carrying the same labels, after the services (unlabelled legacy volumes are never found, so never removed).
    */
-  'engine.teardown': { v: 1; scope: 'environment' | 'project' | 'organization'; id: string };
+  'engine.teardown': { v: 1; scope: 'environment' | 'project' | 'organization'; id: string; removeVolumes?: boolean };
 }
 export type JobName = keyof JobPayloads;
 

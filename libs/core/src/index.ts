@@ -9,6 +9,7 @@ export * from './database/transactions';
 export * from './database/migrate';
 export * from './queue/job-handler';
 export * from './events/domain-event-listeners';
+export * from './events/volume-inventory';
 export * from './core.module';
 export * from './redis/redis';
 export * from './queue/job-producer';

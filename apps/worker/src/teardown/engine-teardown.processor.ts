@@ -6,11 +6,14 @@ import { SWARM_PORT, SwarmPort } from '@wharf/orchestration';
 
 /** How long a network removal is retried while the removed services' tasks still hold endpoints on it. */
 const NETWORK_RELEASE_MS = 60_000;
+/** How long a volume removal is retried while the removed services' containers still use it ("in use", 409). */
+const VOLUME_RELEASE_MS = 60_000;
 
 /**
  * Tears down the engine objects of a deleted organization, project or environment: every Swarm service, then every
- * overlay network, that carries this install's `wharf.install` label and `wharf.<scope>` = id. Objects of another
- * install (or without our labels) are never touched. Idempotent: a second run finds nothing and removes nothing.
+ * overlay network, that carries this install's `wharf.install` label and `wharf.<scope>` = id; with `removeVolumes`,
+ * then every named volume carrying the same labels. Objects of another install (or without our labels, such as the
+ * legacy volumes kept by migration 1764100009000) are never touched. Idempotent: a second run removes nothing.
  */
 @Injectable()
 export class EngineTeardownProcessor {
@@ -21,7 +24,7 @@ export class EngineTeardownProcessor {
   ) {}
 
   @JobHandler('engine.teardown')
-  async teardown(payload: JobPayloads['engine.teardown']): Promise<{ services: string[]; networks: string[] }> {
+  async teardown(payload: JobPayloads['engine.teardown']): Promise<{ services: string[]; networks: string[]; volumes: string[] }> {
     const [{ install_id: install }]: Array<{ install_id: string }> = await this.ds.query(`SELECT install_id FROM instance WHERE id = 1`);
     const owned = { 'wharf.install': install, [`wharf.${payload.scope}`]: payload.id };
     const isOwned = (labels: Record<string, string>): boolean => Object.entries(owned).every(([k, v]) => labels[k] === v);
@@ -43,8 +46,31 @@ export class EngineTeardownProcessor {
         networks.push(n.name);
       }
     }
-    if (services.length || networks.length) this.logger.log(`${payload.scope} ${payload.id}: removed services [${services.join(', ')}], networks [${networks.join(', ')}]`);
-    return { services, networks };
+    // Volumes carry all three scope labels (see volumeLabels). Their services are gone now; their containers follow.
+    const volumes: string[] = [];
+    if (payload.removeVolumes === true) {
+      for (const v of await this.swarm.listVolumes(owned)) {
+        if (!isOwned(v.labels)) continue;
+        if ((await this.removeVolumeWhenReleased(v.name, owned)) === 'removed') volumes.push(v.name);
+      }
+    }
+    if (services.length || networks.length || volumes.length) {
+      this.logger.log(`${payload.scope} ${payload.id}: removed services [${services.join(', ')}], networks [${networks.join(', ')}], volumes [${volumes.join(', ')}]`);
+    }
+    return { services, networks, volumes };
+  }
+
+  /** The engine refuses to remove a volume a container still uses (409 "in use") until the container is gone. */
+  private async removeVolumeWhenReleased(name: string, owner: Record<string, string>): Promise<'removed' | 'missing' | 'not-owned'> {
+    const deadline = Date.now() + VOLUME_RELEASE_MS;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        return await this.swarm.removeVolume(name, owner);
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode !== 409 || Date.now() + delay > deadline) throw e;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   /** A removed service's tasks leave the network a moment later; until then the engine refuses the removal. */

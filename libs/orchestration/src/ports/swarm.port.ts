@@ -274,6 +274,8 @@ export interface SwarmPort {
    * Throws while a container still uses it.
    */
   removeVolume(name: string, owner: Record<string, string>): Promise<'removed' | 'missing' | 'not-owned'>;
+  /** Named volumes on this engine carrying all the given labels (value `''` means "has the label"). */
+  listVolumes(labelFilter: Record<string, string>): Promise<Array<{ name: string; labels: Record<string, string> }>>;
   pullImage(ref: string, auth: RegistryAuth | undefined, onProgress: (p: PullProgress) => void, signal?: AbortSignal): Promise<void>;
   /** The image's RepoDigest (`repo@sha256:…`) when it has one, else its local id (`sha256:…`). */
   imageDigest(ref: string): Promise<string>;

@@ -1,5 +1,6 @@
+import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
-import { ConflictError, newId, Page, PageRequest, TransactionRunner } from '@wharf/core';
+import { ConflictError, newId, Page, PageRequest, TransactionRunner, VOLUME_INVENTORY, volumeAuditChanges, VolumeInventory } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
 import { ProjectEntity } from '../entities/project.entity';
 import { EnvironmentEntity } from '../entities/environment.entity';
@@ -106,12 +107,17 @@ export class UpdateEnvironmentHandler implements ICommandHandler<UpdateEnvironme
 }
 
 export class DeleteEnvironmentCommand {
-  constructor(readonly principal: Principal, readonly environmentId: string) {}
+  /** `removeVolumes`: the teardown also removes the named volumes Wharf created in the environment (data is lost). */
+  constructor(readonly principal: Principal, readonly environmentId: string, readonly removeVolumes = false) {}
 }
 @CommandHandler(DeleteEnvironmentCommand)
 export class DeleteEnvironmentHandler implements ICommandHandler<DeleteEnvironmentCommand, void> {
-  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
-  async execute({ principal: p, environmentId }: DeleteEnvironmentCommand) {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly scope: TenantScope,
+    @Optional() @Inject(VOLUME_INVENTORY) private readonly volumes?: VolumeInventory,
+  ) {}
+  async execute({ principal: p, environmentId, removeVolumes }: DeleteEnvironmentCommand) {
     await this.tx.run(async (m, stage) => {
       const found = await this.scope.findOne(p, EnvironmentEntity, 'environment', environmentId, 'delete', { m });
       // Serialize deletions within the project (lock its row), so two concurrent deletes cannot remove the last two.
@@ -120,9 +126,10 @@ export class DeleteEnvironmentHandler implements ICommandHandler<DeleteEnvironme
       const count: Array<{ n: string }> = await m.query(`SELECT count(*) AS n FROM environments WHERE project_id = $1`, [x.projectId]);
       if (Number(count[0].n) <= 1) throw new ConflictError('A project needs at least one environment; this is its last one', 'last-environment');
       const vars: Array<{ n: string }> = await m.query(`SELECT count(*) AS n FROM variables WHERE environment_id = $1`, [x.id]);
+      const volumes = await volumeAuditChanges(this.volumes, m, 'environment', x.id, removeVolumes);
       await stage(
-        { type: PROJECT_EVENTS.environmentDeleted, organizationId: x.organizationId, actor: actorOf(p), subject: { type: 'environment', id: x.id, name: x.name }, payload: { projectId: x.projectId, environmentId: x.id, slug: x.slug } },
-        { request: p.client, changes: { name: x.name, slug: x.slug, variables: Number(vars[0].n) } },
+        { type: PROJECT_EVENTS.environmentDeleted, organizationId: x.organizationId, actor: actorOf(p), subject: { type: 'environment', id: x.id, name: x.name }, payload: { projectId: x.projectId, environmentId: x.id, slug: x.slug, removeVolumes } },
+        { request: p.client, changes: { name: x.name, slug: x.slug, variables: Number(vars[0].n), ...volumes } },
       );
       await m.delete(EnvironmentEntity, { id: x.id });
     });

@@ -1,6 +1,7 @@
+import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { EntityManager } from 'typeorm';
-import { ConflictError, newId, Page, PageRequest, TransactionRunner, ValidationError } from '@wharf/core';
+import { ConflictError, newId, Page, PageRequest, TransactionRunner, ValidationError, VOLUME_INVENTORY, volumeAuditChanges, VolumeInventory } from '@wharf/core';
 import { actorOf, OrganizationEntity, Principal, TenantScope } from '@wharf/tenancy';
 import { ProjectEntity } from '../entities/project.entity';
 import { EnvironmentEntity } from '../entities/environment.entity';
@@ -126,13 +127,20 @@ export class UpdateProjectHandler implements ICommandHandler<UpdateProjectComman
 }
 
 export class DeleteProjectCommand {
-  /** `confirm` must be the project's slug (typed confirmation). */
-  constructor(readonly principal: Principal, readonly projectId: string, readonly confirm: string | undefined) {}
+  /**
+   * `confirm` must be the project's slug (typed confirmation). `removeVolumes`: the teardown also removes the named
+   * volumes Wharf created in its environments (data is lost).
+   */
+  constructor(readonly principal: Principal, readonly projectId: string, readonly confirm: string | undefined, readonly removeVolumes = false) {}
 }
 @CommandHandler(DeleteProjectCommand)
 export class DeleteProjectHandler implements ICommandHandler<DeleteProjectCommand, void> {
-  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
-  async execute({ principal: p, projectId, confirm }: DeleteProjectCommand) {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly scope: TenantScope,
+    @Optional() @Inject(VOLUME_INVENTORY) private readonly volumes?: VolumeInventory,
+  ) {}
+  async execute({ principal: p, projectId, confirm, removeVolumes }: DeleteProjectCommand) {
     await this.tx.run(async (m, stage) => {
       const x = await this.scope.findOne(p, ProjectEntity, 'project', projectId, 'delete', { m, lock: true });
       if (confirm === undefined || confirm === '') {
@@ -144,13 +152,14 @@ export class DeleteProjectHandler implements ICommandHandler<DeleteProjectComman
       const actor = actorOf(p);
       for (const e of envs) {
         await stage(
-          { type: PROJECT_EVENTS.environmentDeleted, organizationId: x.organizationId, actor, subject: { type: 'environment', id: e.id, name: e.name }, payload: { projectId: x.id, environmentId: e.id, slug: e.slug } },
-          { request: p.client, changes: { reason: 'project deleted' } },
+          { type: PROJECT_EVENTS.environmentDeleted, organizationId: x.organizationId, actor, subject: { type: 'environment', id: e.id, name: e.name }, payload: { projectId: x.id, environmentId: e.id, slug: e.slug, removeVolumes } },
+          { request: p.client, changes: { reason: 'project deleted', removeVolumes } },
         );
       }
+      const volumes = await volumeAuditChanges(this.volumes, m, 'project', x.id, removeVolumes);
       await stage(
-        { type: PROJECT_EVENTS.projectDeleted, organizationId: x.organizationId, actor, subject: { type: 'project', id: x.id, name: x.name }, payload: { projectId: x.id, slug: x.slug, environmentIds: envs.map((e) => e.id) } },
-        { request: p.client, changes: { name: x.name, slug: x.slug, environments: envs.length, variables: Number(vars[0]?.n ?? 0) } },
+        { type: PROJECT_EVENTS.projectDeleted, organizationId: x.organizationId, actor, subject: { type: 'project', id: x.id, name: x.name }, payload: { projectId: x.id, slug: x.slug, environmentIds: envs.map((e) => e.id), removeVolumes } },
+        { request: p.client, changes: { name: x.name, slug: x.slug, environments: envs.length, variables: Number(vars[0]?.n ?? 0), ...volumes } },
       );
       // Environments and variables go with the project (ON DELETE CASCADE).
       await m.delete(ProjectEntity, { id: x.id });

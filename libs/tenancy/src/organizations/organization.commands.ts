@@ -1,6 +1,7 @@
+import { Inject, Optional } from '@nestjs/common';
 import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
-import { checkVersion, TransactionRunner, ValidationError } from '@wharf/core';
+import { checkVersion, TransactionRunner, ValidationError, VOLUME_INVENTORY, volumeAuditChanges, VolumeInventory } from '@wharf/core';
 import { OrganizationEntity } from '../entities/organization.entity';
 import { TenantScope } from '../access/tenant-scope';
 import { actorOf, Principal } from '../access/principal';
@@ -101,16 +102,23 @@ export class UpdateOrganizationHandler implements ICommandHandler<UpdateOrganiza
 }
 
 export class DeleteOrganizationCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string) {}
+  /** `removeVolumes`: the teardown also removes the named volumes Wharf created in the organization (data is lost). */
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly removeVolumes = false) {}
 }
 @CommandHandler(DeleteOrganizationCommand)
 export class DeleteOrganizationHandler implements ICommandHandler<DeleteOrganizationCommand, void> {
-  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly ds: DataSource) {}
-  async execute({ principal: p, organizationId }: DeleteOrganizationCommand) {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly scope: TenantScope,
+    private readonly ds: DataSource,
+    @Optional() @Inject(VOLUME_INVENTORY) private readonly volumes?: VolumeInventory,
+  ) {}
+  async execute({ principal: p, organizationId, removeVolumes }: DeleteOrganizationCommand) {
     const org = await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId, 'delete');
     await this.tx.run(async (m, stage) => {
+      const volumes = await volumeAuditChanges(this.volumes, m, 'organization', org.id, removeVolumes);
       // Recorded in the instance chain: the organization's own log goes with it.
-      await stage({ type: 'organization.deleted', organizationId: null, actor: actorOf(p), subject: { type: 'organization', id: org.id, name: org.name }, payload: {} }, { request: p.client });
+      await stage({ type: 'organization.deleted', organizationId: null, actor: actorOf(p), subject: { type: 'organization', id: org.id, name: org.name }, payload: { removeVolumes } }, { request: p.client, changes: volumes });
       await m.delete(OrganizationEntity, { id: org.id });
     });
     void this.ds;

@@ -46,3 +46,10 @@ export class NulPipe implements PipeTransform {
     return value;
   }
 }
+
+/** `?removeVolumes=true|false` on a delete (absent → false); anything else is a 400 naming the field. */
+export function parseRemoveVolumes(value: unknown): boolean {
+  if (value === undefined) return false;
+  if (value !== 'true' && value !== 'false') throw ValidationError.field('/removeVolumes', 'type', 'removeVolumes must be true or false');
+  return value === 'true';
+}

@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AcceptedInvitationDto, CreatedInvitationDto, InvitationDto, MemberDto, OkDto, OrganizationDto, RoleDto } from './organization-views.dto';
 import { ApiKeyDto, CreatedApiKeyDto } from '../me/me.dto';
 import type { Response } from 'express';
@@ -11,7 +11,7 @@ import {
   SetContainerPolicyCommand, UpdateMemberCommand, UpdateOrganizationCommand, UpdateRoleCommand,
 } from '@wharf/tenancy';
 import { CurrentPrincipal, OptionalPrincipal } from '../common/principal.decorator';
-import { IdPipe, parseIfMatch } from '../common/params';
+import { IdPipe, parseIfMatch, parseRemoveVolumes } from '../common/params';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { Public } from '../common/public.decorator';
 import { AuthedRequest, clientOf } from '../common/auth.guard';
@@ -74,9 +74,10 @@ export class OrganizationsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete the organization (owners only)' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors(403, 404)
-  async remove(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string): Promise<void> {
-    await this.commands.execute(new DeleteOrganizationCommand(p, orgId));
+  @ApiQuery({ name: 'removeVolumes', required: false, type: Boolean, description: 'Also remove the named volumes Wharf created in it (data is lost); legacy (unlabelled) volumes are always kept. Default false' })
+  @ApiErrors(400, 403, 404)
+  async remove(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Query('removeVolumes') removeVolumes?: string): Promise<void> {
+    await this.commands.execute(new DeleteOrganizationCommand(p, orgId, parseRemoveVolumes(removeVolumes)));
   }
 
   @Get(':orgId/members')

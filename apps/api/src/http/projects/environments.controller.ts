@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { parsePage } from '@wharf/core';
 import type { Principal } from '@wharf/tenancy';
@@ -9,7 +9,7 @@ import {
   UpdateEnvironmentCommand, UpsertVariablesCommand,
 } from '@wharf/projects';
 import { CurrentPrincipal } from '../common/principal.decorator';
-import { IdPipe, parseIfMatch } from '../common/params';
+import { IdPipe, parseIfMatch, parseRemoveVolumes } from '../common/params';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { EnvironmentDto, RevealedVariableDto, UpdateEnvironmentDto, UpsertVariablesDto, VariableListDto, VariablePageDto } from './projects.dto';
 import { variablesOf } from './variables.body';
@@ -44,9 +44,10 @@ export class EnvironmentsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an environment and its variables; the last environment of a project cannot be deleted (409)' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors(403, 404, 409)
-  async remove(@CurrentPrincipal() p: Principal, @Param('id', IdPipe) id: string): Promise<void> {
-    await this.commands.execute(new DeleteEnvironmentCommand(p, id));
+  @ApiQuery({ name: 'removeVolumes', required: false, type: Boolean, description: 'Also remove the named volumes Wharf created in it (data is lost); legacy (unlabelled) volumes are always kept. Default false' })
+  @ApiErrors(400, 403, 404, 409)
+  async remove(@CurrentPrincipal() p: Principal, @Param('id', IdPipe) id: string, @Query('removeVolumes') removeVolumes?: string): Promise<void> {
+    await this.commands.execute(new DeleteEnvironmentCommand(p, id, parseRemoveVolumes(removeVolumes)));
   }
 
   @Get(':id/variables')

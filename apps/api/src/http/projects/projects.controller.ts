@@ -9,7 +9,7 @@ import {
   GetProjectQuery, ListVariablesQuery, ProjectView, RevealVariableCommand, UpdateProjectCommand, UpsertVariablesCommand,
 } from '@wharf/projects';
 import { CurrentPrincipal } from '../common/principal.decorator';
-import { IdPipe, parseIfMatch } from '../common/params';
+import { IdPipe, parseIfMatch, parseRemoveVolumes } from '../common/params';
 import { ApiErrors } from '../common/api-errors.decorator';
 import {
   CreatedProjectDto, CreateEnvironmentDto, CreateProjectDto, DeleteProjectDto, EnvironmentDto, EnvironmentPageDto, ProjectDto, ProjectPageDto,
@@ -68,9 +68,16 @@ export class ProjectsController {
   @ApiOperation({ summary: 'Delete a project with its environments and variables; confirm with its slug (X-Confirm header or body confirm)' })
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiHeader({ name: 'X-Confirm', required: false, description: "The project's slug" })
+  @ApiQuery({ name: 'removeVolumes', required: false, type: Boolean, description: 'Also remove the named volumes Wharf created in it (data is lost); legacy (unlabelled) volumes are always kept. Default false' })
   @ApiErrors(400, 403, 404)
-  async remove(@CurrentPrincipal() p: Principal, @Param('id', IdPipe) id: string, @Body() dto: DeleteProjectDto, @Headers('x-confirm') confirmHeader?: string): Promise<void> {
-    await this.commands.execute(new DeleteProjectCommand(p, id, confirmHeader ?? dto?.confirm));
+  async remove(
+    @CurrentPrincipal() p: Principal,
+    @Param('id', IdPipe) id: string,
+    @Body() dto: DeleteProjectDto,
+    @Headers('x-confirm') confirmHeader?: string,
+    @Query('removeVolumes') removeVolumes?: string,
+  ): Promise<void> {
+    await this.commands.execute(new DeleteProjectCommand(p, id, confirmHeader ?? dto?.confirm, parseRemoveVolumes(removeVolumes)));
   }
 
   @Get('projects/:id/environments')

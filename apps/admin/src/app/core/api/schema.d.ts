@@ -2998,7 +2998,10 @@ export interface operations {
     };
     OrganizationsController_remove: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also remove the named volumes Wharf created in it (data is lost); legacy (unlabelled) volumes are always kept. Default false */
+                removeVolumes?: boolean;
+            };
             header?: never;
             path: {
                 orgId: string;
@@ -3013,6 +3016,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
             };
             /** @description Not authenticated */
             401: {
@@ -4580,7 +4592,10 @@ export interface operations {
     };
     ProjectsController_remove: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also remove the named volumes Wharf created in it (data is lost); legacy (unlabelled) volumes are always kept. Default false */
+                removeVolumes?: boolean;
+            };
             header: {
                 "x-confirm": string;
                 /** @description The project's slug */
@@ -5100,7 +5115,10 @@ export interface operations {
     };
     EnvironmentsController_remove: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also remove the named volumes Wharf created in it (data is lost); legacy (unlabelled) volumes are always kept. Default false */
+                removeVolumes?: boolean;
+            };
             header?: never;
             path: {
                 id: string;
@@ -5115,6 +5133,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
             };
             /** @description Not authenticated */
             401: {
