@@ -42,8 +42,8 @@ export class ResourcesApi {
   updateProject(p: Project, body: UpdateProjectBody): Observable<Project> {
     return this.http.patch<Project>(`${API}/projects/${p.id}`, body, ifMatch(p.version));
   }
-  deleteProject(p: Project, typedSlug: string): Observable<unknown> {
-    return this.http.delete(`${API}/projects/${p.id}`, { headers: { 'X-Confirm': typedSlug } });
+  deleteProject(p: Project, typedSlug: string, removeVolumes = false): Observable<unknown> {
+    return this.http.delete(`${API}/projects/${p.id}`, { headers: { 'X-Confirm': typedSlug }, params: { removeVolumes } });
   }
   environments(projectId: string): Observable<EnvironmentPage> {
     return this.http.get<EnvironmentPage>(`${API}/projects/${enc(projectId)}/environments`, { params: { limit: 200 } });
@@ -57,8 +57,8 @@ export class ResourcesApi {
   renameEnvironment(e: Environment, name: string): Observable<Environment> {
     return this.http.patch<Environment>(`${API}/environments/${e.id}`, { name }, ifMatch(e.version));
   }
-  deleteEnvironment(id: string): Observable<unknown> {
-    return this.http.delete(`${API}/environments/${id}`);
+  deleteEnvironment(id: string, removeVolumes = false): Observable<unknown> {
+    return this.http.delete(`${API}/environments/${id}`, { params: { removeVolumes } });
   }
   variables(kind: 'projects' | 'environments', id: string): VariableBackend {
     const base = `${API}/${kind}/${enc(id)}/variables`;

@@ -12,13 +12,13 @@ import { AbilitiesService } from '../../core/auth/abilities.service';
 import { OrgContext } from '../../core/org/org-context.service';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { StatusChipComponent } from '../../shared/ui/status-chip.component';
-import { TypedConfirmComponent } from '../../shared/ui/typed-confirm.component';
+import { DeleteConfirmation, DeleteWithVolumesComponent } from '../../shared/ui/delete-with-volumes.component';
 import { VariablesEditorComponent } from '../../shared/ui/variables-editor.component';
 
 /** An environment: its services with their live state, its variables, rename and delete. */
 @Component({
   selector: 'w-environment-page',
-  imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, StatusChipComponent, TypedConfirmComponent, VariablesEditorComponent],
+  imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, StatusChipComponent, DeleteWithVolumesComponent, VariablesEditorComponent],
   template: `
     <div class="w-page">
       <p><a [routerLink]="['/orgs', orgId(), 'projects', projectId()]">Back to the project</a></p>
@@ -65,7 +65,7 @@ import { VariablesEditorComponent } from '../../shared/ui/variables-editor.compo
           <h2>Danger zone</h2>
           <section class="w-card" aria-label="Delete environment">
             <p>Deleting the environment removes its variables. The last environment of a project cannot be deleted.</p>
-            <w-typed-confirm [expected]="e.slug" action="Delete environment" (confirmed)="remove(e)" />
+            <w-delete-with-volumes [expected]="e.slug" action="Delete environment" (confirmed)="remove(e, $event)" />
           </section>
         }
       }
@@ -122,9 +122,9 @@ export class EnvironmentPage {
     }
   }
 
-  async remove(e: Environment): Promise<void> {
+  async remove(e: Environment, c: DeleteConfirmation): Promise<void> {
     try {
-      await firstValueFrom(this.api.deleteEnvironment(e.id));
+      await firstValueFrom(this.api.deleteEnvironment(e.id, c.removeVolumes));
       await this.router.navigate(['/orgs', this.orgId(), 'projects', this.projectId()]);
     } catch (err) {
       this.problem.set(toProblem(err));

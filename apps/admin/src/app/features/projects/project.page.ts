@@ -11,13 +11,13 @@ import { ResourcesApi, VariableBackend } from '../../core/api/resources-api.serv
 import { AbilitiesService } from '../../core/auth/abilities.service';
 import { OrgContext } from '../../core/org/org-context.service';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
-import { TypedConfirmComponent } from '../../shared/ui/typed-confirm.component';
+import { DeleteConfirmation, DeleteWithVolumesComponent } from '../../shared/ui/delete-with-volumes.component';
 import { VariablesEditorComponent } from '../../shared/ui/variables-editor.component';
 
 /** A project: rename, environments (create, rename, delete), shared variables, delete with its slug typed. */
 @Component({
   selector: 'w-project-page',
-  imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, TypedConfirmComponent, VariablesEditorComponent],
+  imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, DeleteWithVolumesComponent, VariablesEditorComponent],
   template: `
     <div class="w-page">
       <p><a [routerLink]="['/orgs', orgId(), 'dashboard']">Dashboard</a></p>
@@ -52,7 +52,7 @@ import { VariablesEditorComponent } from '../../shared/ui/variables-editor.compo
           <h2>Danger zone</h2>
           <section class="w-card" aria-label="Delete project">
             <p>Deleting the project removes its environments and variables.</p>
-            <w-typed-confirm [expected]="p.slug" action="Delete project" (confirmed)="remove(p, $event)" />
+            <w-delete-with-volumes [expected]="p.slug" action="Delete project" (confirmed)="remove(p, $event)" />
           </section>
         }
       }
@@ -121,9 +121,9 @@ export class ProjectPage {
     }
   }
 
-  async remove(p: Project, typed: string): Promise<void> {
+  async remove(p: Project, c: DeleteConfirmation): Promise<void> {
     try {
-      await firstValueFrom(this.api.deleteProject(p, typed));
+      await firstValueFrom(this.api.deleteProject(p, c.typed, c.removeVolumes));
       await this.router.navigate(['/orgs', this.orgId(), 'dashboard']);
     } catch (e) {
       this.problem.set(toProblem(e));
