@@ -1,5 +1,9 @@
 /** Queue and job names. Every job name has exactly one processor (checked at startup). Payloads carry ids only. */
-export const QUEUES = { maintenance: 'maintenance', deployments: 'deployments' } as const;
+/**
+ * The watchdog has a queue of its own: a maintenance or deployment job stuck on a hung call can never keep it from
+ * recovering deployments and deletions.
+ */
+export const QUEUES = { maintenance: 'maintenance', deployments: 'deployments', watchdog: 'watchdog' } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export interface JobPayloads {
@@ -27,7 +31,7 @@ export const JOB_QUEUES: Record<JobName, QueueName> = {
   'identity.expire-stale': QUEUES.maintenance,
   'audit.purge-expired': QUEUES.maintenance,
   'deployment.run': QUEUES.deployments,
-  'deployment.watchdog': QUEUES.maintenance,
+  'deployment.watchdog': QUEUES.watchdog,
   'runtime.reconcile': QUEUES.maintenance,
   'application.remove': QUEUES.deployments,
   'deployments.purge-logs': QUEUES.maintenance,

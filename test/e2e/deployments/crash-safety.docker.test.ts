@@ -4,6 +4,7 @@ import type { TestApp } from '../../support/app';
 import { Session, setupOwner } from '../../support/api';
 import { DataSource } from 'typeorm';
 import { Client } from 'pg';
+import Bull from 'bull';
 import { createTestDatabase } from '../../support/database';
 import { ensureBusyboxImage } from '../../support/docker/busybox-image';
 import { freePort, httpGetUntil, SwarmTestRun } from '../../support/docker/swarm-test-run';
@@ -171,9 +172,10 @@ describe('deployments stay correct when their worker is killed or stalls', () =>
     const auditBefore = await auditOf(d2);
 
     // The resumed worker finds its lease gone (at its next renewal, or by the fence before an engine change) and stops.
-    await until('the paused worker to notice it lost the lease', async () => new RegExp(`deployment ${d2}: lease lost \\(([^)]*)\\)`).exec(w1.log()), 30_000, 100).then((m) =>
-      console.log(`paused worker after SIGCONT: lease lost (${m[1]})`),
-    );
+    const noticed = await until('the paused worker to notice it lost the lease', async () => new RegExp(`deployment ${d2}: lease lost \\(([^)]*)\\)`).exec(w1.log()), 30_000, 100).catch(async (e: Error) => {
+      throw new Error(`${e.message}\n--- paused worker's log ---\n${w1.log().slice(-4000)}\n--- deployment log ---\n${await logText(api, owner, d2)}`);
+    });
+    console.log(`paused worker after SIGCONT: lease lost (${noticed[1]})`);
     expect(w1.child.exitCode).toBeNull();
     const after = await serviceOf(appId);
     expect(after.Version?.Index).toBe(before.Version?.Index);
@@ -205,24 +207,33 @@ describe('deployments stay correct when their worker is killed or stalls', () =>
     expect(await serviceOf(appId)).toBeUndefined();
   });
 
-  it('an application stuck in `deleting` (its removal job lost) is driven to completion by the watchdog', async () => {
+  it('an application stuck in `deleting` (its removal job lost) is driven to completion by the watchdog, even with the maintenance queue starved', async () => {
     if (!workers.some((w) => w.child.exitCode === null && w.child.signalCode === null)) await worker();
     const port = await freePort();
     const appId = await createApp('stuck-deleting', httpdSpec(port), 'stuck');
     await succeeded(await deploy(appId));
     expect(await serviceOf(appId)).toBeDefined();
-    // As if the process died between committing the delete request and enqueuing its job, and the outbox lost it too.
-    const c = new Client({ connectionString: api.databaseUrl });
-    await c.connect();
+    // Paused for every worker: as if its jobs were all stuck on hung calls. The watchdog runs on a queue of its own.
+    const maintenance = new Bull('maintenance', { redis: REDIS_URL, prefix: shared.WHARF_QUEUE_PREFIX });
+    await maintenance.pause();
     try {
-      await c.query(`UPDATE applications SET deleting = true, delete_volumes = false WHERE id = $1`, [appId]);
+      // As if the process died between committing the delete request and enqueuing its job, and the outbox lost it too.
+      const c = new Client({ connectionString: api.databaseUrl });
+      await c.connect();
+      try {
+        await c.query(`UPDATE applications SET deleting = true, delete_volumes = false WHERE id = $1`, [appId]);
+      } finally {
+        await c.end();
+      }
+      const t0 = Date.now();
+      await until('the watchdog to finish the deletion', async () => (await request(api.server).get(`/api/v1/applications/${appId}`).set(owner.auth)).status === 404, 60_000, 200);
+      console.log(`stuck deletion finished by the watchdog after ${Date.now() - t0} ms`);
+      expect(await serviceOf(appId)).toBeUndefined();
+      expect(await maintenance.isPaused()).toBe(true);
     } finally {
-      await c.end();
+      await maintenance.resume();
+      await maintenance.close();
     }
-    const t0 = Date.now();
-    await until('the watchdog to finish the deletion', async () => (await request(api.server).get(`/api/v1/applications/${appId}`).set(owner.auth)).status === 404, 60_000, 200);
-    console.log(`stuck deletion finished by the watchdog after ${Date.now() - t0} ms`);
-    expect(await serviceOf(appId)).toBeUndefined();
     for (const w of workers) await w.stop();
   });
 

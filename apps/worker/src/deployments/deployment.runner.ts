@@ -188,7 +188,11 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
       if (signal.aborted) throw signal.reason;
     };
     const fence = async () => {
-      if (await this.lifecycle.fence(d.id, this.workerId, this.leaseMs)) return;
+      // A database outage delays the fence (retried with backoff, as log lines are) instead of failing the deployment:
+      // the fence still holds only if the lease did not expire meanwhile. An abort ends the retrying.
+      const held = await withRetry(async () => (signal.aborted ? null : this.lifecycle.fence(d.id, this.workerId, this.leaseMs)), LOG_RETRY_MS);
+      if (held === null) check();
+      if (held) return;
       const fenced = new Aborted('lease-lost', 'fenced before an engine change');
       ac.abort(fenced);
       throw fenced;
@@ -382,9 +386,12 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
    * instead of leaving the deployment `running` until its lease expires and another run repeats the work.
    */
   private async finish(id: string, outcome: 'succeeded' | 'failed' | 'cancelled', error: string | null, extra: Record<string, unknown> = {}): Promise<void> {
-    await withRetry(() => this.lifecycle.finish(id, this.workerId, outcome, error, extra), FINISH_RETRY_MS, (e, attempt) =>
+    const recorded = await withRetry(() => this.lifecycle.finish(id, this.workerId, outcome, error, extra), FINISH_RETRY_MS, (e, attempt) =>
       this.logger.warn(`deployment ${id}: recording "${outcome}" failed (attempt ${attempt}): ${e.message}; retrying`),
     );
+    // Refused: this worker stalled past its lease (e.g. paused inside the finishing transaction until PostgreSQL ended
+    // it) and another worker owns or ended the deployment; its status stays what that worker recorded.
+    if (!recorded) this.logger.warn(`deployment ${id}: lease lost (recording "${outcome}" refused: another worker took it over or ended it); this worker changes nothing more`);
   }
 
   private async registryAuth(s: DeploymentSnapshot, organizationId: string): Promise<RegistryAuth | undefined> {

@@ -69,8 +69,9 @@ export class JobRegistry implements OnApplicationBootstrap, OnApplicationShutdow
     for (const queueName of Object.values(QUEUES)) {
       const queue = this.moduleRef.get<Queue>(getQueueToken(queueName), { strict: false });
       this.queues.push(queue);
-      // Deployments mostly wait on the engine, so many run at once; maintenance jobs are light and few.
-      const concurrency = queueName === QUEUES.deployments ? this.config.deployConcurrency : 2;
+      // Deployments mostly wait on the engine, so many run at once; maintenance jobs are light and few; the watchdog
+      // sweeps one at a time.
+      const concurrency = queueName === QUEUES.deployments ? this.config.deployConcurrency : queueName === QUEUES.watchdog ? 1 : 2;
       void queue.process('*', concurrency, async (job: Job) => {
         const handler = this.handlers.get(job.name as JobName);
         if (!handler) throw new Error(`no handler for job ${job.name}`);
@@ -89,6 +90,12 @@ export class JobRegistry implements OnApplicationBootstrap, OnApplicationShutdow
     for (const [name, every] of Object.entries(REPEATING) as Array<[JobName, number]>) {
       const queue = this.moduleRef.get<Queue>(getQueueToken(JOB_QUEUES[name]), { strict: false });
       await queue.add(name, { v: 1 }, { repeat: { every }, jobId: `repeat:${name}`, removeOnComplete: true, removeOnFail: 100, attempts: 3, backoff: { type: 'exponential', delay: 5000 } });
+      // A schedule left on the queue the job ran on before (the watchdog moved off `maintenance`) is removed.
+      for (const other of Object.values(QUEUES)) {
+        if (other === JOB_QUEUES[name]) continue;
+        const q = this.moduleRef.get<Queue>(getQueueToken(other), { strict: false });
+        await q.removeRepeatable(name, { every, jobId: `repeat:${name}` }).catch(() => undefined);
+      }
     }
   }
 
