@@ -1,5 +1,5 @@
 import { Inject, Optional } from '@nestjs/common';
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { ConflictError, newId, Page, PageRequest, TransactionRunner, VOLUME_INVENTORY, volumeAuditChanges, VolumeInventory } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
 import { ProjectEntity } from '../entities/project.entity';
@@ -22,11 +22,13 @@ export const environmentView = (x: EnvironmentEntity): EnvironmentView => ({
   createdAt: x.createdAt.toISOString(), updatedAt: x.updatedAt.toISOString(), version: x.version,
 });
 
-export class ListEnvironmentsQuery {
-  constructor(readonly principal: Principal, readonly projectId: string, readonly page: PageRequest) {}
+export class ListEnvironmentsQuery extends Query<Page<EnvironmentView>> {
+  constructor(readonly principal: Principal, readonly projectId: string, readonly page: PageRequest) {
+    super();
+  }
 }
 @QueryHandler(ListEnvironmentsQuery)
-export class ListEnvironmentsHandler implements IQueryHandler<ListEnvironmentsQuery, Page<EnvironmentView>> {
+export class ListEnvironmentsHandler implements IQueryHandler<ListEnvironmentsQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal: p, projectId, page }: ListEnvironmentsQuery) {
     const project = await this.scope.findOne(p, ProjectEntity, 'project', projectId);
@@ -36,22 +38,26 @@ export class ListEnvironmentsHandler implements IQueryHandler<ListEnvironmentsQu
   }
 }
 
-export class GetEnvironmentQuery {
-  constructor(readonly principal: Principal, readonly environmentId: string) {}
+export class GetEnvironmentQuery extends Query<EnvironmentView> {
+  constructor(readonly principal: Principal, readonly environmentId: string) {
+    super();
+  }
 }
 @QueryHandler(GetEnvironmentQuery)
-export class GetEnvironmentHandler implements IQueryHandler<GetEnvironmentQuery, EnvironmentView> {
+export class GetEnvironmentHandler implements IQueryHandler<GetEnvironmentQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal: p, environmentId }: GetEnvironmentQuery) {
     return environmentView(await this.scope.findOne(p, EnvironmentEntity, 'environment', environmentId));
   }
 }
 
-export class CreateEnvironmentCommand {
-  constructor(readonly principal: Principal, readonly projectId: string, readonly input: { name: string; slug?: string }) {}
+export class CreateEnvironmentCommand extends Command<EnvironmentView> {
+  constructor(readonly principal: Principal, readonly projectId: string, readonly input: { name: string; slug?: string }) {
+    super();
+  }
 }
 @CommandHandler(CreateEnvironmentCommand)
-export class CreateEnvironmentHandler implements ICommandHandler<CreateEnvironmentCommand, EnvironmentView> {
+export class CreateEnvironmentHandler implements ICommandHandler<CreateEnvironmentCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, projectId, input }: CreateEnvironmentCommand) {
     const project = await this.scope.findOne(p, ProjectEntity, 'project', projectId);
@@ -82,11 +88,13 @@ export class CreateEnvironmentHandler implements ICommandHandler<CreateEnvironme
   }
 }
 
-export class UpdateEnvironmentCommand {
-  constructor(readonly principal: Principal, readonly environmentId: string, readonly patch: { name?: string }, readonly expectedVersion?: number) {}
+export class UpdateEnvironmentCommand extends Command<EnvironmentView> {
+  constructor(readonly principal: Principal, readonly environmentId: string, readonly patch: { name?: string }, readonly expectedVersion?: number) {
+    super();
+  }
 }
 @CommandHandler(UpdateEnvironmentCommand)
-export class UpdateEnvironmentHandler implements ICommandHandler<UpdateEnvironmentCommand, EnvironmentView> {
+export class UpdateEnvironmentHandler implements ICommandHandler<UpdateEnvironmentCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, environmentId, patch, expectedVersion }: UpdateEnvironmentCommand) {
     if (patch.name !== undefined) validateName(patch.name);
@@ -106,12 +114,14 @@ export class UpdateEnvironmentHandler implements ICommandHandler<UpdateEnvironme
   }
 }
 
-export class DeleteEnvironmentCommand {
+export class DeleteEnvironmentCommand extends Command<void> {
   /** `removeVolumes`: the teardown also removes the named volumes Wharf created in the environment (data is lost). */
-  constructor(readonly principal: Principal, readonly environmentId: string, readonly removeVolumes = false) {}
+  constructor(readonly principal: Principal, readonly environmentId: string, readonly removeVolumes = false) {
+    super();
+  }
 }
 @CommandHandler(DeleteEnvironmentCommand)
-export class DeleteEnvironmentHandler implements ICommandHandler<DeleteEnvironmentCommand, void> {
+export class DeleteEnvironmentHandler implements ICommandHandler<DeleteEnvironmentCommand> {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly scope: TenantScope,

@@ -1,5 +1,5 @@
 import { Inject, Optional } from '@nestjs/common';
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { EntityManager } from 'typeorm';
 import { ConflictError, newId, Page, PageRequest, TransactionRunner, ValidationError, VOLUME_INVENTORY, volumeAuditChanges, VolumeInventory } from '@wharf/core';
 import { actorOf, OrganizationEntity, Principal, TenantScope } from '@wharf/tenancy';
@@ -27,11 +27,13 @@ export const projectView = (x: ProjectEntity): ProjectView => ({
 /** The environment every new project starts with. */
 export const DEFAULT_ENVIRONMENT = { name: 'Production', slug: 'production' } as const;
 
-export class ListProjectsQuery {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly page: PageRequest) {}
+export class ListProjectsQuery extends Query<Page<ProjectView>> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly page: PageRequest) {
+    super();
+  }
 }
 @QueryHandler(ListProjectsQuery)
-export class ListProjectsHandler implements IQueryHandler<ListProjectsQuery, Page<ProjectView>> {
+export class ListProjectsHandler implements IQueryHandler<ListProjectsQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, page }: ListProjectsQuery) {
     this.scope.assertOrganizationReadable(p, organizationId);
@@ -41,11 +43,13 @@ export class ListProjectsHandler implements IQueryHandler<ListProjectsQuery, Pag
   }
 }
 
-export class GetProjectQuery {
-  constructor(readonly principal: Principal, readonly projectId: string) {}
+export class GetProjectQuery extends Query<ProjectView> {
+  constructor(readonly principal: Principal, readonly projectId: string) {
+    super();
+  }
 }
 @QueryHandler(GetProjectQuery)
-export class GetProjectHandler implements IQueryHandler<GetProjectQuery, ProjectView> {
+export class GetProjectHandler implements IQueryHandler<GetProjectQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal: p, projectId }: GetProjectQuery) {
     return projectView(await this.scope.findOne(p, ProjectEntity, 'project', projectId));
@@ -57,11 +61,15 @@ export interface CreateProjectInput {
   slug?: string;
   description?: string;
 }
-export class CreateProjectCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly input: CreateProjectInput) {}
+/** A new project with the environments created with it. */
+export type CreatedProject = ProjectView & { environments: EnvironmentView[] };
+export class CreateProjectCommand extends Command<CreatedProject> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly input: CreateProjectInput) {
+    super();
+  }
 }
 @CommandHandler(CreateProjectCommand)
-export class CreateProjectHandler implements ICommandHandler<CreateProjectCommand, ProjectView & { environments: EnvironmentView[] }> {
+export class CreateProjectHandler implements ICommandHandler<CreateProjectCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, input }: CreateProjectCommand) {
     await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId);
@@ -99,11 +107,13 @@ export class CreateProjectHandler implements ICommandHandler<CreateProjectComman
   }
 }
 
-export class UpdateProjectCommand {
-  constructor(readonly principal: Principal, readonly projectId: string, readonly patch: { name?: string; description?: string }, readonly expectedVersion?: number) {}
+export class UpdateProjectCommand extends Command<ProjectView> {
+  constructor(readonly principal: Principal, readonly projectId: string, readonly patch: { name?: string; description?: string }, readonly expectedVersion?: number) {
+    super();
+  }
 }
 @CommandHandler(UpdateProjectCommand)
-export class UpdateProjectHandler implements ICommandHandler<UpdateProjectCommand, ProjectView> {
+export class UpdateProjectHandler implements ICommandHandler<UpdateProjectCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, projectId, patch, expectedVersion }: UpdateProjectCommand) {
     if (patch.name !== undefined) validateName(patch.name);
@@ -126,15 +136,17 @@ export class UpdateProjectHandler implements ICommandHandler<UpdateProjectComman
   }
 }
 
-export class DeleteProjectCommand {
+export class DeleteProjectCommand extends Command<void> {
   /**
    * `confirm` must be the project's slug (typed confirmation). `removeVolumes`: the teardown also removes the named
    * volumes Wharf created in its environments (data is lost).
    */
-  constructor(readonly principal: Principal, readonly projectId: string, readonly confirm: string | undefined, readonly removeVolumes = false) {}
+  constructor(readonly principal: Principal, readonly projectId: string, readonly confirm: string | undefined, readonly removeVolumes = false) {
+    super();
+  }
 }
 @CommandHandler(DeleteProjectCommand)
-export class DeleteProjectHandler implements ICommandHandler<DeleteProjectCommand, void> {
+export class DeleteProjectHandler implements ICommandHandler<DeleteProjectCommand> {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly scope: TenantScope,
