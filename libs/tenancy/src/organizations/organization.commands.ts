@@ -1,5 +1,5 @@
 import { Inject, Optional } from '@nestjs/common';
-import { CommandHandler, ICommandHandler, IQueryHandler, QueryHandler } from '@nestjs/cqrs';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { checkVersion, TransactionRunner, ValidationError, VOLUME_INVENTORY, volumeAuditChanges, VolumeInventory } from '@wharf/core';
 import { OrganizationEntity } from '../entities/organization.entity';
@@ -31,11 +31,13 @@ export function organizationView(o: OrganizationEntity, p: Principal): Organizat
 }
 
 
-export class ListOrganizationsQuery {
-  constructor(readonly principal: Principal) {}
+export class ListOrganizationsQuery extends Query<OrganizationView[]> {
+  constructor(readonly principal: Principal) {
+    super();
+  }
 }
 @QueryHandler(ListOrganizationsQuery)
-export class ListOrganizationsHandler implements IQueryHandler<ListOrganizationsQuery, OrganizationView[]> {
+export class ListOrganizationsHandler implements IQueryHandler<ListOrganizationsQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal }: ListOrganizationsQuery) {
     const rows = await this.scope.query(principal, OrganizationEntity, 'organization').orderBy('x.name', 'ASC').getMany();
@@ -43,22 +45,26 @@ export class ListOrganizationsHandler implements IQueryHandler<ListOrganizations
   }
 }
 
-export class GetOrganizationQuery {
-  constructor(readonly principal: Principal, readonly organizationId: string) {}
+export class GetOrganizationQuery extends Query<OrganizationView> {
+  constructor(readonly principal: Principal, readonly organizationId: string) {
+    super();
+  }
 }
 @QueryHandler(GetOrganizationQuery)
-export class GetOrganizationHandler implements IQueryHandler<GetOrganizationQuery, OrganizationView> {
+export class GetOrganizationHandler implements IQueryHandler<GetOrganizationQuery> {
   constructor(private readonly scope: TenantScope) {}
   async execute({ principal, organizationId }: GetOrganizationQuery) {
     return organizationView(await this.scope.findOne(principal, OrganizationEntity, 'organization', organizationId), principal);
   }
 }
 
-export class CreateOrganizationCommand {
-  constructor(readonly principal: Principal, readonly name: string) {}
+export class CreateOrganizationCommand extends Command<OrganizationView> {
+  constructor(readonly principal: Principal, readonly name: string) {
+    super();
+  }
 }
 @CommandHandler(CreateOrganizationCommand)
-export class CreateOrganizationHandler implements ICommandHandler<CreateOrganizationCommand, OrganizationView> {
+export class CreateOrganizationHandler implements ICommandHandler<CreateOrganizationCommand> {
   constructor(private readonly tx: TransactionRunner) {}
   async execute({ principal: p, name }: CreateOrganizationCommand) {
     if (p.kind !== 'user' || !p.userId) throw ValidationError.field('/name', 'user-required', 'organizations are created by signed-in users');
@@ -71,16 +77,18 @@ export class CreateOrganizationHandler implements ICommandHandler<CreateOrganiza
   }
 }
 
-export class UpdateOrganizationCommand {
+export class UpdateOrganizationCommand extends Command<OrganizationView> {
   constructor(
     readonly principal: Principal,
     readonly organizationId: string,
     readonly patch: { name?: string; requireTwoFactor?: boolean; auditRetentionDays?: number; deploymentLogRetentionDays?: number },
     readonly expectedVersion?: number,
-  ) {}
+  ) {
+    super();
+  }
 }
 @CommandHandler(UpdateOrganizationCommand)
-export class UpdateOrganizationHandler implements ICommandHandler<UpdateOrganizationCommand, OrganizationView> {
+export class UpdateOrganizationHandler implements ICommandHandler<UpdateOrganizationCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, patch, expectedVersion }: UpdateOrganizationCommand) {
     const org = await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId, 'update');
@@ -101,12 +109,14 @@ export class UpdateOrganizationHandler implements ICommandHandler<UpdateOrganiza
   }
 }
 
-export class DeleteOrganizationCommand {
+export class DeleteOrganizationCommand extends Command<void> {
   /** `removeVolumes`: the teardown also removes the named volumes Wharf created in the organization (data is lost). */
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly removeVolumes = false) {}
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly removeVolumes = false) {
+    super();
+  }
 }
 @CommandHandler(DeleteOrganizationCommand)
-export class DeleteOrganizationHandler implements ICommandHandler<DeleteOrganizationCommand, void> {
+export class DeleteOrganizationHandler implements ICommandHandler<DeleteOrganizationCommand> {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly scope: TenantScope,
@@ -125,15 +135,17 @@ export class DeleteOrganizationHandler implements ICommandHandler<DeleteOrganiza
   }
 }
 
-export class SetContainerPolicyCommand {
-  constructor(readonly principal: Principal, readonly organizationId: string, readonly policy: { allowedBindPaths: string[] }) {}
+export class SetContainerPolicyCommand extends Command<OrganizationView> {
+  constructor(readonly principal: Principal, readonly organizationId: string, readonly policy: { allowedBindPaths: string[] }) {
+    super();
+  }
 }
 /**
  * Host paths an organization's services may bind-mount. The local Swarm is shared by every organization, so only
  * instance admins relax this policy; privileged mode, host network/PID, capabilities and devices cannot be asked for.
  */
 @CommandHandler(SetContainerPolicyCommand)
-export class SetContainerPolicyHandler implements ICommandHandler<SetContainerPolicyCommand, OrganizationView> {
+export class SetContainerPolicyHandler implements ICommandHandler<SetContainerPolicyCommand> {
   constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
   async execute({ principal: p, organizationId, policy }: SetContainerPolicyCommand) {
     const org = await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId);
