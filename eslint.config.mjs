@@ -29,6 +29,21 @@ export default tseslint.config(
     },
   })),
   {
+    // Commands and queries are typed: the bus then returns what the handler declares and controllers are checked by the
+    // compiler. The result type is stated once, on the command/query (`extends Command<T>`), never on the handler.
+    files: ['libs/*/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "Property[key.name='synchronize'][value.value=true]", message: 'Schema changes go through migrations.' },
+        { selector: "ClassDeclaration[id.name=/Command$/]:not([superClass.name='Command'])", message: 'A command extends Command<Result> from @nestjs/cqrs (Result = what its handler returns).' },
+        { selector: "ClassDeclaration[id.name=/Query$/]:not([superClass.name='Query'])", message: 'A query extends Query<Result> from @nestjs/cqrs (Result = what its handler returns).' },
+        { selector: "ClassDeclaration[superClass.name=/^(Command|Query)$/]:not([superTypeArguments])", message: 'State the result type: extends Command<Result> / Query<Result>.' },
+        { selector: "TSClassImplements[expression.name=/^I(Command|Query)Handler$/] > TSTypeParameterInstantiation[params.length>1]", message: 'The result type belongs on the command/query (extends Command<Result>); a second type argument here is ignored.' },
+      ],
+    },
+  },
+  {
     files: ['libs/core/**/*.ts', 'libs/contracts/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: layers.map((l) => `@wharf/${l}`), message: 'core and contracts sit below every domain lib.' }] }] },
   },
