@@ -146,13 +146,16 @@ describe('deployments stay correct when their worker is killed or stalls', () =>
 
   it('a worker paused (SIGSTOP) past its lease changes nothing after SIGCONT; the status is what the next worker found', async () => {
     const w1 = await worker();
-    // v2 becomes unhealthy a few seconds after it starts: the deployment sits in its wait step meanwhile.
-    const { appId, port, d1 } = await goodThenFailing('paused-worker', { healthcheck: { test: ['CMD', '/bin/false'], intervalMs: 1000, timeoutMs: 1000, retries: 3, startPeriodMs: 0 } });
+    // v2 becomes unhealthy only some 10 s after it starts (a start period, then three failed probes): the worker is
+    // paused in its wait step, holding no transaction, even when this machine is slow to show the log line.
+    const { appId, port, d1 } = await goodThenFailing('paused-worker', { healthcheck: { test: ['CMD', '/bin/false'], intervalMs: 1000, timeoutMs: 1000, retries: 3, startPeriodMs: 7000 } });
     const d2 = await deploy(appId);
     await waitForStatus(api, owner, d2, 'running', 30_000);
     await waitForLogLine(d2, /\[wait\] Waiting/);
     w1.child.kill('SIGSTOP');
     const pausedAt = Date.now();
+    const atPause = await logText(api, owner, d2);
+    if (/\[rollback\]|\[finish\]/.test(atPause)) throw new Error(`the worker was paused only after its wait step ended:\n${atPause}`);
     try {
       // Another worker takes over once the paused worker's lease expired, finds the change already made, sees v2 fail
       // and restores v1.

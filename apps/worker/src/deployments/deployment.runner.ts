@@ -189,9 +189,9 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     };
     const fence = async () => {
       // A database outage delays the fence (retried with backoff, as log lines are) instead of failing the deployment:
-      // the fence still holds only if the lease did not expire meanwhile. An abort ends the retrying.
-      const held = await withRetry(async () => (signal.aborted ? null : this.lifecycle.fence(d.id, this.workerId, this.leaseMs)), LOG_RETRY_MS);
-      if (held === null) check();
+      // the fence still holds only if the lease did not expire meanwhile. A lost lease ends the retrying; a cancel or
+      // timeout does not (the restore that follows them is an engine change too, and is fenced like any other).
+      const held = await withRetry(async () => (lost() ? false : this.lifecycle.fence(d.id, this.workerId, this.leaseMs)), LOG_RETRY_MS);
       if (held) return;
       const fenced = new Aborted('lease-lost', 'fenced before an engine change');
       ac.abort(fenced);
@@ -357,7 +357,10 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     try {
       const service = await this.swarm.inspectService(s.serviceName);
       const carries = service?.labels['wharf.deployment'];
-      if (!service || service.labels['wharf.install'] !== s.labels['wharf.install'] || (carries !== d.id && !swarmRolledBack)) return { rolledBack: false };
+      // This deployment changed the service (in this attempt, or in one before a crash: it carries its label), or Swarm
+      // rolled it back by itself (possibly already under way when the wait failed): otherwise it is not ours to touch.
+      const touched = ctx.serviceId !== undefined || carries === d.id || swarmRolledBack;
+      if (!service || service.labels['wharf.install'] !== s.labels['wharf.install'] || !touched) return { rolledBack: false };
       const last = await this.lifecycle.lastSucceeded(d.applicationId, d.id);
       if (!last) {
         await log('rollback', swarmRolledBack ? 'Swarm rolled the service back to its previous spec' : 'No earlier deployment of this application succeeded: there is no spec to restore', 'warn');

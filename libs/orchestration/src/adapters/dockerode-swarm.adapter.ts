@@ -87,7 +87,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
 
   async checkRegistryAuth(auth: RegistryAuth): Promise<{ ok: boolean; message: string }> {
     try {
-      const r = (await this.docker.checkAuth({ username: auth.username, password: auth.password, serveraddress: auth.serveraddress })) as { Status?: string };
+      const r = (await this.call((o) => this.docker.checkAuth({ username: auth.username, password: auth.password, serveraddress: auth.serveraddress, ...o }))) as { Status?: string };
       return { ok: true, message: r?.Status ?? 'Login Succeeded' };
     } catch (e) {
       const err = toEngineError(e) as Error & { statusCode?: number };
@@ -98,7 +98,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
 
   async ping(): Promise<boolean> {
     try {
-      await withDeadline(this.docker.ping(), Math.min(5000, this.callTimeoutMs));
+      await this.call((o) => (this.docker as Json).ping(o), Math.min(5000, this.callTimeoutMs));
       return true;
     } catch {
       return false;
@@ -107,8 +107,8 @@ export class DockerodeSwarmAdapter implements SwarmPort {
 
   async hostCapabilities(): Promise<HostCapabilities> {
     const [info, version, ipvs] = await Promise.all([
-      this.call(() => this.docker.info()) as Promise<Json>,
-      this.call(() => this.docker.version()) as Promise<Json>,
+      this.call((o) => (this.docker as Json).info(o)) as Promise<Json>,
+      this.call((o) => (this.docker as Json).version(o)) as Promise<Json>,
       Promise.resolve(this.probeIpvs()),
     ]);
     const swarmActive = info?.Swarm?.LocalNodeState === 'active';
@@ -127,7 +127,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     const existing = await this.findNetwork(name);
     if (existing) {
       // A swarm network created a moment ago may be listed before its driver is filled in: ask again by id.
-      const driver = existing.Driver || ((await this.call(() => this.docker.getNetwork(existing.Id).inspect())) as Json).Driver;
+      const driver = existing.Driver || ((await this.dial({ path: `/networks/${encodeURIComponent(existing.Id)}?`, method: 'GET', statusCodes: { 200: true, 404: 'no such network', 500: 'server error' } })) as Json).Driver;
       if (driver && driver !== 'overlay') throw new SwarmEngineError(`Network "${name}" exists with driver ${driver}, not overlay.`);
       return { id: existing.Id, created: false };
     }
@@ -150,7 +150,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
 
   async removeNetwork(idOrName: string): Promise<void> {
     try {
-      await this.call(() => this.docker.getNetwork(idOrName).remove());
+      await this.call((o) => this.docker.getNetwork(idOrName).remove(o));
     } catch (e) {
       if (e instanceof SwarmEngineError && e.statusCode === 404) return;
       throw e;
@@ -159,7 +159,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
 
   async listNetworks(labelFilter: Record<string, string>): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>> {
     const label = Object.entries(labelFilter).map(([k, v]) => (v === '' ? k : `${k}=${v}`));
-    const list: Json[] = await this.call(() => this.docker.listNetworks({ filters: JSON.stringify({ label }) } as object));
+    const list: Json[] = await this.call((o) => this.docker.listNetworks({ filters: JSON.stringify({ label }), ...o } as object));
     return list.map((n) => ({ id: String(n.Id), name: String(n.Name), labels: (n.Labels ?? {}) as Record<string, string> }));
   }
 
@@ -168,7 +168,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     if (existing) return { created: false, labels: existing };
     // Creating a volume that exists is not an error in Docker (it answers with the existing one, keeping its labels):
     // a create racing another one ends with the labels of whichever came first, read back here.
-    await this.call(() => this.docker.createVolume({ Name: name, Driver: 'local', Labels: { ...labels } }));
+    await this.call((o) => this.docker.createVolume({ Name: name, Driver: 'local', Labels: { ...labels }, ...o }));
     const got = (await this.inspectVolume(name)) ?? {};
     const created = Object.entries(labels).every(([k, v]) => got[k] === v);
     return { created, labels: got };
@@ -177,7 +177,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
   /** A named volume's labels on this engine, or null when it does not exist. */
   private async inspectVolume(name: string): Promise<Record<string, string> | null> {
     try {
-      const v: Json = await this.call(() => this.docker.getVolume(name).inspect());
+      const v: Json = await this.call((o) => this.docker.getVolume(name).inspect(o));
       return v?.Labels ?? {};
     } catch (e) {
       if (e instanceof SwarmEngineError && e.statusCode === 404) return null;
@@ -187,7 +187,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
 
   async listVolumes(labelFilter: Record<string, string>): Promise<Array<{ name: string; labels: Record<string, string> }>> {
     const label = Object.entries(labelFilter).map(([k, v]) => (v === '' ? k : `${k}=${v}`));
-    const res: Json = await this.call(() => this.docker.listVolumes({ filters: JSON.stringify({ label }) } as object));
+    const res: Json = await this.call((o) => this.docker.listVolumes({ filters: JSON.stringify({ label }), ...o } as object));
     return ((res?.Volumes ?? []) as Json[]).map((v) => ({ name: String(v.Name), labels: (v.Labels ?? {}) as Record<string, string> }));
   }
 
@@ -197,7 +197,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     if (!labels) return 'missing';
     if (Object.keys(owner).length === 0 || !Object.entries(owner).every(([k, v]) => labels[k] === v)) return 'not-owned';
     try {
-      await this.call(() => this.docker.getVolume(name).remove());
+      await this.call((o) => this.docker.getVolume(name).remove(o));
       return 'removed';
     } catch (e) {
       if (e instanceof SwarmEngineError && e.statusCode === 404) return 'missing';
@@ -239,7 +239,8 @@ export class DockerodeSwarmAdapter implements SwarmPort {
   }
 
   async imageDigest(ref: string): Promise<string> {
-    const img: Json = await this.call(() => this.docker.getImage(ref).inspect());
+    // Raw request (dockerode's image inspect takes no abort signal): the deadline aborts it.
+    const img: Json = await this.dial({ path: `/images/${ref}/json?`, method: 'GET', statusCodes: { 200: true, 404: 'no such image', 500: 'server error' } });
     const digests: string[] = img.RepoDigests ?? [];
     // Only a digest of the repository the reference names pins it; one from another repository (the same image pushed
     // elsewhere) does not, and then the local image id is what a deployment records.
@@ -290,7 +291,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
 
   async removeService(id: string): Promise<void> {
     try {
-      await this.call(() => this.docker.getService(id).remove());
+      await this.call((o) => this.docker.getService(id).remove(o));
     } catch (e) {
       if (e instanceof SwarmEngineError && e.statusCode === 404) return;
       throw e;
@@ -304,7 +305,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
 
   async listServices(labelFilter: Record<string, string>): Promise<ServiceInfo[]> {
     const label = Object.entries(labelFilter).map(([k, v]) => (v === '' ? k : `${k}=${v}`));
-    const list: Json[] = await this.call(() => this.docker.listServices({ filters: JSON.stringify({ label }) } as object));
+    const list: Json[] = await this.call((o) => this.docker.listServices({ filters: JSON.stringify({ label }), ...o } as object));
     return list.map(toServiceInfo);
   }
 
@@ -501,7 +502,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
 
   private async rawService(id: string): Promise<Json | null> {
     try {
-      return await this.call(() => this.docker.getService(id).inspect());
+      return await this.call((o) => this.docker.getService(id).inspect(o));
     } catch (e) {
       if (e instanceof SwarmEngineError && e.statusCode === 404) return null;
       throw e;
@@ -512,7 +513,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     const filters: Record<string, string[]> = { service: [serviceId] };
     // `_up-to-date` is the filter the docker CLI uses to follow a rollout: only tasks of the current service spec.
     if (upToDateOnly) filters['_up-to-date'] = ['true'];
-    const raw: Json[] = await this.call(() => this.docker.listTasks({ filters: JSON.stringify(filters) } as object));
+    const raw: Json[] = await this.call((o) => this.docker.listTasks({ filters: JSON.stringify(filters), ...o } as object));
     // Service filter matches names too (prefix): keep only this service's tasks.
     const own = raw.filter((t) => t.ServiceID === serviceId || !/^[a-z0-9]{25}$/.test(serviceId));
     const tasks = await Promise.all(own.map((t) => this.toTaskInfo(t)));
@@ -546,7 +547,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     };
     if (info.containerId && isHealthchecked(t.Spec?.ContainerSpec?.Healthcheck)) {
       try {
-        const c: Json = await this.docker.getContainer(info.containerId).inspect();
+        const c: Json = await this.call((o) => this.docker.getContainer(info.containerId!).inspect(o));
         const h = c.State?.Health;
         if (h) {
           // The probe's own output tells why it failed; a probe that raced the container's stop only says the engine
@@ -574,7 +575,7 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     const tasks: TaskInfo[] = [];
     for (const id of ids) {
       try {
-        const t: Json = await this.docker.getTask(id).inspect();
+        const t: Json = await this.call((o) => this.docker.getTask(id).inspect(o));
         if (t.ServiceID === serviceId) tasks.push(await this.toTaskInfo(t));
       } catch {
         /* gone already */
@@ -584,25 +585,40 @@ export class DockerodeSwarmAdapter implements SwarmPort {
   }
 
   private async findNetwork(name: string): Promise<Json | undefined> {
-    const list: Json[] = await this.call(() => this.docker.listNetworks({ filters: JSON.stringify({ name: [name] }) } as object));
+    const list: Json[] = await this.call((o) => this.docker.listNetworks({ filters: JSON.stringify({ name: [name] }), ...o } as object));
     return list.find((n) => n.Name === name);
   }
 
-  /** A raw Engine API request. Streams (pull, logs) end through their abort signals; other requests get a deadline. */
+  /**
+   * A raw Engine API request. Streams (pull, logs) end through their abort signals; other requests get a deadline that
+   * aborts the request itself (its socket is closed), not only the wait for it.
+   */
   private dial<T = Json>(opts: DialOptions): Promise<T> {
     const { slow, ...request } = opts;
-    const answer = new Promise<T>((resolve, reject) => {
-      this.docker.modem.dial(request as Json, (err: Json, data: Json) => (err ? reject(toEngineError(err)) : resolve(data)));
-    });
-    return opts.isStream ? answer : withDeadline(answer, slow ? 5 * this.callTimeoutMs : this.callTimeoutMs);
+    const send = (req: Omit<DialOptions, 'slow'>) =>
+      new Promise<T>((resolve, reject) => {
+        this.docker.modem.dial(req as Json, (err: Json, data: Json) => (err ? reject(toEngineError(err)) : resolve(data)));
+      });
+    if (opts.isStream) return send(request);
+    const deadline = new AbortController();
+    const answer = send({ ...request, abortSignal: request.abortSignal ? AbortSignal.any([request.abortSignal, deadline.signal]) : deadline.signal });
+    return withDeadline(answer, slow ? 5 * this.callTimeoutMs : this.callTimeoutMs).finally(() => deadline.abort());
   }
 
-  /** One short Engine API call (not a stream): its errors become SwarmEngineErrors, and it gives up after callTimeoutMs. */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * One short Engine API call (not a stream): its errors become SwarmEngineErrors, and it gives up after callTimeoutMs
+   * (or `ms`). `fn` passes the abort signal to dockerode, so the deadline aborts the request itself: a hung engine
+   * does not keep a socket and a pending request per call.
+   */
+  private async call<T>(fn: (opts: { abortSignal: AbortSignal }) => Promise<T>, ms = this.callTimeoutMs): Promise<T> {
+    const deadline = new AbortController();
     try {
-      return await withDeadline(fn(), this.callTimeoutMs);
+      return await withDeadline(fn({ abortSignal: deadline.signal }), ms);
     } catch (e) {
       throw toEngineError(e);
+    } finally {
+      // A no-op for a request that answered; tears down one still open past its deadline.
+      deadline.abort();
     }
   }
 }
