@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { eventually, launchBrowser } from '../support/browser';
+import { check, eventually, launchBrowser } from '../support/browser';
 import { startTestApp, TestApp } from '../support/app';
 import { PASSWORD, Session, setupOwner } from '../support/api';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../support/docker/busybox-image';
@@ -145,8 +145,8 @@ describe('the screens tell the truth', () => {
     await page.getByRole('button', { name: 'Save variable' }).click();
     await page.getByRole('cell', { name: 'v1', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Edit BODY' }).click();
-    await form.getByLabel('Value').fill('v2');
-    await page.getByRole('button', { name: 'Save variable' }).click();
+    await page.getByLabel('Value of BODY').fill('v2');
+    await page.getByRole('button', { name: 'Save BODY' }).click();
     await page.getByRole('cell', { name: 'v2', exact: true }).waitFor();
     await eventually(() => form.getByLabel('Key').inputValue(), '');
     await expect(page.getByText('Key is required').count()).resolves.toBe(0);
@@ -179,6 +179,20 @@ describe('the screens tell the truth', () => {
     await eventually(() => page.evaluate(() => (globalThis as unknown as InPage).document.activeElement?.getAttribute('aria-label') ?? null), await details.getAttribute('aria-label'));
   });
 
+  it('an added registry leaves a clean form (no "Name is required")', async () => {
+    await page.goto(`/orgs/${orgId}/settings/registries`);
+    await page.getByText('No registries.').waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Nowhere');
+    await page.getByLabel('Host').fill('127.0.0.1:1');
+    await page.getByLabel('Username').fill('ci');
+    await page.getByLabel('Password').fill('registry-password');
+    await page.getByRole('button', { name: 'Add registry' }).click();
+    await page.getByRole('cell', { name: 'Nowhere', exact: true }).waitFor();
+    await eventually(() => page.getByLabel('Name', { exact: true }).inputValue(), '');
+    await expect(page.getByText('Name is required').count()).resolves.toBe(0);
+    await expect(page.locator('mat-error').count()).resolves.toBe(0);
+  });
+
   it('a screen open on an application deleted elsewhere says so and stops polling', async () => {
     await page.goto(`/orgs/${orgId}/applications/${appId}/overview`);
     await page.getByRole('heading', { name: 'web' }).waitFor();
@@ -186,6 +200,7 @@ describe('the screens tell the truth', () => {
     await request(t.server).delete(`/api/v1/applications/${appId}`).set(owner.auth).expect((r) => expect([202, 204]).toContain(r.status));
     await page.getByRole('heading', { name: 'This application was deleted' }).waitFor({ timeout: 60_000 });
     await page.getByRole('link', { name: 'Back to the environment' }).waitFor();
+    await check(page, '40-application-deleted');
     // No status request for two poll periods (3 s each) after the 404.
     const more = await page.waitForRequest((r) => r.url().endsWith(statusUrl), { timeout: 7000 }).then(() => true, () => false);
     expect(more).toBe(false);
