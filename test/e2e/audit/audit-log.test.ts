@@ -65,7 +65,7 @@ describe('audit log: entries, access, filters, pagination, verification, retenti
     expect((await auditPage(t, owner, orgId, { action: 'role.created' })).items).toHaveLength(1);
   });
 
-  it('records a changed application variable with the value before and after the change', async () => {
+  it('records a changed application or project variable with the value before and after the change', async () => {
     const project = await request(t.server).post(`/api/v1/organizations/${orgId}/projects`).set(owner.auth).send({ name: 'Vars' }).expect(201);
     const app = await request(t.server).post(`/api/v1/environments/${project.body.environments[0].id}/applications`).set(owner.auth).send({ name: 'web', spec: { image: 'busybox:latest' } }).expect(201);
     const vars = `/api/v1/applications/${app.body.id}/variables`;
@@ -78,6 +78,12 @@ describe('audit log: entries, access, filters, pagination, verification, retenti
       { BODY: { from: 'v1', to: 'v2' }, OTHER: { from: null, to: 'x' } },
       { BODY: '[redacted]' },
     ]);
+    // Project variables likewise.
+    const pvars = `/api/v1/projects/${project.body.id}/variables`;
+    await request(t.server).put(pvars).set(owner.auth).send({ variables: [{ key: 'REGION', value: 'eu' }] }).expect(200);
+    await request(t.server).put(pvars).set(owner.auth).send({ variables: [{ key: 'REGION', value: 'us' }] }).expect(200);
+    const updated = await auditAll(t, owner, orgId, { action: 'variable.updated' });
+    expect(updated.map((e) => e.changes)).toEqual([{ variable: 'REGION', value: { from: 'eu', to: 'us' } }]);
   });
 
   it('answers 403 to viewers and developers, and records each denial with outcome denied', async () => {
