@@ -12,6 +12,7 @@ export * from './spec/application-spec';
 export * from './spec/volume-names';
 export * from './spec/application-volume-inventory';
 export * from './spec/env-resolution';
+export * from './spec/deployment-drift';
 export * from './commands/registry.commands';
 export * from './commands/application.commands';
 export * from './commands/port-reservations';

@@ -61,3 +61,30 @@ export const DEFAULT_UPDATE_POLICY: UpdatePolicySpec = { parallelism: 1, order: 
 export const DEFAULT_ROLLBACK_POLICY: UpdatePolicySpec = { parallelism: 1, order: 'stop-first', failureAction: 'pause', monitorMs: 5000 };
 
 export type RuntimeState = 'running' | 'degraded' | 'stopped' | 'missing' | 'deploying' | 'unknown';
+
+/** The update or rollback order a deployment really uses on a host, and why it differs from the chosen one. */
+export interface EffectiveOrder {
+  chosen: UpdatePolicySpec['order'];
+  effective: UpdatePolicySpec['order'];
+  /** Why the effective order differs from the chosen one; null when they are the same. */
+  reason: string | null;
+}
+
+/**
+ * A fixed host-mode port is bound once per node: a start-first update/rollback on a single node never converges (the
+ * new task waits for the port the old one holds), so stop-first is used. `ports` are the ports as published on the
+ * host (ingress ports already turned into host ports where the host has no IPVS). Pure; shared by the worker's spec
+ * validation and the API's application view, so what the screen says is what the deployment does.
+ */
+export function effectiveOrder(
+  chosen: UpdatePolicySpec['order'], ports: ReadonlyArray<Pick<PortSpec, 'mode' | 'published' | 'protocol'>>, nodeCount: number, label: 'update' | 'rollback',
+): EffectiveOrder {
+  const fixed = ports.filter((p) => p.mode === 'host' && p.published);
+  if (chosen !== 'start-first' || fixed.length === 0 || Math.max(nodeCount, 1) !== 1) return { chosen, effective: chosen, reason: null };
+  const list = fixed.map((p) => `${p.published}/${p.protocol}`).join(', ');
+  return {
+    chosen,
+    effective: 'stop-first',
+    reason: `The ${label} order is stop-first instead of start-first: the service publishes host-mode port ${list} on a single node, so a new task could not bind it while the old one runs and the ${label} would never converge.`,
+  };
+}

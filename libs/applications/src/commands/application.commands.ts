@@ -2,12 +2,13 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import type { ApplicationSpec } from '@wharf/contracts';
+import { effectiveOrder, type ApplicationSpec, type EffectiveOrder } from '@wharf/contracts';
 import { checkVersion, ConflictError, encodeCursor, JobProducer, newId, NotFoundError, Page, PageRequest, SecretBox, slugify, TransactionRunner, ValidationError, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
 import { EnvironmentEntity } from '@wharf/projects';
-import { ApplicationEntity, ApplicationVariableEntity } from '../entities/application.entity';
-import { ApplicationRuntimeEntity } from '../entities/deployment.entity';
+import { ApplicationEntity, ApplicationVariableEntity, appVariableAad } from '../entities/application.entity';
+import { ApplicationRuntimeEntity, DeploymentEntity } from '../entities/deployment.entity';
+import { configurationChanges, ConfigurationDrift, savedVariablesOf } from '../spec/deployment-drift';
 import { RegistryEntity } from '../entities/registry.entity';
 import { SpecPolicy, validateApplicationSpec } from '../spec/application-spec';
 import { reservePorts } from './port-reservations';
@@ -27,6 +28,20 @@ export interface ApplicationView {
   createdAt: string;
   updatedAt: string;
   version: number;
+  /** The update and rollback order deployments really use on the application's server (single-item reads only). */
+  updateOrder?: UpdateOrderView;
+}
+
+export interface UpdateOrderView {
+  update: EffectiveOrder;
+  rollback: EffectiveOrder;
+}
+
+/** The orders the worker's host validation will use: ingress ports are host ports where there is no IPVS. */
+export function updateOrderOf(spec: ApplicationSpec, host: SpecPolicy['host']): UpdateOrderView {
+  const ports = spec.ports.map((p) => ({ ...p, mode: p.mode === 'ingress' && host && !host.ipvs ? ('host' as const) : p.mode }));
+  const nodes = host?.nodeCount ?? 1;
+  return { update: effectiveOrder(spec.update.order, ports, nodes, 'update'), rollback: effectiveOrder(spec.rollback.order, ports, nodes, 'rollback') };
 }
 
 export function applicationView(a: ApplicationEntity, rt?: ApplicationRuntimeEntity | null): ApplicationView {
@@ -132,7 +147,8 @@ export class GetApplicationHandler implements IQueryHandler<GetApplicationQuery>
   async execute({ principal: p, applicationId }: GetApplicationQuery) {
     const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
     const rt = await this.ds.getRepository(ApplicationRuntimeEntity).findOneBy({ applicationId: app.id });
-    return applicationView(app, rt);
+    const policy = await specPolicyOf(this.ds.manager, app.organizationId, app.serverId);
+    return { ...applicationView(app, rt), updateOrder: updateOrderOf(app.spec, policy.host) };
   }
 }
 
@@ -150,9 +166,11 @@ export class UpdateApplicationHandler implements ICommandHandler<UpdateApplicati
       const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'read', { m, lock: true });
       checkVersion(app.version, expectedVersion);
       if (app.deleting) throw new ConflictError('The application is being deleted', 'application-deleting');
+      let policy: SpecPolicy | null = null;
       const changes: Record<string, unknown> = {};
       if (patch.spec !== undefined) {
-        const spec = validateApplicationSpec(patch.spec, await specPolicyOf(m, app.organizationId, app.serverId), app.spec);
+        policy = await specPolicyOf(m, app.organizationId, app.serverId);
+        const spec = validateApplicationSpec(patch.spec, policy, app.spec);
         await checkRegistry(this.scope, p, spec, app.organizationId, m);
         for (const k of Object.keys(spec) as Array<keyof ApplicationSpec>) {
           if (JSON.stringify(spec[k]) !== JSON.stringify(app.spec[k])) changes[`spec.${k}`] = { from: app.spec[k], to: spec[k] };
@@ -168,12 +186,12 @@ export class UpdateApplicationHandler implements ICommandHandler<UpdateApplicati
       app.version += 1;
       await m.save(ApplicationEntity, app);
       await stage({ type: 'application.updated', organizationId: app.organizationId, actor: actorOf(p), subject: { type: 'application', id: app.id, name: app.name }, payload: {} }, { request: p.client, changes });
-      return applicationView(app);
+      policy ??= await specPolicyOf(m, app.organizationId, app.serverId);
+      return { ...applicationView(app), updateOrder: updateOrderOf(app.spec, policy.host) };
     });
   }
 }
 
-export const appVariableAad = (id: string, key: string): string => `appvar:${id}:${key}`;
 
 export interface AppVariableView {
   key: string;
@@ -300,6 +318,8 @@ export interface ApplicationStatusView {
   drift: unknown[];
   observedAt: string | null;
   server: { id: string; name: string; status: string; message: string | null; ipvs: boolean | null; observedAt: Date | null } | null;
+  /** The running deployment against the saved configuration; null before the first succeeded deployment. */
+  configuration: ConfigurationDrift | null;
 }
 export class GetApplicationStatusQuery extends Query<ApplicationStatusView> {
   constructor(readonly principal: Principal, readonly applicationId: string) {
@@ -308,7 +328,7 @@ export class GetApplicationStatusQuery extends Query<ApplicationStatusView> {
 }
 @QueryHandler(GetApplicationStatusQuery)
 export class GetApplicationStatusHandler implements IQueryHandler<GetApplicationStatusQuery> {
-  constructor(private readonly scope: TenantScope, private readonly ds: DataSource) {}
+  constructor(private readonly scope: TenantScope, private readonly ds: DataSource, private readonly box: SecretBox) {}
   async execute({ principal: p, applicationId }: GetApplicationStatusQuery) {
     const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
     const rt = await this.ds.getRepository(ApplicationRuntimeEntity).findOneBy({ applicationId: app.id });
@@ -323,6 +343,16 @@ export class GetApplicationStatusHandler implements IQueryHandler<GetApplication
       drift: rt?.drift ?? [],
       observedAt: rt?.observedAt.toISOString() ?? null,
       server: server ? { id: server.id, name: server.name, status: server.status, message: server.status_message, ipvs: server.capabilities?.ipvs ?? null, observedAt: server.observed_at } : null,
+      configuration: await this.configurationOf(app),
     };
+  }
+
+  /** Compares the last succeeded deployment (what runs) with what a deployment requested now would run. */
+  private async configurationOf(app: ApplicationEntity): Promise<ConfigurationDrift | null> {
+    const live = await this.ds.getRepository(DeploymentEntity).findOne({ where: { applicationId: app.id, status: 'succeeded' }, order: { finishedAt: 'DESC' } });
+    if (!live) return null;
+    const saved = await savedVariablesOf(this.ds.manager, app);
+    const changed = configurationChanges(live.snapshot, { spec: app.spec, desiredState: app.desiredState, ...saved }, (box, aad) => this.box.decrypt(box, aad));
+    return { differs: changed.length > 0, changed, deploymentId: live.id, deploymentKind: live.kind };
   }
 }

@@ -7,10 +7,9 @@ import {
   ConflictError, encodeCursor, JobProducer, newId, NotFoundError, Page, PageRequest, REDIS, sha256, TransactionRunner, UnprocessableError, ValidationError, WHARF_CONFIG, WharfConfig,
 } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
-import { variableAad, VariableEntity } from '@wharf/projects';
-import { ApplicationEntity, ApplicationVariableEntity } from '../entities/application.entity';
-import { DeploymentEntity, DeploymentLogEntity, DeploymentSnapshot, EnvValue } from '../entities/deployment.entity';
-import { appVariableAad } from './application.commands';
+import { ApplicationEntity } from '../entities/application.entity';
+import { DeploymentEntity, DeploymentLogEntity, DeploymentSnapshot } from '../entities/deployment.entity';
+import { savedVariablesOf } from '../spec/deployment-drift';
 import { unknownReferences } from '../spec/env-resolution';
 import { engineVolumesOf } from '../spec/volume-names';
 
@@ -54,22 +53,15 @@ export async function installId(m: EntityManager): Promise<string> {
 export const networkNameFor = (install: string, environmentId: string): string => `wharf-${install.replace(/-/g, '').slice(0, 8)}-env-${environmentId.replace(/-/g, '').slice(-12)}`;
 
 async function buildSnapshot(m: EntityManager, app: ApplicationEntity, deploymentId: string): Promise<DeploymentSnapshot> {
-  const boxOf = (row: { id: string; key: string; secret: boolean; value: string | null; valueEncrypted: string | null }, aad: (id: string, key: string) => string): EnvValue =>
-    row.secret ? { enc: row.valueEncrypted!, aad: aad(row.id, row.key) } : { plain: row.value! };
-  const appVars = await m.findBy(ApplicationVariableEntity, { applicationId: app.id });
-  const projectVars = await m.createQueryBuilder(VariableEntity, 'v').where('v.project_id = :p AND v.environment_id IS NULL', { p: app.projectId }).getMany();
-  const envVars = await m.createQueryBuilder(VariableEntity, 'v').where('v.environment_id = :e', { e: app.environmentId }).getMany();
+  const { env, refs } = await savedVariablesOf(m, app);
   const install = await installId(m);
   return {
     v: 1,
     serviceName: app.serviceName,
     networkName: networkNameFor(install, app.environmentId),
     spec: app.spec,
-    env: Object.fromEntries(appVars.map((v) => [v.key, boxOf(v, appVariableAad)])),
-    refs: {
-      project: Object.fromEntries(projectVars.map((v) => [v.key, boxOf(v, variableAad)])),
-      environment: Object.fromEntries(envVars.map((v) => [v.key, boxOf(v, variableAad)])),
-    },
+    env,
+    refs,
     image: app.spec.image,
     replicas: app.spec.replicas,
     forceUpdate: false,

@@ -1,6 +1,9 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { ApplicationSpec } from '@wharf/contracts';
 
+/** The additional data bound to an application variable's secret box (its row and key). */
+export const appVariableAad = (id: string, key: string): string => `appvar:${id}:${key}`;
+
 @Entity('applications')
 export class ApplicationEntity {
   @PrimaryColumn('uuid') id: string;

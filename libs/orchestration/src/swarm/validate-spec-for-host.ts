@@ -1,3 +1,4 @@
+import { effectiveOrder } from '@wharf/contracts';
 import type { HostCapabilities, HostValidationResult, ServiceSpecInput, SpecIssue } from '../ports/swarm.port';
 
 const SERVICE_NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
@@ -58,13 +59,13 @@ export function validateSpecForHost(input: ServiceSpecInput, caps: HostCapabilit
     if (spec.replicas > nodes) {
       error('host-port-replicas', `Host-mode port ${list} can be bound once per node: ${spec.replicas} replicas need ${spec.replicas} nodes but the swarm has ${nodes}. Leave the published port out (engine-assigned), reach the replicas through the environment network or the proxy, or lower the replicas.`);
     }
-    if (nodes === 1) {
-      for (const [key, label] of [['updateConfig', 'update'], ['rollbackConfig', 'rollback']] as const) {
-        const cfg = spec[key];
-        if (cfg?.order === 'start-first') {
-          cfg.order = 'stop-first';
-          adjusted(`host-port-${label}-stop-first`, `The ${label} order is stop-first instead of start-first: the service publishes host-mode port ${list} on a single node, so a new task could not bind it while the old one runs and the ${label} would never converge.`);
-        }
+    for (const [key, label] of [['updateConfig', 'update'], ['rollbackConfig', 'rollback']] as const) {
+      const cfg = spec[key];
+      if (!cfg) continue;
+      const order = effectiveOrder(cfg.order, spec.ports, nodes, label);
+      if (order.reason) {
+        cfg.order = order.effective;
+        adjusted(`host-port-${label}-stop-first`, order.reason);
       }
     }
   }

@@ -25,6 +25,21 @@ export class RuntimeDto {
   @ApiProperty() desired: number;
   @ApiProperty({ format: 'date-time' }) observedAt: string;
 }
+export class EffectiveOrderDto {
+  @ApiProperty({ enum: ['start-first', 'stop-first'], description: 'The order chosen in the spec' }) chosen: string;
+  @ApiProperty({ enum: ['start-first', 'stop-first'], description: 'The order deployments use on this server' }) effective: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the effective order differs from the chosen one' }) reason: string | null;
+}
+export class UpdateOrderDto {
+  @ApiProperty({ type: EffectiveOrderDto }) update: EffectiveOrderDto;
+  @ApiProperty({ type: EffectiveOrderDto }) rollback: EffectiveOrderDto;
+}
+export class ConfigurationDriftDto {
+  @ApiProperty({ description: 'The running deployment differs from the saved configuration (a redeploy applies it)' }) differs: boolean;
+  @ApiProperty({ type: [String], description: 'What differs: spec fields (spec.image) and variable keys (variables.FOO); never values' }) changed: string[];
+  @ApiProperty({ description: 'The running deployment (the last succeeded one)' }) deploymentId: string;
+  @ApiProperty({ enum: DEPLOYMENT_KINDS }) deploymentKind: string;
+}
 export class ApplicationDto {
   @ApiProperty() id: string;
   @ApiProperty() organizationId: string;
@@ -40,6 +55,7 @@ export class ApplicationDto {
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiProperty() version: number;
+  @ApiProperty({ type: UpdateOrderDto, required: false, description: 'The update and rollback order deployments really use on this server, and why (on single-application reads)' }) updateOrder?: UpdateOrderDto;
 }
 export class ApplicationPageDto {
   @ApiProperty({ type: [ApplicationDto] }) items: ApplicationDto[];
@@ -66,6 +82,7 @@ export class ApplicationStatusDto {
   @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true }, description: 'Differences between the desired spec and the running service' }) drift: Array<Record<string, unknown>>;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) observedAt: string | null;
   @ApiProperty({ type: ServerStatusDto, nullable: true }) server: ServerStatusDto | null;
+  @ApiProperty({ type: ConfigurationDriftDto, nullable: true, description: 'The running deployment against the saved configuration; null before the first succeeded deployment' }) configuration: ConfigurationDriftDto | null;
 }
 export class AppVariableDto {
   @ApiProperty() key: string;

@@ -1956,6 +1956,24 @@ export interface components {
             /** Format: date-time */
             observedAt: string;
         };
+        EffectiveOrderDto: {
+            /**
+             * @description The order chosen in the spec
+             * @enum {string}
+             */
+            chosen: "start-first" | "stop-first";
+            /**
+             * @description The order deployments use on this server
+             * @enum {string}
+             */
+            effective: "start-first" | "stop-first";
+            /** @description Why the effective order differs from the chosen one */
+            reason: string | null;
+        };
+        UpdateOrderDto: {
+            update: components["schemas"]["EffectiveOrderDto"];
+            rollback: components["schemas"]["EffectiveOrderDto"];
+        };
         ApplicationDto: {
             id: string;
             organizationId: string;
@@ -1976,6 +1994,8 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             version: number;
+            /** @description The update and rollback order deployments really use on this server, and why (on single-application reads) */
+            updateOrder?: components["schemas"]["UpdateOrderDto"];
         };
         ApplicationPageDto: {
             items: components["schemas"]["ApplicationDto"][];
@@ -2014,6 +2034,16 @@ export interface components {
             /** Format: date-time */
             observedAt: string | null;
         };
+        ConfigurationDriftDto: {
+            /** @description The running deployment differs from the saved configuration (a redeploy applies it) */
+            differs: boolean;
+            /** @description What differs: spec fields (spec.image) and variable keys (variables.FOO); never values */
+            changed: string[];
+            /** @description The running deployment (the last succeeded one) */
+            deploymentId: string;
+            /** @enum {string} */
+            deploymentKind: "deploy" | "redeploy" | "rollback" | "stop" | "start" | "restart" | "scale";
+        };
         ApplicationStatusDto: {
             applicationId: string;
             /** @enum {string} */
@@ -2033,6 +2063,8 @@ export interface components {
             /** Format: date-time */
             observedAt: string | null;
             server: components["schemas"]["ServerStatusDto"] | null;
+            /** @description The running deployment against the saved configuration; null before the first succeeded deployment */
+            configuration: components["schemas"]["ConfigurationDriftDto"] | null;
         };
         AppVariableDto: {
             key: string;
