@@ -147,8 +147,8 @@ describe('the deploy journey in a browser', () => {
   it('changes a variable and redeploys, then rolls back to the first deployment', async () => {
     await page.getByRole('tab', { name: 'Variables' }).click();
     await page.getByRole('button', { name: 'Edit BODY' }).click();
-    await page.getByLabel('Value').fill('v2');
-    await page.getByRole('button', { name: 'Save variable' }).click();
+    await page.getByLabel('Value of BODY').fill('v2');
+    await page.getByRole('button', { name: 'Save BODY' }).click();
     await page.getByRole('cell', { name: 'v2', exact: true }).waitFor();
     await check(page, '28-application-variables');
 

@@ -4,12 +4,13 @@ import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { OrgContext } from '../../core/org/org-context.service';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { StatusChipComponent } from '../../shared/ui/status-chip.component';
+import { ConfigDriftBannerComponent } from '../deploy-state/config-drift-banner.component';
 import { ApplicationStore } from './application.store';
 
 /** The application screen: header with live state, and one tab per route (overview, deployments, logs, …). */
 @Component({
   selector: 'w-application-layout',
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatTabsModule, ProblemAlertComponent, StatusChipComponent],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatTabsModule, ProblemAlertComponent, StatusChipComponent, ConfigDriftBannerComponent],
   providers: [ApplicationStore],
   template: `
     <div class="w-page">
@@ -31,6 +32,7 @@ import { ApplicationStore } from './application.store';
             <a mat-tab-link [routerLink]="t.path" routerLinkActive #rla="routerLinkActive" [active]="rla.isActive">{{ t.label }}</a>
           }
         </nav>
+        <w-config-drift-banner />
         <mat-tab-nav-panel #panel><router-outlet /></mat-tab-nav-panel>
       }
     </div>

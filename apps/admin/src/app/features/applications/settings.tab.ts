@@ -11,13 +11,14 @@ import { Application } from '../../core/api/api-types';
 import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
 import { ResourcesApi } from '../../core/api/resources-api.service';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
+import { EffectiveOrderComponent } from '../deploy-state/effective-order.component';
 import { ApplicationStore } from './application.store';
 import { argvToLines, linesToArgv, MountRow, mountsToSpec, numOrNull, PortRow, portsToSpec } from './spec-form';
 
 /** The spec as typed reactive forms: image, command, replicas, resources, health check, ports, volumes, update policy. */
 @Component({
   selector: 'w-app-settings',
-  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, MatSelectModule, ProblemAlertComponent],
+  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, MatSelectModule, ProblemAlertComponent, EffectiveOrderComponent],
   template: `
     <w-problem [problem]="problem()" />
     <form [formGroup]="form" (ngSubmit)="save()" novalidate class="w-form">
@@ -84,6 +85,7 @@ import { argvToLines, linesToArgv, MountRow, mountsToSpec, numOrNull, PortRow, p
           <mat-form-field><mat-label>On failure</mat-label><mat-select formControlName="failureAction"><mat-option value="rollback">rollback</mat-option><mat-option value="pause">pause</mat-option><mat-option value="continue">continue</mat-option></mat-select></mat-form-field>
           <mat-form-field><mat-label>Monitor (ms)</mat-label><input matInput type="number" formControlName="monitorMs" /></mat-form-field>
         </div>
+        <w-effective-order [order]="store.app()?.updateOrder" />
       </fieldset>
       @if (store.canUpdate()) {
         <div class="w-row"><button mat-flat-button type="submit" [disabled]="busy()">Save settings</button><span class="w-muted">Takes effect at the next deployment.</span></div>

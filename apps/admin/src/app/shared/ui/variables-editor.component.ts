@@ -1,5 +1,5 @@
 import { ChangeDetectionStrategy, Component, effect, input, signal, untracked, viewChild } from '@angular/core';
-import { FormGroupDirective, NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { FormControl, FormGroupDirective, NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatCheckboxModule } from '@angular/material/checkbox';
 import { MatFormFieldModule } from '@angular/material/form-field';
@@ -9,6 +9,7 @@ import { firstValueFrom } from 'rxjs';
 import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
 import type { VariableBackend } from '../../core/api/resources-api.service';
 import { ProblemAlertComponent } from './problem-alert.component';
+import { EnvEditorComponent } from './env-editor.component';
 
 interface Row { key: string; value: string | null; secret: boolean }
 
@@ -18,9 +19,16 @@ interface Row { key: string; value: string | null; secret: boolean }
  */
 @Component({
   selector: 'w-variables-editor',
-  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent],
+  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, EnvEditorComponent],
   template: `
     <w-problem [problem]="problem()" />
+    @if (rows() !== null) {
+      @if (envOpen()) {
+        <w-env-editor [backend]="backend()" [rows]="rows()!" [label]="label()" [canEdit]="canEdit()" [canReveal]="canReveal()" (saved)="load()" (closed)="envOpen.set(false)" />
+      } @else {
+        <button mat-stroked-button type="button" class="env-toggle" (click)="envOpen.set(true)">Edit as .env</button>
+      }
+    }
     @if (rows() === null) {
       <p class="w-muted">Loading variables…</p>
     } @else if (rows()!.length === 0) {
@@ -33,7 +41,9 @@ interface Row { key: string; value: string | null; secret: boolean }
             <tr>
               <td><code>{{ v.key }}</code></td>
               <td>
-                @if (v.secret && revealed()[v.key] === undefined) {
+                @if (editing() === v.key) {
+                  <input class="inline" [formControl]="inline" [attr.aria-label]="'Value of ' + v.key" [placeholder]="v.secret ? 'New secret value' : ''" autocomplete="off" (keydown.escape)="cancelEdit()" (keydown.enter)="saveInline(v)" />
+                } @else if (v.secret && revealed()[v.key] === undefined) {
                   <span aria-label="secret value, hidden">••••••••</span>
                 } @else {
                   <code>{{ v.secret ? revealed()[v.key] : v.value }}</code>
@@ -43,7 +53,10 @@ interface Row { key: string; value: string | null; secret: boolean }
                 @if (v.secret && canReveal() && revealed()[v.key] === undefined) {
                   <button mat-button type="button" (click)="reveal(v.key)" [attr.aria-label]="'Reveal ' + v.key">Reveal</button>
                 }
-                @if (canEdit()) {
+                @if (editing() === v.key) {
+                  <button mat-button type="button" (click)="saveInline(v)" [disabled]="busy()" [attr.aria-label]="'Save ' + v.key">Save</button>
+                  <button mat-button type="button" (click)="cancelEdit()" [attr.aria-label]="'Cancel editing ' + v.key">Cancel</button>
+                } @else if (canEdit()) {
                   <button mat-button type="button" (click)="edit(v)" [attr.aria-label]="'Edit ' + v.key">Edit</button>
                   <button mat-button type="button" (click)="remove(v.key)" [attr.aria-label]="'Delete ' + v.key">Delete</button>
                 }
@@ -62,7 +75,7 @@ interface Row { key: string; value: string | null; secret: boolean }
       </form>
     }
   `,
-  styles: `.var-form { align-items: flex-start; margin-top: 12px; } .var-form .value { flex: 1 1 260px; } .actions { white-space: nowrap; text-align: right; }`,
+  styles: `.env-toggle { margin-bottom: 12px; } .inline { width: 100%; font: inherit; font-family: monospace; padding: 4px; } .var-form { align-items: flex-start; margin-top: 12px; } .var-form .value { flex: 1 1 260px; } .actions { white-space: nowrap; text-align: right; }`,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class VariablesEditorComponent {
@@ -74,6 +87,10 @@ export class VariablesEditorComponent {
   readonly revealed = signal<Record<string, string>>({});
   readonly problem = signal<Problem | null>(null);
   readonly busy = signal(false);
+  readonly envOpen = signal(false);
+  /** The key whose value is being edited in its row; the inline control holds the draft until Save or Cancel. */
+  readonly editing = signal<string | null>(null);
+  readonly inline = new FormControl('', { nonNullable: true });
   readonly fieldError = fieldError;
   /** resetForm() also clears the submitted state: after a save the empty form shows no "Key is required". */
   private readonly formDirective = viewChild(FormGroupDirective);
@@ -100,7 +117,29 @@ export class VariablesEditorComponent {
   }
 
   edit(v: Row): void {
-    this.form.setValue({ key: v.key, value: v.secret ? '' : (v.value ?? ''), secret: v.secret });
+    this.problem.set(null);
+    this.inline.setValue(v.secret ? '' : (v.value ?? ''));
+    this.editing.set(v.key);
+  }
+
+  cancelEdit(): void {
+    this.editing.set(null);
+    this.inline.setValue('');
+  }
+
+  async saveInline(v: Row): Promise<void> {
+    this.busy.set(true);
+    this.problem.set(null);
+    try {
+      await firstValueFrom(this.backend().put([{ key: v.key, value: this.inline.value, secret: v.secret }]));
+      this.revealed.update(({ [v.key]: _, ...rest }) => rest);
+      this.cancelEdit();
+      await this.load();
+    } catch (e) {
+      this.problem.set(toProblem(e));
+    } finally {
+      this.busy.set(false);
+    }
   }
 
   async save(): Promise<void> {
