@@ -32,6 +32,7 @@ export class DeploymentWatchdog {
   async sweep(): Promise<{ resumed: number; timedOut: number; kicked: number }> {
     let resumed = 0;
     let timedOut = 0;
+    const sweptAt = Date.now();
     const stale: Array<{ id: string; application_id: string; attempts: number; overdue: boolean }> = await this.ds.query(
       `SELECT id, application_id, attempts, (started_at + ((snapshot->'spec'->>'deployTimeoutMs')::int + $1) * interval '1 millisecond' < now()) AS overdue
          FROM deployments WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now())`,
@@ -42,9 +43,11 @@ export class DeploymentWatchdog {
         if (await this.lifecycle.finish(d.id, null, 'failed', 'Timed out: the worker running it stopped and the deadline passed')) timedOut++;
       } else {
         // Not `jobId = d.id`: the dead worker's job still sits in Bull's active list until Bull's stalled check (30 s)
-        // frees it, and an add with that id would be a no-op. One resume job per lease that expired (the claim's
-        // lease check keeps it from ever running twice at once).
-        await this.jobs.enqueue('deployment.run', { v: 1, deploymentId: d.id }, { jobId: `${d.id}:resume:${d.attempts}`, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
+        // frees it, and an add with that id would be a no-op. A new resume job every sweep while the lease stays
+        // expired: a stalled (SIGSTOPped) worker's pending queue read can take one and sit on it until the stalled
+        // check, and the next sweep must not be deduped behind it. The claim's lease check keeps a deployment from
+        // ever running twice at once; extra jobs are skipped.
+        await this.jobs.enqueue('deployment.run', { v: 1, deploymentId: d.id }, { jobId: `${d.id}:resume:${d.attempts}:${sweptAt}`, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
         resumed++;
       }
     }
