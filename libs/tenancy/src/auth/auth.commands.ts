@@ -54,8 +54,9 @@ export class SetupTokenAnnouncer implements OnApplicationBootstrap {
     if (row.setup_completed_at || row.users > 0) return;
     const token = this.config.setupToken ?? randomToken(24);
     await this.ds.query(`UPDATE instance SET setup_token_hash = $1 WHERE id = 1 AND setup_completed_at IS NULL`, [sha256(token)]);
-    if (this.config.setupToken) this.logger.warn('First run: create the first owner with POST /api/v1/auth/setup and the token from WHARF_SETUP_TOKEN');
-    else this.logger.warn(`First run: create the first owner with POST /api/v1/auth/setup and this one-time setup token: ${token}`);
+    // The link opens the portal's setup form with the token filled in (a preset token stays out of the log).
+    if (this.config.setupToken) this.logger.warn(`First run: open ${this.config.publicUrl}/setup and enter the token from WHARF_SETUP_TOKEN (or POST /api/v1/auth/setup)`);
+    else this.logger.warn(`First run: open ${this.config.publicUrl}/setup?token=${token} to create the first owner (one-time setup token: ${token}; or POST /api/v1/auth/setup)`);
   }
 }
 

@@ -245,6 +245,36 @@ export class AcceptInvitationHandler implements ICommandHandler<AcceptInvitation
   }
 }
 
+/**
+ * What an invitation link offers, for the acceptance page: the organization's name, the invited email and the role.
+ * Only the holder of the (unguessable) token learns it; an unknown, used, revoked or expired token is a plain 404.
+ */
+export interface InvitationPreview {
+  organizationName: string;
+  email: string;
+  role: string;
+  expiresAt: string;
+}
+export class PreviewInvitationQuery extends Query<InvitationPreview> {
+  constructor(readonly token: string) {
+    super();
+  }
+}
+@QueryHandler(PreviewInvitationQuery)
+export class PreviewInvitationHandler implements IQueryHandler<PreviewInvitationQuery> {
+  constructor(private readonly ds: DataSource) {}
+  async execute({ token }: PreviewInvitationQuery): Promise<InvitationPreview> {
+    const [row] = await this.ds.query(
+      `SELECT o.name AS organization_name, i.email, i.role, r.name AS custom_role_name, i.expires_at
+         FROM invitations i JOIN organizations o ON o.id = i.organization_id LEFT JOIN roles r ON r.id = i.custom_role_id
+        WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now()`,
+      [sha256(token)],
+    );
+    if (!row) throw new NotFoundError('Invitation');
+    return { organizationName: row.organization_name, email: row.email, role: row.custom_role_name ?? row.role, expiresAt: new Date(row.expires_at).toISOString() };
+  }
+}
+
 /** Deletes invitations that expired more than 30 days ago. */
 export async function purgeExpiredInvitations(ds: DataSource): Promise<number> {
   const r = await ds.query(`DELETE FROM invitations WHERE (expires_at < now() - interval '30 days') OR (revoked_at < now() - interval '30 days')`);

@@ -48,6 +48,12 @@ export class InvitationDto {
 export class CreatedInvitationDto extends InvitationDto {
   @ApiProperty({ description: 'The single-use invitation token, returned only this once' }) token: string;
 }
+export class InvitationPreviewDto {
+  @ApiProperty({ description: 'The organization the invitation is for' }) organizationName: string;
+  @ApiProperty({ description: 'The invited email address' }) email: string;
+  @ApiProperty({ description: 'The role offered (a custom role by its name)' }) role: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt: string;
+}
 export class AcceptedInvitationDto {
   @ApiProperty() organizationId: string;
   @ApiProperty({ type: TokenPairDto, nullable: true, description: 'For a new account: its first session (also set as cookies); null when you were signed in' }) tokens: TokenPairDto | null;

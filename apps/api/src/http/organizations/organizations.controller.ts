@@ -1,11 +1,11 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AcceptedInvitationDto, CreatedInvitationDto, InvitationDto, MemberDto, OkDto, OrganizationDto, RoleDto } from './organization-views.dto';
+import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { AcceptedInvitationDto, CreatedInvitationDto, InvitationPreviewDto, InvitationDto, MemberDto, OkDto, OrganizationDto, RoleDto } from './organization-views.dto';
 import { ApiKeyDto, CreatedApiKeyDto } from '../me/me.dto';
 import type { Response } from 'express';
 import {
-  AcceptInvitationCommand, CreateInvitationCommand, CreateOrganizationCommand, CreateRoleCommand, CreateServiceAccountKeyCommand,
+  AcceptInvitationCommand, PreviewInvitationQuery, CreateInvitationCommand, CreateOrganizationCommand, CreateRoleCommand, CreateServiceAccountKeyCommand,
   DeleteOrganizationCommand, DeleteRoleCommand, GetOrganizationQuery, ListApiKeysQuery, ListInvitationsQuery, ListMembersQuery,
   ListOrganizationsQuery, ListRolesQuery, OrganizationView, Principal, RemoveMemberCommand, RevokeApiKeyCommand, RevokeInvitationCommand,
   SetContainerPolicyCommand, UpdateMemberCommand, UpdateOrganizationCommand, UpdateRoleCommand,
@@ -20,7 +20,7 @@ import {
   UpdateOrganizationDto, UpdateRoleDto,
 } from './organizations.dto';
 import { Inject, Req } from '@nestjs/common';
-import { WHARF_CONFIG, WharfConfig } from '@wharf/core';
+import { ValidationError, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { setSessionCookies } from '../common/cookies';
 
 @ApiTags('organizations')
@@ -193,7 +193,19 @@ export class OrganizationsController {
 @ApiTags('organizations')
 @Controller('invitations')
 export class InvitationsController {
-  constructor(private readonly commands: CommandBus, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
+
+  /** The token travels in a header, not the URL, so that it never lands in access logs. */
+  @Public()
+  @Get('preview')
+  @ApiOperation({ summary: 'What an invitation offers (organization name, invited email, role), for the holder of its token' })
+  @ApiHeader({ name: 'x-invitation-token', required: true, description: 'The token from the invitation link (X-Invitation-Token)' })
+  @ApiOkResponse({ type: InvitationPreviewDto })
+  @ApiErrors(400, 404)
+  preview(@Headers('x-invitation-token') token?: string) {
+    if (!token || token.length < 10 || token.length > 200) throw ValidationError.field('/headers/x-invitation-token', 'length', 'the invitation token is missing or malformed');
+    return this.queries.execute(new PreviewInvitationQuery(token));
+  }
 
   @Public()
   @Post('accept')

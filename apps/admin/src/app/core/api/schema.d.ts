@@ -473,6 +473,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invitations/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What an invitation offers (organization name, invited email, role), for the holder of its token */
+        get: operations["InvitationsController_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invitations/accept": {
         parameters: {
             query?: never;
@@ -1564,6 +1581,16 @@ export interface components {
             customRoleId?: string;
             /** Format: date-time */
             expiresAt?: string;
+        };
+        InvitationPreviewDto: {
+            /** @description The organization the invitation is for */
+            organizationName: string;
+            /** @description The invited email address */
+            email: string;
+            /** @description The role offered (a custom role by its name) */
+            role: string;
+            /** Format: date-time */
+            expiresAt: string;
         };
         AcceptInvitationDto: {
             token: string;
@@ -3924,6 +3951,46 @@ export interface operations {
             };
             /** @description Not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    InvitationsController_preview: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The token from the invitation link (X-Invitation-Token) */
+                "x-invitation-token": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationPreviewDto"];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
