@@ -87,9 +87,9 @@ describe('the deploy journey in a browser', () => {
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.waitForURL(/\/projects\/[0-9a-f-]+$/);
     await page.getByRole('heading', { name: /Shop/ }).waitFor();
-    await page.getByRole('link', { name: 'Production' }).waitFor();
+    await page.getByRole('link', { name: 'Production', exact: true }).waitFor();
     await check(page, '20-project');
-    await page.getByRole('link', { name: 'Production' }).click();
+    await page.getByRole('link', { name: 'Production', exact: true }).click();
     await page.getByRole('heading', { name: 'Services' }).waitFor();
     await page.getByText('No services yet.').waitFor();
     await check(page, '21-environment');

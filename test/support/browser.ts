@@ -35,8 +35,11 @@ export async function eventually<T>(read: () => Promise<T>, expected: T, timeout
   expect(value).toBe(expected);
 }
 
-/** Screenshot of the screen, then axe-core: no serious or critical violation. */
-export async function check(page: Page, name: string): Promise<void> {
+/**
+ * Screenshot of the screen, then axe-core: no serious or critical violation, and none at all of the rules in `strict`
+ * (e.g. `region`, moderate by axe's rating: all content inside landmarks).
+ */
+export async function check(page: Page, name: string, strict: readonly string[] = []): Promise<void> {
   await page.waitForLoadState('networkidle').catch(() => undefined); // live streams keep the network busy
   // Let transitions (a field error fading in) finish: axe measures contrast on what is painted now.
   await page.waitForFunction(() => (globalThis as unknown as InPage).document.getAnimations().every((a) => a.playState !== 'running'), undefined, { timeout: 3000 }).catch(() => undefined);
@@ -47,6 +50,6 @@ export async function check(page: Page, name: string): Promise<void> {
     const r = await axe.run((globalThis as unknown as InPage).document, { resultTypes: ['violations'] });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target })) }));
   });
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical' || strict.includes(v.id));
   expect({ screen: name, violations: bad }).toEqual({ screen: name, violations: [] });
 }

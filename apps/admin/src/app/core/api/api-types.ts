@@ -11,6 +11,7 @@ export const API = '/api/v1';
 
 // Authentication and the signed-in user
 export type SetupBody = Schemas['SetupDto'];
+export type SetupStatus = Schemas['SetupStatusDto'];
 export type SetupResult = Schemas['SetupResultDto'];
 export type LoginBody = Schemas['LoginDto'];
 export type TokenPair = Schemas['TokenPairDto'];
@@ -37,6 +38,7 @@ export type CreatedInvitation = Schemas['CreatedInvitationDto'];
 export type CreateInvitationBody = Schemas['CreateInvitationDto'];
 export type AcceptInvitationBody = Schemas['AcceptInvitationDto'];
 export type AcceptedInvitation = Schemas['AcceptedInvitationDto'];
+export type InvitationPreview = Schemas['InvitationPreviewDto'];
 export type Role = Schemas['RoleDto'];
 export type CreateRoleBody = Schemas['CreateRoleDto'];
 export type UpdateRoleBody = Schemas['UpdateRoleDto'];

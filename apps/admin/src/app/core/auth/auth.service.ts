@@ -1,7 +1,7 @@
 import { HttpClient, HttpErrorResponse } from '@angular/common/http';
 import { computed, inject, Injectable, signal } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
-import { API, LoginBody, Me, SetupBody, SetupResult, TokenPair } from '../api/api-types';
+import { API, LoginBody, Me, SetupBody, SetupResult, SetupStatus, TokenPair } from '../api/api-types';
 
 /** Thrown by `login` when the account has 2FA and no code was given (the API's 401 `totp-required`). */
 export class TotpRequired extends Error {
@@ -20,6 +20,18 @@ export class AuthService {
   readonly me = this.state.asReadonly();
   readonly user = computed(() => this.state()?.user ?? null);
   readonly signedIn = computed(() => !!this.state());
+  private readonly setupState = signal<boolean | undefined>(undefined);
+  /** Whether first-run setup is still needed: undefined until asked, then what the API said. */
+  readonly setupNeeded = this.setupState.asReadonly();
+
+  /** Asks the public GET /auth/setup once; after a completed setup it stays false. */
+  async checkSetup(): Promise<boolean> {
+    const known = this.setupState();
+    if (known === false) return false;
+    const r = await firstValueFrom(this.http.get<SetupStatus>(`${API}/auth/setup`));
+    this.setupState.set(r.needed);
+    return r.needed;
+  }
 
   /** Asks the API once (GET /me) and remembers the answer; later calls return it. */
   ensureLoaded(): Promise<Me | null> {
@@ -54,6 +66,7 @@ export class AuthService {
 
   async setup(body: SetupBody): Promise<SetupResult> {
     const r = await firstValueFrom(this.http.post<SetupResult>(`${API}/auth/setup`, body));
+    this.setupState.set(false);
     await this.reload();
     return r;
   }

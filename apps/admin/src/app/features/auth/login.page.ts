@@ -38,6 +38,8 @@ export class LoginPage {
   readonly busy = signal(false);
   readonly problem = signal<Problem | null>(null);
   readonly fieldError = fieldError;
+  /** "First start?" is offered only while the install still needs its first owner. */
+  readonly setupNeeded = this.auth.setupNeeded;
 
   readonly form = this.fb.group({
     email: ['', [Validators.required, Validators.email]],
@@ -49,6 +51,7 @@ export class LoginPage {
   });
 
   constructor() {
+    void this.auth.checkSetup().catch(() => undefined);
     effect(() => {
       const slug = this.org();
       if (slug) untracked(() => {

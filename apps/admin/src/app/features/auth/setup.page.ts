@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, effect, inject, input, signal, untracked } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
@@ -19,6 +19,8 @@ import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 export class SetupPage {
   private readonly auth = inject(AuthService);
   private readonly router = inject(Router);
+  /** ?token=… from the link Wharf prints to its log at first start: fills in the setup token. */
+  readonly token = input<string>('');
   readonly busy = signal(false);
   readonly problem = signal<Problem | null>(null);
   readonly fieldError = fieldError;
@@ -30,6 +32,13 @@ export class SetupPage {
     password: ['', [Validators.required, Validators.minLength(10)]],
     organizationName: ['', Validators.required],
   });
+
+  constructor() {
+    effect(() => {
+      const token = this.token();
+      if (token) untracked(() => this.form.controls.setupToken.setValue(token));
+    });
+  }
 
   async submit(): Promise<void> {
     if (this.form.invalid) {

@@ -47,7 +47,14 @@ export const DASHBOARD_READY_MARK = 'wharf:dashboard-ready';
       } @else if (loading()) {
         <mat-progress-bar mode="indeterminate" aria-label="Loading" />
       } @else if (view().length === 0) {
-        <p class="w-muted">No projects yet.</p>
+        <section class="w-card" aria-label="No projects yet">
+          <p class="lead"><strong>No projects yet.</strong></p>
+          @if (canCreate()) {
+            <p class="next">Next step: name your first project above and choose <strong>Create project</strong>. It starts with a production environment, where you deploy your first service.</p>
+          } @else {
+            <p class="w-muted next">An administrator of this organization can create the first project.</p>
+          }
+        </section>
       } @else {
         <p class="w-muted summary">{{ view().length }} projects · {{ appCount() }} services · {{ runningCount() }} running</p>
         <div class="projects">
@@ -75,6 +82,7 @@ export const DASHBOARD_READY_MARK = 'wharf:dashboard-ready';
   styles: `
     .projects { display: grid; gap: 12px; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); }
     h4 { margin: 8px 0 4px; font: var(--mat-sys-title-small); }
+    .lead { margin: 0 0 8px; } .next { margin: 0; }
     .services { list-style: none; padding: 0; margin: 0; display: flex; flex-direction: column; gap: 2px; }
     .services li { display: flex; justify-content: space-between; gap: 8px; }
   `,

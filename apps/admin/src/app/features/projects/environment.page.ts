@@ -21,7 +21,6 @@ import { VariablesEditorComponent } from '../../shared/ui/variables-editor.compo
   imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, StatusChipComponent, DeleteWithVolumesComponent, VariablesEditorComponent],
   template: `
     <div class="w-page">
-      <p><a [routerLink]="['/orgs', orgId(), 'projects', projectId()]">Back to the project</a></p>
       <w-problem [problem]="problem()" />
       @if (env(); as e) {
         <h1>{{ e.name }} <span class="w-muted slug">{{ e.slug }}</span></h1>
@@ -35,8 +34,16 @@ import { VariablesEditorComponent } from '../../shared/ui/variables-editor.compo
         @if (apps() === null) {
           <p class="w-muted">Loading services…</p>
         } @else if (apps()!.length === 0) {
-          <p class="w-muted">No services yet.</p>
+          <section class="w-card" aria-label="No services yet">
+            <p><strong>No services yet.</strong></p>
+            @if (canCreateApp()) {
+              <p class="next">Next step: choose <strong>New application</strong> to deploy your first service from an image.</p>
+            } @else {
+              <p class="w-muted next">Someone with the developer role or above can deploy the first one.</p>
+            }
+          </section>
         } @else {
+          <div class="w-scroll">
           <table class="w-table" aria-label="Services">
             <thead><tr><th scope="col">Name</th><th scope="col">Image</th><th scope="col">Replicas</th><th scope="col">State</th></tr></thead>
             <tbody>
@@ -50,6 +57,7 @@ import { VariablesEditorComponent } from '../../shared/ui/variables-editor.compo
               }
             </tbody>
           </table>
+          </div>
         }
         <h2>Environment variables</h2>
         <p class="w-muted">They override project variables of the same name.</p>
@@ -71,7 +79,7 @@ import { VariablesEditorComponent } from '../../shared/ui/variables-editor.compo
       }
     </div>
   `,
-  styles: `.slug { font: var(--mat-sys-body-medium); }`,
+  styles: `.slug { font: var(--mat-sys-body-medium); } .w-card p { margin: 0 0 8px; } .w-card .next { margin: 0; }`,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class EnvironmentPage {

@@ -1,29 +1,70 @@
-import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, DestroyRef, effect, inject, input, signal, untracked } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { Router, RouterLink } from '@angular/router';
-import { firstValueFrom } from 'rxjs';
-import { Environment, Project } from '../../core/api/api-types';
+import { firstValueFrom, forkJoin } from 'rxjs';
+import { Application, Environment, Project } from '../../core/api/api-types';
 import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
 import { ResourcesApi, VariableBackend } from '../../core/api/resources-api.service';
 import { AbilitiesService } from '../../core/auth/abilities.service';
 import { OrgContext } from '../../core/org/org-context.service';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
+import { StatusChipComponent } from '../../shared/ui/status-chip.component';
 import { DeleteConfirmation, DeleteWithVolumesComponent } from '../../shared/ui/delete-with-volumes.component';
 import { VariablesEditorComponent } from '../../shared/ui/variables-editor.component';
 
-/** A project: rename, environments (create, rename, delete), shared variables, delete with its slug typed. */
+/** How often the project page asks for its services' live state. */
+export const PROJECT_POLL_MS = 5000;
+
+/**
+ * A project: its services in every environment with their live state (refreshed every few seconds), rename,
+ * environments (create), shared variables, delete with its slug typed.
+ */
 @Component({
   selector: 'w-project-page',
-  imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, DeleteWithVolumesComponent, VariablesEditorComponent],
+  imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, StatusChipComponent, DeleteWithVolumesComponent, VariablesEditorComponent],
   template: `
     <div class="w-page">
-      <p><a [routerLink]="['/orgs', orgId(), 'dashboard']">Dashboard</a></p>
       <w-problem [problem]="problem()" />
       @if (project(); as p) {
         <h1>{{ p.name }} <span class="w-muted slug">{{ p.slug }}</span></h1>
+        <h2>Services</h2>
+        @if (services() === null) {
+          <p class="w-muted">Loading services…</p>
+        } @else if (services()!.length === 0) {
+          <section class="w-card empty" aria-label="No services yet">
+            <p><strong>No services yet.</strong></p>
+            @if (canCreateApp() && envs().length) {
+              <p>Next step: deploy your first service into an environment.</p>
+              <div class="w-row">
+                @for (e of envs(); track e.id) {
+                  <a mat-flat-button [routerLink]="['/orgs', orgId(), 'projects', p.id, 'environments', e.id, 'new-application']">New application in {{ e.name }}</a>
+                }
+              </div>
+            } @else {
+              <p class="w-muted">Someone with the developer role or above can deploy the first one.</p>
+            }
+          </section>
+        } @else {
+          <div class="w-scroll">
+            <table class="w-table" aria-label="Services">
+              <thead><tr><th scope="col">Name</th><th scope="col">Environment</th><th scope="col">Image</th><th scope="col">Replicas</th><th scope="col">State</th></tr></thead>
+              <tbody>
+                @for (a of services(); track a.id) {
+                  <tr>
+                    <td><a [routerLink]="['/orgs', orgId(), 'applications', a.id]">{{ a.name }}</a></td>
+                    <td>{{ envName(a.environmentId) }}</td>
+                    <td class="image"><code [title]="a.spec.image">{{ a.spec.image }}</code></td>
+                    <td>{{ a.runtime ? a.runtime.running + '/' + a.runtime.desired : a.spec.replicas }}</td>
+                    <td><w-status [state]="a.runtime?.state ?? (a.desiredState === 'stopped' ? 'stopped' : 'not deployed')" /></td>
+                  </tr>
+                }
+              </tbody>
+            </table>
+          </div>
+        }
         @if (canUpdate()) {
           <form class="w-row" [formGroup]="rename" (ngSubmit)="saveName(p)" novalidate aria-label="Rename project">
             <mat-form-field subscriptSizing="dynamic"><mat-label>Project name</mat-label><input matInput formControlName="name" /><mat-error>{{ fieldError(rename.controls.name, 'Name') }}</mat-error></mat-form-field>
@@ -58,7 +99,7 @@ import { VariablesEditorComponent } from '../../shared/ui/variables-editor.compo
       }
     </div>
   `,
-  styles: `.slug { font: var(--mat-sys-body-medium); } .envs { padding-left: 20px; }`,
+  styles: `.slug { font: var(--mat-sys-body-medium); } .envs { padding-left: 20px; } .empty p { margin: 0 0 8px; } .image code { display: inline-block; max-width: 28ch; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; vertical-align: bottom; }`,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class ProjectPage {
@@ -69,11 +110,14 @@ export class ProjectPage {
   readonly projectId = input.required<string>();
   readonly project = signal<Project | null>(null);
   readonly envs = signal<Environment[]>([]);
+  /** Every service of the project (all environments), with its runtime state; null until the first answer. */
+  readonly services = signal<Application[] | null>(null);
   readonly problem = signal<Problem | null>(null);
   readonly vars = computed<VariableBackend>(() => this.api.variables('projects', this.projectId()));
   private readonly scope = computed(() => ({ projectId: this.projectId() }));
   readonly canUpdate = computed(() => this.abilities.can('update', 'project', this.orgId(), { id: this.projectId() }));
   readonly canDelete = computed(() => this.abilities.can('delete', 'project', this.orgId(), { id: this.projectId() }));
+  readonly canCreateApp = computed(() => this.abilities.can('create', 'application', this.orgId(), this.scope()));
   readonly canCreateEnv = computed(() => this.abilities.can('create', 'environment', this.orgId(), this.scope()));
   readonly canEditVars = computed(() => this.abilities.can('update', 'variable', this.orgId(), this.scope()));
   readonly canReveal = computed(() => this.abilities.can('reveal', 'variable', this.orgId(), this.scope()));
@@ -85,8 +129,29 @@ export class ProjectPage {
   constructor() {
     effect(() => {
       this.projectId();
-      untracked(() => void this.load());
+      untracked(() => {
+        this.services.set(null);
+        void this.load();
+      });
     });
+    // Live state: the services' runtime is asked again every few seconds while the page is open.
+    const timer = setInterval(() => void this.refreshServices(), PROJECT_POLL_MS);
+    inject(DestroyRef).onDestroy(() => clearInterval(timer));
+  }
+
+  envName(id: string): string {
+    return this.envs().find((e) => e.id === id)?.name ?? '';
+  }
+
+  async refreshServices(): Promise<void> {
+    const envs = this.envs();
+    if (!envs.length) return;
+    try {
+      const pages = await firstValueFrom(forkJoin(envs.map((e) => this.api.environmentApplications(e.id))));
+      this.services.set(pages.flatMap((pg) => pg.items));
+    } catch {
+      // A failed refresh keeps what is shown; the next one tries again.
+    }
   }
 
   async load(): Promise<void> {
@@ -95,6 +160,7 @@ export class ProjectPage {
       this.project.set(p);
       this.envs.set(envs.items);
       this.rename.setValue({ name: p.name });
+      await this.refreshServices();
     } catch (e) {
       this.problem.set(toProblem(e));
     }

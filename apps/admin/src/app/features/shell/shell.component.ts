@@ -1,5 +1,6 @@
 import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
+import { MatMenuModule } from '@angular/material/menu';
 import { MatSelect, MatSelectModule } from '@angular/material/select';
 import { MatToolbarModule } from '@angular/material/toolbar';
 import { Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
@@ -7,13 +8,17 @@ import { AbilitiesService } from '../../core/auth/abilities.service';
 import { AuthService } from '../../core/auth/auth.service';
 import { OrgContext } from '../../core/org/org-context.service';
 import { ThemeService } from '../../core/theme/theme.service';
+import { BreadcrumbsComponent } from '../../shared/ui/breadcrumbs.component';
 
 const NEW_ORGANIZATION = '__new__';
 
-/** Toolbar (organization switcher with “New organization…”, navigation, theme, sign-out) around every signed-in screen. */
+/**
+ * Toolbar (organization switcher with “New organization…”, navigation, theme, sign-out) around every signed-in screen,
+ * with a skip link, header/nav/main landmarks and the breadcrumb trail; at phone width the toolbar collapses into a menu.
+ */
 @Component({
   selector: 'w-shell',
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatToolbarModule, MatButtonModule, MatSelectModule],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatToolbarModule, MatButtonModule, MatSelectModule, MatMenuModule, BreadcrumbsComponent],
   templateUrl: './shell.component.html',
   styleUrl: './shell.component.scss',
   changeDetection: ChangeDetectionStrategy.OnPush,
@@ -41,6 +46,12 @@ export class ShellComponent {
     const url = this.router.url;
     const next = current && url.startsWith(`/orgs/${current}`) ? url.replace(`/orgs/${current}`, `/orgs/${id}`) : `/orgs/${id}`;
     void this.router.navigateByUrl(next);
+  }
+
+  /** The skip link moves the focus into <main> (a plain #main would be a router navigation). */
+  skipToContent(event: Event, main: { focus(): void }): void {
+    event.preventDefault();
+    main.focus();
   }
 
   async signOut(): Promise<void> {
