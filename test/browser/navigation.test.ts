@@ -148,6 +148,11 @@ describe('navigation, first run, invitations and phone width', () => {
     await page.goto(`/orgs/${orgId}/projects/${projectId}/environments/${environmentId}`);
     await page.getByRole('region', { name: 'No services yet' }).getByText('Next step: choose New application').waitFor();
     await eventually(() => trail.getByRole('link').allTextContents().then((l) => l.join(' › ')), `Acme › Shop › ${envName}`);
+    // A rename shows in the trail at once.
+    await page.getByLabel('Environment name').fill('Live');
+    await page.getByRole('button', { name: 'Rename environment' }).click();
+    envName = 'Live';
+    await eventually(() => trail.getByRole('link').allTextContents().then((l) => l.join(' › ')), 'Acme › Shop › Live');
 
     // A service added while the project page is open appears there with its state, without a reload.
     await page.goto(`/orgs/${orgId}/projects/${projectId}`);

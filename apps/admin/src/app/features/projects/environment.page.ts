@@ -14,6 +14,7 @@ import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { StatusChipComponent } from '../../shared/ui/status-chip.component';
 import { DeleteConfirmation, DeleteWithVolumesComponent } from '../../shared/ui/delete-with-volumes.component';
 import { VariablesEditorComponent } from '../../shared/ui/variables-editor.component';
+import { TrailNames } from '../../shared/ui/breadcrumbs.component';
 
 /** An environment: its services with their live state, its variables, rename and delete. */
 @Component({
@@ -86,6 +87,7 @@ export class EnvironmentPage {
   private readonly api = inject(ResourcesApi);
   private readonly abilities = inject(AbilitiesService);
   private readonly router = inject(Router);
+  private readonly trail = inject(TrailNames);
   readonly orgId = inject(OrgContext).currentId;
   readonly projectId = input.required<string>();
   readonly environmentId = input.required<string>();
@@ -124,6 +126,7 @@ export class EnvironmentPage {
     if (this.rename.invalid) return this.rename.markAllAsTouched();
     try {
       this.env.set(await firstValueFrom(this.api.renameEnvironment(e, this.rename.getRawValue().name)));
+      this.trail.changed();
       this.problem.set(null);
     } catch (err) {
       this.problem.set(applyProblem(this.rename, toProblem(err)));

@@ -14,6 +14,7 @@ import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { StatusChipComponent } from '../../shared/ui/status-chip.component';
 import { DeleteConfirmation, DeleteWithVolumesComponent } from '../../shared/ui/delete-with-volumes.component';
 import { VariablesEditorComponent } from '../../shared/ui/variables-editor.component';
+import { TrailNames } from '../../shared/ui/breadcrumbs.component';
 
 /** How often the project page asks for its services' live state. */
 export const PROJECT_POLL_MS = 5000;
@@ -106,6 +107,7 @@ export class ProjectPage {
   private readonly api = inject(ResourcesApi);
   private readonly abilities = inject(AbilitiesService);
   private readonly router = inject(Router);
+  private readonly trail = inject(TrailNames);
   readonly orgId = inject(OrgContext).currentId;
   readonly projectId = input.required<string>();
   readonly project = signal<Project | null>(null);
@@ -170,6 +172,7 @@ export class ProjectPage {
     if (this.rename.invalid) return this.rename.markAllAsTouched();
     try {
       this.project.set(await firstValueFrom(this.api.updateProject(p, this.rename.getRawValue())));
+      this.trail.changed();
       this.problem.set(null);
     } catch (e) {
       this.problem.set(applyProblem(this.rename, toProblem(e)));

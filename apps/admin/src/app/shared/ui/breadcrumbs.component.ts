@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, effect, inject, Injectable, signal, untracked } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { ActivatedRouteSnapshot, NavigationEnd, Router, RouterLink } from '@angular/router';
 import { filter, firstValueFrom, map, startWith } from 'rxjs';
@@ -26,6 +26,15 @@ export function trailParams(root: ActivatedRouteSnapshot): TrailParams {
   return { orgId, projectId, environmentId, applicationId };
 }
 
+/** Screens that rename what the trail shows call `changed()`, and the trail asks for the names again. */
+@Injectable({ providedIn: 'root' })
+export class TrailNames {
+  readonly version = signal(0);
+  changed(): void {
+    this.version.update((v) => v + 1);
+  }
+}
+
 interface Names {
   key: string;
   project?: { id: string; name: string };
@@ -35,8 +44,8 @@ interface Names {
 
 /**
  * Organization › project › environment › service, from the URL's ids (the shell shows it above every screen below a
- * project). The names come from the API on each navigation, so a rename shows on the next screen; a page that is not
- * below a project shows no trail.
+ * project). The names come from the API on each navigation and whenever a screen reports a rename (TrailNames); a
+ * page that is not below a project shows no trail.
  */
 @Component({
   selector: 'w-breadcrumbs',
@@ -73,6 +82,7 @@ export class BreadcrumbsComponent {
   private readonly router = inject(Router);
   private readonly api = inject(ResourcesApi);
   private readonly orgs = inject(OrgContext);
+  private readonly renamed = inject(TrailNames).version;
   private readonly params = toSignal(
     this.router.events.pipe(
       filter((e) => e instanceof NavigationEnd),
@@ -100,6 +110,7 @@ export class BreadcrumbsComponent {
   constructor() {
     effect(() => {
       const p = this.params();
+      this.renamed();
       untracked(() => void this.resolve(p));
     });
   }
