@@ -46,7 +46,7 @@ export const SECRET_MASK = '••••••••';
       </div>
     </section>
   `,
-  styles: `.text { width: 100%; } textarea { font-family: monospace; } .errors { border-left: 4px solid var(--mat-sys-error, #b3261e); margin-bottom: 8px; }`,
+  styles: `.env { margin-bottom: 16px; } .text { width: 100%; } textarea { font-family: monospace; } .errors { border-left: 4px solid var(--mat-sys-error, #b3261e); margin-bottom: 8px; }`,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class EnvEditorComponent {
