@@ -72,6 +72,11 @@ describe('the deploy journey in a browser', () => {
 
   it('first-run setup signs the owner in; the owner creates a project', async () => {
     await page.goto('/setup');
+    // The first screen of a cold server (JIT, first compressed reads) on a busy 2-core machine may take longer than
+    // the 15 s default; say where the browser is if it never comes.
+    await page.getByRole('heading', { name: 'Set up Wharf' }).waitFor({ timeout: 60_000 }).catch(async (e: Error) => {
+      throw new Error(`the setup screen did not appear (at ${page.url()}: ${(await page.locator('body').innerText().catch(() => '?')).slice(0, 300)}): ${e.message}`);
+    });
     await page.getByLabel('Setup token').fill(SETUP_TOKEN);
     await page.getByLabel('Your name').fill('Olivia Owner');
     await page.getByLabel('Email').fill('owner@example.com');
