@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import request from 'supertest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { check, eventually, launchBrowser } from '../support/browser';
+import { check, eventually, launchBrowser, reloadOnNetworkChange } from '../support/browser';
 import { startTestApp, TestApp } from '../support/app';
 import { login, PASSWORD, Session } from '../support/api';
 
@@ -54,7 +54,7 @@ describe('navigation, first run, invitations and phone width', () => {
     // No preset token: Wharf generates one and prints it, as on a real first start.
     t = await startTestApp({ WHARF_SETUP_TOKEN: '' });
     browser = await launchBrowser();
-    desk = await browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce', viewport: { width: 1280, height: 860 } });
+    desk = reloadOnNetworkChange(await browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce', viewport: { width: 1280, height: 860 } }));
     desk.setDefaultTimeout(15_000);
     page = await desk.newPage();
   }, 120_000);
@@ -66,7 +66,7 @@ describe('navigation, first run, invitations and phone width', () => {
   });
 
   const phoneContext = (colorScheme: 'light' | 'dark', storageState?: Awaited<ReturnType<BrowserContext['storageState']>>) =>
-    browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce', viewport: PHONE, colorScheme, storageState });
+    browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce', viewport: PHONE, colorScheme, storageState }).then(reloadOnNetworkChange);
 
   /** The page fits a phone: nothing wider than the screen. */
   const fits = async (p: Page, screen: string) => {
@@ -114,7 +114,7 @@ describe('navigation, first run, invitations and phone width', () => {
     await check(page, 'nav-01-dashboard-empty', ['region']);
 
     // Set up: signed out, no "First start?" any more, and /setup is the sign-in page.
-    const out = await browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce' });
+    const out = reloadOnNetworkChange(await browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce' }));
     const o = await out.newPage();
     const status = o.waitForResponse((r) => r.url().endsWith('/api/v1/auth/setup') && r.request().method() === 'GET');
     await o.goto('/login');
@@ -188,7 +188,7 @@ describe('navigation, first run, invitations and phone width', () => {
     await request(t.server).get('/api/v1/invitations/preview').expect(400);
     await request(t.server).get('/api/v1/invitations/preview').set('X-Invitation-Token', 'not-the-token-at-all').expect(404);
 
-    const ctx = await browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce' });
+    const ctx = reloadOnNetworkChange(await browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce' }));
     ctx.setDefaultTimeout(15_000);
     const v = await ctx.newPage();
     await v.goto(`/invitations/accept?token=${encodeURIComponent(inviteToken)}`);

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, Browser, Page } from 'playwright-core';
+import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
 
 /** Shared by the browser tests: Debian's Chromium through playwright-core, screenshots and axe-core checks. */
 export const ROOT = join(__dirname, '..', '..');
@@ -22,6 +22,19 @@ export async function launchBrowser(): Promise<Browser> {
     execFileSync('bash', [join(ROOT, 'scripts', 'build-admin.sh')], { cwd: ROOT, stdio: 'inherit' });
   }
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/**
+ * Chromium aborts in-flight requests with ERR_NETWORK_CHANGED when a network interface comes or goes on the machine
+ * (Docker networks, veth pairs of tests running meanwhile). A page whose document, scripts or styles were cut off that
+ * way never starts: load it again. Requests the app itself makes are left alone (the screen shows their failure).
+ */
+export function reloadOnNetworkChange(ctx: BrowserContext): BrowserContext {
+  ctx.on('requestfailed', (r) => {
+    if (r.failure()?.errorText !== 'net::ERR_NETWORK_CHANGED' || !['document', 'script', 'stylesheet'].includes(r.resourceType())) return;
+    void r.frame().page().reload().catch(() => undefined);
+  });
+  return ctx;
 }
 
 /** Polls a value read from the page until it equals `expected` (or the timeout passes), then asserts it: screens load data after navigation. */
