@@ -21,7 +21,11 @@ export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(join(ROOT, 'dist', 'admin', 'browser', 'index.html'))) {
     execFileSync('bash', [join(ROOT, 'scripts', 'build-admin.sh')], { cwd: ROOT, stdio: 'inherit' });
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  // Every context of every browser test is protected against a page load cut off by a network change (below).
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...a: Parameters<Browser['newContext']>) => reloadOnNetworkChange(await newContext(...a));
+  return browser;
 }
 
 /**
@@ -29,7 +33,10 @@ export async function launchBrowser(): Promise<Browser> {
  * (Docker networks, veth pairs of tests running meanwhile). A page whose document, scripts or styles were cut off that
  * way never starts: load it again. Requests the app itself makes are left alone (the screen shows their failure).
  */
+const protectedContexts = new WeakSet<BrowserContext>();
 export function reloadOnNetworkChange(ctx: BrowserContext): BrowserContext {
+  if (protectedContexts.has(ctx)) return ctx;
+  protectedContexts.add(ctx);
   ctx.on('requestfailed', (r) => {
     if (r.failure()?.errorText !== 'net::ERR_NETWORK_CHANGED' || !['document', 'script', 'stylesheet'].includes(r.resourceType())) return;
     void r.frame().page().reload().catch(() => undefined);
