@@ -21,7 +21,10 @@ module.exports = {
   testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', roots: ['<rootDir>/libs', '<rootDir>/apps/api', '<rootDir>/apps/worker'], testMatch: ['**/*.spec.ts'] },
-    { ...common, displayName: 'integration', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'], testTimeout: 60000 },
+    { ...common, displayName: 'integration', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/browser/'], testTimeout: 60000 },
+    // Real Chromium against the portal. `npm test` runs these one at a time after the rest: Chromium aborts requests
+    // when a network interface comes or goes, which other tests (private dockerd, network namespaces) do.
+    { ...common, displayName: 'browser', roots: ['<rootDir>/test/browser'], testMatch: ['**/*.test.ts'], testTimeout: 60000 },
     // The Angular portal's unit tests (jest-preset-angular, jsdom).
     '<rootDir>/apps/admin/jest.config.js',
   ],
