@@ -1,4 +1,6 @@
 import request from 'supertest';
+import type Redis from 'ioredis';
+import { REDIS } from '@wharf/core';
 import { get as httpGetRaw } from 'node:http';
 import type { TestApp } from '../../support/app';
 import type { Session } from '../../support/api';
@@ -84,6 +86,13 @@ describe('private registries and runtime logs', () => {
       req.on('error', (e) => (data ? resolve(data) : reject(e)));
     });
     expect(sse).toMatch(/event: stdout\ndata: \{"stream":"stdout","line":"tick"/);
+    // The client went away: the API ends its side of the stream (its Redis connection and heartbeat go), so the
+    // request's heartbeat key expires and the worker stops too. Before, the heartbeat ran on for ever.
+    const redis = t.app.get<Redis>(REDIS);
+    const heartbeats = () => redis.keys(`${t.env.WHARF_QUEUE_PREFIX}:rpc:alive:*`);
+    const until = Date.now() + 20_000;
+    while ((await heartbeats()).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    expect(await heartbeats()).toEqual([]);
     await request(t.server).get(`/api/v1/applications/${app.body.id}/logs?tail=abc`).set(owner.auth).expect(400);
   });
 });

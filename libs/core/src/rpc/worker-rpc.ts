@@ -1,4 +1,4 @@
-import { Inject, Injectable, SetMetadata } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, SetMetadata } from '@nestjs/common';
 import Redis from 'ioredis';
 import { DomainError, UnavailableError } from '../errors/domain-error';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
@@ -38,8 +38,15 @@ export const rpcKeys = (prefix: string) => ({
  * A request waits in a list until a worker takes it; answers (or streamed chunks) come back on a per-request list.
  */
 @Injectable()
-export class WorkerRpcClient {
+export class WorkerRpcClient implements OnApplicationShutdown {
+  /** Ends open streams when the process shuts down (a stream whose client never went away would run on forever). */
+  private readonly closing = new AbortController();
+
   constructor(@Inject(REDIS) private readonly redis: Redis, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
+
+  onApplicationShutdown(): void {
+    this.closing.abort();
+  }
 
   private async send(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<RpcRequest> {
     const keys = rpcKeys(this.config.queuePrefix);
@@ -76,10 +83,12 @@ export class WorkerRpcClient {
     const req = await this.send(method, params, firstAnswerMs);
     const conn = this.redis.duplicate();
     const beat = setInterval(() => void this.redis.set(req.alive, '1', 'PX', 15_000).catch(() => undefined), 5_000);
+    beat.unref();
+    const stop = AbortSignal.any([signal, this.closing.signal]);
     let answered = false;
     const started = Date.now();
     try {
-      while (!signal.aborted) {
+      while (!stop.aborted) {
         const r = await conn.blpop(req.reply, 1);
         if (!r) {
           if (!answered && Date.now() - started > firstAnswerMs) throw new UnavailableError('No worker answered in time; is a worker running?');

@@ -162,6 +162,10 @@ export class ApplicationsController {
       res.write('event: end\ndata: {}\n\n');
     } catch (e) {
       res.write(`event: error\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`);
+    } finally {
+      // Leaving the loop because the client went away leaves the stream suspended at its last chunk: end it, so its
+      // Redis connection and heartbeat go (before, each closed follow leaked both).
+      await it.return?.(undefined).catch(() => undefined);
     }
     res.end();
   }
