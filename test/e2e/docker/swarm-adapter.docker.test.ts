@@ -45,6 +45,17 @@ test('ensureNetwork creates one attachable overlay network and is idempotent', a
   expect(net.Labels).toEqual(run.labels({ 'wharf.environment': 'e2e' }));
 });
 
+test('removeNetwork removes only a network that carries the owner labels, read from the engine', async () => {
+  const mine = await swarm.ensureNetwork(run.name('owned'), run.labels({ 'wharf.environment': 'mine' }));
+  const other = await swarm.ensureNetwork(run.name('other'), run.labels({ 'wharf.environment': 'other' }));
+  const owner = { 'wharf.install': run.install, 'wharf.environment': 'mine' };
+  expect(await swarm.removeNetwork(other.id, owner)).toBe('not-owned');
+  expect(await swarm.removeNetwork(other.id, {})).toBe('not-owned');
+  expect((await run.docker.getNetwork(other.id).inspect()).Id).toBe(other.id);
+  expect(await swarm.removeNetwork(mine.id, owner)).toBe('removed');
+  expect(await swarm.removeNetwork(mine.id, owner)).toBe('missing');
+});
+
 test('happy path: 2 healthy replicas on engine-assigned host ports serve HTTP on 127.0.0.1', async () => {
   const caps = await swarm.hostCapabilities();
   const name = run.name('web');

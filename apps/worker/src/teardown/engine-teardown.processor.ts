@@ -42,8 +42,7 @@ export class EngineTeardownProcessor {
     if (payload.scope !== 'project') {
       for (const n of await this.swarm.listNetworks(owned)) {
         if (!isOwned(n.labels)) continue;
-        await this.removeNetworkWhenReleased(n.id);
-        networks.push(n.name);
+        if ((await this.removeNetworkWhenReleased(n.id, owned)) === 'removed') networks.push(n.name);
       }
     }
     // Volumes carry all three scope labels (see volumeLabels). Their services are gone now; their containers follow.
@@ -74,12 +73,11 @@ export class EngineTeardownProcessor {
   }
 
   /** A removed service's tasks leave the network a moment later; until then the engine refuses the removal. */
-  private async removeNetworkWhenReleased(id: string): Promise<void> {
+  private async removeNetworkWhenReleased(id: string, owner: Record<string, string>): Promise<'removed' | 'missing' | 'not-owned'> {
     const deadline = Date.now() + NETWORK_RELEASE_MS;
     for (let delay = 200; ; delay = Math.min(delay * 2, 2000)) {
       try {
-        await this.swarm.removeNetwork(id);
-        return;
+        return await this.swarm.removeNetwork(id, owner);
       } catch (e) {
         if (Date.now() + delay > deadline) throw e;
         await new Promise((r) => setTimeout(r, delay));

@@ -148,11 +148,18 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     }
   }
 
-  async removeNetwork(idOrName: string): Promise<void> {
+  /** Removes a network only when it carries the owner's labels (read from the engine first, never taken on trust). */
+  async removeNetwork(id: string, owner: Record<string, string>): Promise<'removed' | 'missing' | 'not-owned'> {
     try {
-      await this.call((o) => this.docker.getNetwork(idOrName).remove(o));
+      const net = this.docker.getNetwork(id);
+      // dockerode's types omit inspect's options argument (the abort signal); the call takes it.
+      const n: Json = await this.call((o) => (net.inspect as unknown as (opts: object) => Promise<Json>).call(net, o));
+      const labels = (n?.Labels ?? {}) as Record<string, string>;
+      if (Object.keys(owner).length === 0 || !Object.entries(owner).every(([k, v]) => labels[k] === v)) return 'not-owned';
+      await this.call((o) => this.docker.getNetwork(id).remove(o));
+      return 'removed';
     } catch (e) {
-      if (e instanceof SwarmEngineError && e.statusCode === 404) return;
+      if (e instanceof SwarmEngineError && e.statusCode === 404) return 'missing';
       throw e;
     }
   }

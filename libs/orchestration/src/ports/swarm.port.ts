@@ -260,7 +260,7 @@ export interface SwarmPort {
   hostCapabilities(): Promise<HostCapabilities>;
   /** An attachable overlay network; returns the existing one when the name exists. */
   ensureNetwork(name: string, labels: Record<string, string>): Promise<{ id: string; created: boolean }>;
-  removeNetwork(idOrName: string): Promise<void>;
+  removeNetwork(id: string, owner: Record<string, string>): Promise<'removed' | 'missing' | 'not-owned'>;
   /** Networks carrying all the given labels (value `''` means "has the label"). */
   listNetworks(labelFilter: Record<string, string>): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>>;
   /**
