@@ -8,28 +8,14 @@ import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { bootstrap } from '../../apps/api/src/main';
+import { until } from './until';
+
+export { until };
 import { createTestDatabase } from './database';
 import { exec } from './docker/host-tools';
 import { freePort } from './docker/swarm-test-run';
 
 const ROOT = resolve(__dirname, '..', '..');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it returns a truthy value or the time is up. */
-export async function until<T>(what: string, check: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await sleep(everyMs);
-  }
-}
 
 /** The environment every Wharf process of one test shares (database, Redis, queue prefix, secret key). */
 export function wharfEnv(databaseUrl: string, redisUrl: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -201,6 +201,6 @@ describe('deploying applications from images onto the real Swarm', () => {
     const audit = await request(t.server).get(`/api/v1/organizations/${owner.organizationId}/audit-events`).query({ action: 'application.deleted', subjectId: ids.drop }).set(owner.auth).expect(200);
     expect(audit.body.items[0].changes.volumesRemoved).toEqual([`wt-drop-${suffix}`]);
     // Leave nothing behind (the kept volume is this test's own).
-    for (let i = 0; i < 40 && !(await run.docker.getVolume(volumeEngineName(run.install, env.environmentId, `wt-keep-${suffix}`)).remove().then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 500));
+    await run.removeVolume(volumeEngineName(run.install, env.environmentId, `wt-keep-${suffix}`)).catch(() => undefined);
   });
 });

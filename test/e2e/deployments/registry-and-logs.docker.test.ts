@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { until } from '../../support/until';
 import type Redis from 'ioredis';
 import { REDIS } from '@wharf/core';
 import { get as httpGetRaw } from 'node:http';
@@ -90,8 +91,7 @@ describe('private registries and runtime logs', () => {
     // request's heartbeat key expires and the worker stops too. Before, the heartbeat ran on for ever.
     const redis = t.app.get<Redis>(REDIS);
     const heartbeats = () => redis.keys(`${t.env.WHARF_QUEUE_PREFIX}:rpc:alive:*`);
-    const until = Date.now() + 20_000;
-    while ((await heartbeats()).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    await until('the stream heartbeat to stop', async () => (await heartbeats()).length === 0, 20_000).catch(() => undefined);
     expect(await heartbeats()).toEqual([]);
     await request(t.server).get(`/api/v1/applications/${app.body.id}/logs?tail=abc`).set(owner.auth).expect(400);
   });

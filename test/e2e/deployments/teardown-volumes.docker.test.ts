@@ -6,6 +6,7 @@ import type { TestApp } from '../../support/app';
 import type { Session } from '../../support/api';
 import { sql } from '../../support/sql';
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
+import { until as waitUntil } from '../../support/until';
 import { httpdSpec, productionEnvironment, startSwarmSuite, stopSwarmSuite, SWARM_SUITE_HOOK_TIMEOUT_MS, waitForDeployment } from '../../support/deploy';
 
 jest.setTimeout(120_000);
@@ -33,7 +34,7 @@ describe('deleting a parent removes its named volumes only when asked', () => {
     if (run) {
       const mine = (await run.docker.listVolumes({ filters: JSON.stringify({ label: [`wharf.install=${run.install}`] }) } as object).catch(() => ({ Volumes: [] }))).Volumes ?? [];
       for (const n of [...mine.map((v) => v.Name), ...created]) {
-        for (let i = 0; i < 40 && !(await run.docker.getVolume(n).remove().then(() => true, (e: { statusCode?: number }) => e.statusCode === 404)); i++) await new Promise((r) => setTimeout(r, 500));
+        await run.removeVolume(n).catch(() => undefined);
       }
     }
     await stopSwarmSuite(lock, { t, run });
@@ -45,13 +46,7 @@ describe('deleting a parent removes its named volumes only when asked', () => {
   const volumeLabels = (name: string) => run.docker.getVolume(name).inspect().then((v) => (v as { Labels: Record<string, string> | null }).Labels ?? {}, () => null);
   const volumeMounts = (...names: string[]) => names.map((source) => ({ type: 'volume', source, target: `/v/${source}`, readOnly: false }));
 
-  async function until(what: string, check: () => Promise<boolean>, timeoutMs = 45_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const until = (what: string, check: () => Promise<boolean>) => waitUntil(what, check, 45_000, 250);
 
   async function deployedApp(environmentId: string, name: string, mounts: string[], legacy: string[] = []): Promise<string> {
     const spec = httpdSpec(null, { healthcheck: null, mounts: volumeMounts(...mounts) });

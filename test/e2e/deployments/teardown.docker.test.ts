@@ -3,6 +3,7 @@ import type { TestApp } from '../../support/app';
 import type { Session } from '../../support/api';
 import { sql } from '../../support/sql';
 import { SwarmTestRun } from '../../support/docker/swarm-test-run';
+import { until as waitUntil } from '../../support/until';
 import { BUSYBOX_IMAGE } from '../../support/docker/busybox-image';
 import { httpdSpec, productionEnvironment, startSwarmSuite, stopSwarmSuite, SWARM_SUITE_HOOK_TIMEOUT_MS, waitForDeployment } from '../../support/deploy';
 
@@ -47,13 +48,7 @@ describe('deleting an environment or a project tears down its engine objects', (
   const services = async (labels: Record<string, string>) => run.docker.listServices({ filters: labelFilter({ 'wharf.install': run.install, ...labels }) } as object);
   const networks = async (labels: Record<string, string>) => run.docker.listNetworks({ filters: labelFilter({ 'wharf.install': run.install, ...labels }) } as object);
 
-  async function until(what: string, check: () => Promise<boolean>, timeoutMs = 45_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+  const until = (what: string, check: () => Promise<boolean>) => waitUntil(what, check, 45_000, 250);
 
   async function deployedApp(environmentId: string, name: string): Promise<string> {
     const app = await request(t.server).post(`/api/v1/environments/${environmentId}/applications`).set(owner.auth).send({ name, spec: httpdSpec(null, { healthcheck: null }) }).expect(201);

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { Client } from 'pg';
 import request from 'supertest';
+import { until } from '../../support/until';
 import type { QueryRunner } from 'typeorm';
 import { volumeEngineName } from '@wharf/applications';
 import type { TestApp } from '../../support/app';
@@ -48,7 +49,7 @@ describe('tenant isolation of named volumes and published ports', () => {
     const mine = (await run.docker.listVolumes({ filters: JSON.stringify({ label: [`wharf.install=${run.install}`] }) } as object)).Volumes ?? [];
     const names = [...mine.map((v) => v.Name), foreign, legacy, ...(envB ? [volumeEngineName(run.install, envB.environmentId, 'squat')] : [])];
     for (const n of names) {
-      for (let i = 0; i < 40 && !(await run.docker.getVolume(n).remove().then(() => true, (e: { statusCode?: number }) => e.statusCode === 404)); i++) await new Promise((r) => setTimeout(r, 500));
+      await run.removeVolume(n).catch(() => undefined);
     }
   }, SWARM_SUITE_HOOK_TIMEOUT_MS);
 
@@ -65,11 +66,7 @@ describe('tenant isolation of named volumes and published ports', () => {
 
   async function deleteAndWait(s: Session, appId: string, removeVolumes: boolean): Promise<void> {
     await request(t.server).delete(`/api/v1/applications/${appId}`).query({ removeVolumes: String(removeVolumes) }).set(s.auth).expect(202);
-    const deadline = Date.now() + 60_000;
-    while ((await request(t.server).get(`/api/v1/applications/${appId}`).set(s.auth)).status !== 404) {
-      if (Date.now() > deadline) throw new Error(`application ${appId} was not removed`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await until(`application ${appId} to be removed`, async () => (await request(t.server).get(`/api/v1/applications/${appId}`).set(s.auth)).status === 404, 60_000, 250);
   }
 
   const inspectVolume = (name: string) => run.docker.getVolume(name).inspect().then((v) => v as { Name: string; Labels: Record<string, string> | null; Mountpoint: string }, () => null);

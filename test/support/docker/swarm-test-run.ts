@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { DOCKER_SOCKET } from './host-tools';
 import { AcquireOptions, TestLock } from './test-lock';
+import { until } from '../until';
 
 /** The shared dockerd's test lock (see TestLock): Docker test files hold it shared; exclusive is for a test that must
  * have the shared engine to itself (none does today: the dockerd restart test runs its own private dockerd). */
@@ -24,6 +25,14 @@ export class SwarmTestRun {
   }
 
   /** A service/network name unique to this run (a DNS label). */
+  /**
+   * Removes a volume this test made (volumes are not part of `cleanup`): the engine refuses while a container of a
+   * removed service still holds it, so it is retried until gone (or already missing) within `timeoutMs`.
+   */
+  async removeVolume(name: string, timeoutMs = 20_000): Promise<void> {
+    await until(`volume ${name} to be removed`, () => this.docker.getVolume(name).remove().then(() => true, (e: { statusCode?: number }) => e.statusCode === 404), timeoutMs, 500);
+  }
+
   name(prefix: string): string {
     return `wt-${prefix}-${randomBytes(3).toString('hex')}`;
   }
