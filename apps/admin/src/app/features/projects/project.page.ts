@@ -1,5 +1,5 @@
-import { ChangeDetectionStrategy, Component, computed, DestroyRef, effect, inject, input, signal, untracked } from '@angular/core';
-import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { ChangeDetectionStrategy, Component, computed, DestroyRef, effect, inject, input, signal, untracked, viewChild } from '@angular/core';
+import { FormGroupDirective, NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
@@ -82,7 +82,7 @@ export const PROJECT_POLL_MS = 5000;
           }
         </ul>
         @if (canCreateEnv()) {
-          <form class="w-row" [formGroup]="newEnv" (ngSubmit)="createEnv(p)" novalidate aria-label="New environment">
+          <form class="w-row" #newEnvForm="ngForm" [formGroup]="newEnv" (ngSubmit)="createEnv(p)" novalidate aria-label="New environment">
             <mat-form-field subscriptSizing="dynamic"><mat-label>Environment name</mat-label><input matInput formControlName="name" autocomplete="off" /><mat-error>{{ fieldError(newEnv.controls.name, 'Name') }}</mat-error></mat-form-field>
             <button mat-flat-button type="submit">Create environment</button>
           </form>
@@ -127,6 +127,8 @@ export class ProjectPage {
   private readonly fb = inject(NonNullableFormBuilder);
   readonly rename = this.fb.group({ name: ['', Validators.required] });
   readonly newEnv = this.fb.group({ name: ['', Validators.required] });
+  /** resetForm() also clears the submitted state: after a create the empty form shows no "Name is required". */
+  private readonly newEnvForm = viewChild<FormGroupDirective>('newEnvForm');
 
   constructor() {
     effect(() => {
@@ -183,7 +185,9 @@ export class ProjectPage {
     if (this.newEnv.invalid) return this.newEnv.markAllAsTouched();
     try {
       await firstValueFrom(this.api.createEnvironment(p.id, this.newEnv.getRawValue().name));
-      this.newEnv.reset({ name: '' });
+      const dir = this.newEnvForm();
+      if (dir) dir.resetForm({ name: '' });
+      else this.newEnv.reset({ name: '' });
       await this.load();
     } catch (e) {
       this.problem.set(applyProblem(this.newEnv, toProblem(e)));
