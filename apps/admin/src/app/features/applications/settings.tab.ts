@@ -11,6 +11,7 @@ import { Application } from '../../core/api/api-types';
 import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
 import { ResourcesApi } from '../../core/api/resources-api.service';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
+import { TrailNames } from '../../shared/ui/breadcrumbs.component';
 import { EffectiveOrderComponent } from '../deploy-state/effective-order.component';
 import { ApplicationStore } from './application.store';
 import { argvToLines, linesToArgv, MountRow, mountsToSpec, numOrNull, PortRow, portsToSpec } from './spec-form';
@@ -99,6 +100,7 @@ export class SettingsTab {
   readonly store = inject(ApplicationStore);
   private readonly api = inject(ResourcesApi);
   private readonly snack = inject(MatSnackBar);
+  private readonly trail = inject(TrailNames);
   private readonly fb = inject(NonNullableFormBuilder);
   readonly problem = signal<Problem | null>(null);
   readonly busy = signal(false);
@@ -178,6 +180,8 @@ export class SettingsTab {
     try {
       const updated = await firstValueFrom(this.api.updateApplication(a, { name: v.name, spec }));
       this.store.app.set(updated);
+      // The header reads the store; the breadcrumb trail asks for the names again when told of a rename.
+      if (updated.name !== a.name) this.trail.changed();
       this.snack.open('Settings saved; deploy to apply them', 'Dismiss', { duration: 4000 });
     } catch (e) {
       const p = toProblem(e);
