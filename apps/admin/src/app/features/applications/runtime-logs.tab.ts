@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, signal } from '@angular/core';
+import { afterRenderEffect, ChangeDetectionStrategy, Component, computed, DestroyRef, ElementRef, inject, signal, viewChild } from '@angular/core';
 import { FormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
@@ -39,13 +39,20 @@ export function inTimeOrder(all: readonly RuntimeLogLine[], line: RuntimeLogLine
       <p class="w-muted" role="alert">{{ error() }}</p>
     }
     <p class="w-muted" aria-live="polite">{{ live() ? 'Following' : 'Not following' }} · {{ shown().length }} of {{ lines().length }} lines</p>
-    <pre class="log" tabindex="0" data-testid="runtime-log" role="log" aria-label="Runtime log">@for (l of shown(); track $index) {<span [class.err]="l.stream === 'stderr'">{{ l.time.slice(11, 19) }} {{ l.line }}</span>
+    <div class="log-box">
+    <pre #log class="log" tabindex="0" data-testid="runtime-log" role="log" aria-label="Runtime log" (scroll)="onLogScroll()">@for (l of shown(); track $index) {<span [class.err]="l.stream === 'stderr'">{{ l.time.slice(11, 19) }} {{ l.line }}</span>
 }</pre>
+    @if (!atEnd()) {
+      <button mat-flat-button type="button" class="jump" (click)="jumpToLatest()">Jump to latest</button>
+    }
+    </div>
   `,
   styles: `
     .filters mat-form-field { width: 180px; }
     .log { max-height: 520px; overflow: auto; background: var(--mat-sys-surface-container-highest); color: var(--mat-sys-on-surface); padding: 12px; border-radius: 8px; font-size: 13px; white-space: pre-wrap; }
     .log .err { color: var(--mat-sys-error); }
+    .log-box { position: relative; }
+    .jump { position: absolute; right: 16px; bottom: 16px; }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
@@ -63,10 +70,34 @@ export class RuntimeLogsTab {
     return q ? this.lines().filter((l) => l.line.toLowerCase().includes(q)) : this.lines();
   });
   private sub: Subscription | null = null;
+  private readonly logEl = viewChild<ElementRef<HTMLElement>>('log');
+  /**
+   * Like the deployment log: the view keeps its newest line in sight while the user is at the bottom; scrolling up
+   * stops that (and offers "Jump to latest") until they return to the end.
+   */
+  readonly atEnd = signal(true);
 
   constructor() {
     inject(DestroyRef).onDestroy(() => this.stop());
     queueMicrotask(() => this.start());
+    afterRenderEffect({
+      write: () => {
+        this.shown();
+        const el = this.logEl()?.nativeElement;
+        if (el && this.atEnd()) el.scrollTop = el.scrollHeight;
+      },
+    });
+  }
+
+  onLogScroll(): void {
+    const el = this.logEl()?.nativeElement;
+    if (el) this.atEnd.set(el.scrollHeight - el.scrollTop - el.clientHeight < 24);
+  }
+
+  jumpToLatest(): void {
+    const el = this.logEl()?.nativeElement;
+    if (el) el.scrollTop = el.scrollHeight;
+    this.atEnd.set(true);
   }
 
   start(): void {
@@ -75,6 +106,7 @@ export class RuntimeLogsTab {
     this.stop();
     this.lines.set([]);
     this.error.set(null);
+    this.atEnd.set(true);
     const q = new URLSearchParams({ follow: 'true', tail: String(this.tail ?? 200) });
     if (this.since) q.set('since', new Date(this.since).toISOString());
     this.live.set(true);
