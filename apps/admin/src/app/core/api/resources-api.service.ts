@@ -1,15 +1,18 @@
-import { HttpClient, HttpParams } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
-import { map, Observable } from 'rxjs';
+import { map, Observable, OperatorFunction } from 'rxjs';
+import { ApiClient } from './api-client.gen';
 import {
-  API, Application, ApplicationPage, ApplicationStatus, AppVariable, AuditEventPage, AuditVerify, CreateApplicationBody, CreatedProject, CreateOidcProviderBody,
+  Application, ApplicationPage, ApplicationStatus, AppVariable, AuditEventPage, AuditVerify, CreateApplicationBody, CreatedProject, CreateOidcProviderBody,
   CreateProjectBody, CreateRegistryBody, Deployment, DeploymentLog, DeploymentPage, Environment, EnvironmentPage, OidcProvider, Organization, Project,
-  ProjectPage, PublicOidcProvider, Registry, RegistryTest, RevealedAppVariable, RevealedVariable, UpdateApplicationBody, UpdateOrganizationBody, UpdateProjectBody, Variable, VariableInput,
-  VariablePage,
+  ProjectPage, PublicOidcProvider, Registry, RegistryTest, RevealedAppVariable, RevealedVariable, UpdateApplicationBody, UpdateOrganizationBody, UpdateProjectBody, Variable, VariableInput, VariablePage,
 } from './api-types';
+import type { components, operations } from './schema';
 
-export const ifMatch = (version: number | null | undefined) => (version == null ? {} : { headers: { 'If-Match': `"${version}"` } });
-const enc = encodeURIComponent;
+/** The If-Match header for a resource's version (none when the version is unknown). */
+export const ifMatch = (version: number | null | undefined) => (version == null ? {} : { 'if-match': `"${version}"` });
+/** An answer as the portal's narrower view of it (api-types.ts retypes fields the document leaves open). */
+const retyped = <T>(): OperatorFunction<unknown, T> => map((x) => x as T);
+type AuditQuery = NonNullable<operations['AuditEventsController_list']['parameters']['query']>;
 
 /** Variables of a project, an environment or an application: one shape for the shared variables editor. */
 export interface VariableBackend {
@@ -21,153 +24,163 @@ export interface VariableBackend {
 
 export type AuditFilter = Partial<Record<'actor' | 'action' | 'subjectType' | 'subjectId' | 'outcome' | 'from' | 'to' | 'cursor', string>>;
 
+/** The filters that are set (empty fields are left out), as the audit list's query (without its limit and cursor). */
+function auditFilters(f: AuditFilter): Omit<AuditQuery, 'limit' | 'cursor'> {
+  return {
+    actor: f.actor || undefined, action: f.action || undefined, subjectType: f.subjectType || undefined, subjectId: f.subjectId || undefined,
+    outcome: (f.outcome || undefined) as AuditQuery['outcome'], from: f.from || undefined, to: f.to || undefined,
+  };
+}
+
 /** Projects, environments, variables, applications, deployments and the organization-level resources. */
 @Injectable({ providedIn: 'root' })
 export class ResourcesApi {
-  private readonly http = inject(HttpClient);
-  private org(orgId: string): string {
-    return `${API}/organizations/${enc(orgId)}`;
-  }
+  private readonly api = inject(ApiClient);
 
   // Projects and environments
   projects(orgId: string, limit = 200): Observable<ProjectPage> {
-    return this.http.get<ProjectPage>(`${this.org(orgId)}/projects`, { params: { limit } });
+    return this.api.projectsList({ path: { orgId }, query: { limit: String(limit) } });
   }
   project(id: string): Observable<Project> {
-    return this.http.get<Project>(`${API}/projects/${enc(id)}`);
+    return this.api.projectsGet({ path: { id } });
   }
   createProject(orgId: string, body: CreateProjectBody): Observable<CreatedProject> {
-    return this.http.post<CreatedProject>(`${this.org(orgId)}/projects`, body);
+    return this.api.projectsCreate({ path: { orgId }, body });
   }
   updateProject(p: Project, body: UpdateProjectBody): Observable<Project> {
-    return this.http.patch<Project>(`${API}/projects/${p.id}`, body, ifMatch(p.version));
+    return this.api.projectsUpdate({ path: { id: p.id }, body, headers: ifMatch(p.version) });
   }
   deleteProject(p: Project, typedSlug: string, removeVolumes = false): Observable<unknown> {
-    return this.http.delete(`${API}/projects/${p.id}`, { headers: { 'X-Confirm': typedSlug }, params: { removeVolumes } });
+    return this.api.projectsRemove({ path: { id: p.id }, query: { removeVolumes }, headers: { 'x-confirm': typedSlug } });
   }
   environments(projectId: string): Observable<EnvironmentPage> {
-    return this.http.get<EnvironmentPage>(`${API}/projects/${enc(projectId)}/environments`, { params: { limit: 200 } });
+    return this.api.projectsEnvironments({ path: { id: projectId }, query: { limit: '200' } });
   }
   environment(id: string): Observable<Environment> {
-    return this.http.get<Environment>(`${API}/environments/${enc(id)}`);
+    return this.api.environmentsGet({ path: { id } });
   }
   createEnvironment(projectId: string, name: string): Observable<Environment> {
-    return this.http.post<Environment>(`${API}/projects/${projectId}/environments`, { name });
+    return this.api.projectsCreateEnvironment({ path: { id: projectId }, body: { name } });
   }
   renameEnvironment(e: Environment, name: string): Observable<Environment> {
-    return this.http.patch<Environment>(`${API}/environments/${e.id}`, { name }, ifMatch(e.version));
+    return this.api.environmentsUpdate({ path: { id: e.id }, body: { name }, headers: ifMatch(e.version) });
   }
   deleteEnvironment(id: string, removeVolumes = false): Observable<unknown> {
-    return this.http.delete(`${API}/environments/${id}`, { params: { removeVolumes } });
+    return this.api.environmentsRemove({ path: { id }, query: { removeVolumes } });
   }
   variables(kind: 'projects' | 'environments', id: string): VariableBackend {
-    const base = `${API}/${kind}/${enc(id)}/variables`;
-    return {
-      list: () => this.http.get<VariablePage>(base, { params: { limit: 200 } }).pipe(map((p) => p.items)),
-      put: (variables) => this.http.put(base, { variables }),
-      remove: (key) => this.http.delete(`${base}/${enc(key)}`),
-      reveal: (key) => this.http.post<RevealedVariable>(`${base}/${enc(key)}/reveal`, {}),
-    };
+    const path = { id };
+    const api = this.api;
+    return kind === 'projects'
+      ? {
+        list: () => api.projectsVariables({ path, query: { limit: '200' } }).pipe(map((p: VariablePage) => p.items)),
+        put: (variables) => api.projectsPutVariables({ path, body: { variables } }),
+        remove: (key) => api.projectsDeleteVariable({ path: { id, key } }),
+        reveal: (key): Observable<RevealedVariable> => api.projectsReveal({ path: { id, key } }),
+      }
+      : {
+        list: () => api.environmentsVariables({ path, query: { limit: '200' } }).pipe(map((p: VariablePage) => p.items)),
+        put: (variables) => api.environmentsPutVariables({ path, body: { variables } }),
+        remove: (key) => api.environmentsDeleteVariable({ path: { id, key } }),
+        reveal: (key): Observable<RevealedVariable> => api.environmentsReveal({ path: { id, key } }),
+      };
   }
 
   // Applications
   orgApplications(orgId: string, cursor?: string): Observable<ApplicationPage> {
-    return this.http.get<ApplicationPage>(`${this.org(orgId)}/applications`, { params: cursor ? { limit: 200, cursor } : { limit: 200 } });
+    return this.api.organizationApplicationsList({ path: { orgId }, query: { limit: '200', cursor } }).pipe(retyped<ApplicationPage>());
   }
   environmentApplications(envId: string): Observable<ApplicationPage> {
-    return this.http.get<ApplicationPage>(`${API}/environments/${enc(envId)}/applications`, { params: { limit: 200 } });
+    return this.api.environmentApplicationsList({ path: { environmentId: envId }, query: { limit: '200' } }).pipe(retyped<ApplicationPage>());
   }
   createApplication(envId: string, body: CreateApplicationBody): Observable<Application> {
-    return this.http.post<Application>(`${API}/environments/${envId}/applications`, body);
+    return this.api.environmentApplicationsCreate({ path: { environmentId: envId }, body: body as components['schemas']['CreateApplicationDto'] }).pipe(retyped<Application>());
   }
   application(id: string): Observable<Application> {
-    return this.http.get<Application>(`${API}/applications/${enc(id)}`);
+    return this.api.applicationsGet({ path: { applicationId: id } }).pipe(retyped<Application>());
   }
   updateApplication(a: Application, body: UpdateApplicationBody): Observable<Application> {
-    return this.http.patch<Application>(`${API}/applications/${a.id}`, body, ifMatch(a.version));
+    return this.api.applicationsUpdate({ path: { applicationId: a.id }, body: body as components['schemas']['UpdateApplicationDto'], headers: ifMatch(a.version) }).pipe(retyped<Application>());
   }
   deleteApplication(id: string): Observable<unknown> {
-    return this.http.delete(`${API}/applications/${id}`);
+    return this.api.applicationsRemove({ path: { applicationId: id } });
   }
   status(id: string): Observable<ApplicationStatus> {
-    return this.http.get<ApplicationStatus>(`${API}/applications/${enc(id)}/status`);
+    return this.api.applicationsStatus({ path: { applicationId: id } }).pipe(retyped<ApplicationStatus>());
   }
   appVariables(id: string): VariableBackend {
-    const base = `${API}/applications/${enc(id)}/variables`;
+    const path = { applicationId: id };
     return {
-      list: () => this.http.get<AppVariable[]>(base),
-      put: (variables) => this.http.put(base, { variables }),
-      remove: (key) => this.http.delete(`${base}/${enc(key)}`),
-      reveal: (key) => this.http.post<RevealedAppVariable>(`${base}/${enc(key)}/reveal`, {}),
+      list: (): Observable<AppVariable[]> => this.api.applicationsVariables({ path }),
+      put: (variables) => this.api.applicationsSetVariables({ path, body: { variables } }),
+      remove: (key) => this.api.applicationsDeleteVariable({ path: { ...path, key } }),
+      reveal: (key): Observable<RevealedAppVariable> => this.api.applicationsReveal({ path: { ...path, key } }),
     };
   }
   lifecycle(id: string, action: 'stop' | 'start' | 'restart'): Observable<Deployment> {
-    return this.http.post<Deployment>(`${API}/applications/${id}/${action}`, {});
+    const path = { applicationId: id };
+    return action === 'stop' ? this.api.applicationsStop({ path }) : action === 'start' ? this.api.applicationsStart({ path }) : this.api.applicationsRestart({ path });
   }
   scale(id: string, replicas: number): Observable<Deployment> {
-    return this.http.post<Deployment>(`${API}/applications/${id}/scale`, { replicas });
+    return this.api.applicationsScale({ path: { applicationId: id }, body: { replicas } });
   }
 
   // Deployments
   deploy(appId: string, kind: 'deploy' | 'redeploy' = 'deploy'): Observable<Deployment> {
-    return this.http.post<Deployment>(`${API}/applications/${appId}/deployments`, { kind });
+    return this.api.applicationsDeploy({ path: { applicationId: appId }, body: { kind } });
   }
   deployments(appId: string): Observable<DeploymentPage> {
-    return this.http.get<DeploymentPage>(`${API}/applications/${enc(appId)}/deployments`, { params: { limit: 50 } });
+    return this.api.applicationsDeployments({ path: { applicationId: appId }, query: { limit: '50' } });
   }
   deployment(id: string): Observable<Deployment> {
-    return this.http.get<Deployment>(`${API}/deployments/${enc(id)}`);
+    return this.api.deploymentsGet({ path: { deploymentId: id } });
   }
   deploymentLog(id: string): Observable<DeploymentLog> {
-    return this.http.get<DeploymentLog>(`${API}/deployments/${enc(id)}/logs`);
+    return this.api.deploymentsLogs({ path: { deploymentId: id } });
   }
   cancel(id: string): Observable<unknown> {
-    return this.http.post(`${API}/deployments/${id}/cancel`, {});
+    return this.api.deploymentsCancel({ path: { deploymentId: id } });
   }
   rollback(id: string): Observable<Deployment> {
-    return this.http.post<Deployment>(`${API}/deployments/${id}/rollback`, {});
+    return this.api.deploymentsRollback({ path: { deploymentId: id } });
   }
 
   // Organization-level resources
   updateOrganization(o: Organization, body: UpdateOrganizationBody): Observable<Organization> {
-    return this.http.patch<Organization>(this.org(o.id), body, ifMatch(o.version));
+    return this.api.organizationsUpdate({ path: { orgId: o.id }, body, headers: ifMatch(o.version) });
   }
   registries(orgId: string): Observable<Registry[]> {
-    return this.http.get<Registry[]>(`${this.org(orgId)}/registries`);
+    return this.api.registriesList({ path: { orgId } });
   }
   createRegistry(orgId: string, body: CreateRegistryBody): Observable<Registry> {
-    return this.http.post<Registry>(`${this.org(orgId)}/registries`, body);
+    return this.api.registriesCreate({ path: { orgId }, body });
   }
   testRegistry(id: string): Observable<RegistryTest> {
-    return this.http.post<RegistryTest>(`${API}/registries/${id}/test`, {});
+    return this.api.registriesTest({ path: { registryId: id } });
   }
   deleteRegistry(id: string): Observable<unknown> {
-    return this.http.delete(`${API}/registries/${id}`);
+    return this.api.registriesRemove({ path: { registryId: id } });
   }
   audit(orgId: string, filter: AuditFilter): Observable<AuditEventPage> {
-    let params = new HttpParams().set('limit', 50);
-    for (const [k, v] of Object.entries(filter)) if (v) params = params.set(k, v);
-    return this.http.get<AuditEventPage>(`${this.org(orgId)}/audit-events`, { params });
+    return this.api.auditEventsList({ path: { orgId }, query: { limit: 50, cursor: filter.cursor || undefined, ...auditFilters(filter) } });
   }
   auditVerify(orgId: string): Observable<AuditVerify> {
-    return this.http.get<AuditVerify>(`${this.org(orgId)}/audit-events/verify`);
+    return this.api.auditEventsVerify({ path: { orgId } });
   }
   auditExportUrl(orgId: string, format: 'csv' | 'ndjson', filter: AuditFilter = {}): string {
-    const q = new URLSearchParams({ format });
     // The same filters as the list (not its cursor): the file holds what the screen shows.
-    for (const [k, v] of Object.entries(filter)) if (v && k !== 'cursor') q.set(k, v);
-    return `${this.org(orgId)}/audit-events/export?${q}`;
+    return this.api.auditEventsExportUrl({ path: { orgId }, query: { format, ...auditFilters(filter) } });
   }
   oidcProviders(orgId: string): Observable<OidcProvider[]> {
-    return this.http.get<OidcProvider[]>(`${this.org(orgId)}/oidc-providers`);
+    return this.api.oidcProvidersList({ path: { orgId } });
   }
   createOidcProvider(orgId: string, body: CreateOidcProviderBody): Observable<OidcProvider> {
-    return this.http.post<OidcProvider>(`${this.org(orgId)}/oidc-providers`, body);
+    return this.api.oidcProvidersCreate({ path: { orgId }, body });
   }
   deleteOidcProvider(orgId: string, id: string): Observable<unknown> {
-    return this.http.delete(`${this.org(orgId)}/oidc-providers/${id}`);
+    return this.api.oidcProvidersRemove({ path: { orgId, providerId: id } });
   }
   publicOidcProviders(orgSlug: string): Observable<PublicOidcProvider[]> {
-    return this.http.get<PublicOidcProvider[]>(`${API}/auth/oidc/providers`, { params: { organization: orgSlug } });
+    return this.api.oidcAuthProviders({ query: { organization: orgSlug } });
   }
 }
