@@ -1,71 +1,69 @@
-import { HttpClient } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
-import { forkJoin, map, Observable, of, switchMap } from 'rxjs';
+import { forkJoin, map, Observable, of, switchMap, throwError } from 'rxjs';
+import { ApiClient } from '../../core/api/api-client.gen';
 import {
-  API, ApiKey, CreatedApiKey, CreatedInvitation, CreateInvitationBody, CreateRoleBody, CreateServiceAccountKeyBody, EnvironmentPage, Invitation, Member,
-  OkDto, ProjectPage, Role, RoleChoice, UpdateMemberBody, UpdateRoleBody,
+  ApiKey, CreatedApiKey, CreatedInvitation, CreateInvitationBody, CreateRoleBody, CreateServiceAccountKeyBody, Invitation, Member,
+  OkDto, Role, RoleChoice, UpdateMemberBody, UpdateRoleBody,
 } from '../../core/api/api-types';
+import { ifMatch } from '../../core/api/resources-api.service';
 import type { ProjectNode } from './member-access';
-
-const ifMatch = (version: number | null | undefined) => (version == null ? {} : { headers: { 'If-Match': `"${version}"` } });
 
 /** The organization settings endpoints (members, invitations, roles, service-account API keys). */
 @Injectable({ providedIn: 'root' })
 export class OrganizationApi {
-  private readonly http = inject(HttpClient);
-  private base(orgId: string): string {
-    return `${API}/organizations/${encodeURIComponent(orgId)}`;
-  }
+  private readonly api = inject(ApiClient);
 
   members(orgId: string): Observable<Member[]> {
-    return this.http.get<Member[]>(`${this.base(orgId)}/members`);
+    return this.api.organizationsMembers({ path: { orgId } });
   }
   updateMember(orgId: string, m: Member, body: UpdateMemberBody): Observable<OkDto> {
-    return this.http.patch<OkDto>(`${this.base(orgId)}/members/${m.userId}`, body, ifMatch(m.version));
+    return this.api.organizationsUpdateMember({ path: { orgId, userId: m.userId }, body, headers: ifMatch(m.version) });
   }
   /** The organization's projects (those the caller reads) with their environments, for access limits. */
   projectTree(orgId: string): Observable<ProjectNode[]> {
-    return this.http.get<ProjectPage>(`${this.base(orgId)}/projects`, { params: { limit: 200 } }).pipe(
+    return this.api.projectsList({ path: { orgId }, query: { limit: '200' } }).pipe(
       switchMap((page) => (page.items.length
-        ? forkJoin(page.items.map((project) => this.http.get<EnvironmentPage>(`${API}/projects/${project.id}/environments`, { params: { limit: 200 } }).pipe(map((e) => ({ project, environments: e.items })))))
+        ? forkJoin(page.items.map((project) => this.api.projectsEnvironments({ path: { id: project.id }, query: { limit: '200' } }).pipe(map((e) => ({ project, environments: e.items })))))
         : of([]))),
     );
   }
   removeMember(orgId: string, userId: string): Observable<unknown> {
-    return this.http.delete(`${this.base(orgId)}/members/${userId}`);
+    return this.api.organizationsRemoveMember({ path: { orgId, userId } });
   }
 
   invitations(orgId: string): Observable<Invitation[]> {
-    return this.http.get<Invitation[]>(`${this.base(orgId)}/invitations`);
+    return this.api.organizationsInvitations({ path: { orgId } });
   }
   invite(orgId: string, body: CreateInvitationBody): Observable<CreatedInvitation> {
-    return this.http.post<CreatedInvitation>(`${this.base(orgId)}/invitations`, body);
+    return this.api.organizationsInvite({ path: { orgId }, body });
   }
   revokeInvitation(orgId: string, id: string): Observable<unknown> {
-    return this.http.delete(`${this.base(orgId)}/invitations/${id}`);
+    return this.api.organizationsRevokeInvitation({ path: { orgId, invitationId: id } });
   }
 
   roles(orgId: string): Observable<Role[]> {
-    return this.http.get<Role[]>(`${this.base(orgId)}/roles`);
+    return this.api.organizationsRoles({ path: { orgId } });
   }
   createRole(orgId: string, body: CreateRoleBody): Observable<Role> {
-    return this.http.post<Role>(`${this.base(orgId)}/roles`, body);
+    return this.api.organizationsCreateRole({ path: { orgId }, body });
   }
   updateRole(orgId: string, role: Role, body: UpdateRoleBody): Observable<Role> {
-    return this.http.patch<Role>(`${this.base(orgId)}/roles/${role.id}`, body, ifMatch(role.version));
+    // Built-in roles have no id and cannot be changed (the page offers editing for custom roles only).
+    if (!role.id) return throwError(() => new Error(`The built-in role ${role.name} cannot be changed`));
+    return this.api.organizationsUpdateRole({ path: { orgId, roleId: role.id }, body, headers: ifMatch(role.version) });
   }
   deleteRole(orgId: string, id: string): Observable<unknown> {
-    return this.http.delete(`${this.base(orgId)}/roles/${id}`);
+    return this.api.organizationsDeleteRole({ path: { orgId, roleId: id } });
   }
 
   apiKeys(orgId: string): Observable<ApiKey[]> {
-    return this.http.get<ApiKey[]>(`${this.base(orgId)}/api-keys`);
+    return this.api.organizationsApiKeys({ path: { orgId } });
   }
   createApiKey(orgId: string, body: CreateServiceAccountKeyBody): Observable<CreatedApiKey> {
-    return this.http.post<CreatedApiKey>(`${this.base(orgId)}/api-keys`, body);
+    return this.api.organizationsCreateApiKey({ path: { orgId }, body });
   }
   revokeApiKey(orgId: string, id: string): Observable<unknown> {
-    return this.http.delete(`${this.base(orgId)}/api-keys/${id}`);
+    return this.api.organizationsRevokeApiKey({ path: { orgId, keyId: id } });
   }
 }
 
