@@ -165,6 +165,7 @@ describe('the deploy journey in a browser', () => {
     expect((await httpGetUntil(appPort, (r) => r.body === 'v2', 30_000)).body).toBe('v2');
     await page.locator('mat-snack-bar-container').waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
 
+    page.once('dialog', (d) => void d.accept()); // the confirmation naming the target deployment
     await page.getByRole('button', { name: `Roll back to ${deployments[0]}` }).click();
     await page.getByRole('table', { name: 'Deployments' }).getByRole('row').nth(3).waitFor();
     await waitForDeployed();

@@ -66,6 +66,12 @@ export class RuntimeReconciler implements OnApplicationBootstrap {
     let state: string;
     let running = 0;
     let desired = 0;
+    if (!service && !last && !active) {
+      // Never deployed (nothing succeeded, nothing running, no service): no runtime state, the screens say "not
+      // deployed" rather than "missing".
+      await this.ds.query(`DELETE FROM application_runtime WHERE application_id = $1`, [app.id]);
+      return;
+    }
     if (!service) {
       state = app.desiredState === 'stopped' ? 'stopped' : 'missing';
       if (last && app.desiredState === 'running') drift.push({ code: 'service-missing', message: `Service ${app.serviceName} does not exist in Swarm` });

@@ -1,4 +1,4 @@
-import { ChangeDetectionStrategy, Component, effect, inject, input, untracked } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, effect, inject, input, untracked } from '@angular/core';
 import { MatTabsModule } from '@angular/material/tabs';
 import { RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { OrgContext } from '../../core/org/org-context.service';
@@ -6,11 +6,13 @@ import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { StatusChipComponent } from '../../shared/ui/status-chip.component';
 import { ConfigDriftBannerComponent } from '../deploy-state/config-drift-banner.component';
 import { ApplicationStore } from './application.store';
+import { ApplicationActionsComponent } from './application-actions.component';
+import { applicationState } from './application-actions';
 
 /** The application screen: header with live state, and one tab per route (overview, deployments, logs, …). */
 @Component({
   selector: 'w-application-layout',
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatTabsModule, ProblemAlertComponent, StatusChipComponent, ConfigDriftBannerComponent],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, MatTabsModule, ProblemAlertComponent, StatusChipComponent, ConfigDriftBannerComponent, ApplicationActionsComponent],
   providers: [ApplicationStore],
   template: `
     <div class="w-page">
@@ -26,7 +28,8 @@ import { ApplicationStore } from './application.store';
         </div>
       } @else if (store.app(); as a) {
         <p><a [routerLink]="['/orgs', orgId(), 'projects', a.projectId, 'environments', a.environmentId]">Back to the environment</a></p>
-        <div class="w-row"><h1>{{ a.name }}</h1> <w-status [state]="store.status()?.state ?? 'unknown'" /></div>
+        <div class="w-row"><h1>{{ a.name }}</h1> @if (state(); as st) { <w-status [state]="st" /> }</div>
+        <w-application-actions />
         <nav mat-tab-nav-bar [tabPanel]="panel" aria-label="Application">
           @for (t of tabs; track t.path) {
             <a mat-tab-link [routerLink]="t.path" routerLinkActive #rla="routerLinkActive" [active]="rla.isActive">{{ t.label }}</a>
@@ -44,6 +47,8 @@ export class ApplicationLayout {
   readonly store = inject(ApplicationStore);
   readonly orgId = inject(OrgContext).currentId;
   readonly applicationId = input.required<string>();
+  /** "not deployed" before the first deployment (not the engine's "missing"/"unknown"). */
+  readonly state = computed(() => applicationState(this.store.status()));
   readonly tabs = [
     { path: 'overview', label: 'Overview' },
     { path: 'deployments', label: 'Deployments' },

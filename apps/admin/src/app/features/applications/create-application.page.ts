@@ -40,8 +40,8 @@ import { linesToArgv, parseEnvLines } from './spec-form';
           <mat-hint>Empty: the image's own entrypoint</mat-hint>
         </mat-form-field>
         <div class="w-row">
-          <mat-form-field><mat-label>Container port</mat-label><input matInput type="number" formControlName="target" /></mat-form-field>
-          <mat-form-field><mat-label>Published port</mat-label><input matInput type="number" formControlName="published" /></mat-form-field>
+          <mat-form-field><mat-label>Container port</mat-label><input matInput type="number" formControlName="target" /><mat-error>{{ fieldError(form.controls.target, 'Container port') }}</mat-error></mat-form-field>
+          <mat-form-field><mat-label>Published port</mat-label><input matInput type="number" formControlName="published" /><mat-error>{{ fieldError(form.controls.published, 'Published port') }}</mat-error></mat-form-field>
           <mat-form-field>
             <mat-label>Port mode</mat-label>
             <mat-select formControlName="mode"><mat-option value="host">host</mat-option><mat-option value="ingress">ingress</mat-option></mat-select>
@@ -119,7 +119,8 @@ export class CreateApplicationPage {
       await this.router.navigate(['/orgs', this.orgId(), 'applications', app.id, 'deployments']);
     } catch (e) {
       const p = toProblem(e);
-      for (const err of p.errors ?? []) err.pointer = err.pointer.replace(/^\/spec/, '');
+      // The form has one port row: /spec/ports/0/published is its "published" field (a taken port lands there).
+      for (const err of p.errors ?? []) err.pointer = err.pointer.replace(/^\/spec\/ports\/0\/(target|published|mode)$/, '/$1').replace(/^\/spec/, '');
       this.problem.set(applyProblem(this.form, p) ?? null);
     } finally {
       this.busy.set(false);

@@ -13,7 +13,7 @@ import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { TypedConfirmComponent } from '../../shared/ui/typed-confirm.component';
 import { ApplicationStore } from './application.store';
 
-/** Stop, start, restart, scale, and delete (typed confirmation with the application's slug). */
+/** Scale, and delete (typed confirmation with the application's slug); the lifecycle actions are in the header. */
 @Component({
   selector: 'w-app-danger',
   imports: [FormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, TypedConfirmComponent],
@@ -21,12 +21,10 @@ import { ApplicationStore } from './application.store';
     <w-problem [problem]="problem()" />
     @if (store.app(); as a) {
       @if (store.canDeploy()) {
-        <section class="w-card" aria-label="Lifecycle">
-          <h2>Lifecycle</h2>
+        <section class="w-card" aria-label="Scale">
+          <h2>Scale</h2>
+          <p class="w-muted">Deploy, Redeploy, Restart, Stop and Start are at the top of the application.</p>
           <div class="w-row">
-            <button mat-stroked-button type="button" (click)="run('stop')">Stop</button>
-            <button mat-stroked-button type="button" (click)="run('start')">Start</button>
-            <button mat-stroked-button type="button" (click)="run('restart')">Restart</button>
             <mat-form-field subscriptSizing="dynamic"><mat-label>Replicas</mat-label><input matInput type="number" min="0" max="100" [(ngModel)]="replicas" name="replicas" /></mat-form-field>
             <button mat-stroked-button type="button" (click)="scale()">Scale</button>
           </div>
@@ -55,9 +53,6 @@ export class DangerTab {
   readonly problem = signal<Problem | null>(null);
   replicas = 1;
 
-  run(action: 'stop' | 'start' | 'restart'): Promise<void> {
-    return this.call(this.api.lifecycle(this.store.app()!.id, action), `${action[0].toUpperCase()}${action.slice(1)} requested`);
-  }
   scale(): Promise<void> {
     return this.call(this.api.scale(this.store.app()!.id, Number(this.replicas)), `Scaling to ${this.replicas}`);
   }

@@ -1,5 +1,5 @@
 import { DatePipe } from '@angular/common';
-import { afterRenderEffect, ChangeDetectionStrategy, Component, DestroyRef, effect, ElementRef, inject, signal, untracked, viewChild } from '@angular/core';
+import { afterRenderEffect, ChangeDetectionStrategy, Component, computed, DestroyRef, effect, ElementRef, inject, signal, untracked, viewChild } from '@angular/core';
 import { MatButtonModule } from '@angular/material/button';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSnackBar } from '@angular/material/snack-bar';
@@ -11,6 +11,7 @@ import { EVENT_SOURCE, eventStream } from '../../core/live/event-stream';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { StatusChipComponent } from '../../shared/ui/status-chip.component';
 import { ApplicationStore } from './application.store';
+import { canRollBackTo, liveDeploymentId, rollbackQuestion } from './application-actions';
 import { DeploymentProgress } from './deployment-progress';
 
 /**
@@ -22,17 +23,11 @@ import { DeploymentProgress } from './deployment-progress';
   imports: [DatePipe, MatButtonModule, MatProgressBarModule, ProblemAlertComponent, StatusChipComponent],
   template: `
     <w-problem [problem]="problem()" />
-    @if (store.canDeploy()) {
-      <div class="w-row actions">
-        <button mat-flat-button type="button" (click)="deploy('deploy')" [disabled]="busy()">Deploy</button>
-        <button mat-stroked-button type="button" (click)="deploy('redeploy')" [disabled]="busy()">Redeploy</button>
-      </div>
-    }
     @if (progress(); as pr) {
       <section class="w-card live" aria-label="Deployment progress">
         <div class="w-row">
           <h2>Deployment {{ selectedId()!.slice(-8) }}</h2>
-          <w-status [state]="pr.status()" />
+          <w-status kind="deployment" [state]="pr.status()" />
           <span class="w-spacer"></span>
           @if (store.canDeploy() && !pr.finished()) {
             <button mat-stroked-button type="button" (click)="cancel(selectedId()!)">Cancel deployment</button>
@@ -44,7 +39,7 @@ import { DeploymentProgress } from './deployment-progress';
             <li [class]="s.state" [attr.aria-label]="s.name + ': ' + s.state">{{ s.name }} <span class="w-muted">{{ s.state }}</span></li>
           }
         </ol>
-        <pre #log class="log" tabindex="0" data-testid="deployment-log" role="log" aria-live="polite" aria-label="Deployment log" (scroll)="onLogScroll()">@for (l of pr.lines(); track l.seq) {<span [class.warn]="l.level !== 'info'">[{{ l.step }}] {{ l.message }}</span>
+        <pre #log class="log" tabindex="0" data-testid="deployment-log" role="log" aria-live="polite" aria-label="Deployment log" (scroll)="onLogScroll()">@for (l of pr.lines(); track l.seq) {<span [class]="l.level" [attr.data-level]="l.level">[{{ l.step }}] {{ l.message }}</span>
 }</pre>
       </section>
     }
@@ -59,7 +54,7 @@ import { DeploymentProgress } from './deployment-progress';
         <tbody>
           @for (d of list(); track d.id) {
             <tr [class.selected]="d.id === selectedId()">
-              <td><w-status [state]="d.id === selectedId() ? (progress()?.status() ?? d.status) : d.status" /></td>
+              <td><w-status kind="deployment" [state]="d.id === selectedId() ? (progress()?.status() ?? d.status) : d.status" /></td>
               <td>{{ d.kind }}</td>
               <td>{{ d.requestedBy.name }}</td>
               <td>{{ d.queuedAt | date: 'medium' }}</td>
@@ -67,8 +62,10 @@ import { DeploymentProgress } from './deployment-progress';
               <td><code>{{ d.image }}</code></td>
               <td class="row-actions">
                 <button mat-button type="button" (click)="select(d.id)" [attr.aria-label]="'Show log of ' + d.id">Log</button>
-                @if (store.canDeploy() && d.status === 'succeeded') {
-                  <button mat-button type="button" (click)="rollback(d)" [attr.aria-label]="'Roll back to ' + d.id">Roll back</button>
+                @if (d.id === liveId()) {
+                  <span class="w-muted live-mark" [attr.aria-label]="'Deployment ' + d.id + ' is live'">Live</span>
+                } @else if (store.canDeploy() && canRollBackTo(d, liveId())) {
+                  <button mat-button type="button" (click)="rollback(d)" [disabled]="busy()" [attr.aria-label]="'Roll back to ' + d.id">Roll back</button>
                 }
               </td>
             </tr>
@@ -82,7 +79,8 @@ import { DeploymentProgress } from './deployment-progress';
     .steps { display: flex; gap: 16px; list-style: none; padding: 0; flex-wrap: wrap; }
     .steps .done { color: var(--mat-sys-primary); } .steps .failed, .steps .cancelled { color: var(--mat-sys-error); } .steps .active { font-weight: 600; }
     .log { max-height: 360px; overflow: auto; background: var(--mat-sys-surface-container-highest); color: var(--mat-sys-on-surface); padding: 12px; border-radius: 8px; font-size: 13px; white-space: pre-wrap; }
-    .log .warn { color: var(--mat-sys-error); }
+    .log .warn { color: var(--mat-sys-tertiary); font-weight: 600; } .log .error { color: var(--mat-sys-error); font-weight: 600; }
+    .live-mark { padding: 0 12px; }
     tr.selected { background: var(--mat-sys-surface-container); }
     .row-actions { white-space: nowrap; }
   `,
@@ -98,6 +96,9 @@ export class DeploymentsTab {
   readonly progress = signal<DeploymentProgress | null>(null);
   readonly problem = signal<Problem | null>(null);
   readonly busy = signal(false);
+  /** The deployment the service runs now: no Roll back on it (it would change nothing). */
+  readonly liveId = computed(() => liveDeploymentId(this.store.status(), this.list()));
+  readonly canRollBackTo = canRollBackTo;
   private follow: Subscription | null = null;
   private readonly logEl = viewChild<ElementRef<HTMLElement>>('log');
   /** The live log keeps its end in view while the user is at the bottom; scrolling up stops that until they return. */
@@ -135,7 +136,10 @@ export class DeploymentsTab {
     try {
       const page = await firstValueFrom(this.api.deployments(a.id));
       this.list.set(page.items);
-      if (selectLatest && !this.selectedId() && page.items[0]) this.select(page.items[0].id, page.items[0].status);
+      const newest = page.items[0];
+      // The latest on opening; later, a deployment started meanwhile (from the header) so its progress shows.
+      const started = newest && !FINISHED.includes(newest.status) && newest.id !== this.selectedId();
+      if (newest && ((selectLatest && !this.selectedId()) || started)) this.select(newest.id, newest.status);
     } catch (e) {
       this.problem.set(toProblem(e));
     }
@@ -182,11 +186,9 @@ export class DeploymentsTab {
     void this.store.reload();
   }
 
-  async deploy(kind: 'deploy' | 'redeploy'): Promise<void> {
-    await this.start(() => this.api.deploy(this.store.app()!.id, kind));
-  }
-
+  /** Asks first, naming the deployment that comes back (when, who, image and digest). */
   async rollback(d: Deployment): Promise<void> {
+    if (!confirm(rollbackQuestion(d, new Date(d.finishedAt ?? d.queuedAt).toLocaleString()))) return;
     await this.start(() => this.api.rollback(d.id));
   }
 
@@ -206,6 +208,7 @@ export class DeploymentsTab {
       const d = await firstValueFrom(call());
       await this.load();
       this.select(d.id, d.status);
+      void this.store.reload();
     } catch (e) {
       this.problem.set(toProblem(e));
     } finally {

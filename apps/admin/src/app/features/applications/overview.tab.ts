@@ -5,6 +5,7 @@ import { Deployment } from '../../core/api/api-types';
 import { ResourcesApi } from '../../core/api/resources-api.service';
 import { StatusChipComponent } from '../../shared/ui/status-chip.component';
 import { ApplicationStore } from './application.store';
+import { applicationState, openUrl } from './application-actions';
 
 /** State from the real Swarm tasks, replicas, image and the digest the last successful deployment ran, ports. */
 @Component({
@@ -13,7 +14,7 @@ import { ApplicationStore } from './application.store';
   template: `
     @if (store.app(); as a) {
       <dl class="facts">
-        <dt>State</dt><dd><w-status [state]="store.status()?.state ?? 'unknown'" /> <span data-testid="replicas">{{ store.status()?.running ?? 0 }}/{{ store.status()?.desired ?? a.spec.replicas }} running</span></dd>
+        <dt>State</dt><dd>@if (state(); as st) { <w-status [state]="st" /> } <span data-testid="replicas">{{ store.status()?.running ?? 0 }}/{{ store.status()?.desired ?? a.spec.replicas }} running</span></dd>
         <dt>Desired state</dt><dd>{{ a.desiredState }}</dd>
         <dt>Image</dt><dd><code>{{ a.spec.image }}</code></dd>
         <dt>Digest</dt><dd><code data-testid="digest">{{ digest() ?? 'not deployed yet' }}</code></dd>
@@ -21,7 +22,12 @@ import { ApplicationStore } from './application.store';
         <dt>Ports</dt>
         <dd>
           @for (p of a.spec.ports ?? []; track $index) {
-            <div>{{ p.target }}/{{ p.protocol }} → {{ p.published ?? 'engine-assigned' }} ({{ p.mode }})</div>
+            <div>
+              {{ p.target }}/{{ p.protocol }} → {{ p.published ?? 'engine-assigned' }} ({{ p.mode }})
+              @if (p.published && p.protocol === 'tcp') {
+                <a [href]="open(p.published)" target="_blank" rel="noopener" [attr.aria-label]="'Open port ' + p.published + ' in a new tab'">Open</a>
+              }
+            </div>
           } @empty { none }
         </dd>
         <dt>Server</dt><dd>{{ store.status()?.server?.name ?? '—' }}</dd>
@@ -57,6 +63,11 @@ export class OverviewTab {
   private readonly api = inject(ResourcesApi);
   private readonly last = signal<Deployment | null>(null);
   readonly digest = computed(() => this.last()?.imageDigest ?? null);
+  readonly state = computed(() => applicationState(this.store.status()));
+  /** The published port on the host the portal is opened on (the server's address as the browser knows it). */
+  open(port: number): string {
+    return openUrl(location.hostname, port);
+  }
 
   constructor() {
     effect(() => {

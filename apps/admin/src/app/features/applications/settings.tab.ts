@@ -56,8 +56,8 @@ import { argvToLines, linesToArgv, MountRow, mountsToSpec, numOrNull, PortRow, p
         <legend>Ports</legend>
         @for (p of ports.controls; track $index; let i = $index) {
           <div class="w-row" [formGroup]="p">
-            <mat-form-field><mat-label>Container port {{ i + 1 }}</mat-label><input matInput type="number" formControlName="target" /></mat-form-field>
-            <mat-form-field><mat-label>Published port {{ i + 1 }}</mat-label><input matInput type="number" formControlName="published" /></mat-form-field>
+            <mat-form-field><mat-label>Container port {{ i + 1 }}</mat-label><input matInput type="number" formControlName="target" /><mat-error>{{ fieldError(p.get('target'), 'Container port') }}</mat-error></mat-form-field>
+            <mat-form-field><mat-label>Published port {{ i + 1 }}</mat-label><input matInput type="number" formControlName="published" /><mat-error>{{ fieldError(p.get('published'), 'Published port') }}</mat-error></mat-form-field>
             <mat-form-field><mat-label>Protocol {{ i + 1 }}</mat-label><mat-select formControlName="protocol"><mat-option value="tcp">tcp</mat-option><mat-option value="udp">udp</mat-option></mat-select></mat-form-field>
             <mat-form-field><mat-label>Mode {{ i + 1 }}</mat-label><mat-select formControlName="mode"><mat-option value="host">host</mat-option><mat-option value="ingress">ingress</mat-option></mat-select></mat-form-field>
             <button mat-button type="button" (click)="ports.removeAt(i)">Remove port {{ i + 1 }}</button>
