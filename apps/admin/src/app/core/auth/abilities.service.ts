@@ -1,10 +1,9 @@
-import { HttpClient } from '@angular/common/http';
 import { inject, Injectable, signal } from '@angular/core';
 import { createMongoAbility, ForcedSubject, MongoAbility, subject as caslSubject } from '@casl/ability';
 import { PackRule, unpackRules } from '@casl/ability/extra';
 import type { Action, Subject } from '@wharf/contracts';
 import { firstValueFrom } from 'rxjs';
-import { API } from '../api/api-types';
+import { ApiClient } from '../api/api-client.gen';
 
 export type PortalAbility = MongoAbility<[Action, Subject | ForcedSubject<Subject>]>;
 
@@ -15,14 +14,14 @@ export type PortalAbility = MongoAbility<[Action, Subject | ForcedSubject<Subjec
  */
 @Injectable({ providedIn: 'root' })
 export class AbilitiesService {
-  private readonly http = inject(HttpClient);
+  private readonly api = inject(ApiClient);
   private readonly ability: PortalAbility = createMongoAbility<PortalAbility>([]);
   private readonly revision = signal(0);
   readonly loaded = signal(false);
 
   async load(): Promise<void> {
-    const res = await firstValueFrom(this.http.get<{ rules: PackRule<never>[] }>(`${API}/me/abilities`));
-    this.setPackedRules(res.rules);
+    const res = await firstValueFrom(this.api.meAbilities());
+    this.setPackedRules(res.rules as PackRule<never>[]);
   }
 
   setPackedRules(packed: PackRule<never>[]): void {

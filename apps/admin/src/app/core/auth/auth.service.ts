@@ -1,7 +1,8 @@
-import { HttpClient, HttpErrorResponse } from '@angular/common/http';
+import { HttpErrorResponse } from '@angular/common/http';
 import { computed, inject, Injectable, signal } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
-import { API, LoginBody, Me, SetupBody, SetupResult, SetupStatus, TokenPair } from '../api/api-types';
+import { ApiClient } from '../api/api-client.gen';
+import { LoginBody, Me, SetupBody, SetupResult } from '../api/api-types';
 
 /** Thrown by `login` when the account has 2FA and no code was given (the API's 401 `totp-required`). */
 export class TotpRequired extends Error {
@@ -13,7 +14,7 @@ export class TotpRequired extends Error {
 /** Who is signed in. `me()` is undefined until the first check, then the user or null. */
 @Injectable({ providedIn: 'root' })
 export class AuthService {
-  private readonly http = inject(HttpClient);
+  private readonly api = inject(ApiClient);
   private readonly state = signal<Me | null | undefined>(undefined);
   private pending: Promise<Me | null> | null = null;
 
@@ -28,7 +29,7 @@ export class AuthService {
   async checkSetup(): Promise<boolean> {
     const known = this.setupState();
     if (known === false) return false;
-    const r = await firstValueFrom(this.http.get<SetupStatus>(`${API}/auth/setup`));
+    const r = await firstValueFrom(this.api.authSetupStatus());
     this.setupState.set(r.needed);
     return r.needed;
   }
@@ -42,7 +43,7 @@ export class AuthService {
 
   async reload(): Promise<Me | null> {
     try {
-      const me = await firstValueFrom(this.http.get<Me>(`${API}/me`));
+      const me = await firstValueFrom(this.api.meMe());
       this.state.set(me);
       return me;
     } catch (e) {
@@ -56,7 +57,7 @@ export class AuthService {
 
   async login(body: LoginBody): Promise<Me | null> {
     try {
-      await firstValueFrom(this.http.post<TokenPair>(`${API}/auth/login`, body));
+      await firstValueFrom(this.api.authLogin({ body }));
     } catch (e) {
       if (e instanceof HttpErrorResponse && e.status === 401 && (e.error as { code?: string } | null)?.code === 'totp-required') throw new TotpRequired();
       throw e;
@@ -65,7 +66,7 @@ export class AuthService {
   }
 
   async setup(body: SetupBody): Promise<SetupResult> {
-    const r = await firstValueFrom(this.http.post<SetupResult>(`${API}/auth/setup`, body));
+    const r = await firstValueFrom(this.api.authSetup({ body }));
     this.setupState.set(false);
     await this.reload();
     return r;
@@ -73,7 +74,7 @@ export class AuthService {
 
   async logout(): Promise<void> {
     try {
-      await firstValueFrom(this.http.post(`${API}/auth/logout`, {}));
+      await firstValueFrom(this.api.authLogout());
     } finally {
       this.state.set(null);
     }

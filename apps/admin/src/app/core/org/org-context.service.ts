@@ -1,7 +1,7 @@
-import { HttpClient } from '@angular/common/http';
 import { computed, inject, Injectable, signal } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
-import { API, CreateOrganizationBody, Organization, UpdateOrganizationBody } from '../api/api-types';
+import { ApiClient } from '../api/api-client.gen';
+import { CreateOrganizationBody, Organization, UpdateOrganizationBody } from '../api/api-types';
 
 const LAST_ORG = 'wharf.organization';
 
@@ -14,13 +14,13 @@ export interface VersionedOrganization {
 /** The organizations the user belongs to and the one the portal currently shows (from the URL: /orgs/:orgId/…). */
 @Injectable({ providedIn: 'root' })
 export class OrgContext {
-  private readonly http = inject(HttpClient);
+  private readonly api = inject(ApiClient);
   readonly organizations = signal<Organization[] | null>(null);
   readonly currentId = signal<string | null>(null);
   readonly current = computed(() => this.organizations()?.find((o) => o.id === this.currentId()) ?? null);
 
   async load(): Promise<Organization[]> {
-    const list = await firstValueFrom(this.http.get<Organization[]>(`${API}/organizations`));
+    const list = await firstValueFrom(this.api.organizationsList());
     this.organizations.set(list);
     return list;
   }
@@ -31,7 +31,7 @@ export class OrgContext {
 
   /** GET /organizations/:id, keeping its ETag (falls back to the version in the body when no ETag is exposed). */
   async fetch(id: string): Promise<VersionedOrganization> {
-    const res = await firstValueFrom(this.http.get<Organization>(`${API}/organizations/${encodeURIComponent(id)}`, { observe: 'response' }));
+    const res = await firstValueFrom(this.api.organizationsGet({ path: { orgId: id } }, 'response'));
     const organization = res.body!;
     this.replace(organization);
     return { organization, etag: res.headers.get('ETag') ?? `"${organization.version}"` };
@@ -39,14 +39,14 @@ export class OrgContext {
 
   /** Creates an organization (the caller becomes its owner) and refreshes the list. */
   async create(body: CreateOrganizationBody): Promise<Organization> {
-    const created = await firstValueFrom(this.http.post<Organization>(`${API}/organizations`, body));
+    const created = await firstValueFrom(this.api.organizationsCreate({ body }));
     await this.load();
     return created;
   }
 
   /** PATCH /organizations/:id with If-Match: a stale ETag answers 412 (someone else changed it meanwhile). */
   async update(id: string, etag: string, patch: UpdateOrganizationBody): Promise<VersionedOrganization> {
-    const updated = await firstValueFrom(this.http.patch<Organization>(`${API}/organizations/${encodeURIComponent(id)}`, patch, { headers: { 'If-Match': etag } }));
+    const updated = await firstValueFrom(this.api.organizationsUpdate({ path: { orgId: id }, body: patch, headers: { 'if-match': etag } }));
     this.replace(updated);
     return { organization: updated, etag: `"${updated.version}"` };
   }

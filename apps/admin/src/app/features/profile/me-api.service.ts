@@ -1,22 +1,22 @@
-import { HttpClient } from '@angular/common/http';
 import { inject, Injectable } from '@angular/core';
 import { map, Observable } from 'rxjs';
-import { API, ApiKey, CreatedApiKey, CreatePersonalApiKeyBody } from '../../core/api/api-types';
+import { ApiClient } from '../../core/api/api-client.gen';
+import { ApiKey, CreatedApiKey, CreatePersonalApiKeyBody } from '../../core/api/api-types';
 
 /** The signed-in user's personal API keys (GET/POST/DELETE /me/api-keys). */
 @Injectable({ providedIn: 'root' })
 export class MeApi {
-  private readonly http = inject(HttpClient);
+  private readonly api = inject(ApiClient);
 
   /** Active keys only: revoked keys stay in the API's list for the record, the screen shows what still works. */
   apiKeys(): Observable<ApiKey[]> {
-    return this.http.get<ApiKey[]>(`${API}/me/api-keys`).pipe(map((keys) => keys.filter((k) => !k.revokedAt)));
+    return this.api.meApiKeys().pipe(map((keys) => keys.filter((k) => !k.revokedAt)));
   }
   createApiKey(body: CreatePersonalApiKeyBody): Observable<CreatedApiKey> {
-    return this.http.post<CreatedApiKey>(`${API}/me/api-keys`, body);
+    return this.api.meCreateApiKey({ body });
   }
   revokeApiKey(id: string): Observable<void> {
-    return this.http.delete<void>(`${API}/me/api-keys/${encodeURIComponent(id)}`);
+    return this.api.meRevokeApiKey({ path: { keyId: id } });
   }
 }
 
