@@ -9,12 +9,13 @@ import { EngineTeardownListener } from './listeners/engine-teardown.listener';
 import { DeploymentQueueListener } from './listeners/deployment-queue.listener';
 import { ApplicationRemovalListener } from './listeners/application-removal.listener';
 import { VolumeInventoryModule } from './spec/application-volume-inventory';
+import { ListTeardownsHandler, TeardownProgress } from './teardowns/teardowns';
 
 
 /** Applications from container images, their registries, deployments (queue, lifecycle, logs) and runtime state. */
 @Module({
   imports: [TenancyModule, VolumeInventoryModule],
-  providers: [EngineTeardownListener, DeploymentQueueListener, ApplicationRemovalListener, deployments.DeploymentScheduler, DeploymentLifecycle, ...handlersOf(registries), ...handlersOf(applications), ...handlersOf(deployments)],
-  exports: [deployments.DeploymentScheduler, DeploymentLifecycle],
+  providers: [EngineTeardownListener, TeardownProgress, ListTeardownsHandler, DeploymentQueueListener, ApplicationRemovalListener, deployments.DeploymentScheduler, DeploymentLifecycle, ...handlersOf(registries), ...handlersOf(applications), ...handlersOf(deployments)],
+  exports: [deployments.DeploymentScheduler, DeploymentLifecycle, TeardownProgress],
 })
 export class ApplicationsModule {}

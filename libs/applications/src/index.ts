@@ -18,6 +18,7 @@ export * from './commands/application.commands';
 export * from './commands/port-reservations';
 export * from './commands/deployment.commands';
 export * from './commands/deployment-lifecycle';
+export * from './teardowns/teardowns';
 export * from './applications.module';
 
 export const APPLICATIONS_ENTITIES = [ServerEntity, RegistryEntity, ApplicationEntity, ApplicationVariableEntity, DeploymentEntity, DeploymentLogEntity, ApplicationRuntimeEntity];

@@ -56,6 +56,23 @@ export interface VariableEventPayload {
   key: string;
   secret: boolean;
 }
+/**
+ * The engine teardown of a deleted organization, project or environment (the subject: its type is the scope) ended.
+ * The envelope's organizationId is null for an organization's teardown (the organization is gone).
+ */
+export interface TeardownEventPayload {
+  teardownId: string;
+  scope: 'organization' | 'project' | 'environment';
+  projectId?: string;
+  environmentId?: string;
+  status: 'succeeded' | 'failed';
+  /** Names of the Swarm services, overlay networks and named volumes removed (completed only). */
+  services?: string[];
+  networks?: string[];
+  volumes?: string[];
+  /** Why it failed, cut to 1000 characters (failed only). */
+  error?: string;
+}
 export interface DeploymentEventPayload {
   applicationId: string;
   kind?: string;
@@ -126,6 +143,8 @@ export interface EventPayloads {
   'deployment.cancel-requested': DeploymentEventPayload;
   'deployment.superseded': DeploymentEventPayload & { by: string };
   'deployment.rolled-back': DeploymentEventPayload;
+  'teardown.completed': TeardownEventPayload;
+  'teardown.failed': TeardownEventPayload;
 }
 export type EventType = keyof EventPayloads;
 
@@ -146,6 +165,7 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'application.created': true, 'application.updated': true, 'application.variables-changed': true, 'application.delete-requested': true, 'application.deleted': true,
   'deployment.queued': true, 'deployment.started': true, 'deployment.resumed': true, 'deployment.succeeded': true, 'deployment.failed': true,
   'deployment.cancelled': true, 'deployment.cancel-requested': true, 'deployment.superseded': true, 'deployment.rolled-back': true,
+  'teardown.completed': true, 'teardown.failed': true,
 };
 export const EVENT_TYPES: readonly EventType[] = Object.keys(EVENT_TYPE_SET) as EventType[];
 export const isEventType = (t: string): t is EventType => Object.prototype.hasOwnProperty.call(EVENT_TYPE_SET, t);

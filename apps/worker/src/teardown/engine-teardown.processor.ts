@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Job } from 'bull';
 import { DataSource } from 'typeorm';
+import { TeardownProgress } from '@wharf/applications';
 import type { JobPayloads } from '@wharf/contracts';
 import { JobHandler } from '@wharf/core';
 import { SWARM_PORT, SwarmPort } from '@wharf/orchestration';
@@ -14,6 +16,7 @@ const VOLUME_RELEASE_MS = 60_000;
  * overlay network, that carries this install's `wharf.install` label and `wharf.<scope>` = id; with `removeVolumes`,
  * then every named volume carrying the same labels. Objects of another install (or without our labels, such as the
  * legacy volumes kept by migration 1764100009000) are never touched. Idempotent: a second run removes nothing.
+ * Its progress goes to the teardown's row (TeardownProgress): running, then what it removed or why it failed.
  */
 @Injectable()
 export class EngineTeardownProcessor {
@@ -21,10 +24,25 @@ export class EngineTeardownProcessor {
   constructor(
     private readonly ds: DataSource,
     @Inject(SWARM_PORT) private readonly swarm: SwarmPort,
+    private readonly progress: TeardownProgress,
   ) {}
 
   @JobHandler('engine.teardown')
-  async teardown(payload: JobPayloads['engine.teardown']): Promise<{ services: string[]; networks: string[]; volumes: string[] }> {
+  async teardown(payload: JobPayloads['engine.teardown'], job?: Pick<Job, 'attemptsMade' | 'opts'>): Promise<{ services: string[]; networks: string[]; volumes: string[] }> {
+    await this.progress.started(payload.scope, payload.id);
+    try {
+      const removed = await this.removeAll(payload);
+      await this.progress.succeeded(payload.scope, payload.id, removed);
+      return removed;
+    } catch (e) {
+      // Bull tries again until its attempts are used up; only the last failure is final.
+      const final = !job || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      await this.progress.failed(payload.scope, payload.id, (e as Error)?.message ?? String(e), final).catch((err: Error) => this.logger.warn(`recording the failure of ${payload.scope} ${payload.id}: ${err.message}`));
+      throw e;
+    }
+  }
+
+  private async removeAll(payload: JobPayloads['engine.teardown']): Promise<{ services: string[]; networks: string[]; volumes: string[] }> {
     const [{ install_id: install }]: Array<{ install_id: string }> = await this.ds.query(`SELECT install_id FROM instance WHERE id = 1`);
     const owned = { 'wharf.install': install, [`wharf.${payload.scope}`]: payload.id };
     const isOwned = (labels: Record<string, string>): boolean => Object.entries(owned).every(([k, v]) => labels[k] === v);

@@ -8,6 +8,7 @@ import {
   CreateEnvironmentCommand, CreateProjectCommand, DeleteProjectCommand, DeleteVariableCommand, ListEnvironmentsQuery, ListProjectsQuery,
   GetProjectQuery, ListVariablesQuery, ProjectView, RevealVariableCommand, UpdateProjectCommand, UpsertVariablesCommand,
 } from '@wharf/projects';
+import { ListTeardownsQuery, parseTeardownFilter } from '@wharf/applications';
 import { CurrentPrincipal } from '../common/principal.decorator';
 import { IdPipe, parseIfMatch, parseRemoveVolumes } from '../common/params';
 import { ApiErrors } from '../common/api-errors.decorator';
@@ -16,6 +17,7 @@ import {
   RevealedVariableDto, UpdateProjectDto, UpsertVariablesDto, VariableListDto, VariablePageDto,
 } from './projects.dto';
 import { variablesOf } from './variables.body';
+import { TeardownListDto } from './teardowns.dto';
 
 /** Documents the `limit` / `cursor` query of a paginated list. */
 export const Paged = (): MethodDecorator =>
@@ -34,6 +36,17 @@ export class ProjectsController {
   @ApiErrors(400, 404)
   list(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Query('limit') limit?: string, @Query('cursor') cursor?: string) {
     return this.queries.execute(new ListProjectsQuery(p, orgId, parsePage(limit, cursor)));
+  }
+
+  @Get('organizations/:orgId/teardowns')
+  @ApiTags('teardowns')
+  @ApiOperation({ summary: 'Recent engine teardowns of deleted projects and environments (newest first): what is being removed, what was, or why it failed. Scoped like projects' })
+  @ApiQuery({ name: 'limit', required: false, description: '1–100, default 20' })
+  @ApiQuery({ name: 'projectId', required: false, description: 'Only the teardowns of this project and its environments' })
+  @ApiOkResponse({ type: TeardownListDto })
+  @ApiErrors(400, 404)
+  teardowns(@CurrentPrincipal() p: Principal, @Param('orgId', IdPipe) orgId: string, @Query('limit') limit?: string, @Query('projectId') projectId?: string) {
+    return this.queries.execute(new ListTeardownsQuery(p, orgId, parseTeardownFilter(limit, projectId)));
   }
 
   @Post('organizations/:orgId/projects')

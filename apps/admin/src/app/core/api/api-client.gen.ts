@@ -33,8 +33,12 @@ function toHeaders(headers: HeaderArg | undefined): HttpHeaders {
 
 /** A URL with its query (for what the browser opens itself: EventSource, a download link, a redirect). */
 function withQuery(url: string, query: QueryArg | undefined): string {
-  const q = toParams(query).toString();
-  return q ? `${url}?${q}` : url;
+  const pairs: string[] = [];
+  for (const [k, v] of Object.entries(query ?? {})) {
+    if (v === undefined || v === null) continue;
+    for (const item of Array.isArray(v) ? v : [v]) pairs.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(item))}`);
+  }
+  return pairs.length ? `${url}?${pairs.join('&')}` : url;
 }
 
 /** The Wharf API, one method per operation of openapi.json. */
@@ -760,6 +764,14 @@ export class ApiClient {
     path: operations['ProjectsController_reveal']['parameters']['path'];
   }, observe?: O): Observable<ApiResult<O, operations['ProjectsController_reveal']['responses'][200]['content']['application/json']>> {
     return this.send('POST', `/api/v1/projects/${seg(args.path.id)}/variables/${seg(args.path.key)}/reveal`, args, observe, false) as Observable<ApiResult<O, operations['ProjectsController_reveal']['responses'][200]['content']['application/json']>>;
+  }
+
+  /** GET /api/v1/organizations/{orgId}/teardowns: Recent engine teardowns of deleted projects and environments (newest first): what is being removed, what was, or why it failed. Scoped like projects */
+  projectsTeardowns<O extends ApiObserve = 'body'>(args: {
+    path: operations['ProjectsController_teardowns']['parameters']['path'];
+    query?: operations['ProjectsController_teardowns']['parameters']['query'];
+  }, observe?: O): Observable<ApiResult<O, operations['ProjectsController_teardowns']['responses'][200]['content']['application/json']>> {
+    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/teardowns`, args, observe, false) as Observable<ApiResult<O, operations['ProjectsController_teardowns']['responses'][200]['content']['application/json']>>;
   }
 
   /** PATCH /api/v1/projects/{id}: Rename or describe a project (the slug is immutable); If-Match: version */

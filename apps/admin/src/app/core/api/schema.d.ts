@@ -657,6 +657,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organizations/{orgId}/teardowns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent engine teardowns of deleted projects and environments (newest first): what is being removed, what was, or why it failed. Scoped like projects */
+        get: operations["ProjectsController_teardowns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}": {
         parameters: {
             query?: never;
@@ -1673,6 +1690,56 @@ export interface components {
         ProjectPageDto: {
             items: components["schemas"]["ProjectDto"][];
             nextCursor: string | null;
+        };
+        TeardownRemovedDto: {
+            /** @description Swarm services removed */
+            services: string[];
+            /** @description Overlay networks removed (environment and organization teardowns) */
+            networks: string[];
+            /** @description Named volumes removed (only when the deletion asked for it) */
+            volumes: string[];
+        };
+        TeardownDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            organizationId: string;
+            /**
+             * Format: uuid
+             * @description The project of a project or environment teardown
+             */
+            projectId: string | null;
+            /**
+             * @description What was deleted
+             * @enum {string}
+             */
+            scope: "organization" | "project" | "environment";
+            /**
+             * Format: uuid
+             * @description The id of what was deleted
+             */
+            subjectId: string;
+            /** @description Its name when it was deleted */
+            subjectName: string;
+            /**
+             * @description queued (again, with the last error, while a failed attempt waits for its retry), running, succeeded, failed (after the last attempt)
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed";
+            /** @description The deletion asked to remove named volumes too */
+            removeVolumes: boolean;
+            removed: components["schemas"]["TeardownRemovedDto"];
+            /** @description Attempts started so far */
+            attempts: number;
+            /** @description Why the last attempt failed (at most 1000 characters) */
+            error: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        TeardownListDto: {
+            items: components["schemas"]["TeardownDto"][];
         };
         CreateProjectDto: {
             name: string;
@@ -4639,6 +4706,59 @@ export interface operations {
             };
             /** @description Conflict with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    ProjectsController_teardowns: {
+        parameters: {
+            query?: {
+                /** @description 1–100, default 20 */
+                limit?: string;
+                /** @description Only the teardowns of this project and its environments */
+                projectId?: string;
+            };
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TeardownListDto"];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
