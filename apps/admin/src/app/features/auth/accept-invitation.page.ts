@@ -1,4 +1,3 @@
-import { HttpClient } from '@angular/common/http';
 import { ChangeDetectionStrategy, Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
@@ -6,7 +5,8 @@ import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { Router, RouterLink } from '@angular/router';
 import { firstValueFrom } from 'rxjs';
-import { AcceptedInvitation, AcceptInvitationBody, API, InvitationPreview } from '../../core/api/api-types';
+import { ApiClient } from '../../core/api/api-client.gen';
+import { AcceptInvitationBody, InvitationPreview } from '../../core/api/api-types';
 import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
 import { AuthService } from '../../core/auth/auth.service';
 import { OrgContext } from '../../core/org/org-context.service';
@@ -25,7 +25,7 @@ import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class AcceptInvitationPage {
-  private readonly http = inject(HttpClient);
+  private readonly api = inject(ApiClient);
   private readonly router = inject(Router);
   private readonly auth = inject(AuthService);
   private readonly orgs = inject(OrgContext);
@@ -59,7 +59,7 @@ export class AcceptInvitationPage {
 
   async loadPreview(token: string): Promise<void> {
     try {
-      this.preview.set(await firstValueFrom(this.http.get<InvitationPreview>(`${API}/invitations/preview`, { headers: { 'X-Invitation-Token': token } })));
+      this.preview.set(await firstValueFrom(this.api.invitationsPreview({ headers: { 'x-invitation-token': token } })));
     } catch (e) {
       const p = toProblem(e);
       this.problem.set(p.status === 404 ? { ...p, title: 'Invitation not valid', detail: 'This invitation was already used, revoked, or has expired. Ask for a new invitation.' } : p);
@@ -76,7 +76,7 @@ export class AcceptInvitationPage {
     this.problem.set(null);
     const body: AcceptInvitationBody = signedIn ? { token: this.token() } : { token: this.token(), ...this.form.getRawValue() };
     try {
-      const r = await firstValueFrom(this.http.post<AcceptedInvitation>(`${API}/invitations/accept`, body));
+      const r = await firstValueFrom(this.api.invitationsAccept({ body }));
       // A new account's session came back as cookies: the invitee is signed in either way.
       if (!signedIn) await this.auth.reload();
       await this.orgs.load();

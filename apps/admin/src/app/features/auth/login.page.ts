@@ -1,6 +1,7 @@
 import { ChangeDetectionStrategy, Component, effect, inject, input, signal, untracked } from '@angular/core';
 import { firstValueFrom } from 'rxjs';
-import { API, PublicOidcProvider } from '../../core/api/api-types';
+import { ApiClient } from '../../core/api/api-client.gen';
+import { PublicOidcProvider } from '../../core/api/api-types';
 import { ResourcesApi } from '../../core/api/resources-api.service';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
@@ -24,6 +25,7 @@ export class LoginPage {
   private readonly router = inject(Router);
   private readonly fb = inject(NonNullableFormBuilder);
   private readonly api = inject(ResourcesApi);
+  private readonly client = inject(ApiClient);
   readonly returnUrl = input<string>();
   readonly notice = input<string>();
   /** ?org=<slug>: the organization whose single sign-on providers to offer. */
@@ -76,7 +78,7 @@ export class LoginPage {
   }
 
   ssoHref(p: PublicOidcProvider): string {
-    return `${API}/auth/oidc/${encodeURIComponent(p.id)}/start?returnTo=${encodeURIComponent(this.safeReturnUrl())}`;
+    return this.client.oidcAuthStartUrl({ path: { providerId: p.id }, query: { returnTo: this.safeReturnUrl() } });
   }
 
   async submit(): Promise<void> {
