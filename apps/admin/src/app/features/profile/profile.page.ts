@@ -1,12 +1,12 @@
 import { DatePipe } from '@angular/common';
-import { HttpClient } from '@angular/common/http';
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
 import { NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { firstValueFrom } from 'rxjs';
-import { API, ChangePasswordBody, PasswordBody, RecoveryCodes, Session, TotpCodeBody, TwoFactorSetup } from '../../core/api/api-types';
+import { ApiClient } from '../../core/api/api-client.gen';
+import { RecoveryCodes, Session, TwoFactorSetup } from '../../core/api/api-types';
 import { Loadable } from '../../core/api/list-state';
 import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
 import { AuthService } from '../../core/auth/auth.service';
@@ -27,7 +27,7 @@ import { PersonalApiKeysComponent } from './personal-api-keys.component';
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
 export class ProfilePage {
-  private readonly http = inject(HttpClient);
+  private readonly api = inject(ApiClient);
   private readonly auth = inject(AuthService);
   private readonly fb = inject(NonNullableFormBuilder);
   readonly user = this.auth.user;
@@ -40,7 +40,7 @@ export class ProfilePage {
   readonly passwordProblem = signal<Problem | null>(null);
   readonly passwordDone = signal(false);
 
-  readonly sessions = new Loadable(() => this.http.get<Session[]>(`${API}/me/sessions`));
+  readonly sessions = new Loadable<Session[]>(() => this.api.meSessionsList());
   readonly sessionProblem = signal<Problem | null>(null);
 
   readonly enrolment = signal<{ secret: string; otpauthUri: string; qr: string } | null>(null);
@@ -62,7 +62,7 @@ export class ProfilePage {
     this.passwordProblem.set(null);
     this.passwordDone.set(false);
     try {
-      await firstValueFrom(this.http.post(`${API}/me/password`, this.passwordForm.getRawValue() satisfies ChangePasswordBody));
+      await firstValueFrom(this.api.meChangePassword({ body: this.passwordForm.getRawValue() }));
       this.passwordForm.reset();
       this.passwordDone.set(true);
       await this.sessions.load();
@@ -74,7 +74,7 @@ export class ProfilePage {
   async revokeSession(s: Session): Promise<void> {
     this.sessionProblem.set(null);
     try {
-      await firstValueFrom(this.http.delete(`${API}/me/sessions/${s.id}`));
+      await firstValueFrom(this.api.meRevokeSession({ path: { sessionId: s.id } }));
     } catch (e) {
       this.sessionProblem.set(toProblem(e));
     }
@@ -85,7 +85,7 @@ export class ProfilePage {
     this.totpProblem.set(null);
     this.busy.set(true);
     try {
-      const r = await firstValueFrom(this.http.post<TwoFactorSetup>(`${API}/me/two-factor/setup`, {}));
+      const r: TwoFactorSetup = await firstValueFrom(this.api.meBeginTwoFactor());
       // qrcode is CommonJS: its functions sit on the module's default export once bundled.
       const mod = await import('qrcode');
       const qrcode = (mod as unknown as { default?: typeof mod }).default ?? mod;
@@ -105,7 +105,7 @@ export class ProfilePage {
     }
     this.totpProblem.set(null);
     try {
-      const r = await firstValueFrom(this.http.post<RecoveryCodes>(`${API}/me/two-factor/enable`, this.totpForm.getRawValue() satisfies TotpCodeBody));
+      const r: RecoveryCodes = await firstValueFrom(this.api.meEnableTwoFactor({ body: this.totpForm.getRawValue() }));
       this.recoveryCodes.set(r.recoveryCodes);
       this.enrolment.set(null);
       this.totpForm.reset();
@@ -122,7 +122,7 @@ export class ProfilePage {
     }
     this.totpProblem.set(null);
     try {
-      await firstValueFrom(this.http.post(`${API}/me/two-factor/disable`, this.disableForm.getRawValue() satisfies PasswordBody));
+      await firstValueFrom(this.api.meDisableTwoFactor({ body: this.disableForm.getRawValue() }));
       this.disableForm.reset();
       this.recoveryCodes.set(null);
       await this.auth.reload();
