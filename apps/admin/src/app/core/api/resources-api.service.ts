@@ -117,6 +117,10 @@ export class ResourcesApi {
       reveal: (key): Observable<RevealedAppVariable> => this.api.applicationsReveal({ path: { ...path, key } }),
     };
   }
+  /** The Server-Sent Events URL of an application's runtime logs: the last `tail` lines (since a time), then new ones. */
+  runtimeLogsUrl(id: string, tail: number, since?: string): string {
+    return this.api.applicationsRuntimeLogsUrl({ path: { applicationId: id }, query: { follow: true, tail, since } });
+  }
   lifecycle(id: string, action: 'stop' | 'start' | 'restart'): Observable<Deployment> {
     const path = { applicationId: id };
     return action === 'stop' ? this.api.applicationsStop({ path }) : action === 'start' ? this.api.applicationsStart({ path }) : this.api.applicationsRestart({ path });
@@ -137,6 +141,10 @@ export class ResourcesApi {
   }
   deploymentLog(id: string): Observable<DeploymentLog> {
     return this.api.deploymentsLogs({ path: { deploymentId: id } });
+  }
+  /** The Server-Sent Events URL of a deployment's log: the lines so far, then new ones and the status until it finishes. */
+  deploymentLogStreamUrl(id: string): string {
+    return this.api.deploymentsLogsUrl({ path: { deploymentId: id }, query: { follow: true } });
   }
   cancel(id: string): Observable<unknown> {
     return this.api.deploymentsCancel({ path: { deploymentId: id } });

@@ -4,7 +4,7 @@ import { MatButtonModule } from '@angular/material/button';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSnackBar } from '@angular/material/snack-bar';
 import { firstValueFrom, Subscription } from 'rxjs';
-import { API, Deployment, DeploymentLogLine, DeploymentStatus, FINISHED } from '../../core/api/api-types';
+import { Deployment, DeploymentLogLine, DeploymentStatus, FINISHED } from '../../core/api/api-types';
 import { Problem, toProblem } from '../../core/api/problem';
 import { ResourcesApi } from '../../core/api/resources-api.service';
 import { EVENT_SOURCE, eventStream } from '../../core/live/event-stream';
@@ -154,7 +154,7 @@ export class DeploymentsTab {
     pr.setStatus(status ?? this.list()?.find((d) => d.id === id)?.status ?? 'queued');
     this.progress.set(pr);
     const wasFinished = FINISHED.includes(pr.status());
-    this.follow = eventStream<DeploymentLogLine & { status?: DeploymentStatus }>(this.es, `${API}/deployments/${id}/logs?follow=true`, ['log']).subscribe({
+    this.follow = eventStream<DeploymentLogLine & { status?: DeploymentStatus }>(this.es, this.api.deploymentLogStreamUrl(id), ['log']).subscribe({
       next: (ev) => {
         if (ev.event === 'log') {
           pr.add([ev.data]);

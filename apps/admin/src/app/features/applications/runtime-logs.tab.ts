@@ -4,7 +4,8 @@ import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { Subscription } from 'rxjs';
-import { API, RuntimeLogLine } from '../../core/api/api-types';
+import { RuntimeLogLine } from '../../core/api/api-types';
+import { ResourcesApi } from '../../core/api/resources-api.service';
 import { EVENT_SOURCE, eventStream } from '../../core/live/event-stream';
 import { ApplicationStore } from './application.store';
 
@@ -58,6 +59,7 @@ export function inTimeOrder(all: readonly RuntimeLogLine[], line: RuntimeLogLine
 })
 export class RuntimeLogsTab {
   private readonly store = inject(ApplicationStore);
+  private readonly api = inject(ResourcesApi);
   private readonly es = inject(EVENT_SOURCE);
   tail = 200;
   since = '';
@@ -107,10 +109,9 @@ export class RuntimeLogsTab {
     this.lines.set([]);
     this.error.set(null);
     this.atEnd.set(true);
-    const q = new URLSearchParams({ follow: 'true', tail: String(this.tail ?? 200) });
-    if (this.since) q.set('since', new Date(this.since).toISOString());
+    const url = this.api.runtimeLogsUrl(app.id, this.tail ?? 200, this.since ? new Date(this.since).toISOString() : undefined);
     this.live.set(true);
-    this.sub = eventStream<RuntimeLogLine>(this.es, `${API}/applications/${app.id}/logs?${q}`, ['stdout', 'stderr']).subscribe({
+    this.sub = eventStream<RuntimeLogLine>(this.es, url, ['stdout', 'stderr']).subscribe({
       next: (ev) => {
         if (ev.event === 'stdout' || ev.event === 'stderr') this.lines.update((all) => inTimeOrder(all, ev.data).slice(-MAX_LINES));
       },
