@@ -7,8 +7,6 @@ import type { components } from './schema';
 
 type Schemas = components['schemas'];
 
-export const API = '/api/v1';
-
 // Authentication and the signed-in user
 export type SetupBody = Schemas['SetupDto'];
 export type SetupStatus = Schemas['SetupStatusDto'];
