@@ -5,6 +5,7 @@
  * the app is covered without touching the tests.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { Client } from 'pg';
 import request from 'supertest';
 import type { TestApp } from './app';
@@ -384,7 +385,37 @@ export interface Call {
   headers: Record<string, string>;
 }
 
+/** Routes that answer an endless Server-Sent-Events stream when allowed (the organization's live events). */
+const ENDLESS_STREAM = /^\/api\/v1\/organizations\/[^/?]+\/events(\?|$)/;
+
+/** A GET of an endless stream: its status and headers; a 200 stream is closed at once (its body never ends). */
+function callStream(t: TestApp, url: string, headers: Record<string, string>): Promise<Call> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(new URL(url, t.baseUrl), { headers }, (res) => {
+      const out = { status: res.statusCode ?? 0, headers: res.headers as Record<string, string> };
+      if (out.status === 200) {
+        req.destroy();
+        return resolve({ ...out, body: {}, text: '' });
+      }
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        let body: unknown = {};
+        try {
+          body = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ ...out, body: body as Call['body'], text });
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
 export async function call(t: TestApp, method: Method, url: string, auth: Record<string, string>, body?: unknown, headers: Record<string, string> = {}): Promise<Call> {
+  if (method === 'get' && ENDLESS_STREAM.test(url)) return callStream(t, url, { ...auth, ...headers });
   let r = request(t.server)[method](url).set(auth).set(headers);
   if (body !== undefined && method !== 'get') r = r.send(body as object);
   const res = await r;

@@ -25,6 +25,7 @@ import { ApplicationsModule } from '@wharf/applications';
 import { ApplicationsController, DeploymentsController, EnvironmentApplicationsController, OrganizationApplicationsController, RegistriesController } from './http/applications/applications.controller';
 import { ProjectsController } from './http/projects/projects.controller';
 import { EnvironmentsController } from './http/projects/environments.controller';
+import { ApplicationPlaces, OrganizationEventsController } from './http/organizations/organization-events.controller';
 
 /** Pieces every role needs: config, logging, database, queues, CQRS. */
 function infrastructure(config: WharfConfig): DynamicModule[] {
@@ -45,7 +46,10 @@ function infrastructure(config: WharfConfig): DynamicModule[] {
       exclude: [{ method: RequestMethod.ALL, path: 'health/(.*)' }],
     }),
     TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, APP_DB_LIMITS)),
-    BullModule.forRoot({ redis: config.redisUrl, prefix: config.queuePrefix }),
+    // An idle install should cost next to no CPU: a worker's blocking wait for jobs lasts 30 s instead of 5, and the
+    // poll for delayed jobs (a backstop: Bull arms a timer for the next delayed job and hears of new ones over pub/sub)
+    // runs every 30 s instead of 5. A new job still wakes the blocking wait at once.
+    BullModule.forRoot({ redis: config.redisUrl, prefix: config.queuePrefix, settings: { drainDelay: 30, guardInterval: 30_000 } }),
     BullModule.registerQueue(...Object.values(QUEUES).map((name) => ({ name }))),
     CqrsModule.forRoot(),
   ] as DynamicModule[];
@@ -59,8 +63,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [...infrastructure(config), TenancyModule, AuditModule, ProjectsModule, ApplicationsModule, ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
-      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, OrganizationApplicationsController, ApplicationsController, DeploymentsController] : [],
-      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, ...(http ? [{ provide: APP_GUARD, useClass: AuthGuard }] : [])],
+      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, OrganizationApplicationsController, ApplicationsController, DeploymentsController, OrganizationEventsController] : [],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, ...(http ? [{ provide: APP_GUARD, useClass: AuthGuard }, ApplicationPlaces] : [])],
     };
   }
 }

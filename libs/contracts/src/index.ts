@@ -3,3 +3,4 @@ export * from './events';
 export * from './jobs';
 export * from './applications';
 export * from './problem';
+export * from './live-events';

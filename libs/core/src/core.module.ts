@@ -8,6 +8,7 @@ import { RateLimiter, REDIS, RedisCloser } from './redis/redis';
 import { JobProducer } from './queue/job-producer';
 import { WorkerRpcClient } from './rpc/worker-rpc';
 import { DomainEventListeners } from './events/domain-event-listeners';
+import { LiveEventFanout, LiveEventHub } from './events/live-events';
 
 /** Configuration (validated once, before Nest starts), the secret box and the unit of work, available everywhere. */
 @Global()
@@ -27,8 +28,10 @@ export class CoreModule {
         RateLimiter,
         JobProducer,
         WorkerRpcClient,
+        LiveEventFanout,
+        LiveEventHub,
       ],
-      exports: [DomainEventListeners, WHARF_CONFIG, SecretBox, TransactionRunner, REDIS, RateLimiter, JobProducer, WorkerRpcClient],
+      exports: [DomainEventListeners, WHARF_CONFIG, SecretBox, TransactionRunner, REDIS, RateLimiter, JobProducer, WorkerRpcClient, LiveEventHub],
     };
   }
 }

@@ -10,6 +10,7 @@ export * from './database/migrate';
 export * from './queue/job-handler';
 export * from './events/domain-event-listeners';
 export * from './events/volume-inventory';
+export * from './events/live-events';
 export * from './core.module';
 export * from './redis/redis';
 export * from './queue/job-producer';

@@ -33,6 +33,7 @@ export class DomainEventListeners implements OnModuleInit {
   private readonly logger = new Logger('Events');
   private readonly byType = new Map<string, Listener[]>();
   private discovered = false;
+  private readonly observers: Array<(event: EventEnvelope) => Promise<void> | void> = [];
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -85,9 +86,24 @@ export class DomainEventListeners implements OnModuleInit {
     return new Map([...this.byType].map(([t, ls]) => [t, ls.map((l) => l.owner)]));
   }
 
+  /**
+   * Adds an observer that sees every dispatched event (the live-event fan-out). Unlike a listener it never fails a
+   * dispatch: its errors are logged, so an outbox row is not retried because of it.
+   */
+  observe(fn: (event: EventEnvelope) => Promise<void> | void): void {
+    this.observers.push(fn);
+  }
+
   /** Calls every listener of the event's type; throws (after trying all of them) when any failed or hung. */
   async dispatch(event: EventEnvelope, deadlineMs = LISTENER_DEADLINE_MS): Promise<void> {
     const failures: string[] = [];
+    for (const o of this.observers) {
+      try {
+        await o(event);
+      } catch (e) {
+        this.logger.warn(`observer of ${event.type} (${event.id}): ${(e as Error).message}`);
+      }
+    }
     for (const l of this.byType.get(event.type) ?? []) {
       let timer: NodeJS.Timeout | undefined;
       try {

@@ -90,6 +90,35 @@ export class Authenticator {
     };
   }
 
+  /**
+   * The same caller with their grants read again (for long-lived streams: a changed role, a removal, a revoked key or
+   * an ended session take effect without a new request). Null when the credential no longer authenticates.
+   */
+  async refresh(p: Principal): Promise<Principal | null> {
+    if (p.kind === 'user') {
+      if (!p.userId) return null;
+      const [user] = await this.ds.query(
+        `SELECT u.totp_enabled,
+                ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = $2 AND r.user_id = u.id AND r.revoked_at IS NULL AND r.expires_at > now())) AS active
+           FROM users u WHERE u.id = $1`,
+        [p.userId, p.sessionId],
+      );
+      if (!user || !user.active) return null;
+      const grants = await this.grantsOfUser(p.userId, user.totp_enabled);
+      return { ...p, grants, ability: buildAbility(grants, p.scopes) };
+    }
+    const [row] = await this.ds.query(
+      `SELECT k.user_id, k.organization_id, k.role, k.expires_at, k.revoked_at, r.permissions AS custom_permissions
+         FROM api_keys k LEFT JOIN roles r ON r.id = k.custom_role_id WHERE k.id = $1`,
+      [p.apiKeyId],
+    );
+    if (!row || row.revoked_at || (row.expires_at && new Date(row.expires_at).getTime() <= Date.now())) return null;
+    const grants: Grant[] = row.user_id
+      ? (await this.grantsOfUser(row.user_id, true)).filter((g) => !row.organization_id || g.organizationId === row.organization_id)
+      : p.grants.map((g) => ({ ...g, permissions: permissionsOfRole(row.role, row.custom_permissions) }));
+    return { ...p, grants, ability: buildAbility(grants, p.scopes) };
+  }
+
   async grantsOfUser(userId: string, hasTwoFactor: boolean): Promise<Grant[]> {
     const rows: GrantRow[] = await this.ds.query(GRANTS_SQL('$1'), [userId]);
     return rows.map((r) => toGrant(r, hasTwoFactor));

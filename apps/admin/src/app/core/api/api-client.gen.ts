@@ -553,6 +553,20 @@ export class ApiClient {
     return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/applications`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationApplicationsController_list']['responses'][200]['content']['application/json']>>;
   }
 
+  /** GET /api/v1/organizations/{orgId}/events: Live domain events of the organization (Server-Sent Events): what changed, filtered by what you may read */
+  organizationEventsStream<O extends ApiObserve = 'body'>(args: {
+    path: operations['OrganizationEventsController_stream']['parameters']['path'];
+  }, observe?: O): Observable<ApiResult<O, string>> {
+    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/events`, args, observe, true) as Observable<ApiResult<O, string>>;
+  }
+
+  /** The URL of GET /api/v1/organizations/{orgId}/events, for the browser to open (EventSource, a link or a redirect). */
+  organizationEventsStreamUrl(args: {
+    path: operations['OrganizationEventsController_stream']['parameters']['path'];
+  }): string {
+    return withQuery(`/api/v1/organizations/${seg(args.path.orgId)}/events`, undefined);
+  }
+
   /** GET /api/v1/organizations/{orgId}/api-keys: Service-account API keys of the organization */
   organizationsApiKeys<O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_apiKeys']['parameters']['path'];

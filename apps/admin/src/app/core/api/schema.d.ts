@@ -1280,6 +1280,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organizations/{orgId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live domain events of the organization (Server-Sent Events): what changed, filtered by what you may read
+         * @description After `event: ready` (subscribed), each committed event you may read arrives as `event: domain` with `id` and JSON data { id, type, occurredAt, organizationId, subject { type, id, name }, actor { type, name }, payload { projectId?, environmentId?, applicationId?, deploymentId?, status?, kind?, error? } } — ids and names only, never values. Delivery is at least once (dedupe by id) and there is no replay: after a reconnect, reload what you show. A comment line every 25 s keeps the connection open; `event: end` closes it (membership removed, session ended, shutdown).
+         */
+        get: operations["OrganizationEventsController_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -7541,6 +7561,46 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    OrganizationEventsController_stream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: ready, domain (one per event), end */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             /** @description Not authenticated */
