@@ -53,6 +53,7 @@ export class EngineTeardownProcessor {
       await this.swarm.removeService(s.id);
       services.push(s.name);
     }
+    if (services.length) await this.progress.removedSoFar(payload.scope, payload.id, { services, networks: [], volumes: [] });
 
     // Networks carry the organization and environment labels (not the project's): a project's networks go with the
     // `environment.deleted` events its deletion stages for each environment.
@@ -62,6 +63,7 @@ export class EngineTeardownProcessor {
         if (!isOwned(n.labels)) continue;
         if ((await this.removeNetworkWhenReleased(n.id, owned)) === 'removed') networks.push(n.name);
       }
+      if (networks.length) await this.progress.removedSoFar(payload.scope, payload.id, { services, networks, volumes: [] });
     }
     // Volumes carry all three scope labels (see volumeLabels). Their services are gone now; their containers follow.
     const volumes: string[] = [];

@@ -73,6 +73,8 @@ export async function recordTeardownQueued(m: EntityManager | DataSource, t: Que
   );
 }
 
+/** Names removed by earlier passes or attempts and by this one, each once, as a JSON array. */
+const union = (a: string[], b: string[]): string => JSON.stringify([...new Set([...a, ...b])]);
 const cut = (s: string): string => (s.length > TEARDOWN_ERROR_MAX ? `${s.slice(0, TEARDOWN_ERROR_MAX - 1)}…` : s);
 
 /**
@@ -96,15 +98,27 @@ export class TeardownProgress {
     });
   }
 
+  /** What a running pass removed so far (the portal counts it up while the teardown runs). */
+  async removedSoFar(scope: TeardownScope, subjectId: string, removed: { services: string[]; networks: string[]; volumes: string[] }): Promise<void> {
+    await this.tx.dataSource.transaction(async (m) => {
+      const rows: TeardownRow[] = await m.query(`SELECT ${COLUMNS} FROM teardowns WHERE scope = $1 AND subject_id = $2 AND status = 'running' FOR UPDATE`, [scope, subjectId]);
+      const r = rows[0];
+      if (!r) return;
+      await m.query(
+        `UPDATE teardowns SET removed_services = $2::jsonb, removed_networks = $3::jsonb, removed_volumes = $4::jsonb, updated_at = now() WHERE id = $1`,
+        [r.id, union(r.removed_services, removed.services), union(r.removed_networks, removed.networks), union(r.removed_volumes, removed.volumes)],
+      );
+    });
+  }
+
   async succeeded(scope: TeardownScope, subjectId: string, removed: { services: string[]; networks: string[]; volumes: string[] }): Promise<void> {
     await this.tx.run(async (m, stage) => {
       const rows: TeardownRow[] = await m.query(`SELECT ${COLUMNS} FROM teardowns WHERE scope = $1 AND subject_id = $2 FOR UPDATE`, [scope, subjectId]);
       const r = rows[0];
       if (!r) return;
-      const merge = (a: string[], b: string[]) => JSON.stringify([...new Set([...a, ...b])]);
       await m.query(
         `UPDATE teardowns SET status = 'succeeded', error = NULL, removed_services = $2::jsonb, removed_networks = $3::jsonb, removed_volumes = $4::jsonb, updated_at = now() WHERE id = $1`,
-        [r.id, merge(r.removed_services, removed.services), merge(r.removed_networks, removed.networks), merge(r.removed_volumes, removed.volumes)],
+        [r.id, union(r.removed_services, removed.services), union(r.removed_networks, removed.networks), union(r.removed_volumes, removed.volumes)],
       );
       if (r.status === 'succeeded') return; // a later pass: already reported
       await stage(
