@@ -8,6 +8,10 @@ import {
 } from './api-types';
 import type { components, operations } from './schema';
 
+/** The engine teardown of a deleted project, environment or organization (GET /organizations/{orgId}/teardowns). */
+export type Teardown = components['schemas']['TeardownDto'];
+export type TeardownList = components['schemas']['TeardownListDto'];
+
 /** The If-Match header for a resource's version (none when the version is unknown). */
 export const ifMatch = (version: number | null | undefined) => (version == null ? {} : { 'if-match': `"${version}"` });
 /** An answer as the portal's narrower view of it (api-types.ts retypes fields the document leaves open). */
@@ -190,5 +194,9 @@ export class ResourcesApi {
   }
   publicOidcProviders(orgSlug: string): Observable<PublicOidcProvider[]> {
     return this.api.oidcAuthProviders({ query: { organization: orgSlug } });
+  }
+  /** Recent engine teardowns of deleted projects and environments (newest first), optionally of one project. */
+  teardowns(orgId: string, projectId?: string): Observable<TeardownList> {
+    return this.api.projectsTeardowns({ path: { orgId }, query: projectId ? { projectId } : {} });
   }
 }

@@ -13,6 +13,7 @@ import { AbilitiesService } from '../../core/auth/abilities.service';
 import { OrgContext } from '../../core/org/org-context.service';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { StatusChipComponent } from '../../shared/ui/status-chip.component';
+import { TeardownProgressComponent } from '../../shared/ui/teardown-progress.component';
 
 interface EnvView { env: Environment; apps: Application[] }
 interface ProjectView { project: Project; envs: EnvView[] }
@@ -27,7 +28,7 @@ export const DASHBOARD_READY_MARK = 'wharf:dashboard-ready';
  */
 @Component({
   selector: 'w-dashboard-page',
-  imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatProgressBarModule, ProblemAlertComponent, StatusChipComponent],
+  imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatProgressBarModule, ProblemAlertComponent, StatusChipComponent, TeardownProgressComponent],
   template: `
     <div class="w-page">
       <h1>{{ org()?.name }}</h1>
@@ -42,6 +43,9 @@ export const DASHBOARD_READY_MARK = 'wharf:dashboard-ready';
         }
       </div>
       <w-problem [problem]="problem()" />
+      @if (canReadProjects()) {
+        <w-teardown-progress [orgId]="orgId()" />
+      }
       @if (!canReadProjects()) {
         <p class="w-muted">You cannot see projects in this organization.</p>
       } @else if (loading()) {

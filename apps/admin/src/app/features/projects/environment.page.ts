@@ -15,6 +15,7 @@ import { StatusChipComponent } from '../../shared/ui/status-chip.component';
 import { DeleteConfirmation, DeleteWithVolumesComponent } from '../../shared/ui/delete-with-volumes.component';
 import { VariablesEditorComponent } from '../../shared/ui/variables-editor.component';
 import { TrailNames } from '../../shared/ui/breadcrumbs.component';
+import { TeardownNavigationState } from '../../shared/ui/teardown-progress.component';
 
 /** An environment: its services with their live state, its variables, rename and delete. */
 @Component({
@@ -136,7 +137,8 @@ export class EnvironmentPage {
   async remove(e: Environment, c: DeleteConfirmation): Promise<void> {
     try {
       await firstValueFrom(this.api.deleteEnvironment(e.id, c.removeVolumes));
-      await this.router.navigate(['/orgs', this.orgId(), 'projects', this.projectId()]);
+      // The project page shows the removal of the environment's services and network (its teardown).
+      await this.router.navigate(['/orgs', this.orgId(), 'projects', this.projectId()], { state: { teardown: e.id } satisfies TeardownNavigationState });
     } catch (err) {
       this.problem.set(toProblem(err));
     }

@@ -15,22 +15,28 @@ import { StatusChipComponent } from '../../shared/ui/status-chip.component';
 import { DeleteConfirmation, DeleteWithVolumesComponent } from '../../shared/ui/delete-with-volumes.component';
 import { VariablesEditorComponent } from '../../shared/ui/variables-editor.component';
 import { TrailNames } from '../../shared/ui/breadcrumbs.component';
-
-/** How often the project page asks for its services' live state. */
-export const PROJECT_POLL_MS = 5000;
+import { LiveEvents, LiveMessage } from '../../core/live/live-events';
+import { TeardownNavigationState, TeardownProgressComponent } from '../../shared/ui/teardown-progress.component';
 
 /**
- * A project: its services in every environment with their live state (refreshed every few seconds), rename,
+ * How often the project page asks for its services' live state anyway: changes arrive as live events (LiveEvents);
+ * Swarm task states have none.
+ */
+export const PROJECT_POLL_MS = 30_000;
+
+/**
+ * A project: its services in every environment with their live state (kept current by live events), rename,
  * environments (create), shared variables, delete with its slug typed.
  */
 @Component({
   selector: 'w-project-page',
-  imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, StatusChipComponent, DeleteWithVolumesComponent, VariablesEditorComponent],
+  imports: [RouterLink, ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, StatusChipComponent, DeleteWithVolumesComponent, VariablesEditorComponent, TeardownProgressComponent],
   template: `
     <div class="w-page">
       <w-problem [problem]="problem()" />
       @if (project(); as p) {
         <h1>{{ p.name }} <span class="w-muted slug">{{ p.slug }}</span></h1>
+        <w-teardown-progress [orgId]="orgId()" [projectId]="p.id" />
         <h2>Services</h2>
         @if (services() === null) {
           <p class="w-muted">Loading services…</p>
@@ -138,9 +144,24 @@ export class ProjectPage {
         void this.load();
       });
     });
-    // Live state: the services' runtime is asked again every few seconds while the page is open.
+    // Live state: the organization's events about this project refresh it; a slow poll covers task states.
     const timer = setInterval(() => void this.refreshServices(), PROJECT_POLL_MS);
+    const live = inject(LiveEvents);
+    effect((onCleanup) => {
+      const orgId = this.orgId();
+      if (!orgId) return;
+      const sub = live.watch(orgId).subscribe((m) => untracked(() => this.onLive(m)));
+      onCleanup(() => sub.unsubscribe());
+    });
     inject(DestroyRef).onDestroy(() => clearInterval(timer));
+  }
+
+  private onLive(m: LiveMessage): void {
+    if (m.kind === 'resync') return void this.load();
+    const e = m.event;
+    if (e.payload.projectId !== this.projectId() && !(e.subject.type === 'project' && e.subject.id === this.projectId())) return;
+    if (e.type.startsWith('deployment.') || e.type.startsWith('application.')) void this.refreshServices();
+    else if (e.type.startsWith('project.') || e.type.startsWith('environment.')) void this.load();
   }
 
   envName(id: string): string {
@@ -197,7 +218,8 @@ export class ProjectPage {
   async remove(p: Project, c: DeleteConfirmation): Promise<void> {
     try {
       await firstValueFrom(this.api.deleteProject(p, c.typed, c.removeVolumes));
-      await this.router.navigate(['/orgs', this.orgId(), 'dashboard']);
+      // The dashboard shows the removal of its services and networks (the teardown of this project).
+      await this.router.navigate(['/orgs', this.orgId(), 'dashboard'], { state: { teardown: p.id } satisfies TeardownNavigationState });
     } catch (e) {
       this.problem.set(toProblem(e));
     }
