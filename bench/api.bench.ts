@@ -57,7 +57,9 @@ function rssMb(pid: number): number {
 
 function startWharf(env: NodeJS.ProcessEnv): ChildProcess {
   // The same Node flags as `npm start` (scripts/start.sh).
-  return spawn(process.execPath, [...NODE_FLAGS, '-r', './scripts/paths.js', 'dist/apps/api/src/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // BENCH_CPU_PROF=<dir>: write a V8 CPU profile of Wharf to that directory (for finding where a request's time goes).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  return spawn(process.execPath, [...NODE_FLAGS, ...prof, '-r', './scripts/paths.js', 'dist/apps/api/src/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 async function stop(child: ChildProcess): Promise<void> {
