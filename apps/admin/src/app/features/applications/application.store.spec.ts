@@ -4,6 +4,7 @@ import { TestBed } from '@angular/core/testing';
 import { AbilityBuilder, createMongoAbility } from '@casl/ability';
 import { packRules } from '@casl/ability/extra';
 import { AbilitiesService } from '../../core/auth/abilities.service';
+import { EVENT_SOURCE } from '../../core/live/event-stream';
 import { ApplicationStore } from './application.store';
 
 const APP = { id: 'app-1', organizationId: 'org-a', projectId: 'p-1', environmentId: 'e-1', name: 'web', slug: 'web', spec: { image: 'x' }, version: 1 };
@@ -59,6 +60,64 @@ describe('ApplicationStore', () => {
       jest.advanceTimersByTime(5000);
       ctl.expectNone('/api/v1/applications/app-1/status');
     } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('refreshes on live events about its application (not others), polling fast only while a deployment runs', async () => {
+    const sources: Array<{ url: string; emit: (type: string, data: unknown) => void }> = [];
+    const listeners = new Map<string, Array<(e: { data?: string }) => void>>();
+    const fake = (url: string) => {
+      const es = { url, onerror: null, close: () => undefined, addEventListener: (t: string, l: (e: { data?: string }) => void) => listeners.set(t, [...(listeners.get(t) ?? []), l]) };
+      sources.push({ url, emit: (t, d) => (listeners.get(t) ?? []).forEach((l) => l({ data: JSON.stringify(d) })) });
+      return es;
+    };
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({ providers: [provideHttpClient(), provideHttpClientTesting(), ApplicationStore, { provide: EVENT_SOURCE, useValue: fake }] });
+    store = TestBed.inject(ApplicationStore);
+    ctl = TestBed.inject(HttpTestingController);
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick'] });
+    const flushStatus = () => ctl.expectOne('/api/v1/applications/app-1/status').flush({ state: 'running', running: 1, desired: 1, tasks: [] });
+    const settle = async () => {
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    };
+    try {
+      const opening = store.open('app-1');
+      ctl.expectOne('/api/v1/applications/app-1').flush(APP);
+      await settle();
+      flushStatus();
+      await opening;
+      expect(sources.map((x) => x.url)).toEqual(['/api/v1/organizations/org-a/events']);
+      const ev = (id: string, type: string, applicationId = 'app-1') => ({ id, type, occurredAt: '', organizationId: 'org-a', subject: { type: 'deployment', id: 'd1', name: null }, actor: { type: 'user', name: 'x' }, payload: { applicationId } });
+      sources[0].emit('ready', {});
+
+      // The old 3 s poll is gone: nothing within 20 s.
+      jest.advanceTimersByTime(20_000);
+      ctl.expectNone('/api/v1/applications/app-1/status');
+
+      // Another application's deployment: nothing. Ours starts: the status at once, then every 3 s while it runs.
+      sources[0].emit('domain', ev('e1', 'deployment.started', 'app-2'));
+      await settle();
+      ctl.expectNone('/api/v1/applications/app-1/status');
+      sources[0].emit('domain', ev('e2', 'deployment.started'));
+      await settle();
+      flushStatus();
+      expect(store.deploying()).toBe(true);
+      expect(store.deploymentsChanged()).toBe(1);
+      jest.advanceTimersByTime(3000);
+      flushStatus();
+
+      // It succeeded: the application and its status are read again, and the fast poll stops.
+      sources[0].emit('domain', ev('e3', 'deployment.succeeded'));
+      await settle();
+      ctl.expectOne('/api/v1/applications/app-1').flush(APP);
+      await settle();
+      flushStatus();
+      expect(store.deploying()).toBe(false);
+      jest.advanceTimersByTime(6000);
+      ctl.expectNone('/api/v1/applications/app-1/status');
+    } finally {
+      store.stopPolling();
       jest.useRealTimers();
     }
   });

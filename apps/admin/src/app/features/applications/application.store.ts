@@ -1,13 +1,22 @@
 import { computed, DestroyRef, inject, Injectable, signal } from '@angular/core';
-import { firstValueFrom } from 'rxjs';
+import { firstValueFrom, Subscription } from 'rxjs';
 import { Application, ApplicationStatus } from '../../core/api/api-types';
 import { Problem, toProblem } from '../../core/api/problem';
 import { ResourcesApi } from '../../core/api/resources-api.service';
 import { AbilitiesService } from '../../core/auth/abilities.service';
+import { LiveEvent, LiveEvents } from '../../core/live/live-events';
+
+/** Without events (Swarm task states have none): how often the status is read anyway. */
+export const FALLBACK_POLL_MS = 30_000;
+/** While a deployment of the application is queued or running: its tasks change by the second. */
+export const ACTIVE_POLL_MS = 3_000;
+const ACTIVE = new Set(['deployment.queued', 'deployment.started', 'deployment.resumed', 'deployment.cancel-requested']);
 
 /**
  * The application the application screens show (provided by the layout, shared by its tabs): the application, its
- * status from the real Swarm tasks (refreshed every few seconds while the screen is open) and what the user may do.
+ * status from the real Swarm tasks and what the user may do. Refreshed by the organization's live events about the
+ * application (LiveEvents); a slow poll covers what has no event (task states), a short one runs while a deployment
+ * is queued or running.
  */
 @Injectable()
 export class ApplicationStore {
@@ -18,7 +27,14 @@ export class ApplicationStore {
   readonly problem = signal<Problem | null>(null);
   /** The application went away while the screen was open (the API answers 404): polling has stopped. */
   readonly deleted = signal(false);
+  /** Bumped on every live event about the application's deployments (and after a stream resync): lists reload. */
+  readonly deploymentsChanged = signal(0);
+  /** A deployment is queued or running (from the live events): the status is polled often meanwhile. */
+  readonly deploying = signal(false);
+  private readonly live = inject(LiveEvents);
   private timer: ReturnType<typeof setInterval> | null = null;
+  private fastTimer: ReturnType<typeof setInterval> | null = null;
+  private events: Subscription | null = null;
   private id: string | null = null;
 
   private readonly fields = computed(() => ({ projectId: this.app()?.projectId }));
@@ -36,13 +52,45 @@ export class ApplicationStore {
     inject(DestroyRef).onDestroy(() => this.stopPolling());
   }
 
-  async open(id: string, pollMs = 3000): Promise<void> {
+  async open(id: string, pollMs = FALLBACK_POLL_MS): Promise<void> {
     this.id = id;
     this.stopPolling();
     this.deleted.set(false);
+    this.deploying.set(false);
     await this.reload();
-    if (this.deleted() || this.id !== id) return;
+    const app = this.app();
+    if (this.deleted() || this.id !== id || !app) return;
     this.timer = setInterval(() => void this.refreshStatus(), pollMs);
+    this.events = this.live.watch(app.organizationId).subscribe((m) => {
+      if (m.kind === 'resync') {
+        this.deploymentsChanged.update((n) => n + 1);
+        void this.reload();
+      } else if (this.concerns(m.event)) this.onEvent(m.event);
+    });
+  }
+
+  private concerns(e: LiveEvent): boolean {
+    return !!this.id && (e.payload.applicationId === this.id || (e.subject.type === 'application' && e.subject.id === this.id));
+  }
+
+  private onEvent(e: LiveEvent): void {
+    if (e.type.startsWith('deployment.')) {
+      this.setDeploying(ACTIVE.has(e.type));
+      this.deploymentsChanged.update((n) => n + 1);
+      // The finished deployment changed the spec the service runs: the application too (its live state).
+      void (ACTIVE.has(e.type) ? this.refreshStatus() : this.reload());
+    } else if (e.type.startsWith('application.')) {
+      void this.reload();
+    }
+  }
+
+  private setDeploying(on: boolean): void {
+    this.deploying.set(on);
+    if (on && !this.fastTimer) this.fastTimer = setInterval(() => void this.refreshStatus(), ACTIVE_POLL_MS);
+    if (!on && this.fastTimer) {
+      clearInterval(this.fastTimer);
+      this.fastTimer = null;
+    }
   }
 
   async reload(): Promise<void> {
@@ -78,5 +126,8 @@ export class ApplicationStore {
   stopPolling(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.setDeploying(false);
+    this.events?.unsubscribe();
+    this.events = null;
   }
 }

@@ -99,6 +99,7 @@ export class DeploymentsTab {
   /** The deployment the service runs now: no Roll back on it (it would change nothing). */
   readonly liveId = computed(() => liveDeploymentId(this.store.status(), this.list()));
   readonly canRollBackTo = canRollBackTo;
+  private readonly appId = computed(() => this.store.app()?.id ?? null);
   private follow: Subscription | null = null;
   private readonly logEl = viewChild<ElementRef<HTMLElement>>('log');
   /** The live log keeps its end in view while the user is at the bottom; scrolling up stops that until they return. */
@@ -107,8 +108,12 @@ export class DeploymentsTab {
   constructor() {
     inject(DestroyRef).onDestroy(() => this.follow?.unsubscribe());
     effect(() => {
-      const a = this.store.app();
-      if (a) untracked(() => void this.load(true));
+      const id = this.appId();
+      if (id) untracked(() => void this.load(true));
+    });
+    // Live events about this application's deployments (through the store) reload the history.
+    effect(() => {
+      if (this.store.deploymentsChanged()) untracked(() => void this.load());
     });
     afterRenderEffect({
       write: () => {

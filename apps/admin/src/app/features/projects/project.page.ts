@@ -15,13 +15,17 @@ import { StatusChipComponent } from '../../shared/ui/status-chip.component';
 import { DeleteConfirmation, DeleteWithVolumesComponent } from '../../shared/ui/delete-with-volumes.component';
 import { VariablesEditorComponent } from '../../shared/ui/variables-editor.component';
 import { TrailNames } from '../../shared/ui/breadcrumbs.component';
+import { LiveEvents, LiveMessage } from '../../core/live/live-events';
 import { TeardownNavigationState, TeardownProgressComponent } from '../../shared/ui/teardown-progress.component';
 
-/** How often the project page asks for its services' live state. */
-export const PROJECT_POLL_MS = 5000;
+/**
+ * How often the project page asks for its services' live state anyway: changes arrive as live events (LiveEvents);
+ * Swarm task states have none.
+ */
+export const PROJECT_POLL_MS = 30_000;
 
 /**
- * A project: its services in every environment with their live state (refreshed every few seconds), rename,
+ * A project: its services in every environment with their live state (kept current by live events), rename,
  * environments (create), shared variables, delete with its slug typed.
  */
 @Component({
@@ -140,9 +144,24 @@ export class ProjectPage {
         void this.load();
       });
     });
-    // Live state: the services' runtime is asked again every few seconds while the page is open.
+    // Live state: the organization's events about this project refresh it; a slow poll covers task states.
     const timer = setInterval(() => void this.refreshServices(), PROJECT_POLL_MS);
+    const live = inject(LiveEvents);
+    effect((onCleanup) => {
+      const orgId = this.orgId();
+      if (!orgId) return;
+      const sub = live.watch(orgId).subscribe((m) => untracked(() => this.onLive(m)));
+      onCleanup(() => sub.unsubscribe());
+    });
     inject(DestroyRef).onDestroy(() => clearInterval(timer));
+  }
+
+  private onLive(m: LiveMessage): void {
+    if (m.kind === 'resync') return void this.load();
+    const e = m.event;
+    if (e.payload.projectId !== this.projectId() && !(e.subject.type === 'project' && e.subject.id === this.projectId())) return;
+    if (e.type.startsWith('deployment.') || e.type.startsWith('application.')) void this.refreshServices();
+    else if (e.type.startsWith('project.') || e.type.startsWith('environment.')) void this.load();
   }
 
   envName(id: string): string {

@@ -7,6 +7,7 @@ import { Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/rou
 import { AbilitiesService } from '../../core/auth/abilities.service';
 import { AuthService } from '../../core/auth/auth.service';
 import { OrgContext } from '../../core/org/org-context.service';
+import { LiveToasts } from '../../core/live/live-events';
 import { ThemeService } from '../../core/theme/theme.service';
 import { BreadcrumbsComponent } from '../../shared/ui/breadcrumbs.component';
 
@@ -29,6 +30,11 @@ export class ShellComponent {
   private readonly router = inject(Router);
   readonly orgs = inject(OrgContext);
   readonly theme = inject(ThemeService);
+
+  constructor() {
+    // Toasts for the current organization's finished deployments, from its live event stream.
+    inject(LiveToasts).start();
+  }
   readonly user = this.auth.user;
   readonly orgId = this.orgs.currentId;
   readonly themeLabel = computed(() => ({ system: 'Theme: system', light: 'Theme: light', dark: 'Theme: dark' })[this.theme.choice()]);
