@@ -114,7 +114,12 @@ describe('ApplicationStore', () => {
       await settle();
       flushStatus();
       expect(store.deploying()).toBe(false);
-      jest.advanceTimersByTime(6000);
+      // The worker records the tasks' state a moment later: the short poll settles for 10 s, then stops.
+      jest.advanceTimersByTime(3000);
+      flushStatus();
+      jest.advanceTimersByTime(7000);
+      ctl.match('/api/v1/applications/app-1/status').forEach((r) => r.flush({ state: 'running', running: 1, desired: 1, tasks: [] }));
+      jest.advanceTimersByTime(15_000);
       ctl.expectNone('/api/v1/applications/app-1/status');
     } finally {
       store.stopPolling();

@@ -10,6 +10,8 @@ import { LiveEvent, LiveEvents } from '../../core/live/live-events';
 export const FALLBACK_POLL_MS = 30_000;
 /** While a deployment of the application is queued or running: its tasks change by the second. */
 export const ACTIVE_POLL_MS = 3_000;
+/** After a deployment ended the worker records the tasks' state a moment later: the short poll runs this much longer. */
+export const SETTLE_MS = 10_000;
 const ACTIVE = new Set(['deployment.queued', 'deployment.started', 'deployment.resumed', 'deployment.cancel-requested']);
 
 /**
@@ -34,6 +36,7 @@ export class ApplicationStore {
   private readonly live = inject(LiveEvents);
   private timer: ReturnType<typeof setInterval> | null = null;
   private fastTimer: ReturnType<typeof setInterval> | null = null;
+  private settleTimer: ReturnType<typeof setTimeout> | null = null;
   private events: Subscription | null = null;
   private id: string | null = null;
 
@@ -86,11 +89,20 @@ export class ApplicationStore {
 
   private setDeploying(on: boolean): void {
     this.deploying.set(on);
-    if (on && !this.fastTimer) this.fastTimer = setInterval(() => void this.refreshStatus(), ACTIVE_POLL_MS);
-    if (!on && this.fastTimer) {
-      clearInterval(this.fastTimer);
-      this.fastTimer = null;
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = null;
+    if (on) {
+      this.fastTimer ??= setInterval(() => void this.refreshStatus(), ACTIVE_POLL_MS);
+    } else if (this.fastTimer) {
+      this.settleTimer = setTimeout(() => this.stopFastPoll(), SETTLE_MS);
     }
+  }
+
+  private stopFastPoll(): void {
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    if (this.fastTimer) clearInterval(this.fastTimer);
+    this.settleTimer = null;
+    this.fastTimer = null;
   }
 
   async reload(): Promise<void> {
@@ -126,7 +138,8 @@ export class ApplicationStore {
   stopPolling(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.setDeploying(false);
+    this.deploying.set(false);
+    this.stopFastPoll();
     this.events?.unsubscribe();
     this.events = null;
   }
