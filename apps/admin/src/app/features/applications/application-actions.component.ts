@@ -40,7 +40,7 @@ const CONFIRM: Partial<Record<HeaderAction, (name: string) => string>> = {
         <span class="w-muted reason" data-testid="actions-reason">{{ r }}</span>
       }
       @for (p of openPorts(); track p.port) {
-        <a mat-button [href]="p.href" target="_blank" rel="noopener" [attr.aria-label]="'Open port ' + p.port + ' in a new tab'">Open :{{ p.port }}</a>
+        <a mat-button [href]="p.href" target="_blank" rel="noopener" [attr.aria-label]="'Open port ' + p.port + ' in a new tab'">Open port {{ p.port }}</a>
       }
     </div>
     <w-problem [problem]="problem()" />

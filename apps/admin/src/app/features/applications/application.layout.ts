@@ -28,7 +28,7 @@ import { applicationState } from './application-actions';
         </div>
       } @else if (store.app(); as a) {
         <p><a [routerLink]="['/orgs', orgId(), 'projects', a.projectId, 'environments', a.environmentId]">Back to the environment</a></p>
-        <div class="w-row"><h1>{{ a.name }}</h1> @if (state(); as st) { <w-status [state]="st" /> }</div>
+        <div class="w-row"><h1>{{ a.name }}</h1> @if (state(); as st) { <w-status data-testid="application-state" [state]="st" /> }</div>
         <w-application-actions />
         <nav mat-tab-nav-bar [tabPanel]="panel" aria-label="Application">
           @for (t of tabs; track t.path) {
