@@ -3,6 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import cookieParser from 'cookie-parser';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { ConfigError, loadConfig, migrate, SchemaTooNewError, WharfConfig } from '@wharf/core';
 import { createDataSource } from '../../../migrations/data-source';
 import { AppModule } from './app.module';
@@ -20,6 +23,19 @@ async function prepareDatabase(config: WharfConfig): Promise<void> {
   }
 }
 
+/**
+ * The OpenAPI document committed beside the build (`npm run openapi` writes it; a test keeps it equal to the code), for
+ * a build run from dist/; undefined when run from sources or when the file is missing (then it is generated).
+ */
+function committedOpenApi(): OpenAPIObject | undefined {
+  if (!__filename.endsWith('.js')) return undefined;
+  try {
+    return JSON.parse(readFileSync(resolve(__dirname, '../../../../openapi.json'), 'utf8')) as OpenAPIObject;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<NestExpressApplication | null> {
   const config = loadConfig(env, (msg) => console.warn(JSON.stringify({ level: 40, time: Date.now(), msg })));
   await prepareDatabase(config);
@@ -33,7 +49,7 @@ export async function bootstrap(env: NodeJS.ProcessEnv = process.env): Promise<N
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(PinoLogger));
   app.use(cookieParser());
-  configureHttp(app, config);
+  configureHttp(app, config, committedOpenApi());
   app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   app.get(PinoLogger).log(`Wharf (${config.role}) listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`);
