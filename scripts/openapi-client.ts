@@ -47,8 +47,6 @@ function resolve<T>(doc: OpenApiDocument, x: T | Ref): T {
 const upperFirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
 const identifier = (s: string) => s.replace(/[^A-Za-z0-9_$]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''));
-const isIdentifier = (s: string) => /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s);
-const access = (obj: string, key: string) => (isIdentifier(key) ? `${obj}.${key}` : `${obj}[${JSON.stringify(key)}]`);
 const comment = (s: string) => s.replace(/\*\//g, '*\\/').replace(/\s+/g, ' ').trim();
 
 /** `ApplicationsController_deploy` → `applicationsDeploy`; without an operationId, from the method and the path. */
@@ -83,7 +81,7 @@ export function generateApiClient(doc: OpenApiDocument): string {
   }
   // Unique and stable names: the first by operationId keeps the plain name, later ones get a number.
   planned.sort((a, b) => (a.name === b.name ? (a.opKey < b.opKey ? -1 : 1) : a.name < b.name ? -1 : 1));
-  const taken = new Set<string>(['http', 'send', 'constructor']);
+  const taken = new Set<string>(['http', 'op', 'url', 'constructor']);
   for (const p of planned) {
     let name = p.name;
     for (let n = 2; taken.has(name) || taken.has(`${name}Url`); n++) name = `${p.name}${n}`;
@@ -109,8 +107,11 @@ export function generateApiClient(doc: OpenApiDocument): string {
     'type HeaderArg = { [name: string]: string | undefined };',
     'interface Args { path?: unknown; query?: QueryArg; headers?: HeaderArg; body?: unknown }',
     '',
-    '/** A path parameter as one encoded segment. */',
-    'const seg = (v: Scalar): string => encodeURIComponent(String(v));',
+    '/** The path with each `{name}` replaced by its parameter, encoded as one segment. */',
+    'function fill(template: string, path: unknown): string {',
+    '  const values = (path ?? {}) as { [name: string]: Scalar };',
+    '  return template.replace(/\\{([^}]+)\\}/g, (_m, name: string) => encodeURIComponent(String(values[name])));',
+    '}',
     '',
     'function toParams(query: QueryArg | undefined): HttpParams {',
     '  let params = new HttpParams();',
@@ -142,10 +143,21 @@ export function generateApiClient(doc: OpenApiDocument): string {
     'export class ApiClient {',
     '  private readonly http = inject(HttpClient);',
     '',
-    "  private send(method: string, url: string, args: Args | undefined, observe: ApiObserve | undefined, text: boolean): Observable<unknown> {",
-    '    const options = { body: args?.body ?? null, params: toParams(args?.query), headers: toHeaders(args?.headers) };',
-    "    if (text) return observe === 'response' ? this.http.request(method, url, { ...options, observe: 'response', responseType: 'text' }) : this.http.request(method, url, { ...options, responseType: 'text' });",
-    "    return observe === 'response' ? this.http.request(method, url, { ...options, observe: 'response' }) : this.http.request(method, url, options);",
+    '  /** One operation as a function (typed by its declaration): fills the path, sends the query, body and headers. */',
+    "  private op<F>(method: string, template: string, text = false): F {",
+    '    const call = (args: Args = {}, observe?: ApiObserve): Observable<unknown> => {',
+    '      const url = fill(template, args.path);',
+    '      const options = { body: args.body ?? null, params: toParams(args.query), headers: toHeaders(args.headers) };',
+    "      if (text) return observe === 'response' ? this.http.request(method, url, { ...options, observe: 'response', responseType: 'text' }) : this.http.request(method, url, { ...options, responseType: 'text' });",
+    "      return observe === 'response' ? this.http.request(method, url, { ...options, observe: 'response' }) : this.http.request(method, url, options);",
+    '    };',
+    '    return call as F;',
+    '  }',
+    '',
+    '  /** The URL of an operation the browser opens itself. */',
+    '  private url<F>(template: string): F {',
+    '    const url = (args: Args = {}): string => withQuery(fill(template, args.path), args.query);',
+    '    return url as F;',
     '  }',
   );
 
@@ -187,15 +199,13 @@ export function generateApiClient(doc: OpenApiDocument): string {
     const text = !json && Object.keys(content).length > 0;
     const result = json ? `${T}['responses'][${success}]['content']['application/json']` : text ? 'string' : 'void';
 
-    const url = '`' + path.replace(/\{([^}]+)\}/g, (_m, name: string) => '${seg(' + access('args.path', name) + ')}') + '`';
-    const argsType = argLines.length ? `{\n    ${argLines.join('\n    ')}\n  }` : '{}';
-    const argsDecl = argLines.length ? `args: ${argsType}${argsRequired ? '' : ' = {}'}` : 'args: {} = {}';
+    if (/['\\\n]/.test(path)) throw new Error(`openapi-client: unexpected character in path ${path}`);
+    const argsDecl = argLines.length ? `args${argsRequired ? '' : '?'}: {\n    ${argLines.join('\n    ')}\n  }` : 'args?: {}';
 
     out.push('');
     out.push(`  /** ${method.toUpperCase()} ${path}${op.summary ? `: ${comment(op.summary)}` : ''} */`);
-    out.push(`  ${p.name}<O extends ApiObserve = 'body'>(${argsDecl}, observe?: O): Observable<ApiResult<O, ${result}>> {`);
-    out.push(`    return this.send('${method.toUpperCase()}', ${url}, args, observe, ${text}) as Observable<ApiResult<O, ${result}>>;`);
-    out.push('  }');
+    out.push(`  readonly ${p.name}: <O extends ApiObserve = 'body'>(${argsDecl}, observe?: O) => Observable<ApiResult<O, ${result}>>`);
+    out.push(`    = this.op('${method.toUpperCase()}', '${path}'${text ? ', true' : ''});`);
 
     // What the browser opens itself: an event stream or a file (2xx other than JSON only), or a redirect (3xx).
     const codes = Object.keys(op.responses ?? {});
@@ -204,12 +214,10 @@ export function generateApiClient(doc: OpenApiDocument): string {
     if (method === 'get' && opened) {
       const urlArgs = argLines.filter((l) => l.startsWith('path') || l.startsWith('query'));
       const urlRequired = has('path') || required('query');
-      const decl = urlArgs.length ? `args: {\n    ${urlArgs.join('\n    ')}\n  }${urlRequired ? '' : ' = {}'}` : 'args: {} = {}';
+      const decl = urlArgs.length ? `args${urlRequired ? '' : '?'}: {\n    ${urlArgs.join('\n    ')}\n  }` : 'args?: {}';
       out.push('');
       out.push(`  /** The URL of ${method.toUpperCase()} ${path}, for the browser to open (EventSource, a link or a redirect). */`);
-      out.push(`  ${p.name}Url(${decl}): string {`);
-      out.push(`    return withQuery(${url}, ${has('query') ? 'args.query' : 'undefined'});`);
-      out.push('  }');
+      out.push(`  readonly ${p.name}Url: (${decl}) => string = this.url('${path}');`);
     }
   }
   out.push('}', '');

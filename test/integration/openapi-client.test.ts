@@ -38,12 +38,12 @@ describe('generated portal API client', () => {
     const doc = readDocument();
     const text = generateApiClient(doc);
     const operations = Object.values(doc.paths).flatMap((item) => Object.values(item));
-    const methods = [...text.matchAll(/^ {2}([A-Za-z0-9_$]+)<O extends ApiObserve = 'body'>\(/gm)].map((m) => m[1]);
+    const methods = [...text.matchAll(/^ {2}readonly ([A-Za-z0-9_$]+): <O extends ApiObserve = 'body'>\(/gm)].map((m) => m[1]);
     expect(methods).toHaveLength(operations.length);
     expect(new Set(methods).size).toBe(methods.length);
     expect(methods).toEqual(expect.arrayContaining(['applicationsDeploy', 'organizationsUpdate', 'meMe', 'deploymentsLogs']));
-    expect(text).toContain('  deploymentsLogsUrl(');
-    expect(text).toContain('  auditEventsExportUrl(');
+    expect(text).toContain('  readonly deploymentsLogsUrl: (');
+    expect(text).toContain('  readonly auditEventsExportUrl: (');
   });
 
   it('names methods from the operationId, and numbers a name that is taken', () => {
@@ -54,8 +54,8 @@ describe('generated portal API client', () => {
     const doc = { paths: { '/a': { get: op('AController_list') }, '/b': { get: op('A_list') } } } as unknown as OpenApiDocument;
     const text = generateApiClient(doc);
     // Both name to aList: the first by operationId keeps it, the other is numbered; the same document, the same names.
-    expect(text).toMatch(/ aList<O[^\n]*\n\s*return this\.send\('GET', `\/a`/);
-    expect(text).toMatch(/ aList2<O[^\n]*\n\s*return this\.send\('GET', `\/b`/);
+    expect(text).toMatch(/ aList: <O[^\n]*\n\s*= this\.op\('GET', '\/a'\);/);
+    expect(text).toMatch(/ aList2: <O[^\n]*\n\s*= this\.op\('GET', '\/b'\);/);
   });
 
   it('is the only portal file that builds API URLs or calls HttpClient', () => {

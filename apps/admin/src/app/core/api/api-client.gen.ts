@@ -13,8 +13,11 @@ type QueryArg = { [name: string]: Scalar | readonly Scalar[] | null | undefined 
 type HeaderArg = { [name: string]: string | undefined };
 interface Args { path?: unknown; query?: QueryArg; headers?: HeaderArg; body?: unknown }
 
-/** A path parameter as one encoded segment. */
-const seg = (v: Scalar): string => encodeURIComponent(String(v));
+/** The path with each `{name}` replaced by its parameter, encoded as one segment. */
+function fill(template: string, path: unknown): string {
+  const values = (path ?? {}) as { [name: string]: Scalar };
+  return template.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(String(values[name])));
+}
 
 function toParams(query: QueryArg | undefined): HttpParams {
   let params = new HttpParams();
@@ -46,805 +49,699 @@ function withQuery(url: string, query: QueryArg | undefined): string {
 export class ApiClient {
   private readonly http = inject(HttpClient);
 
-  private send(method: string, url: string, args: Args | undefined, observe: ApiObserve | undefined, text: boolean): Observable<unknown> {
-    const options = { body: args?.body ?? null, params: toParams(args?.query), headers: toHeaders(args?.headers) };
-    if (text) return observe === 'response' ? this.http.request(method, url, { ...options, observe: 'response', responseType: 'text' }) : this.http.request(method, url, { ...options, responseType: 'text' });
-    return observe === 'response' ? this.http.request(method, url, { ...options, observe: 'response' }) : this.http.request(method, url, options);
+  /** One operation as a function (typed by its declaration): fills the path, sends the query, body and headers. */
+  private op<F>(method: string, template: string, text = false): F {
+    const call = (args: Args = {}, observe?: ApiObserve): Observable<unknown> => {
+      const url = fill(template, args.path);
+      const options = { body: args.body ?? null, params: toParams(args.query), headers: toHeaders(args.headers) };
+      if (text) return observe === 'response' ? this.http.request(method, url, { ...options, observe: 'response', responseType: 'text' }) : this.http.request(method, url, { ...options, responseType: 'text' });
+      return observe === 'response' ? this.http.request(method, url, { ...options, observe: 'response' }) : this.http.request(method, url, options);
+    };
+    return call as F;
+  }
+
+  /** The URL of an operation the browser opens itself. */
+  private url<F>(template: string): F {
+    const url = (args: Args = {}): string => withQuery(fill(template, args.path), args.query);
+    return url as F;
   }
 
   /** DELETE /api/v1/applications/{applicationId}/variables/{key}: Delete one variable of the application */
-  applicationsDeleteVariable<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsDeleteVariable: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_deleteVariable']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/applications/${seg(args.path.applicationId)}/variables/${seg(args.path.key)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/applications/{applicationId}/variables/{key}');
 
   /** POST /api/v1/applications/{applicationId}/deployments: Deploy (queued; at most one runs per application, a newer request supersedes older queued ones). Accepts Idempotency-Key: a repeat gets the original response, the same key with another request 422. */
-  applicationsDeploy<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsDeploy: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_deploy']['parameters']['path'];
     body?: NonNullable<operations['ApplicationsController_deploy']['requestBody']>['content']['application/json'];
     headers?: Partial<NonNullable<operations['ApplicationsController_deploy']['parameters']['header']>>;
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_deploy']['responses'][202]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/applications/${seg(args.path.applicationId)}/deployments`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_deploy']['responses'][202]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_deploy']['responses'][202]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/deployments');
 
   /** GET /api/v1/applications/{applicationId}/deployments: Deployments of the application, newest first */
-  applicationsDeployments<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsDeployments: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_deployments']['parameters']['path'];
     query?: operations['ApplicationsController_deployments']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_deployments']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/applications/${seg(args.path.applicationId)}/deployments`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_deployments']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_deployments']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/applications/{applicationId}/deployments');
 
   /** GET /api/v1/applications/{applicationId}: One application with its spec and live runtime state (ETag: its version) */
-  applicationsGet<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsGet: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_get']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_get']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/applications/${seg(args.path.applicationId)}`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_get']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_get']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/applications/{applicationId}');
 
   /** DELETE /api/v1/applications/{applicationId}: Delete: removes the Swarm service; with removeVolumes=true also the named volumes Wharf created for this application (never unlabelled or shared ones) */
-  applicationsRemove<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsRemove: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_remove']['parameters']['path'];
     query?: operations['ApplicationsController_remove']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_remove']['responses'][202]['content']['application/json']>> {
-    return this.send('DELETE', `/api/v1/applications/${seg(args.path.applicationId)}`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_remove']['responses'][202]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_remove']['responses'][202]['content']['application/json']>>
+    = this.op('DELETE', '/api/v1/applications/{applicationId}');
 
   /** POST /api/v1/applications/{applicationId}/restart: Replace every task with the same spec */
-  applicationsRestart<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsRestart: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_restart']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_restart']['responses'][202]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/applications/${seg(args.path.applicationId)}/restart`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_restart']['responses'][202]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_restart']['responses'][202]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/restart');
 
   /** POST /api/v1/applications/{applicationId}/variables/{key}/reveal: The clear value of a secret variable (permission variable:reveal; audited) */
-  applicationsReveal<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsReveal: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_reveal']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_reveal']['responses'][200]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/applications/${seg(args.path.applicationId)}/variables/${seg(args.path.key)}/reveal`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_reveal']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_reveal']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/variables/{key}/reveal');
 
   /** GET /api/v1/applications/{applicationId}/logs: Runtime logs from the Swarm service (stdout and stderr separated); follow=true streams Server-Sent Events */
-  applicationsRuntimeLogs<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsRuntimeLogs: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_runtimeLogs']['parameters']['path'];
     query?: operations['ApplicationsController_runtimeLogs']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_runtimeLogs']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/applications/${seg(args.path.applicationId)}/logs`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_runtimeLogs']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_runtimeLogs']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/applications/{applicationId}/logs');
 
   /** The URL of GET /api/v1/applications/{applicationId}/logs, for the browser to open (EventSource, a link or a redirect). */
-  applicationsRuntimeLogsUrl(args: {
+  readonly applicationsRuntimeLogsUrl: (args: {
     path: operations['ApplicationsController_runtimeLogs']['parameters']['path'];
     query?: operations['ApplicationsController_runtimeLogs']['parameters']['query'];
-  }): string {
-    return withQuery(`/api/v1/applications/${seg(args.path.applicationId)}/logs`, args.query);
-  }
+  }) => string = this.url('/api/v1/applications/{applicationId}/logs');
 
   /** POST /api/v1/applications/{applicationId}/scale: Change the number of replicas (a deployment of kind scale) */
-  applicationsScale<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsScale: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_scale']['parameters']['path'];
     body: NonNullable<operations['ApplicationsController_scale']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_scale']['responses'][202]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/applications/${seg(args.path.applicationId)}/scale`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_scale']['responses'][202]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_scale']['responses'][202]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/scale');
 
   /** PUT /api/v1/applications/{applicationId}/variables: Upsert variables; values may reference ${{project.NAME}}, ${{environment.NAME}} or ${{NAME}} */
-  applicationsSetVariables<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsSetVariables: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_setVariables']['parameters']['path'];
     body: NonNullable<operations['ApplicationsController_setVariables']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_setVariables']['responses'][200]['content']['application/json']>> {
-    return this.send('PUT', `/api/v1/applications/${seg(args.path.applicationId)}/variables`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_setVariables']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_setVariables']['responses'][200]['content']['application/json']>>
+    = this.op('PUT', '/api/v1/applications/{applicationId}/variables');
 
   /** POST /api/v1/applications/{applicationId}/start: Start a stopped application again (a deployment of kind start) */
-  applicationsStart<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsStart: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_start']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_start']['responses'][202]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/applications/${seg(args.path.applicationId)}/start`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_start']['responses'][202]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_start']['responses'][202]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/start');
 
   /** GET /api/v1/applications/{applicationId}/status: State from the real Swarm tasks (running, degraded, stopped, missing, deploying), drift, server */
-  applicationsStatus<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsStatus: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_status']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_status']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/applications/${seg(args.path.applicationId)}/status`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_status']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_status']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/applications/{applicationId}/status');
 
   /** POST /api/v1/applications/{applicationId}/stop: Scale to 0 (a deployment of kind stop) */
-  applicationsStop<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsStop: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_stop']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_stop']['responses'][202]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/applications/${seg(args.path.applicationId)}/stop`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_stop']['responses'][202]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_stop']['responses'][202]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/stop');
 
   /** PATCH /api/v1/applications/{applicationId}: Rename or change the spec (partial; takes effect at the next deployment) */
-  applicationsUpdate<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsUpdate: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_update']['parameters']['path'];
     body?: NonNullable<operations['ApplicationsController_update']['requestBody']>['content']['application/json'];
     headers?: Partial<NonNullable<operations['ApplicationsController_update']['parameters']['header']>>;
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_update']['responses'][200]['content']['application/json']>> {
-    return this.send('PATCH', `/api/v1/applications/${seg(args.path.applicationId)}`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_update']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_update']['responses'][200]['content']['application/json']>>
+    = this.op('PATCH', '/api/v1/applications/{applicationId}');
 
   /** GET /api/v1/applications/{applicationId}/variables: Variables of the application, by key (secret values are null) */
-  applicationsVariables<O extends ApiObserve = 'body'>(args: {
+  readonly applicationsVariables: <O extends ApiObserve = 'body'>(args: {
     path: operations['ApplicationsController_variables']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['ApplicationsController_variables']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/applications/${seg(args.path.applicationId)}/variables`, args, observe, false) as Observable<ApiResult<O, operations['ApplicationsController_variables']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ApplicationsController_variables']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/applications/{applicationId}/variables');
 
   /** GET /api/v1/organizations/{orgId}/audit-events/export: Download the audit log as CSV or NDJSON (streamed, oldest first); the export is itself audited */
-  auditEventsExport<O extends ApiObserve = 'body'>(args: {
+  readonly auditEventsExport: <O extends ApiObserve = 'body'>(args: {
     path: operations['AuditEventsController_export']['parameters']['path'];
     query: NonNullable<operations['AuditEventsController_export']['parameters']['query']>;
-  }, observe?: O): Observable<ApiResult<O, string>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/audit-events/export`, args, observe, true) as Observable<ApiResult<O, string>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, string>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/audit-events/export', true);
 
   /** The URL of GET /api/v1/organizations/{orgId}/audit-events/export, for the browser to open (EventSource, a link or a redirect). */
-  auditEventsExportUrl(args: {
+  readonly auditEventsExportUrl: (args: {
     path: operations['AuditEventsController_export']['parameters']['path'];
     query: NonNullable<operations['AuditEventsController_export']['parameters']['query']>;
-  }): string {
-    return withQuery(`/api/v1/organizations/${seg(args.path.orgId)}/audit-events/export`, args.query);
-  }
+  }) => string = this.url('/api/v1/organizations/{orgId}/audit-events/export');
 
   /** GET /api/v1/organizations/{orgId}/audit-events/{id} */
-  auditEventsGet<O extends ApiObserve = 'body'>(args: {
+  readonly auditEventsGet: <O extends ApiObserve = 'body'>(args: {
     path: operations['AuditEventsController_get']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['AuditEventsController_get']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/audit-events/${seg(args.path.id)}`, args, observe, false) as Observable<ApiResult<O, operations['AuditEventsController_get']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['AuditEventsController_get']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/audit-events/{id}');
 
   /** GET /api/v1/organizations/{orgId}/audit-events: The organization's audit log, newest first, with filters and cursor pagination */
-  auditEventsList<O extends ApiObserve = 'body'>(args: {
+  readonly auditEventsList: <O extends ApiObserve = 'body'>(args: {
     path: operations['AuditEventsController_list']['parameters']['path'];
     query?: operations['AuditEventsController_list']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, operations['AuditEventsController_list']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/audit-events`, args, observe, false) as Observable<ApiResult<O, operations['AuditEventsController_list']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['AuditEventsController_list']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/audit-events');
 
   /** GET /api/v1/organizations/{orgId}/audit-events/verify: Recompute the organization's hash chain (from the oldest retained entry) */
-  auditEventsVerify<O extends ApiObserve = 'body'>(args: {
+  readonly auditEventsVerify: <O extends ApiObserve = 'body'>(args: {
     path: operations['AuditEventsController_verify']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['AuditEventsController_verify']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/audit-events/verify`, args, observe, false) as Observable<ApiResult<O, operations['AuditEventsController_verify']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['AuditEventsController_verify']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/audit-events/verify');
 
   /** POST /api/v1/auth/login: Password sign-in (with totpCode or recoveryCode when 2FA is on); rate-limited per account and IP */
-  authLogin<O extends ApiObserve = 'body'>(args: {
+  readonly authLogin: <O extends ApiObserve = 'body'>(args: {
     body: NonNullable<operations['AuthController_login']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['AuthController_login']['responses'][200]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/auth/login`, args, observe, false) as Observable<ApiResult<O, operations['AuthController_login']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['AuthController_login']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/auth/login');
 
   /** POST /api/v1/auth/logout: End the current session */
-  authLogout<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('POST', `/api/v1/auth/logout`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  readonly authLogout: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('POST', '/api/v1/auth/logout');
 
   /** POST /api/v1/auth/refresh: Exchange a refresh token (body or cookie) for new tokens; reuse revokes the session */
-  authRefresh<O extends ApiObserve = 'body'>(args: {
+  readonly authRefresh: <O extends ApiObserve = 'body'>(args?: {
     body?: NonNullable<operations['AuthController_refresh']['requestBody']>['content']['application/json'];
-  } = {}, observe?: O): Observable<ApiResult<O, operations['AuthController_refresh']['responses'][200]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/auth/refresh`, args, observe, false) as Observable<ApiResult<O, operations['AuthController_refresh']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['AuthController_refresh']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/auth/refresh');
 
   /** POST /api/v1/auth/setup: First run: create the first user as owner of the first organization (needs the setup token) */
-  authSetup<O extends ApiObserve = 'body'>(args: {
+  readonly authSetup: <O extends ApiObserve = 'body'>(args: {
     body: NonNullable<operations['AuthController_setup']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['AuthController_setup']['responses'][201]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/auth/setup`, args, observe, false) as Observable<ApiResult<O, operations['AuthController_setup']['responses'][201]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['AuthController_setup']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/auth/setup');
 
   /** GET /api/v1/auth/setup: Whether first-run setup is still needed (the portal shows the setup form) */
-  authSetupStatus<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, operations['AuthController_setupStatus']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/auth/setup`, args, observe, false) as Observable<ApiResult<O, operations['AuthController_setupStatus']['responses'][200]['content']['application/json']>>;
-  }
+  readonly authSetupStatus: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['AuthController_setupStatus']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/auth/setup');
 
   /** POST /api/v1/deployments/{deploymentId}/cancel: Cancel: a queued deployment is removed; a running one aborts its step and restores the previous spec */
-  deploymentsCancel<O extends ApiObserve = 'body'>(args: {
+  readonly deploymentsCancel: <O extends ApiObserve = 'body'>(args: {
     path: operations['DeploymentsController_cancel']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['DeploymentsController_cancel']['responses'][202]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/deployments/${seg(args.path.deploymentId)}/cancel`, args, observe, false) as Observable<ApiResult<O, operations['DeploymentsController_cancel']['responses'][202]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['DeploymentsController_cancel']['responses'][202]['content']['application/json']>>
+    = this.op('POST', '/api/v1/deployments/{deploymentId}/cancel');
 
   /** GET /api/v1/deployments/{deploymentId}: One deployment */
-  deploymentsGet<O extends ApiObserve = 'body'>(args: {
+  readonly deploymentsGet: <O extends ApiObserve = 'body'>(args: {
     path: operations['DeploymentsController_get']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['DeploymentsController_get']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/deployments/${seg(args.path.deploymentId)}`, args, observe, false) as Observable<ApiResult<O, operations['DeploymentsController_get']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['DeploymentsController_get']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/deployments/{deploymentId}');
 
   /** GET /api/v1/deployments/{deploymentId}/logs: The deployment log; with follow=true a live Server-Sent Events stream (usable with curl -N) */
-  deploymentsLogs<O extends ApiObserve = 'body'>(args: {
+  readonly deploymentsLogs: <O extends ApiObserve = 'body'>(args: {
     path: operations['DeploymentsController_logs']['parameters']['path'];
     query?: operations['DeploymentsController_logs']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, operations['DeploymentsController_logs']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/deployments/${seg(args.path.deploymentId)}/logs`, args, observe, false) as Observable<ApiResult<O, operations['DeploymentsController_logs']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['DeploymentsController_logs']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/deployments/{deploymentId}/logs');
 
   /** The URL of GET /api/v1/deployments/{deploymentId}/logs, for the browser to open (EventSource, a link or a redirect). */
-  deploymentsLogsUrl(args: {
+  readonly deploymentsLogsUrl: (args: {
     path: operations['DeploymentsController_logs']['parameters']['path'];
     query?: operations['DeploymentsController_logs']['parameters']['query'];
-  }): string {
-    return withQuery(`/api/v1/deployments/${seg(args.path.deploymentId)}/logs`, args.query);
-  }
+  }) => string = this.url('/api/v1/deployments/{deploymentId}/logs');
 
   /** POST /api/v1/deployments/{deploymentId}/rollback: Deploy this (succeeded) deployment again: same spec snapshot, image pinned by digest */
-  deploymentsRollback<O extends ApiObserve = 'body'>(args: {
+  readonly deploymentsRollback: <O extends ApiObserve = 'body'>(args: {
     path: operations['DeploymentsController_rollback']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['DeploymentsController_rollback']['responses'][202]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/deployments/${seg(args.path.deploymentId)}/rollback`, args, observe, false) as Observable<ApiResult<O, operations['DeploymentsController_rollback']['responses'][202]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['DeploymentsController_rollback']['responses'][202]['content']['application/json']>>
+    = this.op('POST', '/api/v1/deployments/{deploymentId}/rollback');
 
   /** POST /api/v1/environments/{environmentId}/applications: Create an application from a container image */
-  environmentApplicationsCreate<O extends ApiObserve = 'body'>(args: {
+  readonly environmentApplicationsCreate: <O extends ApiObserve = 'body'>(args: {
     path: operations['EnvironmentApplicationsController_create']['parameters']['path'];
     body: NonNullable<operations['EnvironmentApplicationsController_create']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['EnvironmentApplicationsController_create']['responses'][201]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/environments/${seg(args.path.environmentId)}/applications`, args, observe, false) as Observable<ApiResult<O, operations['EnvironmentApplicationsController_create']['responses'][201]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['EnvironmentApplicationsController_create']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/environments/{environmentId}/applications');
 
   /** GET /api/v1/environments/{environmentId}/applications: Applications of the environment, with their live runtime state */
-  environmentApplicationsList<O extends ApiObserve = 'body'>(args: {
+  readonly environmentApplicationsList: <O extends ApiObserve = 'body'>(args: {
     path: operations['EnvironmentApplicationsController_list']['parameters']['path'];
     query?: operations['EnvironmentApplicationsController_list']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, operations['EnvironmentApplicationsController_list']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/environments/${seg(args.path.environmentId)}/applications`, args, observe, false) as Observable<ApiResult<O, operations['EnvironmentApplicationsController_list']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['EnvironmentApplicationsController_list']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/environments/{environmentId}/applications');
 
   /** DELETE /api/v1/environments/{id}/variables/{key} */
-  environmentsDeleteVariable<O extends ApiObserve = 'body'>(args: {
+  readonly environmentsDeleteVariable: <O extends ApiObserve = 'body'>(args: {
     path: operations['EnvironmentsController_deleteVariable']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/environments/${seg(args.path.id)}/variables/${seg(args.path.key)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/environments/{id}/variables/{key}');
 
   /** GET /api/v1/environments/{id} */
-  environmentsGet<O extends ApiObserve = 'body'>(args: {
+  readonly environmentsGet: <O extends ApiObserve = 'body'>(args: {
     path: operations['EnvironmentsController_get']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['EnvironmentsController_get']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/environments/${seg(args.path.id)}`, args, observe, false) as Observable<ApiResult<O, operations['EnvironmentsController_get']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['EnvironmentsController_get']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/environments/{id}');
 
   /** PUT /api/v1/environments/{id}/variables: Create or update one variable ({key, value, secret}) or many ({variables: [...]}) */
-  environmentsPutVariables<O extends ApiObserve = 'body'>(args: {
+  readonly environmentsPutVariables: <O extends ApiObserve = 'body'>(args: {
     path: operations['EnvironmentsController_putVariables']['parameters']['path'];
     body?: NonNullable<operations['EnvironmentsController_putVariables']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['EnvironmentsController_putVariables']['responses'][200]['content']['application/json']>> {
-    return this.send('PUT', `/api/v1/environments/${seg(args.path.id)}/variables`, args, observe, false) as Observable<ApiResult<O, operations['EnvironmentsController_putVariables']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['EnvironmentsController_putVariables']['responses'][200]['content']['application/json']>>
+    = this.op('PUT', '/api/v1/environments/{id}/variables');
 
   /** DELETE /api/v1/environments/{id}: Delete an environment and its variables; the last environment of a project cannot be deleted (409) */
-  environmentsRemove<O extends ApiObserve = 'body'>(args: {
+  readonly environmentsRemove: <O extends ApiObserve = 'body'>(args: {
     path: operations['EnvironmentsController_remove']['parameters']['path'];
     query?: operations['EnvironmentsController_remove']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/environments/${seg(args.path.id)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/environments/{id}');
 
   /** POST /api/v1/environments/{id}/variables/{key}/reveal: Return a variable's clear value (permission variable:reveal; audited) */
-  environmentsReveal<O extends ApiObserve = 'body'>(args: {
+  readonly environmentsReveal: <O extends ApiObserve = 'body'>(args: {
     path: operations['EnvironmentsController_reveal']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['EnvironmentsController_reveal']['responses'][200]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/environments/${seg(args.path.id)}/variables/${seg(args.path.key)}/reveal`, args, observe, false) as Observable<ApiResult<O, operations['EnvironmentsController_reveal']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['EnvironmentsController_reveal']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/environments/{id}/variables/{key}/reveal');
 
   /** PATCH /api/v1/environments/{id}: Rename an environment (the slug is immutable); If-Match: version */
-  environmentsUpdate<O extends ApiObserve = 'body'>(args: {
+  readonly environmentsUpdate: <O extends ApiObserve = 'body'>(args: {
     path: operations['EnvironmentsController_update']['parameters']['path'];
     body?: NonNullable<operations['EnvironmentsController_update']['requestBody']>['content']['application/json'];
     headers?: Partial<NonNullable<operations['EnvironmentsController_update']['parameters']['header']>>;
-  }, observe?: O): Observable<ApiResult<O, operations['EnvironmentsController_update']['responses'][200]['content']['application/json']>> {
-    return this.send('PATCH', `/api/v1/environments/${seg(args.path.id)}`, args, observe, false) as Observable<ApiResult<O, operations['EnvironmentsController_update']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['EnvironmentsController_update']['responses'][200]['content']['application/json']>>
+    = this.op('PATCH', '/api/v1/environments/{id}');
 
   /** GET /api/v1/environments/{id}/variables: Variables of this environment (they override project variables); secret values are null */
-  environmentsVariables<O extends ApiObserve = 'body'>(args: {
+  readonly environmentsVariables: <O extends ApiObserve = 'body'>(args: {
     path: operations['EnvironmentsController_variables']['parameters']['path'];
     query?: operations['EnvironmentsController_variables']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, operations['EnvironmentsController_variables']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/environments/${seg(args.path.id)}/variables`, args, observe, false) as Observable<ApiResult<O, operations['EnvironmentsController_variables']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['EnvironmentsController_variables']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/environments/{id}/variables');
 
   /** GET /health/live: Liveness: the process is up */
-  healthLive<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, operations['HealthController_live']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/health/live`, args, observe, false) as Observable<ApiResult<O, operations['HealthController_live']['responses'][200]['content']['application/json']>>;
-  }
+  readonly healthLive: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['HealthController_live']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/health/live');
 
   /** GET /health/ready: Readiness: PostgreSQL and Redis answer (503 otherwise) */
-  healthReady<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, operations['HealthController_ready']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/health/ready`, args, observe, false) as Observable<ApiResult<O, operations['HealthController_ready']['responses'][200]['content']['application/json']>>;
-  }
+  readonly healthReady: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['HealthController_ready']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/health/ready');
 
   /** GET /api/v1/audit-events/export */
-  instanceAuditEventsExport<O extends ApiObserve = 'body'>(args: {
+  readonly instanceAuditEventsExport: <O extends ApiObserve = 'body'>(args: {
     query: NonNullable<operations['InstanceAuditEventsController_export']['parameters']['query']>;
-  }, observe?: O): Observable<ApiResult<O, string>> {
-    return this.send('GET', `/api/v1/audit-events/export`, args, observe, true) as Observable<ApiResult<O, string>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, string>>
+    = this.op('GET', '/api/v1/audit-events/export', true);
 
   /** The URL of GET /api/v1/audit-events/export, for the browser to open (EventSource, a link or a redirect). */
-  instanceAuditEventsExportUrl(args: {
+  readonly instanceAuditEventsExportUrl: (args: {
     query: NonNullable<operations['InstanceAuditEventsController_export']['parameters']['query']>;
-  }): string {
-    return withQuery(`/api/v1/audit-events/export`, args.query);
-  }
+  }) => string = this.url('/api/v1/audit-events/export');
 
   /** GET /api/v1/audit-events/{id} */
-  instanceAuditEventsGet<O extends ApiObserve = 'body'>(args: {
+  readonly instanceAuditEventsGet: <O extends ApiObserve = 'body'>(args: {
     path: operations['InstanceAuditEventsController_get']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['InstanceAuditEventsController_get']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/audit-events/${seg(args.path.id)}`, args, observe, false) as Observable<ApiResult<O, operations['InstanceAuditEventsController_get']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['InstanceAuditEventsController_get']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/audit-events/{id}');
 
   /** GET /api/v1/audit-events: The instance audit log (instance admins), newest first */
-  instanceAuditEventsList<O extends ApiObserve = 'body'>(args: {
+  readonly instanceAuditEventsList: <O extends ApiObserve = 'body'>(args?: {
     query?: operations['InstanceAuditEventsController_list']['parameters']['query'];
-  } = {}, observe?: O): Observable<ApiResult<O, operations['InstanceAuditEventsController_list']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/audit-events`, args, observe, false) as Observable<ApiResult<O, operations['InstanceAuditEventsController_list']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['InstanceAuditEventsController_list']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/audit-events');
 
   /** GET /api/v1/audit-events/verify */
-  instanceAuditEventsVerify<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, operations['InstanceAuditEventsController_verify']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/audit-events/verify`, args, observe, false) as Observable<ApiResult<O, operations['InstanceAuditEventsController_verify']['responses'][200]['content']['application/json']>>;
-  }
+  readonly instanceAuditEventsVerify: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['InstanceAuditEventsController_verify']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/audit-events/verify');
 
   /** POST /api/v1/invitations/accept: Accept an invitation: signed in with the invited email, or create an account with name and password */
-  invitationsAccept<O extends ApiObserve = 'body'>(args: {
+  readonly invitationsAccept: <O extends ApiObserve = 'body'>(args: {
     body: NonNullable<operations['InvitationsController_accept']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['InvitationsController_accept']['responses'][200]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/invitations/accept`, args, observe, false) as Observable<ApiResult<O, operations['InvitationsController_accept']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['InvitationsController_accept']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/invitations/accept');
 
   /** GET /api/v1/invitations/preview: What an invitation offers (organization name, invited email, role), for the holder of its token */
-  invitationsPreview<O extends ApiObserve = 'body'>(args: {
+  readonly invitationsPreview: <O extends ApiObserve = 'body'>(args?: {
     headers?: Partial<NonNullable<operations['InvitationsController_preview']['parameters']['header']>>;
-  } = {}, observe?: O): Observable<ApiResult<O, operations['InvitationsController_preview']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/invitations/preview`, args, observe, false) as Observable<ApiResult<O, operations['InvitationsController_preview']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['InvitationsController_preview']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/invitations/preview');
 
   /** GET /api/v1/me/abilities: The caller's packed CASL rules, for the portal */
-  meAbilities<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, operations['MeController_abilities']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/me/abilities`, args, observe, false) as Observable<ApiResult<O, operations['MeController_abilities']['responses'][200]['content']['application/json']>>;
-  }
+  readonly meAbilities: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['MeController_abilities']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/me/abilities');
 
   /** GET /api/v1/me/api-keys: Your personal API keys (never the secret) */
-  meApiKeys<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, operations['MeController_apiKeys']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/me/api-keys`, args, observe, false) as Observable<ApiResult<O, operations['MeController_apiKeys']['responses'][200]['content']['application/json']>>;
-  }
+  readonly meApiKeys: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['MeController_apiKeys']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/me/api-keys');
 
   /** POST /api/v1/me/two-factor/setup: Start TOTP enrolment: returns the secret and an otpauth:// URI for a QR code */
-  meBeginTwoFactor<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, operations['MeController_beginTwoFactor']['responses'][201]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/me/two-factor/setup`, args, observe, false) as Observable<ApiResult<O, operations['MeController_beginTwoFactor']['responses'][201]['content']['application/json']>>;
-  }
+  readonly meBeginTwoFactor: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['MeController_beginTwoFactor']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/me/two-factor/setup');
 
   /** POST /api/v1/me/password: Change the password; every other session is revoked */
-  meChangePassword<O extends ApiObserve = 'body'>(args: {
+  readonly meChangePassword: <O extends ApiObserve = 'body'>(args: {
     body: NonNullable<operations['MeController_changePassword']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('POST', `/api/v1/me/password`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('POST', '/api/v1/me/password');
 
   /** POST /api/v1/me/api-keys: Create a personal API key; the key is returned once */
-  meCreateApiKey<O extends ApiObserve = 'body'>(args: {
+  readonly meCreateApiKey: <O extends ApiObserve = 'body'>(args: {
     body: NonNullable<operations['MeController_createApiKey']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['MeController_createApiKey']['responses'][201]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/me/api-keys`, args, observe, false) as Observable<ApiResult<O, operations['MeController_createApiKey']['responses'][201]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['MeController_createApiKey']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/me/api-keys');
 
   /** POST /api/v1/me/two-factor/disable: Turn two-factor authentication off (needs your password) */
-  meDisableTwoFactor<O extends ApiObserve = 'body'>(args: {
+  readonly meDisableTwoFactor: <O extends ApiObserve = 'body'>(args: {
     body: NonNullable<operations['MeController_disableTwoFactor']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('POST', `/api/v1/me/two-factor/disable`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('POST', '/api/v1/me/two-factor/disable');
 
   /** POST /api/v1/me/two-factor/enable: Confirm with a code; returns ten one-time recovery codes (shown once) */
-  meEnableTwoFactor<O extends ApiObserve = 'body'>(args: {
+  readonly meEnableTwoFactor: <O extends ApiObserve = 'body'>(args: {
     body: NonNullable<operations['MeController_enableTwoFactor']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['MeController_enableTwoFactor']['responses'][200]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/me/two-factor/enable`, args, observe, false) as Observable<ApiResult<O, operations['MeController_enableTwoFactor']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['MeController_enableTwoFactor']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/me/two-factor/enable');
 
   /** GET /api/v1/me: The signed-in user (or API key) and their organizations */
-  meMe<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, operations['MeController_me']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/me`, args, observe, false) as Observable<ApiResult<O, operations['MeController_me']['responses'][200]['content']['application/json']>>;
-  }
+  readonly meMe: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['MeController_me']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/me');
 
   /** DELETE /api/v1/me/api-keys/{keyId}: Revoke one of your personal API keys */
-  meRevokeApiKey<O extends ApiObserve = 'body'>(args: {
+  readonly meRevokeApiKey: <O extends ApiObserve = 'body'>(args: {
     path: operations['MeController_revokeApiKey']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/me/api-keys/${seg(args.path.keyId)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/me/api-keys/{keyId}');
 
   /** DELETE /api/v1/me/sessions/{sessionId}: Revoke one of your sessions (sign it out) */
-  meRevokeSession<O extends ApiObserve = 'body'>(args: {
+  readonly meRevokeSession: <O extends ApiObserve = 'body'>(args: {
     path: operations['MeController_revokeSession']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/me/sessions/${seg(args.path.sessionId)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/me/sessions/{sessionId}');
 
   /** GET /api/v1/me/sessions: Active sessions of the signed-in user */
-  meSessionsList<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, operations['MeController_sessionsList']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/me/sessions`, args, observe, false) as Observable<ApiResult<O, operations['MeController_sessionsList']['responses'][200]['content']['application/json']>>;
-  }
+  readonly meSessionsList: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['MeController_sessionsList']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/me/sessions');
 
   /** GET /api/v1/auth/oidc/callback: Redirect target of the identity provider: signs in and redirects to returnTo, or to /login?error=<code> */
-  oidcAuthCallback<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('GET', `/api/v1/auth/oidc/callback`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  readonly oidcAuthCallback: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('GET', '/api/v1/auth/oidc/callback');
 
   /** The URL of GET /api/v1/auth/oidc/callback, for the browser to open (EventSource, a link or a redirect). */
-  oidcAuthCallbackUrl(args: {} = {}): string {
-    return withQuery(`/api/v1/auth/oidc/callback`, undefined);
-  }
+  readonly oidcAuthCallbackUrl: (args?: {}) => string = this.url('/api/v1/auth/oidc/callback');
 
   /** GET /api/v1/auth/oidc/providers: Enabled single sign-on providers of an organization, for the sign-in page */
-  oidcAuthProviders<O extends ApiObserve = 'body'>(args: {
+  readonly oidcAuthProviders: <O extends ApiObserve = 'body'>(args: {
     query: NonNullable<operations['OidcAuthController_providers']['parameters']['query']>;
-  }, observe?: O): Observable<ApiResult<O, operations['OidcAuthController_providers']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/auth/oidc/providers`, args, observe, false) as Observable<ApiResult<O, operations['OidcAuthController_providers']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OidcAuthController_providers']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/auth/oidc/providers');
 
   /** GET /api/v1/auth/oidc/{providerId}/start: Starts single sign-on: redirects to the identity provider (authorization code + PKCE) */
-  oidcAuthStart<O extends ApiObserve = 'body'>(args: {
+  readonly oidcAuthStart: <O extends ApiObserve = 'body'>(args: {
     path: operations['OidcAuthController_start']['parameters']['path'];
     query?: operations['OidcAuthController_start']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('GET', `/api/v1/auth/oidc/${seg(args.path.providerId)}/start`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('GET', '/api/v1/auth/oidc/{providerId}/start');
 
   /** The URL of GET /api/v1/auth/oidc/{providerId}/start, for the browser to open (EventSource, a link or a redirect). */
-  oidcAuthStartUrl(args: {
+  readonly oidcAuthStartUrl: (args: {
     path: operations['OidcAuthController_start']['parameters']['path'];
     query?: operations['OidcAuthController_start']['parameters']['query'];
-  }): string {
-    return withQuery(`/api/v1/auth/oidc/${seg(args.path.providerId)}/start`, args.query);
-  }
+  }) => string = this.url('/api/v1/auth/oidc/{providerId}/start');
 
   /** POST /api/v1/organizations/{orgId}/oidc-providers: Configure an OpenID Connect provider (role mapping never above your own role) */
-  oidcProvidersCreate<O extends ApiObserve = 'body'>(args: {
+  readonly oidcProvidersCreate: <O extends ApiObserve = 'body'>(args: {
     path: operations['OidcProvidersController_create']['parameters']['path'];
     body: NonNullable<operations['OidcProvidersController_create']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['OidcProvidersController_create']['responses'][201]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/organizations/${seg(args.path.orgId)}/oidc-providers`, args, observe, false) as Observable<ApiResult<O, operations['OidcProvidersController_create']['responses'][201]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OidcProvidersController_create']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/organizations/{orgId}/oidc-providers');
 
   /** GET /api/v1/organizations/{orgId}/oidc-providers/{providerId} */
-  oidcProvidersGet<O extends ApiObserve = 'body'>(args: {
+  readonly oidcProvidersGet: <O extends ApiObserve = 'body'>(args: {
     path: operations['OidcProvidersController_get']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['OidcProvidersController_get']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/oidc-providers/${seg(args.path.providerId)}`, args, observe, false) as Observable<ApiResult<O, operations['OidcProvidersController_get']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OidcProvidersController_get']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/oidc-providers/{providerId}');
 
   /** GET /api/v1/organizations/{orgId}/oidc-providers: Single sign-on providers of the organization (client secrets are never returned) */
-  oidcProvidersList<O extends ApiObserve = 'body'>(args: {
+  readonly oidcProvidersList: <O extends ApiObserve = 'body'>(args: {
     path: operations['OidcProvidersController_list']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['OidcProvidersController_list']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/oidc-providers`, args, observe, false) as Observable<ApiResult<O, operations['OidcProvidersController_list']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OidcProvidersController_list']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/oidc-providers');
 
   /** DELETE /api/v1/organizations/{orgId}/oidc-providers/{providerId}: Delete an identity provider */
-  oidcProvidersRemove<O extends ApiObserve = 'body'>(args: {
+  readonly oidcProvidersRemove: <O extends ApiObserve = 'body'>(args: {
     path: operations['OidcProvidersController_remove']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/organizations/${seg(args.path.orgId)}/oidc-providers/${seg(args.path.providerId)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/organizations/{orgId}/oidc-providers/{providerId}');
 
   /** PATCH /api/v1/organizations/{orgId}/oidc-providers/{providerId}: Change a provider (If-Match: version); clientSecret replaces the stored one */
-  oidcProvidersUpdate<O extends ApiObserve = 'body'>(args: {
+  readonly oidcProvidersUpdate: <O extends ApiObserve = 'body'>(args: {
     path: operations['OidcProvidersController_update']['parameters']['path'];
     body?: NonNullable<operations['OidcProvidersController_update']['requestBody']>['content']['application/json'];
     headers?: Partial<NonNullable<operations['OidcProvidersController_update']['parameters']['header']>>;
-  }, observe?: O): Observable<ApiResult<O, operations['OidcProvidersController_update']['responses'][200]['content']['application/json']>> {
-    return this.send('PATCH', `/api/v1/organizations/${seg(args.path.orgId)}/oidc-providers/${seg(args.path.providerId)}`, args, observe, false) as Observable<ApiResult<O, operations['OidcProvidersController_update']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OidcProvidersController_update']['responses'][200]['content']['application/json']>>
+    = this.op('PATCH', '/api/v1/organizations/{orgId}/oidc-providers/{providerId}');
 
   /** GET /api/v1/organizations/{orgId}/applications: The organization's applications you may read, with their live runtime state (one request for the dashboard) */
-  organizationApplicationsList<O extends ApiObserve = 'body'>(args: {
+  readonly organizationApplicationsList: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationApplicationsController_list']['parameters']['path'];
     query?: operations['OrganizationApplicationsController_list']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationApplicationsController_list']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/applications`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationApplicationsController_list']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationApplicationsController_list']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/applications');
 
   /** GET /api/v1/organizations/{orgId}/events: Live domain events of the organization (Server-Sent Events): what changed, filtered by what you may read */
-  organizationEventsStream<O extends ApiObserve = 'body'>(args: {
+  readonly organizationEventsStream: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationEventsController_stream']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, string>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/events`, args, observe, true) as Observable<ApiResult<O, string>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, string>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/events', true);
 
   /** The URL of GET /api/v1/organizations/{orgId}/events, for the browser to open (EventSource, a link or a redirect). */
-  organizationEventsStreamUrl(args: {
+  readonly organizationEventsStreamUrl: (args: {
     path: operations['OrganizationEventsController_stream']['parameters']['path'];
-  }): string {
-    return withQuery(`/api/v1/organizations/${seg(args.path.orgId)}/events`, undefined);
-  }
+  }) => string = this.url('/api/v1/organizations/{orgId}/events');
 
   /** GET /api/v1/organizations/{orgId}/api-keys: Service-account API keys of the organization */
-  organizationsApiKeys<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsApiKeys: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_apiKeys']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_apiKeys']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/api-keys`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_apiKeys']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_apiKeys']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/api-keys');
 
   /** POST /api/v1/organizations: Create an organization; you become its owner */
-  organizationsCreate<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsCreate: <O extends ApiObserve = 'body'>(args: {
     body: NonNullable<operations['OrganizationsController_create']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_create']['responses'][201]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/organizations`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_create']['responses'][201]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_create']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/organizations');
 
   /** POST /api/v1/organizations/{orgId}/api-keys: Create a service-account key with a role and scopes; the key is returned once */
-  organizationsCreateApiKey<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsCreateApiKey: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_createApiKey']['parameters']['path'];
     body: NonNullable<operations['OrganizationsController_createApiKey']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_createApiKey']['responses'][201]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/organizations/${seg(args.path.orgId)}/api-keys`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_createApiKey']['responses'][201]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_createApiKey']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/organizations/{orgId}/api-keys');
 
   /** POST /api/v1/organizations/{orgId}/roles: Create a custom role (never with permissions you do not have) */
-  organizationsCreateRole<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsCreateRole: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_createRole']['parameters']['path'];
     body: NonNullable<operations['OrganizationsController_createRole']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_createRole']['responses'][201]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/organizations/${seg(args.path.orgId)}/roles`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_createRole']['responses'][201]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_createRole']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/organizations/{orgId}/roles');
 
   /** DELETE /api/v1/organizations/{orgId}/roles/{roleId}: Delete a custom role (409 while it is still assigned) */
-  organizationsDeleteRole<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsDeleteRole: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_deleteRole']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/organizations/${seg(args.path.orgId)}/roles/${seg(args.path.roleId)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/organizations/{orgId}/roles/{roleId}');
 
   /** GET /api/v1/organizations/{orgId}: One organization (ETag: its version) */
-  organizationsGet<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsGet: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_get']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_get']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_get']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_get']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}');
 
   /** GET /api/v1/organizations/{orgId}/invitations: Invitations of the organization (newest first), with their status */
-  organizationsInvitations<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsInvitations: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_invitations']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_invitations']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/invitations`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_invitations']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_invitations']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/invitations');
 
   /** POST /api/v1/organizations/{orgId}/invitations: Invite by email; the single-use token is returned once */
-  organizationsInvite<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsInvite: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_invite']['parameters']['path'];
     body: NonNullable<operations['OrganizationsController_invite']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_invite']['responses'][201]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/organizations/${seg(args.path.orgId)}/invitations`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_invite']['responses'][201]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_invite']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/organizations/{orgId}/invitations');
 
   /** GET /api/v1/organizations: Organizations you belong to */
-  organizationsList<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_list']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_list']['responses'][200]['content']['application/json']>>;
-  }
+  readonly organizationsList: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_list']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations');
 
   /** GET /api/v1/organizations/{orgId}/members: Members with their roles and project/environment limits */
-  organizationsMembers<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsMembers: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_members']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_members']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/members`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_members']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_members']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/members');
 
   /** DELETE /api/v1/organizations/{orgId}: Delete the organization (owners only) */
-  organizationsRemove<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsRemove: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_remove']['parameters']['path'];
     query?: operations['OrganizationsController_remove']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/organizations/${seg(args.path.orgId)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/organizations/{orgId}');
 
   /** DELETE /api/v1/organizations/{orgId}/members/{userId}: Remove a member, or leave (your own id); the last owner cannot leave */
-  organizationsRemoveMember<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsRemoveMember: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_removeMember']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/organizations/${seg(args.path.orgId)}/members/${seg(args.path.userId)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/organizations/{orgId}/members/{userId}');
 
   /** DELETE /api/v1/organizations/{orgId}/api-keys/{keyId}: Revoke a service-account key */
-  organizationsRevokeApiKey<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsRevokeApiKey: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_revokeApiKey']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/organizations/${seg(args.path.orgId)}/api-keys/${seg(args.path.keyId)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/organizations/{orgId}/api-keys/{keyId}');
 
   /** DELETE /api/v1/organizations/{orgId}/invitations/{invitationId}: Revoke a pending invitation */
-  organizationsRevokeInvitation<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsRevokeInvitation: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_revokeInvitation']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/organizations/${seg(args.path.orgId)}/invitations/${seg(args.path.invitationId)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/organizations/{orgId}/invitations/{invitationId}');
 
   /** GET /api/v1/organizations/{orgId}/roles: Built-in and custom roles with their permissions */
-  organizationsRoles<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsRoles: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_roles']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_roles']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/roles`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_roles']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_roles']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/roles');
 
   /** PUT /api/v1/organizations/{orgId}/container-policy: Host paths the organization may bind-mount (instance admins only: the local Swarm is shared) */
-  organizationsSetContainerPolicy<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsSetContainerPolicy: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_setContainerPolicy']['parameters']['path'];
     body: NonNullable<operations['OrganizationsController_setContainerPolicy']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_setContainerPolicy']['responses'][200]['content']['application/json']>> {
-    return this.send('PUT', `/api/v1/organizations/${seg(args.path.orgId)}/container-policy`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_setContainerPolicy']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_setContainerPolicy']['responses'][200]['content']['application/json']>>
+    = this.op('PUT', '/api/v1/organizations/{orgId}/container-policy');
 
   /** PATCH /api/v1/organizations/{orgId}: Rename, require 2FA, set audit retention (If-Match: version) */
-  organizationsUpdate<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsUpdate: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_update']['parameters']['path'];
     body?: NonNullable<operations['OrganizationsController_update']['requestBody']>['content']['application/json'];
     headers?: Partial<NonNullable<operations['OrganizationsController_update']['parameters']['header']>>;
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_update']['responses'][200]['content']['application/json']>> {
-    return this.send('PATCH', `/api/v1/organizations/${seg(args.path.orgId)}`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_update']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_update']['responses'][200]['content']['application/json']>>
+    = this.op('PATCH', '/api/v1/organizations/{orgId}');
 
   /** PATCH /api/v1/organizations/{orgId}/members/{userId}: Change a member's role or project/environment limits (never above your own) */
-  organizationsUpdateMember<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsUpdateMember: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_updateMember']['parameters']['path'];
     body: NonNullable<operations['OrganizationsController_updateMember']['requestBody']>['content']['application/json'];
     headers?: Partial<NonNullable<operations['OrganizationsController_updateMember']['parameters']['header']>>;
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_updateMember']['responses'][200]['content']['application/json']>> {
-    return this.send('PATCH', `/api/v1/organizations/${seg(args.path.orgId)}/members/${seg(args.path.userId)}`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_updateMember']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_updateMember']['responses'][200]['content']['application/json']>>
+    = this.op('PATCH', '/api/v1/organizations/{orgId}/members/{userId}');
 
   /** PATCH /api/v1/organizations/{orgId}/roles/{roleId}: Rename a custom role or change its permissions (If-Match: version) */
-  organizationsUpdateRole<O extends ApiObserve = 'body'>(args: {
+  readonly organizationsUpdateRole: <O extends ApiObserve = 'body'>(args: {
     path: operations['OrganizationsController_updateRole']['parameters']['path'];
     body?: NonNullable<operations['OrganizationsController_updateRole']['requestBody']>['content']['application/json'];
     headers?: Partial<NonNullable<operations['OrganizationsController_updateRole']['parameters']['header']>>;
-  }, observe?: O): Observable<ApiResult<O, operations['OrganizationsController_updateRole']['responses'][200]['content']['application/json']>> {
-    return this.send('PATCH', `/api/v1/organizations/${seg(args.path.orgId)}/roles/${seg(args.path.roleId)}`, args, observe, false) as Observable<ApiResult<O, operations['OrganizationsController_updateRole']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_updateRole']['responses'][200]['content']['application/json']>>
+    = this.op('PATCH', '/api/v1/organizations/{orgId}/roles/{roleId}');
 
   /** POST /api/v1/organizations/{orgId}/projects: Create a project; it starts with a production environment */
-  projectsCreate<O extends ApiObserve = 'body'>(args: {
+  readonly projectsCreate: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_create']['parameters']['path'];
     body: NonNullable<operations['ProjectsController_create']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['ProjectsController_create']['responses'][201]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/organizations/${seg(args.path.orgId)}/projects`, args, observe, false) as Observable<ApiResult<O, operations['ProjectsController_create']['responses'][201]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ProjectsController_create']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/organizations/{orgId}/projects');
 
   /** POST /api/v1/projects/{id}/environments: Add an environment to the project */
-  projectsCreateEnvironment<O extends ApiObserve = 'body'>(args: {
+  readonly projectsCreateEnvironment: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_createEnvironment']['parameters']['path'];
     body: NonNullable<operations['ProjectsController_createEnvironment']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['ProjectsController_createEnvironment']['responses'][201]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/projects/${seg(args.path.id)}/environments`, args, observe, false) as Observable<ApiResult<O, operations['ProjectsController_createEnvironment']['responses'][201]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ProjectsController_createEnvironment']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/projects/{id}/environments');
 
   /** DELETE /api/v1/projects/{id}/variables/{key} */
-  projectsDeleteVariable<O extends ApiObserve = 'body'>(args: {
+  readonly projectsDeleteVariable: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_deleteVariable']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/projects/${seg(args.path.id)}/variables/${seg(args.path.key)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/projects/{id}/variables/{key}');
 
   /** GET /api/v1/projects/{id}/environments */
-  projectsEnvironments<O extends ApiObserve = 'body'>(args: {
+  readonly projectsEnvironments: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_environments']['parameters']['path'];
     query?: operations['ProjectsController_environments']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, operations['ProjectsController_environments']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/projects/${seg(args.path.id)}/environments`, args, observe, false) as Observable<ApiResult<O, operations['ProjectsController_environments']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ProjectsController_environments']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/projects/{id}/environments');
 
   /** GET /api/v1/projects/{id} */
-  projectsGet<O extends ApiObserve = 'body'>(args: {
+  readonly projectsGet: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_get']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['ProjectsController_get']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/projects/${seg(args.path.id)}`, args, observe, false) as Observable<ApiResult<O, operations['ProjectsController_get']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ProjectsController_get']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/projects/{id}');
 
   /** GET /api/v1/organizations/{orgId}/projects: Projects of the organization you may see, by name */
-  projectsList<O extends ApiObserve = 'body'>(args: {
+  readonly projectsList: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_list']['parameters']['path'];
     query?: operations['ProjectsController_list']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, operations['ProjectsController_list']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/projects`, args, observe, false) as Observable<ApiResult<O, operations['ProjectsController_list']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ProjectsController_list']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/projects');
 
   /** PUT /api/v1/projects/{id}/variables: Create or update one variable ({key, value, secret}) or many ({variables: [...]}) */
-  projectsPutVariables<O extends ApiObserve = 'body'>(args: {
+  readonly projectsPutVariables: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_putVariables']['parameters']['path'];
     body?: NonNullable<operations['ProjectsController_putVariables']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['ProjectsController_putVariables']['responses'][200]['content']['application/json']>> {
-    return this.send('PUT', `/api/v1/projects/${seg(args.path.id)}/variables`, args, observe, false) as Observable<ApiResult<O, operations['ProjectsController_putVariables']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ProjectsController_putVariables']['responses'][200]['content']['application/json']>>
+    = this.op('PUT', '/api/v1/projects/{id}/variables');
 
   /** DELETE /api/v1/projects/{id}: Delete a project with its environments and variables; confirm with its slug (X-Confirm header or body confirm) */
-  projectsRemove<O extends ApiObserve = 'body'>(args: {
+  readonly projectsRemove: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_remove']['parameters']['path'];
     query?: operations['ProjectsController_remove']['parameters']['query'];
     body?: NonNullable<operations['ProjectsController_remove']['requestBody']>['content']['application/json'];
     headers?: Partial<NonNullable<operations['ProjectsController_remove']['parameters']['header']>>;
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/projects/${seg(args.path.id)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/projects/{id}');
 
   /** POST /api/v1/projects/{id}/variables/{key}/reveal: Return a variable's clear value (permission variable:reveal; audited) */
-  projectsReveal<O extends ApiObserve = 'body'>(args: {
+  readonly projectsReveal: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_reveal']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['ProjectsController_reveal']['responses'][200]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/projects/${seg(args.path.id)}/variables/${seg(args.path.key)}/reveal`, args, observe, false) as Observable<ApiResult<O, operations['ProjectsController_reveal']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ProjectsController_reveal']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/projects/{id}/variables/{key}/reveal');
 
   /** GET /api/v1/organizations/{orgId}/teardowns: Recent engine teardowns of deleted projects and environments (newest first): what is being removed, what was, or why it failed. Scoped like projects */
-  projectsTeardowns<O extends ApiObserve = 'body'>(args: {
+  readonly projectsTeardowns: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_teardowns']['parameters']['path'];
     query?: operations['ProjectsController_teardowns']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, operations['ProjectsController_teardowns']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/teardowns`, args, observe, false) as Observable<ApiResult<O, operations['ProjectsController_teardowns']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ProjectsController_teardowns']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/teardowns');
 
   /** PATCH /api/v1/projects/{id}: Rename or describe a project (the slug is immutable); If-Match: version */
-  projectsUpdate<O extends ApiObserve = 'body'>(args: {
+  readonly projectsUpdate: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_update']['parameters']['path'];
     body?: NonNullable<operations['ProjectsController_update']['requestBody']>['content']['application/json'];
     headers?: Partial<NonNullable<operations['ProjectsController_update']['parameters']['header']>>;
-  }, observe?: O): Observable<ApiResult<O, operations['ProjectsController_update']['responses'][200]['content']['application/json']>> {
-    return this.send('PATCH', `/api/v1/projects/${seg(args.path.id)}`, args, observe, false) as Observable<ApiResult<O, operations['ProjectsController_update']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ProjectsController_update']['responses'][200]['content']['application/json']>>
+    = this.op('PATCH', '/api/v1/projects/{id}');
 
   /** GET /api/v1/projects/{id}/variables: Project variables (shared by its environments); secret values are null */
-  projectsVariables<O extends ApiObserve = 'body'>(args: {
+  readonly projectsVariables: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_variables']['parameters']['path'];
     query?: operations['ProjectsController_variables']['parameters']['query'];
-  }, observe?: O): Observable<ApiResult<O, operations['ProjectsController_variables']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/projects/${seg(args.path.id)}/variables`, args, observe, false) as Observable<ApiResult<O, operations['ProjectsController_variables']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['ProjectsController_variables']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/projects/{id}/variables');
 
   /** POST /api/v1/organizations/{orgId}/registries: Add a registry with its credentials (the password is stored encrypted) */
-  registriesCreate<O extends ApiObserve = 'body'>(args: {
+  readonly registriesCreate: <O extends ApiObserve = 'body'>(args: {
     path: operations['RegistriesController_create']['parameters']['path'];
     body: NonNullable<operations['RegistriesController_create']['requestBody']>['content']['application/json'];
-  }, observe?: O): Observable<ApiResult<O, operations['RegistriesController_create']['responses'][201]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/organizations/${seg(args.path.orgId)}/registries`, args, observe, false) as Observable<ApiResult<O, operations['RegistriesController_create']['responses'][201]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['RegistriesController_create']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/organizations/{orgId}/registries');
 
   /** GET /api/v1/organizations/{orgId}/registries: Container registries of the organization (passwords never returned) */
-  registriesList<O extends ApiObserve = 'body'>(args: {
+  readonly registriesList: <O extends ApiObserve = 'body'>(args: {
     path: operations['RegistriesController_list']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['RegistriesController_list']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/organizations/${seg(args.path.orgId)}/registries`, args, observe, false) as Observable<ApiResult<O, operations['RegistriesController_list']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['RegistriesController_list']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/registries');
 
   /** DELETE /api/v1/registries/{registryId}: Delete a registry that no application uses */
-  registriesRemove<O extends ApiObserve = 'body'>(args: {
+  readonly registriesRemove: <O extends ApiObserve = 'body'>(args: {
     path: operations['RegistriesController_remove']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, void>> {
-    return this.send('DELETE', `/api/v1/registries/${seg(args.path.registryId)}`, args, observe, false) as Observable<ApiResult<O, void>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/registries/{registryId}');
 
   /** GET /api/v1/servers: Servers you can see, with what the worker observed (Swarm state, IPVS, nodes, engine) */
-  registriesServers<O extends ApiObserve = 'body'>(args: {} = {}, observe?: O): Observable<ApiResult<O, operations['RegistriesController_servers']['responses'][200]['content']['application/json']>> {
-    return this.send('GET', `/api/v1/servers`, args, observe, false) as Observable<ApiResult<O, operations['RegistriesController_servers']['responses'][200]['content']['application/json']>>;
-  }
+  readonly registriesServers: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['RegistriesController_servers']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/servers');
 
   /** POST /api/v1/registries/{registryId}/test: Test the credentials: the worker logs in to the registry through the Engine API */
-  registriesTest<O extends ApiObserve = 'body'>(args: {
+  readonly registriesTest: <O extends ApiObserve = 'body'>(args: {
     path: operations['RegistriesController_test']['parameters']['path'];
-  }, observe?: O): Observable<ApiResult<O, operations['RegistriesController_test']['responses'][200]['content']['application/json']>> {
-    return this.send('POST', `/api/v1/registries/${seg(args.path.registryId)}/test`, args, observe, false) as Observable<ApiResult<O, operations['RegistriesController_test']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['RegistriesController_test']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/registries/{registryId}/test');
 
   /** PATCH /api/v1/registries/{registryId}: Change a registry (If-Match: version) */
-  registriesUpdate<O extends ApiObserve = 'body'>(args: {
+  readonly registriesUpdate: <O extends ApiObserve = 'body'>(args: {
     path: operations['RegistriesController_update']['parameters']['path'];
     body?: NonNullable<operations['RegistriesController_update']['requestBody']>['content']['application/json'];
     headers?: Partial<NonNullable<operations['RegistriesController_update']['parameters']['header']>>;
-  }, observe?: O): Observable<ApiResult<O, operations['RegistriesController_update']['responses'][200]['content']['application/json']>> {
-    return this.send('PATCH', `/api/v1/registries/${seg(args.path.registryId)}`, args, observe, false) as Observable<ApiResult<O, operations['RegistriesController_update']['responses'][200]['content']['application/json']>>;
-  }
+  }, observe?: O) => Observable<ApiResult<O, operations['RegistriesController_update']['responses'][200]['content']['application/json']>>
+    = this.op('PATCH', '/api/v1/registries/{registryId}');
 }
