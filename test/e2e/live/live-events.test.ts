@@ -157,6 +157,17 @@ describe('live events: one organization-scoped SSE stream, filtered by abilities
     await until('the server to drop the listener', async () => hub().listenerCount === 0, 10_000, 20);
   });
 
+  it('re-reads the abilities when the member\'s grant changes: the stream follows the new project', async () => {
+    const member = await addMember(app(), owner, orgA, 'moving@example.com', 'developer', { projectIds: [alpha.id] });
+    const s = await stream(member, orgA);
+    await request(app().server).patch(`/api/v1/organizations/${orgA}/members/${member.userId}`).set(owner.auth).send({ role: 'developer', projectIds: [beta.id] }).expect(200);
+    const inAlpha = await request(app().server).post(`/api/v1/projects/${alpha.id}/environments`).set(owner.auth).send({ name: 'Alpha after' }).expect(201);
+    const inBeta = await request(app().server).post(`/api/v1/projects/${beta.id}/environments`).set(owner.auth).send({ name: 'Beta after' }).expect(201);
+    await until('the moved member to see Beta\'s new environment', async () => s.events.some((e) => e.subject.id === inBeta.body.id));
+    expect(s.events.map((e) => e.subject.id)).not.toContain(inAlpha.body.id);
+    s.close();
+  });
+
   it('ends the stream of a member who is removed from the organization', async () => {
     const member = await addMember(app(), owner, orgA, 'leaving@example.com', 'viewer');
     const s = await stream(member, orgA);
