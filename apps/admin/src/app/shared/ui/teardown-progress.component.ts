@@ -52,11 +52,13 @@ export function teardownLine(t: Teardown): string {
   template: `
     @if (shown().length) {
       <section class="w-card teardowns" aria-label="Removals">
-        <ul role="status" aria-live="polite">
-          @for (t of shown(); track t.id) {
-            <li [class]="t.status" [attr.data-status]="t.status">{{ line(t) }}</li>
-          }
-        </ul>
+        <div role="status" aria-live="polite">
+          <ul>
+            @for (t of shown(); track t.id) {
+              <li [class]="t.status" [attr.data-status]="t.status">{{ line(t) }}</li>
+            }
+          </ul>
+        </div>
       </section>
     }
   `,
