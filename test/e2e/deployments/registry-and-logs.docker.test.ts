@@ -95,4 +95,27 @@ describe('private registries and runtime logs', () => {
     expect(await heartbeats()).toEqual([]);
     await request(t.server).get(`/api/v1/applications/${app.body.id}/logs?tail=abc`).set(owner.auth).expect(400);
   });
+
+  // Last in the file: it shuts the application down.
+  it('ends a runtime-log stream that is still following when the application shuts down, so the shutdown completes', async () => {
+    const apps = await request(t.server).get(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth).expect(200);
+    const talker = (apps.body.items as Array<{ id: string; name: string }>).find((a) => a.name === 'talker');
+    expect(talker).toBeDefined();
+    let data = '';
+    let ended = false;
+    const req = httpGetRaw(`${t.baseUrl}/api/v1/applications/${talker!.id}/logs?follow=true&tail=1`, { headers: owner.auth }, (res) => {
+      res.on('data', (c: Buffer) => (data += c.toString()));
+      res.on('end', () => (ended = true));
+      res.on('error', () => (ended = true));
+    });
+    req.on('error', () => (ended = true));
+    await until('the stream to deliver a line', () => /"line":"tick"/.test(data), 20_000);
+    const app = t;
+    t = undefined as unknown as TestApp; // afterAll must not close it a second time
+    const closed = app.close().then(() => 'closed');
+    const outcome = await Promise.race([closed, new Promise((r) => setTimeout(() => r('still open after 30 s'), 30_000).unref())]);
+    expect(outcome).toBe('closed');
+    await until('the client to see the stream end', () => ended, 5_000);
+    req.destroy();
+  });
 });

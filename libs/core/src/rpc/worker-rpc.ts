@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown, SetMetadata } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationShutdown, SetMetadata } from '@nestjs/common';
 import Redis from 'ioredis';
 import { DomainError, UnavailableError } from '../errors/domain-error';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
@@ -38,11 +38,19 @@ export const rpcKeys = (prefix: string) => ({
  * A request waits in a list until a worker takes it; answers (or streamed chunks) come back on a per-request list.
  */
 @Injectable()
-export class WorkerRpcClient implements OnApplicationShutdown {
+export class WorkerRpcClient implements BeforeApplicationShutdown, OnApplicationShutdown {
   /** Ends open streams when the process shuts down (a stream whose client never went away would run on forever). */
   private readonly closing = new AbortController();
 
   constructor(@Inject(REDIS) private readonly redis: Redis, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
+
+  /**
+   * Before the HTTP server closes: it waits for every open response, so a log stream still following at that point
+   * would hold the shutdown for ever.
+   */
+  beforeApplicationShutdown(): void {
+    this.closing.abort();
+  }
 
   onApplicationShutdown(): void {
     this.closing.abort();
