@@ -1,7 +1,8 @@
 /**
  * Writes the OpenAPI document the code produces to openapi.json (committed; the portal's client types are generated
  * from it). Boots the Nest application in preview mode: no database, Redis or port is touched.
- *   npm run openapi            regenerate openapi.json and apps/admin/src/app/core/api/schema.d.ts
+ *   npm run openapi            regenerate openapi.json, apps/admin/src/app/core/api/schema.d.ts and the portal's client
+ *                              (api-client.gen.ts, scripts/openapi-client.ts)
  *   node scripts/run-ts.js scripts/openapi.ts --check   exit 1 when openapi.json is stale
  */
 import 'reflect-metadata';

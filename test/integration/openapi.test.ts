@@ -4,7 +4,7 @@ import { buildOpenApiDocument, OPENAPI_FILE } from '../../scripts/openapi';
 /**
  * The committed openapi.json (the portal's client types are generated from it) must match what the code produces.
  * When this fails after adding or changing routes or DTOs: run `npm run openapi` and commit openapi.json and
- * apps/admin/src/app/core/api/schema.d.ts.
+ * apps/admin/src/app/core/api/schema.d.ts and api-client.gen.ts.
  */
 describe('committed OpenAPI document', () => {
   it('matches the document the code produces (npm run openapi regenerates it)', async () => {
