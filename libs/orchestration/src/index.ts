@@ -5,3 +5,6 @@ export type { DockerServiceSpec } from './swarm/docker-service-spec';
 export { parseLogFrames } from './adapters/docker-log-frames';
 export { DockerodeSwarmAdapter, SwarmEngineError, SwarmSpecRejectedError, splitReference } from './adapters/dockerode-swarm.adapter';
 export type { DockerodeSwarmAdapterOptions } from './adapters/dockerode-swarm.adapter';
+export * from './ports/proxy-config.port';
+export { TraefikFileAdapter, ProxyConfigKeyError } from './adapters/traefik-file.adapter';
+export type { TraefikFileAdapterOptions } from './adapters/traefik-file.adapter';
