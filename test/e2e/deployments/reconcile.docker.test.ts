@@ -67,4 +67,12 @@ describe('the reconciler reports drift and never deletes what it did not create'
     await reconcile();
     expect(await status(app.body.id)).toMatchObject({ state: 'missing', drift: [expect.objectContaining({ code: 'service-missing' })] });
   });
+
+  it('an application never deployed gets no runtime state (the screens say "not deployed", not "missing")', async () => {
+    const env = await productionEnvironment(t, owner, owner.organizationId, 'Never');
+    const app = await request(t.server).post(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth).send({ name: 'never', spec: httpdSpec(null) }).expect(201);
+    await reconcile();
+    expect((await request(t.server).get(`/api/v1/applications/${app.body.id}`).set(owner.auth).expect(200)).body.runtime).toBeNull();
+    expect(await status(app.body.id)).toMatchObject({ state: 'unknown', configuration: null, drift: [] });
+  });
 });
