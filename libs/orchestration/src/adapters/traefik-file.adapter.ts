@@ -55,13 +55,13 @@ export class TraefikFileAdapter implements ProxyConfigPort {
     return file;
   }
 
-  write(key: string, content: string): Promise<ProxyConfigWriteResult> {
+  async write(key: string, content: string): Promise<ProxyConfigWriteResult> {
     const file = this.pathOf(key);
-    if (typeof content !== 'string') return Promise.reject(new TypeError('content must be a string'));
+    if (typeof content !== 'string') throw new TypeError('content must be a string');
     return this.serialize(key, () => this.writeNow(file, content));
   }
 
-  remove(key: string): Promise<boolean> {
+  async remove(key: string): Promise<boolean> {
     const file = this.pathOf(key);
     return this.serialize(key, async () => {
       try {
