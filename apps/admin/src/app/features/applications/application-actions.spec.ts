@@ -1,6 +1,6 @@
 import type { ApplicationStatus, Deployment } from '../../core/api/api-types';
 import { statusTone } from '../../shared/ui/status-chip.component';
-import { activeDeployment, applicationActions, applicationState, canRollBackTo, liveDeploymentId, listedState, openUrl, rollbackQuestion } from './application-actions';
+import { activeDeployment, applicationActions, applicationState, canRollBackTo, liveDeploymentId, openUrl, rollbackQuestion } from './application-actions';
 
 const shown = (r: ReturnType<typeof applicationActions>) => Object.entries(r).filter(([, v]) => v.shown).map(([k]) => k);
 const dep = (id: string, status: Deployment['status'], extra: Partial<Deployment> = {}): Deployment =>
@@ -72,7 +72,6 @@ describe('states and colours', () => {
     expect(applicationState(status({ state: 'missing', configuration: { differs: false, changed: [], deploymentId: '1', deploymentKind: 'deploy' } }))).toBe('missing');
     expect(applicationState(status({ state: 'deploying' }))).toBe('deploying');
     expect(applicationState(null)).toBeNull();
-    expect(listedState({ runtime: null, desiredState: 'running' })).toBe('not deployed');
   });
 
   it('succeeded is green, failed red, queued and a running deployment neutral', () => {

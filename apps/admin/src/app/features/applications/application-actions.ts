@@ -1,4 +1,4 @@
-import type { Application, ApplicationStatus, Deployment } from '../../core/api/api-types';
+import type { ApplicationStatus, Deployment } from '../../core/api/api-types';
 
 /** The lifecycle actions of the application header, in the order they are shown. */
 export type HeaderAction = 'deploy' | 'redeploy' | 'restart' | 'stop' | 'start';
@@ -86,11 +86,6 @@ export function applicationState(status: ApplicationStatus | null | undefined): 
   if (!status) return null;
   if (!status.configuration && (status.state === 'missing' || status.state === 'unknown')) return 'not deployed';
   return status.state;
-}
-
-/** The state of an application in a list (environment, project, dashboard): `runtime` is null until the worker saw a service. */
-export function listedState(a: Pick<Application, 'runtime' | 'desiredState'>): string {
-  return a.runtime?.state ?? (a.desiredState === 'stopped' ? 'stopped' : 'not deployed');
 }
 
 /** The address a published port answers on, seen from the browser: the host the portal is opened on. */
