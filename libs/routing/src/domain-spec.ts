@@ -111,6 +111,11 @@ const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 const FORBIDDEN_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'host', 'te', 'trailer', 'proxy-authenticate']);
 const USERNAME = /^[A-Za-z0-9._@-]+$/;
 const BCRYPT = /^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$/;
+/**
+ * Traefik runs every file-provider file through Go's text/template before parsing it: `{{ env "X" }}` in a header value
+ * would be evaluated (and could leak Traefik's environment). No user value may contain the opening delimiter.
+ */
+const TEMPLATE_MESSAGE = 'must not contain {{ (Traefik would evaluate it as a template)';
 /** Printable ASCII without spaces: a URL template (redirect replacement). */
 const URL_TEMPLATE = /^[\x21-\x7e]+$/;
 
@@ -191,6 +196,7 @@ export function checkRedirectRegex(input: unknown): { regex: string } | { error:
   if (typeof input !== 'string' || input.length === 0) return { error: 'must be a non-empty string' };
   if (input.length > LIMITS.regex) return { error: `must be at most ${LIMITS.regex} characters` };
   if (/[\p{C}]/u.test(input) || /[^\x20-\x7e]/.test(input)) return { error: 'must contain only printable ASCII (write other characters as \\x{…})' };
+  if (input.includes('{{')) return { error: TEMPLATE_MESSAGE };
   if (/\(\?<?[=!]/.test(input)) return { error: 'lookahead and lookbehind are not supported by Traefik (RE2)' };
   if (/\\[1-9]|\\k</.test(input)) return { error: 'backreferences are not supported by Traefik (RE2)' };
   // RE2 spells named groups (?P<name>…); JavaScript accepts only (?<name>…). Compile the JavaScript equivalent.
@@ -252,6 +258,7 @@ export function validateDomainSpec(input: unknown, options: DomainValidationOpti
       if (typeof replacement !== 'string' || replacement.length === 0) fail(`${at}.replacement`, 'must be a non-empty string');
       else if (replacement.length > LIMITS.replacement) fail(`${at}.replacement`, `must be at most ${LIMITS.replacement} characters`);
       else if (!URL_TEMPLATE.test(replacement)) fail(`${at}.replacement`, 'must be printable ASCII without spaces (percent-encode the rest)');
+      else if (replacement.includes('{{')) fail(`${at}.replacement`, TEMPLATE_MESSAGE);
       if (r.permanent !== undefined && typeof r.permanent !== 'boolean') fail(`${at}.permanent`, 'must be true or false');
       if ('regex' in regex && typeof replacement === 'string') redirects.push({ regex: regex.regex, replacement, permanent: r.permanent === true });
     });
@@ -314,6 +321,7 @@ export function validateDomainSpec(input: unknown, options: DomainValidationOpti
           if (typeof value !== 'string') fail(at, 'the value must be a string');
           else if (value.length > LIMITS.headerValue) fail(at, `the value must be at most ${LIMITS.headerValue} characters`);
           else if (!HEADER_VALUE.test(value)) fail(at, 'the value must be printable ASCII (no line breaks or control characters)');
+          else if (value.includes('{{')) fail(at, `the value ${TEMPLATE_MESSAGE}`);
           else {
             seen.add(name.toLowerCase());
             responseHeaders[name] = value.trim();

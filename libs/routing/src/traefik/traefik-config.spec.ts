@@ -207,6 +207,13 @@ describe('hostile values are inert in the YAML and in rules', () => {
     for (const v of Object.values(headers)) expect(typeof v).toBe('string');
   });
 
+  it('a Go template action that slipped past validation is refused at serialization (Traefik evaluates files as templates)', () => {
+    const forged = { ...valid({}), responseHeaders: { 'X-A': '{{ env "WHARF_SECRET" }}' } } as ValidDomainSpec;
+    expect(() => toTraefikYaml(render([forged]))).toThrow(RoutingRenderError);
+    // A lone closing delimiter or single braces are inert text for text/template.
+    expect(() => toTraefikYaml(render([valid({ responseHeaders: { 'X-A': '}} {x} }' } })]))).not.toThrow();
+  });
+
   it('the YAML has no anchors or aliases even when values repeat', () => {
     const text = toTraefikYaml(render([valid(everything), valid({ ...everything, host: 'b.example.com' })]));
     expect(text).not.toMatch(/^[^#'"]*[&*][a-z0-9]+\s*$/m);

@@ -213,8 +213,11 @@ export function renderAcmeChallengeConfig(input: AcmeChallengeInput): TraefikDyn
   };
 }
 
-/** Serializes a config to YAML: no anchors/aliases, no line folding, a header naming the owner. */
+/** Serializes a config to YAML: no anchors/aliases, no line folding, no Go template actions, a header naming the owner. */
 export function toTraefikYaml(config: TraefikDynamicConfig): string {
   const body = stringify(config, { aliasDuplicateObjects: false, lineWidth: 0, minContentWidth: 0 });
+  // Traefik evaluates file-provider files as Go templates; the validator refuses `{{` in user values, and this keeps
+  // any other path (a forged spec, a serializer quirk) from producing a template action.
+  if (body.includes('{{')) throw new RoutingRenderError('refusing to write a Traefik file containing a Go template action');
   return `# Written by Wharf; changes are overwritten.\n${body}`;
 }
