@@ -114,7 +114,7 @@ describe('normalizeCidr', () => {
 });
 
 describe('checkRedirectRegex', () => {
-  it.each(['^https?://old\\.example\\.com/(.*)', '^http://a\\.com/(?P<rest>.*)$', '^https://a\\.com/blog/([0-9]+)$'])('accepts %j', (regex) => {
+  it.each(['(?i)^https?://Old\\.example\\.com/(.*)\\z', '\\Ahttp://a\\.com/', '^https?://old\\.example\\.com/(.*)', '^http://a\\.com/(?P<rest>.*)$', '^https://a\\.com/blog/([0-9]+)$'])('accepts %j', (regex) => {
     expect(checkRedirectRegex(regex)).toEqual({ regex });
   });
 

@@ -200,9 +200,11 @@ export function checkRedirectRegex(input: unknown): { regex: string } | { error:
   if (/\(\?<?[=!]/.test(input)) return { error: 'lookahead and lookbehind are not supported by Traefik (RE2)' };
   if (/\\[1-9]|\\k</.test(input)) return { error: 'backreferences are not supported by Traefik (RE2)' };
   // RE2 spells named groups (?P<name>…); JavaScript accepts only (?<name>…). Compile the JavaScript equivalent.
-  const js = input.replace(/\(\?P</g, '(?<');
+  // RE2 also allows leading flags `(?i)`/`(?s)`/`(?m)` and `\A`/`\z`; map them to JavaScript's equivalents.
+  const flags = /^\(\?([ims]+)\)/.exec(input);
+  const js = (flags ? input.slice(flags[0].length) : input).replace(/\(\?P</g, '(?<').replace(/\\A/g, '^').replace(/\\z/g, '$');
   try {
-    new RegExp(js, 'u');
+    new RegExp(js, `u${flags ? [...new Set(flags[1])].join('') : ''}`);
   } catch (e) {
     return { error: `does not compile: ${(e as Error).message.replace(/^Invalid regular expression: /, '').slice(0, 120)}` };
   }
