@@ -97,25 +97,41 @@ describe('private registries and runtime logs', () => {
   });
 
   // Last in the file: it shuts the application down.
-  it('ends a runtime-log stream that is still following when the application shuts down, so the shutdown completes', async () => {
+  it('ends the runtime-log and deployment-log streams still following when the application shuts down, so the shutdown completes', async () => {
     const apps = await request(t.server).get(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth).expect(200);
     const talker = (apps.body.items as Array<{ id: string; name: string }>).find((a) => a.name === 'talker');
     expect(talker).toBeDefined();
-    let data = '';
-    let ended = false;
-    const req = httpGetRaw(`${t.baseUrl}/api/v1/applications/${talker!.id}/logs?follow=true&tail=1`, { headers: owner.auth }, (res) => {
-      res.on('data', (c: Buffer) => (data += c.toString()));
-      res.on('end', () => (ended = true));
-      res.on('error', () => (ended = true));
-    });
-    req.on('error', () => (ended = true));
-    await until('the stream to deliver a line', () => /"line":"tick"/.test(data), 20_000);
+    // A deployment that stays running: its health check has a start period far longer than the test.
+    const slow = await request(t.server)
+      .post(`/api/v1/environments/${env.environmentId}/applications`)
+      .set(owner.auth)
+      .send({ name: 'slow-start', spec: httpdSpec(null, { healthcheck: { test: ['CMD', 'false'], intervalMs: 1000, timeoutMs: 1000, retries: 3, startPeriodMs: 600_000 }, deployTimeoutMs: 600_000 }) })
+      .expect(201);
+    const slowDeployment = (await request(t.server).post(`/api/v1/applications/${slow.body.id}/deployments`).set(owner.auth).send({}).expect(202)).body.id as string;
+    await until('the slow deployment to run', async () => (await request(t.server).get(`/api/v1/deployments/${slowDeployment}`).set(owner.auth)).body.status === 'running', 60_000);
+
+    const follow = (path: string) => {
+      const s = { data: '', ended: false, req: null as ReturnType<typeof httpGetRaw> | null };
+      s.req = httpGetRaw(`${t.baseUrl}${path}`, { headers: owner.auth }, (res) => {
+        res.on('data', (c: Buffer) => (s.data += c.toString()));
+        res.on('end', () => (s.ended = true));
+        res.on('error', () => (s.ended = true));
+      });
+      s.req.on('error', () => (s.ended = true));
+      return s;
+    };
+    const runtime = follow(`/api/v1/applications/${talker!.id}/logs?follow=true&tail=1`);
+    const deployment = follow(`/api/v1/deployments/${slowDeployment}/logs?follow=true`);
+    await until('the runtime stream to deliver a line', async () => /"line":"tick"/.test(runtime.data), 20_000);
+    await until('the deployment stream to deliver its log so far', async () => /event: log/.test(deployment.data), 20_000);
+    expect(runtime.ended || deployment.ended).toBe(false);
     const app = t;
     t = undefined as unknown as TestApp; // afterAll must not close it a second time
     const closed = app.close().then(() => 'closed');
     const outcome = await Promise.race([closed, new Promise((r) => setTimeout(() => r('still open after 30 s'), 30_000).unref())]);
     expect(outcome).toBe('closed');
-    await until('the client to see the stream end', () => ended, 5_000);
-    req.destroy();
+    await until('the clients to see both streams end', async () => runtime.ended && deployment.ended, 5_000);
+    runtime.req?.destroy();
+    deployment.req?.destroy();
   });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
@@ -18,6 +18,8 @@ const PULL_TIMEOUT_MS = 10 * 60_000;
 /** How long log lines and the final status are retried through a database outage. */
 const LOG_RETRY_MS = 60_000;
 const FINISH_RETRY_MS = 5 * 60_000;
+/** How long a shutdown waits for interrupted deployments to stop (each stops at its next check, within seconds). */
+const SHUTDOWN_WAIT_MS = 15_000;
 
 /** Retries `fn` with exponential backoff (250 ms → 5 s) until it succeeds or `budgetMs` has passed. */
 async function withRetry<T>(fn: () => Promise<T>, budgetMs: number, onRetry?: (e: Error, attempt: number) => void): Promise<T> {
@@ -35,7 +37,7 @@ async function withRetry<T>(fn: () => Promise<T>, budgetMs: number, onRetry?: (e
 }
 
 class Aborted extends Error {
-  constructor(readonly why: 'cancelled' | 'timeout' | 'lease-lost', readonly detail?: string) {
+  constructor(readonly why: 'cancelled' | 'timeout' | 'lease-lost' | 'shutdown', readonly detail?: string) {
     super(detail ? `${why}: ${detail}` : why);
   }
 }
@@ -69,11 +71,13 @@ type StepsOutcome = { ok: true; digest: string } | StepFailure;
  * the watchdog hands to the next worker, which resumes (every step is idempotent: Swarm converges to the snapshot).
  */
 @Injectable()
-export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
+export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown, OnModuleDestroy {
   private readonly leaseMs: number;
   private readonly logger = new Logger('Deployments');
   readonly workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly running = new Map<string, AbortController>();
+  /** The runs in progress, so a shutdown can wait for them to stop. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private subscriber: Redis | null = null;
 
   constructor(
@@ -96,12 +100,34 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     await this.subscriber.subscribe(CANCEL_CHANNEL(this.config.queuePrefix));
   }
 
+  /**
+   * A worker told to stop (SIGTERM, a rolling update of Wharf) interrupts its running deployments instead of holding
+   * the shutdown until they end (Bull waits for active jobs, and a deployment may wait minutes for its health check):
+   * each stops between engine calls, changes nothing more, and gives its lease up, so the next worker resumes it
+   * exactly as after a crash (every step is idempotent). Waits at most SHUTDOWN_WAIT_MS for them.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.running.size === 0) return;
+    this.logger.log(`shutting down: interrupting ${this.running.size} running deployment(s); they resume on the next worker`);
+    for (const ac of this.running.values()) ac.abort(new Aborted('shutdown', 'the worker is shutting down'));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, SHUTDOWN_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
   }
 
   @JobHandler('deployment.run')
-  async run(payload: { deploymentId: string }): Promise<{ outcome: string }> {
+  run(payload: { deploymentId: string }): Promise<{ outcome: string }> {
+    const p = this.runOnce(payload);
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  private async runOnce(payload: { deploymentId: string }): Promise<{ outcome: string }> {
     // This process already runs it (e.g. the watchdog re-queued it while a database outage kept the lease from being
     // renewed): claiming again would run it twice at once under the same worker id.
     if (this.running.has(payload.deploymentId)) return { outcome: 'skipped' };
@@ -129,14 +155,16 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
     // A maximum run time, whatever keeps renewing the lease: a step stuck past every deadline still ends the deployment.
     const maxRun = setTimeout(() => ac.abort(new Aborted('timeout', 'the deployment ran past its maximum run time')), maxRunLeftMs(d.snapshot.spec.deployTimeoutMs, d.startedAt));
     const ctx = this.context(d, claimed.resumed, ac);
-    const leaseLost = (e: unknown) => (e instanceof Aborted && e.why === 'lease-lost') || (ac.signal.reason instanceof Aborted && ac.signal.reason.why === 'lease-lost');
+    const abortedBy = (e: unknown, why: Aborted['why']) => (e instanceof Aborted && e.why === why) || (ac.signal.reason instanceof Aborted && ac.signal.reason.why === why);
+    const leaseLost = (e: unknown) => abortedBy(e, 'lease-lost');
+    const interrupted = (e: unknown) => abortedBy(e, 'shutdown');
     try {
       try {
         const outcome = await this.runSteps(ctx);
         await this.finish(d.id, outcome.ok ? 'succeeded' : 'failed', outcome.ok ? null : outcome.error, outcome.ok ? { imageDigest: outcome.digest } : restoredExtra(outcome));
         return { outcome: outcome.ok ? 'succeeded' : 'failed' };
       } catch (e) {
-        if (leaseLost(e)) throw e;
+        if (leaseLost(e) || interrupted(e)) throw e;
         const why = ac.signal.aborted && ac.signal.reason instanceof Aborted ? ac.signal.reason.why : null;
         // A cancel or failure restores the last succeeded deployment's spec if this deployment changed the service,
         // in this attempt or in one before a crash.
@@ -151,6 +179,12 @@ export class DeploymentRunner implements OnModuleInit, OnModuleDestroy {
         return { outcome: 'failed' };
       }
     } catch (e) {
+      if (interrupted(e) && !leaseLost(e)) {
+        // Shutting down: no restore and no final status (the run is not over); the lease goes so a worker resumes it.
+        await ctx.log('worker', 'The worker running this deployment is shutting down; the next worker resumes it', 'warn');
+        await this.lifecycle.release(d.id, this.workerId).catch(() => undefined);
+        return { outcome: 'interrupted' };
+      }
       if (!leaseLost(e)) throw e;
       // Paused or cut off past its lease: another worker may own the deployment now, so this one changes nothing.
       const reason = e instanceof Aborted ? e : ac.signal.reason;

@@ -50,6 +50,18 @@ export class DeploymentLifecycle {
   }
 
   /**
+   * Gives the lease up at once (a worker shutting down mid-run): the deployment stays `running` and the next watchdog
+   * sweep, here or on another worker, hands it to a worker that resumes it, instead of waiting for the lease to expire.
+   */
+  async release(deploymentId: string, workerId: string): Promise<boolean> {
+    const [rows]: [Array<{ id: string }>, number] = await this.ds.query(
+      `UPDATE deployments SET lease_expires_at = now() WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
+      [deploymentId, workerId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
    * Fencing: run right before every engine change (create, update, restore). True only while the caller owns an
    * unexpired lease, which it extends in the same statement, so no other worker can claim the deployment while the
    * change is made. False means the change must not happen: a worker paused past its lease may have been replaced.

@@ -9,7 +9,7 @@ import {
   ListServersQuery, TestRegistryCommand, UpdateApplicationCommand, UpdateRegistryCommand,
 } from '@wharf/applications';
 import { FINISHED_STATUSES } from '@wharf/contracts';
-import { parsePage, ValidationError, WorkerRpcClient } from '@wharf/core';
+import { LiveEventHub, parsePage, ValidationError, WorkerRpcClient } from '@wharf/core';
 import { GetOrganizationQuery, Principal } from '@wharf/tenancy';
 import { CurrentPrincipal } from '../common/principal.decorator';
 import { IdPipe, parseIfMatch } from '../common/params';
@@ -300,7 +300,7 @@ export class ApplicationsController {
 @ApiErrors(401, 404)
 @Controller('deployments/:deploymentId')
 export class DeploymentsController {
-  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus, private readonly hub: LiveEventHub) {}
 
   @Get()
   @ApiOperation({ summary: 'One deployment' })
@@ -347,23 +347,43 @@ export class DeploymentsController {
     }
     res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
+    // Ends when the client goes away or, before the HTTP server closes (it waits for open responses), at shutdown.
+    const shutdown = this.hub.shutdown;
     let closed = false;
-    req.on('close', () => (closed = true));
+    let wake: (() => void) | null = null;
+    const stop = (): void => {
+      closed = true;
+      wake?.();
+    };
+    req.on('close', stop);
+    shutdown.addEventListener('abort', stop);
+    if (shutdown.aborted) closed = true;
     let batch = first;
     let idle = 0;
-    while (!closed) {
-      for (const line of batch.lines) {
-        res.write(`id: ${line.seq}\nevent: log\ndata: ${JSON.stringify(line)}\n\n`);
-        after = line.seq;
+    try {
+      while (!closed) {
+        for (const line of batch.lines) {
+          res.write(`id: ${line.seq}\nevent: log\ndata: ${JSON.stringify(line)}\n\n`);
+          after = line.seq;
+        }
+        if ((FINISHED_STATUSES as readonly string[]).includes(batch.status) && batch.lines.length === 0) {
+          res.write(`event: end\ndata: ${JSON.stringify({ status: batch.status })}\n\n`);
+          break;
+        }
+        if (batch.lines.length === 0 && ++idle % 30 === 0) res.write(': keep-alive\n\n');
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, 300);
+          wake = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
+        wake = null;
+        if (closed) break;
+        batch = await this.queries.execute(new GetDeploymentLogQuery(p, id, after));
       }
-      if ((FINISHED_STATUSES as readonly string[]).includes(batch.status) && batch.lines.length === 0) {
-        res.write(`event: end\ndata: ${JSON.stringify({ status: batch.status })}\n\n`);
-        break;
-      }
-      if (batch.lines.length === 0 && ++idle % 30 === 0) res.write(': keep-alive\n\n');
-      await new Promise((r) => setTimeout(r, 300));
-      if (closed) break;
-      batch = await this.queries.execute(new GetDeploymentLogQuery(p, id, after));
+    } finally {
+      shutdown.removeEventListener('abort', stop);
     }
     res.end();
   }
