@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run build:admin`: builds the Angular portal (apps/admin) into dist/admin/browser, which the API serves at /.
-# Prints the initial bundle's raw and gzip sizes (Angular's budgets in angular.json measure raw sizes) and fails when
-# the initial JavaScript exceeds WHARF_ADMIN_GZIP_BUDGET_KB gzipped (default 110).
+# Prints the initial bundle's raw and gzip sizes and fails when the initial JavaScript exceeds
+# WHARF_ADMIN_GZIP_BUDGET_KB gzipped (default 110): what users download is the compressed size, so that is the gate
+# (Angular's budgets in angular.json measure raw sizes and only catch a runaway bundle).
 # Then writes a brotli (.br) and a gzip (.gz) file beside each js/css/html/svg/json file (the API serves them by
 # Accept-Encoding), and last the stamp dist/admin/.compressed.
 #   --if-stale   skip the build when the stamp is newer than every input (used by scripts/test.sh)
