@@ -14,6 +14,7 @@ import { OrgContext } from '../../core/org/org-context.service';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { StatusChipComponent } from '../../shared/ui/status-chip.component';
 import { TeardownProgressComponent } from '../../shared/ui/teardown-progress.component';
+import { liveRefresh } from '../../core/live/live-refresh';
 
 interface EnvView { env: Environment; apps: Application[] }
 interface ProjectView { project: Project; envs: EnvView[] }
@@ -115,11 +116,14 @@ export class DashboardPage {
     effect(() => {
       if (this.orgId() && this.canReadProjects()) untracked(() => void this.load());
     });
+    // Projects, environments and services change under the user's eyes: live events refresh the view in place.
+    liveRefresh(this.orgId, (e) => /^(project|environment|application|deployment)\./.test(e.type), () => (this.canReadProjects() ? this.load(true) : Promise.resolve()));
   }
 
-  async load(): Promise<void> {
+  /** `silent`: a live refresh keeps the current view on screen until the new one is ready (no progress bar). */
+  async load(silent = false): Promise<void> {
     const orgId = this.orgId()!;
-    this.loading.set(true);
+    if (!silent) this.loading.set(true);
     try {
       const [projects, apps] = await Promise.all([firstValueFrom(this.api.projects(orgId)), this.allApplications(orgId)]);
       const envLists = projects.items.length ? await firstValueFrom(forkJoin(projects.items.map((p) => this.api.environments(p.id)))) : [];

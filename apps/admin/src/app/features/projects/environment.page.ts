@@ -16,6 +16,7 @@ import { DeleteConfirmation, DeleteWithVolumesComponent } from '../../shared/ui/
 import { VariablesEditorComponent } from '../../shared/ui/variables-editor.component';
 import { TrailNames } from '../../shared/ui/breadcrumbs.component';
 import { TeardownNavigationState } from '../../shared/ui/teardown-progress.component';
+import { liveRefresh } from '../../core/live/live-refresh';
 
 /** An environment: its services with their live state, its variables, rename and delete. */
 @Component({
@@ -110,6 +111,15 @@ export class EnvironmentPage {
       this.environmentId();
       untracked(() => void this.load());
     });
+    // The services' states follow the organization's live events about this environment (no polling).
+    liveRefresh(this.orgId, (e) => e.payload.environmentId === this.environmentId() && /^(application|deployment)\./.test(e.type), () => this.refreshApps());
+  }
+
+  /** Only the list of services: a live refresh must not reset the rename form while someone types in it. */
+  async refreshApps(): Promise<void> {
+    const id = this.environmentId();
+    const apps = await firstValueFrom(this.api.environmentApplications(id));
+    if (id === this.environmentId()) this.apps.set(apps.items);
   }
 
   async load(): Promise<void> {
