@@ -24,6 +24,8 @@ describe('live updates on the application screen', () => {
   let owner: Session & { organizationId: string };
   let orgId = '';
   let appId = '';
+  let envId = '';
+  let projectId = '';
   const statusRequests: number[] = [];
   const streams: string[] = [];
 
@@ -35,6 +37,8 @@ describe('live updates on the application screen', () => {
     owner = await setupOwner(t, 'owner@example.com', 'Acme');
     orgId = owner.organizationId;
     const env = await productionEnvironment(t, owner, orgId);
+    envId = env.environmentId;
+    projectId = env.projectId;
     const app = await request(t.server).post(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth)
       .send({ name: 'live', spec: { image: BUSYBOX_IMAGE, command: ['/bin/sh', '-c', 'exec sleep 3600'], replicas: 1, stopGracePeriodMs: 1000, deployTimeoutMs: 60_000 } }).expect(201);
     appId = app.body.id;
@@ -84,6 +88,37 @@ describe('live updates on the application screen', () => {
     await row.getByTestId('status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 90_000 });
     await page.getByTestId('application-state').getByTestId('status').filter({ hasText: 'running' }).waitFor({ timeout: 25_000 });
     console.log(`state running ${Date.now() - deployedAt} ms after the API call; status requests meanwhile: ${statusRequests.filter((x) => x >= deployedAt).length}`);
+  });
+
+  it('the environment page and the dashboard follow a service stopped and started elsewhere, without polling', async () => {
+    const listRequests: number[] = [];
+    const onRequest = (r: { url(): string }) => {
+      const path = new URL(r.url()).pathname;
+      if (path === `/api/v1/environments/${envId}/applications` || path === `/api/v1/organizations/${orgId}/applications`) listRequests.push(Date.now());
+    };
+    page.on('request', onRequest);
+    try {
+      const chip = (p: Page) => p.getByRole('row').filter({ has: p.getByRole('link', { name: 'live', exact: true }) }).getByTestId('status');
+      await page.goto(`/orgs/${orgId}/projects/${projectId}/environments/${envId}`);
+      await chip(page).filter({ hasText: 'running' }).waitFor({ timeout: 25_000 });
+      await until('the environment page to subscribe to the live events', async () => t.app.get(LiveEventHub).listenerCount >= 1, 10_000, 50);
+      // Idle: the page does not ask for its services again by itself.
+      const idleFrom = Date.now();
+      await page.waitForTimeout(5_000);
+      expect(listRequests.filter((x) => x >= idleFrom)).toEqual([]);
+
+      await request(t.server).post(`/api/v1/applications/${appId}/stop`).set(owner.auth).send({}).expect(202);
+      await chip(page).filter({ hasText: 'stopped' }).waitFor({ timeout: 60_000 });
+
+      await page.goto(`/orgs/${orgId}/dashboard`);
+      const item = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: 'live', exact: true }) }).getByTestId('status');
+      await item.filter({ hasText: 'stopped' }).waitFor({ timeout: 25_000 });
+      await until('the dashboard to subscribe to the live events', async () => t.app.get(LiveEventHub).listenerCount >= 1, 10_000, 50);
+      await request(t.server).post(`/api/v1/applications/${appId}/start`).set(owner.auth).send({}).expect(202);
+      await item.filter({ hasText: 'running' }).waitFor({ timeout: 60_000 });
+    } finally {
+      page.off('request', onRequest);
+    }
   });
 
   it('toasts a finished deployment of the organization on another screen', async () => {

@@ -155,7 +155,7 @@ describe('a worker shut down (SIGTERM) mid-deploy hands the deployment to the ne
       'SELECT status, finished_at, lease_expires_at <= now() AS lease_given_up, lease_owner, attempts FROM deployments WHERE id = $1',
       [d2],
     );
-    expect(atExit).toMatchObject({ status: 'running', finished_at: null, lease_given_up: true, attempts: 1 });
+    expect(atExit).toMatchObject({ status: 'running', finished_at: null, lease_given_up: true, lease_owner: null, attempts: 1 });
     const logAtExit = await logText(api, owner, d2);
     expect(logAtExit).toContain('[worker] The worker running this deployment is shutting down; the next worker resumes it');
     expect(logAtExit).not.toMatch(/\[rollback\]|\[finish\]/);
@@ -167,7 +167,7 @@ describe('a worker shut down (SIGTERM) mid-deploy hands the deployment to the ne
     const upAt = Date.now();
     const resumedLog = await waitForLogLine(d2, /\[start\] Resumed by worker .*\(attempt 2\)[\s\S]*\[wait\] Waiting/, WATCHDOG_MS + 60_000);
     const resumeMs = Date.now() - upAt;
-    expect(resumedLog).toMatch(new RegExp(`\\[start\\] Resumed by worker [^\\n]*:${w2.pid}:`));
+    expect(resumedLog).toMatch(new RegExp(`\\[start\\] Resumed by worker [^\\n]*:${w2.pid}:[^\\n]* after the previous worker shut down and gave its lease up`));
     expect(await status(d2)).toBe('running');
     const service = await serviceOf(appId);
     expect(service.Spec?.Labels?.['wharf.deployment']).toBe(d2);

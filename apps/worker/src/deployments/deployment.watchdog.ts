@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApplicationEntity, DeploymentLifecycle, DeploymentScheduler, engineVolumesOf } from '@wharf/applications';
 import { JobHandler, JobProducer, TransactionRunner } from '@wharf/core';
@@ -17,7 +17,7 @@ const REMOVE_WAIT_MS = 10_000;
  * Runs every few seconds and at worker start, so after a crash nothing stays `running` or `queued` forever.
  */
 @Injectable()
-export class DeploymentWatchdog {
+export class DeploymentWatchdog implements OnApplicationBootstrap {
   private readonly logger = new Logger('Watchdog');
   constructor(
     private readonly ds: DataSource,
@@ -27,6 +27,14 @@ export class DeploymentWatchdog {
     private readonly tx: TransactionRunner,
     @Inject(SWARM_PORT) private readonly swarm: SwarmPort,
   ) {}
+
+  /**
+   * One sweep as soon as a worker starts (through the watchdog queue, so it never overlaps a scheduled one): what a
+   * worker that shut down or died left behind is resumed now, not at the next repeat.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.jobs.enqueue('deployment.watchdog', { v: 1 }, { jobId: `watchdog:start:${process.pid}:${Date.now()}` }).catch((e: Error) => this.logger.warn(`start-up sweep not queued: ${e.message}`));
+  }
 
   @JobHandler('deployment.watchdog')
   async sweep(): Promise<{ resumed: number; timedOut: number; kicked: number }> {

@@ -18,8 +18,8 @@ export class DeploymentLifecycle {
   /** Takes the lease of a queued deployment, or of a running one whose lease expired (its worker died). */
   async claim(deploymentId: string, workerId: string, leaseMs: number): Promise<{ deployment: DeploymentEntity; resumed: boolean } | null> {
     return this.tx.run(async (m, stage) => {
-      const rows: Array<{ id: string; status: string }> = await m.query(
-        `SELECT id, status FROM deployments WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now()))) FOR UPDATE SKIP LOCKED`,
+      const rows: Array<{ id: string; status: string; lease_owner: string | null }> = await m.query(
+        `SELECT id, status, lease_owner FROM deployments WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now()))) FOR UPDATE SKIP LOCKED`,
         [deploymentId],
       );
       if (!rows.length) return null;
@@ -29,7 +29,7 @@ export class DeploymentLifecycle {
         [deploymentId, workerId, String(leaseMs)],
       );
       const d = await m.findOneByOrFail(DeploymentEntity, { id: deploymentId });
-      await appendLog(m, d.id, 'start', resumed ? 'warn' : 'info', resumed ? `Resumed by worker ${workerId} after the previous worker stopped renewing its lease (attempt ${d.attempts})` : `Started on worker ${workerId}`);
+      await appendLog(m, d.id, 'start', resumed ? 'warn' : 'info', resumed ? `Resumed by worker ${workerId} after the previous worker ${rows[0].lease_owner === null ? 'shut down and gave its lease up' : 'stopped renewing its lease'} (attempt ${d.attempts})` : `Started on worker ${workerId}`);
       await stage({ type: resumed ? 'deployment.resumed' : 'deployment.started', organizationId: d.organizationId, actor: SYSTEM_ACTOR, subject: { type: 'deployment', id: d.id }, payload: { applicationId: d.applicationId, kind: d.kind } });
       return { deployment: d, resumed };
     });
@@ -50,12 +50,13 @@ export class DeploymentLifecycle {
   }
 
   /**
-   * Gives the lease up at once (a worker shutting down mid-run): the deployment stays `running` and the next watchdog
-   * sweep, here or on another worker, hands it to a worker that resumes it, instead of waiting for the lease to expire.
+   * Gives the lease up at once (a worker shutting down mid-run): the deployment stays `running` with no lease owner, and
+   * the next watchdog sweep, here or on another worker, hands it to a worker that resumes it, instead of waiting for the
+   * lease to expire.
    */
   async release(deploymentId: string, workerId: string): Promise<boolean> {
     const [rows]: [Array<{ id: string }>, number] = await this.ds.query(
-      `UPDATE deployments SET lease_expires_at = now() WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
+      `UPDATE deployments SET lease_expires_at = now(), lease_owner = NULL WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING id`,
       [deploymentId, workerId],
     );
     return rows.length > 0;
