@@ -78,6 +78,7 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
   private readonly running = new Map<string, AbortController>();
   /** The runs in progress, so a shutdown can wait for them to stop. */
   private readonly inFlight = new Set<Promise<unknown>>();
+  private stopping = false;
   private subscriber: Redis | null = null;
 
   constructor(
@@ -107,6 +108,9 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
    * exactly as after a crash (every step is idempotent). Waits at most SHUTDOWN_WAIT_MS for them.
    */
   async beforeApplicationShutdown(): Promise<void> {
+    // From now on this worker takes no deployment (a watchdog sweep may hand the interrupted ones back before its
+    // queues close): another worker, or this one after its restart, runs them.
+    this.stopping = true;
     if (this.running.size === 0) return;
     this.logger.log(`shutting down: interrupting ${this.running.size} running deployment(s); they resume on the next worker`);
     for (const ac of this.running.values()) ac.abort(new Aborted('shutdown', 'the worker is shutting down'));
@@ -121,6 +125,7 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
 
   @JobHandler('deployment.run')
   run(payload: { deploymentId: string }): Promise<{ outcome: string }> {
+    if (this.stopping) return Promise.resolve({ outcome: 'skipped' });
     const p = this.runOnce(payload);
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
