@@ -10,6 +10,7 @@ import { Oidc1764100003000 } from './1764100003000-Oidc';
 import { PROJECTS_ENTITIES } from '@wharf/projects';
 import { Projects1764100004000 } from './1764100004000-Projects';
 import { APPLICATIONS_ENTITIES } from '@wharf/applications';
+import { ROUTING_ENTITIES } from '@wharf/routing';
 import { Applications1764100005000 } from './1764100005000-Applications';
 import { OrganizationPolicies1764100006000 } from './1764100006000-OrganizationPolicies';
 import { LocalServer1764100008000 } from './1764100008000-LocalServer';
@@ -19,10 +20,11 @@ import { AuthHardening1764100010000 } from './1764100010000-AuthHardening';
 import { ApplicationDeleteVolumes1764100012000 } from './1764100012000-ApplicationDeleteVolumes';
 import { OutboxDispatch1764100013000 } from './1764100013000-OutboxDispatch';
 import { Teardowns1764100014000 } from './1764100014000-Teardowns';
+import { Domains1764100015000 } from './1764100015000-Domains';
 
 /** Every entity and migration, listed explicitly: one list for the app and the migration CLI. */
-export const ENTITIES = [OutboxEventEntity, ...IDENTITY_ENTITIES, ...TENANCY_ENTITIES, ...AUDIT_ENTITIES, ...PROJECTS_ENTITIES, ...APPLICATIONS_ENTITIES];
-export const MIGRATIONS = [Foundation1764100000000, IdentityTenancy1764100001000, Audit1764100002000, Oidc1764100003000, Projects1764100004000, Applications1764100005000, OrganizationPolicies1764100006000, EnvironmentGrants1764100007000, LocalServer1764100008000, TenantEngineResources1764100009000, AuthHardening1764100010000, ApplicationDeleteVolumes1764100012000, OutboxDispatch1764100013000, Teardowns1764100014000];
+export const ENTITIES = [OutboxEventEntity, ...IDENTITY_ENTITIES, ...TENANCY_ENTITIES, ...AUDIT_ENTITIES, ...PROJECTS_ENTITIES, ...APPLICATIONS_ENTITIES, ...ROUTING_ENTITIES];
+export const MIGRATIONS = [Foundation1764100000000, IdentityTenancy1764100001000, Audit1764100002000, Oidc1764100003000, Projects1764100004000, Applications1764100005000, OrganizationPolicies1764100006000, EnvironmentGrants1764100007000, LocalServer1764100008000, TenantEngineResources1764100009000, AuthHardening1764100010000, ApplicationDeleteVolumes1764100012000, OutboxDispatch1764100013000, Teardowns1764100014000, Domains1764100015000];
 
 /**
  * Server-side bounds for the application's connections: a statement that runs longer than this (a lock wait, a

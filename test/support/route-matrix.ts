@@ -374,6 +374,9 @@ export const BODY_HINTS: Record<string, Partial<Record<Method, (fx: Fixture) => 
   // One variable ({key, value}) or many ({variables}): neither is "required" in the schema.
   '/api/v1/projects/{}/variables': { put: () => ({ key: `SEED_${unique().toUpperCase()}`, value: `seed value ${unique()}` }) },
   '/api/v1/environments/{}/variables': { put: () => ({ key: `SEED_${unique().toUpperCase()}`, value: `seed value ${unique()}` }) },
+  // A domain's host is unique across the install: every seed or sweep asks for a fresh one.
+  '/api/v1/applications/{}/domains': { post: () => ({ host: `seed-${unique()}.example.com`, port: 8080, https: false }) },
+  '/api/v1/domains/{}': { patch: () => ({ port: 8081 }) },
   // Deleting a project is confirmed by typing its slug.
   '/api/v1/projects/{}': { delete: (fx) => ({ confirm: String(fx.seeds.projects?.response.slug ?? '') }) },
 };

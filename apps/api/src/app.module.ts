@@ -22,6 +22,8 @@ import { InvitationsController, OrganizationsController } from './http/organizat
 import { OidcAuthController, OidcProvidersController } from './http/oidc/oidc.controller';
 import { ProjectsModule } from '@wharf/projects';
 import { ApplicationsModule } from '@wharf/applications';
+import { RoutingModule } from '@wharf/routing';
+import { DomainsController } from './http/applications/domains.controller';
 import { ApplicationsController, DeploymentsController, EnvironmentApplicationsController, OrganizationApplicationsController, RegistriesController } from './http/applications/applications.controller';
 import { ProjectsController } from './http/projects/projects.controller';
 import { EnvironmentsController } from './http/projects/environments.controller';
@@ -62,8 +64,8 @@ export class AppModule {
     const worker = config.role !== 'api';
     return {
       module: AppModule,
-      imports: [...infrastructure(config), TenancyModule, AuditModule, ProjectsModule, ApplicationsModule, ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
-      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, OrganizationApplicationsController, ApplicationsController, DeploymentsController, OrganizationEventsController] : [],
+      imports: [...infrastructure(config), TenancyModule, AuditModule, ProjectsModule, ApplicationsModule, RoutingModule, ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
+      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, OrganizationApplicationsController, ApplicationsController, DeploymentsController, DomainsController, OrganizationEventsController] : [],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, ...(http ? [{ provide: APP_GUARD, useClass: AuthGuard }, ApplicationPlaces] : [])],
     };
   }

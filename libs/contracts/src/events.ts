@@ -73,6 +73,11 @@ export interface TeardownEventPayload {
   /** Why it failed, cut to 1000 characters (failed only). */
   error?: string;
 }
+export interface DomainEventPayload {
+  applicationId: string;
+  projectId: string;
+  environmentId: string;
+}
 export interface DeploymentEventPayload {
   applicationId: string;
   kind?: string;
@@ -134,6 +139,10 @@ export interface EventPayloads {
   'application.variables-changed': { keys: string[] };
   'application.delete-requested': { removeVolumes: boolean };
   'application.deleted': { volumesRemoved: string[] };
+  /** A domain of an application (the subject: type `domain`, named by host and path prefix; never its basic-auth hashes). */
+  'domain.created': DomainEventPayload;
+  'domain.updated': DomainEventPayload;
+  'domain.deleted': DomainEventPayload;
   'deployment.queued': DeploymentEventPayload;
   'deployment.started': DeploymentEventPayload;
   'deployment.resumed': DeploymentEventPayload;
@@ -163,6 +172,7 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'variable.created': true, 'variable.updated': true, 'variable.deleted': true, 'variable.revealed': true,
   'registry.created': true, 'registry.updated': true, 'registry.deleted': true, 'registry.tested': true,
   'application.created': true, 'application.updated': true, 'application.variables-changed': true, 'application.delete-requested': true, 'application.deleted': true,
+  'domain.created': true, 'domain.updated': true, 'domain.deleted': true,
   'deployment.queued': true, 'deployment.started': true, 'deployment.resumed': true, 'deployment.succeeded': true, 'deployment.failed': true,
   'deployment.cancelled': true, 'deployment.cancel-requested': true, 'deployment.superseded': true, 'deployment.rolled-back': true,
   'teardown.completed': true, 'teardown.failed': true,

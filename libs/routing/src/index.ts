@@ -1,5 +1,13 @@
-// Public surface of the routing lib: domain specs (validation, bcrypt) and the Traefik v3 file-provider renderer.
-// Pure: no Nest, no database; the API validates with it and the worker renders and writes through ProxyConfigPort.
+// Public surface of the routing lib: domain specs (validation, bcrypt), the Traefik v3 file-provider renderer (pure:
+// no Nest, no database), and the domains of applications (entity, commands and queries, RoutingModule).
+// The API validates with it and the worker renders and writes through ProxyConfigPort.
+import { DomainEntity } from './domains/domain.entity';
+
 export * from './domain-spec';
 export * from './basic-auth';
 export * from './traefik/traefik-config';
+export * from './domains/domain.entity';
+export * from './domains/domain.commands';
+export * from './domains/routing.module';
+
+export const ROUTING_ENTITIES = [DomainEntity];

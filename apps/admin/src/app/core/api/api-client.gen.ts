@@ -260,6 +260,39 @@ export class ApiClient {
   }, observe?: O) => Observable<ApiResult<O, operations['DeploymentsController_rollback']['responses'][202]['content']['application/json']>>
     = this.op('POST', '/api/v1/deployments/{deploymentId}/rollback');
 
+  /** POST /api/v1/applications/{applicationId}/domains: Add a domain (routed at the next deployment); a host another organization uses, or a host and path another domain holds, is a 409 */
+  readonly domainsCreate: <O extends ApiObserve = 'body'>(args: {
+    path: operations['DomainsController_create']['parameters']['path'];
+    body: NonNullable<operations['DomainsController_create']['requestBody']>['content']['application/json'];
+  }, observe?: O) => Observable<ApiResult<O, operations['DomainsController_create']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/domains');
+
+  /** GET /api/v1/domains/{domainId}: One domain (ETag: its version) */
+  readonly domainsGet: <O extends ApiObserve = 'body'>(args: {
+    path: operations['DomainsController_get']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['DomainsController_get']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/domains/{domainId}');
+
+  /** GET /api/v1/applications/{applicationId}/domains: The domains of an application (basic-auth users by name only) */
+  readonly domainsList: <O extends ApiObserve = 'body'>(args: {
+    path: operations['DomainsController_list']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['DomainsController_list']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/applications/{applicationId}/domains');
+
+  /** DELETE /api/v1/domains/{domainId}: Delete a domain (its route goes at the next deployment) */
+  readonly domainsRemove: <O extends ApiObserve = 'body'>(args: {
+    path: operations['DomainsController_remove']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/domains/{domainId}');
+
+  /** PATCH /api/v1/domains/{domainId}: Change a domain (partial; If-Match: version; null removes pathPrefix or rateLimit) */
+  readonly domainsUpdate: <O extends ApiObserve = 'body'>(args: {
+    path: operations['DomainsController_update']['parameters']['path'];
+    body?: NonNullable<operations['DomainsController_update']['requestBody']>['content']['application/json'];
+    headers?: Partial<NonNullable<operations['DomainsController_update']['parameters']['header']>>;
+  }, observe?: O) => Observable<ApiResult<O, operations['DomainsController_update']['responses'][200]['content']['application/json']>>
+    = this.op('PATCH', '/api/v1/domains/{domainId}');
+
   /** POST /api/v1/environments/{environmentId}/applications: Create an application from a container image */
   readonly environmentApplicationsCreate: <O extends ApiObserve = 'body'>(args: {
     path: operations['EnvironmentApplicationsController_create']['parameters']['path'];

@@ -1280,6 +1280,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{applicationId}/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The domains of an application (basic-auth users by name only) */
+        get: operations["DomainsController_list"];
+        put?: never;
+        /** Add a domain (routed at the next deployment); a host another organization uses, or a host and path another domain holds, is a 409 */
+        post: operations["DomainsController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/domains/{domainId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One domain (ETag: its version) */
+        get: operations["DomainsController_get"];
+        put?: never;
+        post?: never;
+        /** Delete a domain (its route goes at the next deployment) */
+        delete: operations["DomainsController_remove"];
+        options?: never;
+        head?: never;
+        /** Change a domain (partial; If-Match: version; null removes pathPrefix or rateLimit) */
+        patch: operations["DomainsController_update"];
+        trace?: never;
+    };
     "/api/v1/organizations/{orgId}/events": {
         parameters: {
             query?: never;
@@ -2245,6 +2282,126 @@ export interface components {
             /** @enum {string} */
             status: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "superseded";
             lines: components["schemas"]["DeploymentLogLineDto"][];
+        };
+        RegexRedirectDto: {
+            /**
+             * @description Go RE2 regex matched against the full URL
+             * @example ^https?://example\.com/old/(.*)$
+             */
+            regex: string;
+            /** @example https://example.com/new/${1} */
+            replacement: string;
+            permanent: boolean;
+        };
+        BasicAuthUserDto: {
+            username: string;
+            /** @enum {boolean} */
+            passwordSet: true;
+        };
+        RateLimitViewDto: {
+            average: number;
+            burst: number;
+            periodSeconds: number;
+        };
+        DomainDto: {
+            id: string;
+            organizationId: string;
+            projectId: string;
+            environmentId: string;
+            applicationId: string;
+            /** @description Lower-case punycode */
+            host: string;
+            pathPrefix: string;
+            stripPrefix: boolean;
+            port: number;
+            https: boolean;
+            redirectHttpToHttps: boolean;
+            wwwRedirect: boolean;
+            redirects: components["schemas"]["RegexRedirectDto"][];
+            /** @description Usernames only: passwords and their hashes are never returned */
+            basicAuth: components["schemas"]["BasicAuthUserDto"][];
+            responseHeaders: {
+                [key: string]: string;
+            };
+            ipAllowList: string[];
+            rateLimit: components["schemas"]["RateLimitViewDto"] | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
+        BasicAuthUserInputDto: {
+            /** @example alice */
+            username: string;
+            /**
+             * Format: password
+             * @description Stored only as a bcrypt hash, never returned. On a change, omit it to keep the user's current password.
+             */
+            password?: string;
+        };
+        RateLimitDto: {
+            /** @description Requests per period on average, per client IP */
+            average: number;
+            burst: number;
+            /** @description Seconds (default 1) */
+            periodSeconds?: number;
+        };
+        CreateDomainDto: {
+            /**
+             * @description Path prefix (default /)
+             * @example /api
+             */
+            pathPrefix?: Record<string, never>;
+            /** @description Remove the path prefix before the request reaches the application */
+            stripPrefix?: boolean;
+            /** @description With https: answer plain HTTP with a permanent redirect to HTTPS */
+            redirectHttpToHttps?: boolean;
+            /** @description Also answer on the www/apex form of the host and redirect it to the host */
+            wwwRedirect?: boolean;
+            redirects?: components["schemas"]["RegexRedirectDto"][];
+            basicAuth?: components["schemas"]["BasicAuthUserInputDto"][];
+            /** @description Response headers set on every response; an empty value removes the header */
+            responseHeaders?: {
+                [key: string]: string;
+            };
+            /** @description Client addresses or CIDRs allowed (empty: everyone) */
+            ipAllowList?: string[];
+            rateLimit?: components["schemas"]["RateLimitDto"] | null;
+            /**
+             * @description Host name (IDNs are stored as punycode)
+             * @example app.example.com
+             */
+            host: string;
+            /** @description The port the application listens on inside its container */
+            port: number;
+            /** @description Serve on the websecure entry point with TLS */
+            https: boolean;
+        };
+        UpdateDomainDto: {
+            /**
+             * @description Path prefix (default /)
+             * @example /api
+             */
+            pathPrefix?: Record<string, never>;
+            /** @description Remove the path prefix before the request reaches the application */
+            stripPrefix?: boolean;
+            /** @description With https: answer plain HTTP with a permanent redirect to HTTPS */
+            redirectHttpToHttps?: boolean;
+            /** @description Also answer on the www/apex form of the host and redirect it to the host */
+            wwwRedirect?: boolean;
+            redirects?: components["schemas"]["RegexRedirectDto"][];
+            basicAuth?: components["schemas"]["BasicAuthUserInputDto"][];
+            /** @description Response headers set on every response; an empty value removes the header */
+            responseHeaders?: {
+                [key: string]: string;
+            };
+            /** @description Client addresses or CIDRs allowed (empty: everyone) */
+            ipAllowList?: string[];
+            rateLimit?: components["schemas"]["RateLimitDto"] | null;
+            host?: string;
+            port?: number;
+            https?: boolean;
         };
     };
     responses: never;
@@ -7574,6 +7731,284 @@ export interface operations {
             };
             /** @description Not found, or outside your organizations */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    DomainsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainDto"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    DomainsController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDomainDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainDto"];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    DomainsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domainId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The version, for If-Match */
+                    ETag?: unknown;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    DomainsController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domainId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    DomainsController_update: {
+        parameters: {
+            query?: never;
+            header: {
+                "if-match": string;
+            };
+            path: {
+                domainId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateDomainDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainDto"];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description If-Match version is stale */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
