@@ -281,5 +281,5 @@ describe('navigation, first run, invitations and phone width', () => {
       }));
     }
     await Promise.all(contexts.map((c) => c.close()));
-  });
+  }, 300_000); // 21 screens × 2 themes with axe and full-page screenshots: about 2 minutes on a loaded 2-core machine
 });

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, Browser, BrowserContext, Page } from 'playwright-core';
+import { chromium, Browser, BrowserContext, Page, Request } from 'playwright-core';
 
 /** Shared by the browser tests: Debian's Chromium through playwright-core, screenshots and axe-core checks. */
 export const ROOT = join(__dirname, '..', '..');
@@ -34,9 +34,30 @@ export async function launchBrowser(): Promise<Browser> {
  * way never starts: load it again. Requests the app itself makes are left alone (the screen shows their failure).
  */
 const protectedContexts = new WeakSet<BrowserContext>();
+/** Requests of each page still under way, except live streams (EventSource never finishes): see `quiet`. */
+const inFlight = new WeakMap<Page, Set<Request>>();
+const pageOf = (r: Request): Page | null => {
+  try {
+    return r.frame().page();
+  } catch {
+    return null; // a service worker's request
+  }
+};
 export function reloadOnNetworkChange(ctx: BrowserContext): BrowserContext {
   if (protectedContexts.has(ctx)) return ctx;
   protectedContexts.add(ctx);
+  ctx.on('request', (r) => {
+    const p = pageOf(r);
+    if (!p || r.resourceType() === 'eventsource') return;
+    if (!inFlight.has(p)) inFlight.set(p, new Set());
+    inFlight.get(p)!.add(r);
+  });
+  const done = (r: Request) => {
+    const p = pageOf(r);
+    if (p) inFlight.get(p)?.delete(r);
+  };
+  ctx.on('requestfinished', done);
+  ctx.on('requestfailed', done);
   ctx.on('requestfailed', (r) => {
     if (r.failure()?.errorText !== 'net::ERR_NETWORK_CHANGED' || !['document', 'script', 'stylesheet'].includes(r.resourceType())) return;
     void r.frame().page().reload().catch(() => undefined);
@@ -59,8 +80,23 @@ export async function eventually<T>(read: () => Promise<T>, expected: T, timeout
  * Screenshot of the screen, then axe-core: no serious or critical violation, and none at all of the rules in `strict`
  * (e.g. `region`, moderate by axe's rating: all content inside landmarks).
  */
+/**
+ * Waits until the page has loaded and no request of it (other than its live event stream, which stays open) has been
+ * under way for `quietMs`, at most `timeoutMs`. Playwright's `networkidle` never comes while an EventSource is open.
+ */
+export async function quiet(page: Page, quietMs = 300, timeoutMs = 10_000): Promise<void> {
+  await page.waitForLoadState('load').catch(() => undefined);
+  const deadline = Date.now() + timeoutMs;
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    if ((inFlight.get(page)?.size ?? 0) > 0) since = Date.now();
+    else if (Date.now() - since >= quietMs) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function check(page: Page, name: string, strict: readonly string[] = []): Promise<void> {
-  await page.waitForLoadState('networkidle').catch(() => undefined); // live streams keep the network busy
+  await quiet(page);
   // Let transitions (a field error fading in) finish: axe measures contrast on what is painted now.
   await page.waitForFunction(() => (globalThis as unknown as InPage).document.getAnimations().every((a) => a.playState !== 'running'), undefined, { timeout: 3000 }).catch(() => undefined);
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
