@@ -4,7 +4,8 @@ import { JobRegistry } from './jobs/job-registry';
 import { OutboxMaintenance } from './jobs/outbox-maintenance';
 import { ApplicationsModule } from '@wharf/applications';
 import { WHARF_CONFIG, WharfConfig } from '@wharf/core';
-import { DockerodeSwarmAdapter, SWARM_PORT } from '@wharf/orchestration';
+import { DockerodeSwarmAdapter, PROXY_CONFIG_PORT, SWARM_PORT } from '@wharf/orchestration';
+import { ApplicationRouting, LazyTraefikFiles } from './routing/application-routing';
 import { DeploymentRunner } from './deployments/deployment.runner';
 import { RuntimeReconciler } from './deployments/runtime.reconciler';
 import { DeploymentWatchdog } from './deployments/deployment.watchdog';
@@ -19,6 +20,9 @@ import { EngineTeardownProcessor } from './teardown/engine-teardown.processor';
     JobRegistry,
     OutboxMaintenance,
     { provide: SWARM_PORT, inject: [WHARF_CONFIG], useFactory: (c: WharfConfig) => new DockerodeSwarmAdapter({ socketPath: c.dockerSocket }) },
+    // Traefik's dynamic files in WHARF_TRAEFIK_DIR (default <WHARF_DATA_DIR>/traefik/dynamic), one per application.
+    { provide: PROXY_CONFIG_PORT, useClass: LazyTraefikFiles },
+    ApplicationRouting,
     DeploymentRunner,
     RuntimeReconciler,
     DeploymentWatchdog,

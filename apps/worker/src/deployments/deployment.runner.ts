@@ -13,6 +13,7 @@ import { snapshotToSpec } from './snapshot-to-spec';
 import { ensureEngineVolumes } from './engine-volumes';
 import { RuntimeReconciler } from './runtime.reconciler';
 import { maxRunLeftMs, waitBudgetMs } from './wait-budget';
+import { ApplicationRouting } from '../routing/application-routing';
 
 const PULL_TIMEOUT_MS = 10 * 60_000;
 /** How long log lines and the final status are retried through a database outage. */
@@ -90,6 +91,7 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
     @Inject(SWARM_PORT) private readonly swarm: SwarmPort,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
+    private readonly routing: ApplicationRouting,
   ) {
     this.leaseMs = config.deployLeaseMs;
   }
@@ -249,6 +251,7 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
     { name: 'spec', run: (ctx) => this.specStep(ctx) },
     { name: 'volumes', run: (ctx) => ensureEngineVolumes(this.swarm, ctx.d.snapshot, (msg, level) => ctx.log('volumes', msg, level)) },
     { name: 'service', run: (ctx) => this.serviceStep(ctx) },
+    { name: 'routing', run: (ctx) => this.routingStep(ctx) },
     { name: 'wait', run: (ctx) => this.waitStep(ctx) },
   ];
 
@@ -259,6 +262,17 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
       if (failure) return failure;
     }
     return { ok: true, digest: ctx.digest! };
+  }
+
+  /**
+   * Writes the application's Traefik file from its current domains (only when its content changes), or removes it when
+   * the application has none. Idempotent: a resumed run writes nothing new.
+   */
+  private async routingStep({ d, log }: RunContext): Promise<void> {
+    const r = await this.routing.apply(d.applicationId, d.snapshot.serviceName);
+    for (const s of r.skipped) await log('routing', `routing: domain ${s} no longer passes validation and is not routed; change or delete it`, 'warn');
+    if (r.kind === 'written') await log('routing', r.changed ? `routing: wrote ${r.routers} routers` : `routing: unchanged (${r.routers} routers)`);
+    else if (r.existed) await log('routing', 'routing: no domains; removed the routing file');
   }
 
   private async networkStep({ d, log }: RunContext): Promise<void> {

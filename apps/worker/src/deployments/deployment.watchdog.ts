@@ -5,6 +5,7 @@ import { JobHandler, JobProducer, TransactionRunner } from '@wharf/core';
 import { SWARM_PORT, SwarmPort } from '@wharf/orchestration';
 import { SYSTEM_ACTOR } from '@wharf/tenancy';
 import { MAX_RUN_MARGIN_MS } from './wait-budget';
+import { ApplicationRouting } from '../routing/application-routing';
 
 /** Pull budget plus margin on top of a deployment's own convergence timeout (the runner's own maximum run time). */
 const OVERALL_MARGIN_MS = MAX_RUN_MARGIN_MS;
@@ -26,6 +27,7 @@ export class DeploymentWatchdog implements OnApplicationBootstrap {
     private readonly jobs: JobProducer,
     private readonly tx: TransactionRunner,
     @Inject(SWARM_PORT) private readonly swarm: SwarmPort,
+    private readonly routing: ApplicationRouting,
   ) {}
 
   /**
@@ -107,6 +109,8 @@ export class DeploymentWatchdog implements OnApplicationBootstrap {
     const app = await this.ds.getRepository(ApplicationEntity).findOneBy({ id: payload.applicationId });
     if (!app) return { removed: false };
     await this.untilNoRunningDeployment(app.id);
+    // Its routes go first, so the proxy stops sending requests to a service about to disappear.
+    await this.routing.remove(app.id);
     const service = await this.swarm.inspectService(app.serviceName);
     // Only a service this install created is ever removed.
     const [{ install_id: install }] = await this.ds.query(`SELECT install_id FROM instance WHERE id = 1`);

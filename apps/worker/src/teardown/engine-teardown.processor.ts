@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Job } from 'bull';
 import { DataSource } from 'typeorm';
 import { TeardownProgress } from '@wharf/applications';
 import type { JobPayloads } from '@wharf/contracts';
 import { JobHandler } from '@wharf/core';
 import { SWARM_PORT, SwarmPort } from '@wharf/orchestration';
+import { ApplicationRouting } from '../routing/application-routing';
 
 /** How long a network removal is retried while the removed services' tasks still hold endpoints on it. */
 const NETWORK_RELEASE_MS = 60_000;
@@ -25,6 +26,7 @@ export class EngineTeardownProcessor {
     private readonly ds: DataSource,
     @Inject(SWARM_PORT) private readonly swarm: SwarmPort,
     private readonly progress: TeardownProgress,
+    @Optional() private readonly routing?: ApplicationRouting,
   ) {}
 
   @JobHandler('engine.teardown')
@@ -50,6 +52,9 @@ export class EngineTeardownProcessor {
     const services: string[] = [];
     for (const s of await this.swarm.listServices(owned)) {
       if (!isOwned(s.labels)) continue;
+      // The application's routing file goes with its service (its domain rows went with the deleted scope).
+      const applicationId = s.labels['wharf.service'];
+      if (this.routing && applicationId && /^[0-9a-f-]{36}$/.test(applicationId)) await this.routing.remove(applicationId);
       await this.swarm.removeService(s.id);
       services.push(s.name);
     }

@@ -14,6 +14,12 @@ describe('loadConfig', () => {
     expect(c.secretKeys.get('k1')).toHaveLength(32);
   });
 
+  it('puts the Traefik directory under the data directory unless WHARF_TRAEFIK_DIR names one', () => {
+    const data = dir();
+    expect(loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: data }).traefikDir).toBe(join(data, 'traefik', 'dynamic'));
+    expect(loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: data, WHARF_TRAEFIK_DIR: '/srv/traefik/dynamic/' }).traefikDir).toBe('/srv/traefik/dynamic');
+  });
+
   it.each([
     [{ PORT: 'abc' }, /^PORT: expected an integer/],
     [{ PORT: '70000' }, /^PORT: must be between/],
@@ -26,6 +32,7 @@ describe('loadConfig', () => {
     [{ WHARF_PUBLIC_URL: 'wharf.example.com' }, /^WHARF_PUBLIC_URL: not a valid URL/],
     [{ WHARF_TRUST_PROXY: 'yes' }, /^WHARF_TRUST_PROXY: "yes" is not an address/],
     [{ WHARF_TRUST_PROXY: '10.0.0.0/33' }, /^WHARF_TRUST_PROXY: "10.0.0.0\/33"/],
+    [{ WHARF_TRAEFIK_DIR: 'relative/dir' }, /^WHARF_TRAEFIK_DIR: must be an absolute path/],
   ])('stops with one line naming the setting: %j', (env, message) => {
     expect(() => loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: dir(), ...env } as Record<string, string>)).toThrow(message);
     try {

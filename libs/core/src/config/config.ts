@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 
 export type WharfRole = 'all' | 'api' | 'worker';
@@ -39,6 +39,8 @@ export interface WharfConfig {
   deployConcurrency: number;
   /** Docker Engine socket of the local Swarm manager. */
   dockerSocket: string;
+  /** The directory Traefik's file provider watches: the worker writes one file per routed application there. */
+  traefikDir: string;
   /** Preset first-run setup token (unattended installs); otherwise one is generated and printed. */
   setupToken: string | null;
 }
@@ -186,6 +188,12 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
     refreshTokenTtlSeconds: int(env, 'WHARF_REFRESH_TOKEN_TTL', 30 * 24 * 3600, 300, 365 * 24 * 3600),
     deployLeaseMs: int(env, 'WHARF_DEPLOY_LEASE_MS', 60_000, 2_000, 3_600_000),
     dockerSocket: read(env, 'WHARF_DOCKER_SOCKET') ?? '/var/run/docker.sock',
+    traefikDir: (() => {
+      const dir = read(env, 'WHARF_TRAEFIK_DIR');
+      if (dir === undefined) return join(dataDir, 'traefik', 'dynamic');
+      if (!isAbsolute(dir) || dir.includes('\0') || dir.length > 1024) throw new ConfigError('WHARF_TRAEFIK_DIR: must be an absolute path');
+      return resolve(dir);
+    })(),
     deployConcurrency: int(env, 'WHARF_DEPLOY_CONCURRENCY', 10, 1, 100),
     setupToken: (() => {
       const t = read(env, 'WHARF_SETUP_TOKEN');
