@@ -110,6 +110,16 @@ describe('domains API', () => {
     expect(moved.body.errors).toEqual(otherPath.body.errors);
   });
 
+  it('counts the other form of a host with wwwRedirect as used, both ways', async () => {
+    await request(t.server).post(`/api/v1/applications/${appA}/domains`).set(owner.auth).send({ host: 'brand.example.com', wwwRedirect: true, port: 80, https: false }).expect(201);
+    const www = await request(t.server).post(`/api/v1/applications/${appB}/domains`).set(bOwner.auth).send({ host: 'www.brand.example.com', port: 80, https: false }).expect(409);
+    expect(www.body.errors).toEqual([{ pointer: '/host', code: 'domain-taken', detail: 'www.brand.example.com is already in use on this install' }]);
+    await request(t.server).post(`/api/v1/applications/${appB}/domains`).set(bOwner.auth).send({ host: 'www.label.example.net', port: 80, https: false }).expect(201);
+    await request(t.server).post(`/api/v1/applications/${appA}/domains`).set(owner.auth).send({ host: 'label.example.net', wwwRedirect: true, port: 80, https: false }).expect(409);
+    // Without the redirect the apex is free (another name).
+    await request(t.server).post(`/api/v1/applications/${appA}/domains`).set(owner.auth).send({ host: 'label.example.net', port: 80, https: false }).expect(201);
+  });
+
   it('another organization gets 404 for every domain route; a viewer reads but gets 403 for changes', async () => {
     const d = await request(t.server).post(`/api/v1/applications/${appA}/domains`).set(owner.auth).send({ host: 'private.example.com', port: 80, https: false }).expect(201);
     await request(t.server).get(`/api/v1/domains/${d.body.id}`).set(bOwner.auth).expect(404);

@@ -15,6 +15,7 @@ import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
 import { ApplicationEntity } from '@wharf/applications';
 import { BasicAuthPasswordError, hashBasicAuthPassword } from '../basic-auth';
 import { BasicAuthUser, DomainSpec, validateDomainSpec, ValidDomainSpec } from '../domain-spec';
+import { alternateWwwHost } from '../traefik/traefik-config';
 import { DomainEntity, StoredDomainOptions } from './domain.entity';
 
 /** Domains one application may have. */
@@ -155,13 +156,22 @@ const IN_USE = (host: string) => `${host} is already in use on this install`;
 
 /**
  * Refuses a host another organization uses (any path) and a host + path another domain holds, without naming either.
- * Holds a transaction-scoped advisory lock on the host, so two requests for one host are decided one after the other.
+ * A domain with wwwRedirect also answers on the other form of its host (`www.` added or removed): that name counts as
+ * used too, both ways. Holds transaction-scoped advisory locks on every name it answers on (sorted, so two requests
+ * never wait on each other crosswise), so two requests for one name are decided one after the other.
  */
-async function claimHost(m: EntityManager, d: { id: string; organizationId: string; host: string; pathPrefix: string }): Promise<void> {
-  await m.query(`SELECT pg_advisory_xact_lock(hashtext('wharf.domain-host'), hashtext($1))`, [d.host]);
-  const rows: Array<{ other_org: boolean }> = await m.query(
-    `SELECT organization_id <> $2 AS other_org FROM domains WHERE host = $1 AND id <> $4 AND (organization_id <> $2 OR path_prefix = $3) LIMIT 1`,
-    [d.host, d.organizationId, d.pathPrefix, d.id],
+async function claimHost(m: EntityManager, d: { id: string; organizationId: string; host: string; pathPrefix: string; options: StoredDomainOptions }): Promise<void> {
+  const names = [...new Set([d.host, ...(d.options.wwwRedirect ? [alternateWwwHost(d.host)] : [])])].sort();
+  for (const name of names) await m.query(`SELECT pg_advisory_xact_lock(hashtext('wharf.domain-host'), hashtext($1))`, [name]);
+  const rows: unknown[] = await m.query(
+    `SELECT 1 FROM domains
+      WHERE id <> $3
+        AND (host = ANY($1::text[])
+             OR (COALESCE((options->>'wwwRedirect')::boolean, false)
+                 AND (CASE WHEN host LIKE 'www.%' THEN substr(host, 5) ELSE 'www.' || host END) = ANY($1::text[])))
+        AND (organization_id <> $2 OR path_prefix = $4)
+      LIMIT 1`,
+    [names, d.organizationId, d.id, d.pathPrefix],
   );
   if (rows.length) throw new DomainConflictError(IN_USE(d.host), [{ pointer: '/host', code: 'domain-taken', detail: IN_USE(d.host) }]);
 }
@@ -264,7 +274,7 @@ export class UpdateDomainHandler implements ICommandHandler<UpdateDomainCommand>
       d.pathPrefix = spec.pathPrefix;
       d.options = optionsOf(spec);
       d.basicAuth = spec.basicAuth.map((u) => ({ ...u }));
-      if (from.host !== d.host || from.pathPrefix !== d.pathPrefix) await claimHost(m, d);
+      if (from.host !== d.host || from.pathPrefix !== d.pathPrefix || from.wwwRedirect !== d.options.wwwRedirect) await claimHost(m, d);
       const to = auditableOf(d.host, d.pathPrefix, d.options, d.basicAuth);
       const changes: Record<string, unknown> = {};
       for (const k of Object.keys({ ...from, ...to })) if (JSON.stringify(from[k]) !== JSON.stringify(to[k])) changes[k] = { from: from[k] ?? null, to: to[k] ?? null };
