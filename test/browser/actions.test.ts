@@ -1,9 +1,9 @@
 import request from 'supertest';
-import type { Browser, BrowserContext, Dialog, Locator, Page } from 'playwright-core';
+import type { Browser, Dialog, Locator, Page } from 'playwright-core';
 import { RuntimeReconciler } from '../../apps/worker/src/deployments/runtime.reconciler';
-import { check, eventually, launchBrowser } from '../support/browser';
+import { check, eventually, launchBrowser, signedInPage } from '../support/browser';
 import { startTestApp, TestApp } from '../support/app';
-import { PASSWORD, Session, setupOwner } from '../support/api';
+import { Session, setupOwner } from '../support/api';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../support/docker/busybox-image';
 import { freePort, httpGetUntil, SwarmTestRun } from '../support/docker/swarm-test-run';
 import { httpdSpec, productionEnvironment, swarmRunFor, waitForDeployment } from '../support/deploy';
@@ -26,7 +26,6 @@ describe('application actions in the header', () => {
   let run: SwarmTestRun;
   let t: TestApp;
   let browser: Browser;
-  let ctx: BrowserContext;
   let page: Page;
   let owner: Session & { organizationId: string };
   let orgId = '';
@@ -49,14 +48,7 @@ describe('application actions in the header', () => {
     appId = app.body.id;
     await request(t.server).put(`/api/v1/applications/${appId}/variables`).set(owner.auth).send({ variables: [{ key: 'BODY', value: 'hello' }] }).expect(200);
     browser = await launchBrowser();
-    ctx = await browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce', viewport: { width: 1280, height: 900 } });
-    ctx.setDefaultTimeout(15_000);
-    page = await ctx.newPage();
-    await page.goto('/login');
-    await page.getByLabel('Email').fill('owner@example.com');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`**/orgs/${orgId}/dashboard`);
+    ({ page } = await signedInPage(browser, t.baseUrl, 'owner@example.com', orgId));
   }, 240_000);
 
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { check, eventually, launchBrowser } from '../support/browser';
+import type { Browser, Page } from 'playwright-core';
+import { check, eventually, launchBrowser, signedInPage } from '../support/browser';
 import { startTestApp, TestApp } from '../support/app';
-import { PASSWORD, Session, setupOwner } from '../support/api';
+import { Session, setupOwner } from '../support/api';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../support/docker/busybox-image';
 import { SwarmTestRun } from '../support/docker/swarm-test-run';
 import { productionEnvironment, swarmRunFor } from '../support/deploy';
@@ -27,7 +27,6 @@ describe('the screens tell the truth', () => {
   let run: SwarmTestRun;
   let t: TestApp;
   let browser: Browser;
-  let ctx: BrowserContext;
   let page: Page;
   let owner: Session & { organizationId: string };
   let orgId = '';
@@ -48,14 +47,7 @@ describe('the screens tell the truth', () => {
     appId = app.body.id;
     appVersion = app.body.version;
     browser = await launchBrowser();
-    ctx = await browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce', viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    ctx.setDefaultTimeout(15_000);
-    page = await ctx.newPage();
-    await page.goto('/login');
-    await page.getByLabel('Email').fill('owner@example.com');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`**/orgs/${orgId}/dashboard`);
+    ({ page } = await signedInPage(browser, t.baseUrl, 'owner@example.com', orgId, { acceptDownloads: true }));
   }, 240_000);
 
   afterAll(async () => {

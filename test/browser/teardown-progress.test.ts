@@ -1,9 +1,9 @@
 import request from 'supertest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { newId } from '@wharf/core';
-import { check, launchBrowser, reloadOnNetworkChange } from '../support/browser';
+import { check, launchBrowser, signedInPage } from '../support/browser';
 import { startTestApp, TestApp } from '../support/app';
-import { PASSWORD, Session, setupOwner } from '../support/api';
+import { Session, setupOwner } from '../support/api';
 import { sql } from '../support/sql';
 
 /**
@@ -17,7 +17,6 @@ jest.setTimeout(120_000);
 describe('teardown progress in the portal', () => {
   let t: TestApp;
   let browser: Browser;
-  let ctx: BrowserContext;
   let page: Page;
   let owner: Session & { organizationId: string };
   let orgId = '';
@@ -30,14 +29,7 @@ describe('teardown progress in the portal', () => {
     const project = await request(t.server).post(`/api/v1/organizations/${orgId}/projects`).set(owner.auth).send({ name: 'Shop' }).expect(201);
     projectId = project.body.id;
     browser = await launchBrowser();
-    ctx = reloadOnNetworkChange(await browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce', viewport: { width: 1280, height: 900 } }));
-    ctx.setDefaultTimeout(15_000);
-    page = await ctx.newPage();
-    await page.goto('/login');
-    await page.getByLabel('Email').fill('owner@example.com');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`**/orgs/${orgId}/dashboard`);
+    ({ page } = await signedInPage(browser, t.baseUrl, 'owner@example.com', orgId));
   }, 240_000);
 
   afterAll(async () => {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { check, eventually, launchBrowser } from '../support/browser';
+import type { Browser, Page } from 'playwright-core';
+import { check, eventually, launchBrowser, signedInPage } from '../support/browser';
 import { startTestApp, TestApp } from '../support/app';
-import { PASSWORD, Session, setupOwner } from '../support/api';
+import { Session, setupOwner } from '../support/api';
 import { ensureBusyboxImage } from '../support/docker/busybox-image';
 import { SwarmTestRun } from '../support/docker/swarm-test-run';
 import { httpdSpec, productionEnvironment, swarmRunFor, waitForDeployment } from '../support/deploy';
@@ -22,7 +22,6 @@ describe('variables, effective update order and configuration drift', () => {
   let run: SwarmTestRun;
   let t: TestApp;
   let browser: Browser;
-  let ctx: BrowserContext;
   let page: Page;
   let owner: Session & { organizationId: string };
   let orgId = '';
@@ -42,14 +41,7 @@ describe('variables, effective update order and configuration drift', () => {
     appId = app.body.id;
     await request(t.server).put(`/api/v1/applications/${appId}/variables`).set(owner.auth).send({ variables: [{ key: 'API_TOKEN', value: secret, secret: true }, { key: 'BODY', value: 'one' }] }).expect(200);
     browser = await launchBrowser();
-    ctx = await browser.newContext({ baseURL: t.baseUrl, bypassCSP: true, reducedMotion: 'reduce', viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    ctx.setDefaultTimeout(15_000);
-    page = await ctx.newPage();
-    await page.goto('/login');
-    await page.getByLabel('Email').fill('owner@example.com');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`**/orgs/${orgId}/dashboard`);
+    ({ page } = await signedInPage(browser, t.baseUrl, 'owner@example.com', orgId, { acceptDownloads: true }));
   }, 240_000);
 
   afterAll(async () => {

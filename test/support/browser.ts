@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { chromium, Browser, BrowserContext, BrowserContextOptions, Page, Request } from 'playwright-core';
+import { PASSWORD } from './api';
 
 /** Shared by the browser tests: Debian's Chromium through playwright-core, screenshots and axe-core checks. */
 export const ROOT = join(__dirname, '..', '..');
@@ -108,4 +109,20 @@ export async function check(page: Page, name: string, strict: readonly string[] 
   });
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical' || strict.includes(v.id));
   expect({ screen: name, violations: bad }).toEqual({ screen: name, violations: [] });
+}
+
+/**
+ * A desktop-sized page in a new context on the test app, signed in through the sign-in form as `email` (password
+ * PASSWORD), on the organization's dashboard. `options` add to or override the context's defaults.
+ */
+export async function signedInPage(browser: Browser, baseURL: string, email: string, orgId: string, options: BrowserContextOptions = {}): Promise<{ ctx: BrowserContext; page: Page }> {
+  const ctx = await browser.newContext({ baseURL, bypassCSP: true, reducedMotion: 'reduce', viewport: { width: 1280, height: 900 }, ...options });
+  ctx.setDefaultTimeout(15_000);
+  const page = await ctx.newPage();
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`**/orgs/${orgId}/dashboard`);
+  return { ctx, page };
 }
