@@ -7,6 +7,7 @@ import { AbilitiesService } from '../../core/auth/abilities.service';
 import { EVENT_SOURCE } from '../../core/live/event-stream';
 import { ApplicationStore } from './application.store';
 
+const deploymentsOf = (r: { url: string }) => r.url === '/api/v1/applications/app-1/deployments';
 const APP = { id: 'app-1', organizationId: 'org-a', projectId: 'p-1', environmentId: 'e-1', name: 'web', slug: 'web', spec: { image: 'x' }, version: 1 };
 
 describe('ApplicationStore', () => {
@@ -35,6 +36,7 @@ describe('ApplicationStore', () => {
     await Promise.resolve();
     ctl.expectOne('/api/v1/applications/app-1/status').flush({ state: 'running', running: 1, desired: 1, tasks: [] });
     await opening;
+    ctl.expectOne(deploymentsOf).flush({ items: [], nextCursor: null });
     expect(store.app()?.name).toBe('web');
     expect(store.status()?.state).toBe('running');
     expect(store.canDeploy()).toBe(true);
@@ -51,6 +53,7 @@ describe('ApplicationStore', () => {
       await Promise.resolve();
       ctl.expectOne('/api/v1/applications/app-1/status').flush({ state: 'running', running: 1, desired: 1, tasks: [] });
       await opening;
+      ctl.expectOne(deploymentsOf).flush({ items: [], nextCursor: null });
       jest.advanceTimersByTime(1000);
       ctl.expectOne('/api/v1/applications/app-1/status').flush({ type: 'x', title: 'Not found', status: 404, detail: 'no', code: 'not-found', requestId: null }, { status: 404, statusText: 'Not Found' });
       await Promise.resolve();
@@ -87,6 +90,9 @@ describe('ApplicationStore', () => {
       await settle();
       flushStatus();
       await opening;
+      ctl.expectOne(deploymentsOf).flush({ items: [{ id: 'd0', status: 'succeeded' }], nextCursor: null });
+      await settle();
+      expect(store.deploying()).toBe(false);
       expect(sources.map((x) => x.url)).toEqual(['/api/v1/organizations/org-a/events']);
       const ev = (id: string, type: string, applicationId = 'app-1') => ({ id, type, occurredAt: '', organizationId: 'org-a', subject: { type: 'deployment', id: 'd1', name: null }, actor: { type: 'user', name: 'x' }, payload: { applicationId } });
       sources[0].emit('ready', {});
@@ -121,6 +127,28 @@ describe('ApplicationStore', () => {
       ctl.match('/api/v1/applications/app-1/status').forEach((r) => r.flush({ state: 'running', running: 1, desired: 1, tasks: [] }));
       jest.advanceTimersByTime(15_000);
       ctl.expectNone('/api/v1/applications/app-1/status');
+    } finally {
+      store.stopPolling();
+      jest.useRealTimers();
+    }
+  });
+
+  it('polls often from the start when opened while a deployment is already running', async () => {
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick'] });
+    const settle = async () => {
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    };
+    try {
+      const opening = store.open('app-1');
+      ctl.expectOne('/api/v1/applications/app-1').flush(APP);
+      await settle();
+      ctl.expectOne('/api/v1/applications/app-1/status').flush({ state: 'running', running: 1, desired: 1, tasks: [] });
+      await opening;
+      ctl.expectOne(deploymentsOf).flush({ items: [{ id: 'd1', status: 'running' }, { id: 'd0', status: 'succeeded' }], nextCursor: null });
+      await settle();
+      expect(store.deploying()).toBe(true);
+      jest.advanceTimersByTime(3000);
+      ctl.expectOne('/api/v1/applications/app-1/status').flush({ state: 'running', running: 1, desired: 1, tasks: [] });
     } finally {
       store.stopPolling();
       jest.useRealTimers();

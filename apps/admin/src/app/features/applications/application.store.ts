@@ -64,6 +64,11 @@ export class ApplicationStore {
     const app = this.app();
     if (this.deleted() || this.id !== id || !app) return;
     this.timer = setInterval(() => void this.refreshStatus(), pollMs);
+    // A screen opened while a deployment is already queued or running polls often from the start, not from the next event.
+    void firstValueFrom(this.api.deployments(id)).then(
+      (page) => this.id === id && page.items.some((d) => d.status === 'queued' || d.status === 'running') && this.setDeploying(true),
+      () => undefined,
+    );
     this.events = this.live.watch(app.organizationId).subscribe((m) => {
       if (m.kind === 'resync') {
         this.deploymentsChanged.update((n) => n + 1);
