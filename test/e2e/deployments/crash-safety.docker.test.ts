@@ -270,10 +270,12 @@ describe('deployments stay correct when their worker is killed or stalls', () =>
     });
 
     afterAll(async () => {
+      // The never-answering registry first: a pull still hanging on it would hold the app's shutdown (Bull waits for
+      // its active job).
+      for (const c of sockets) c.destroy();
       await redis?.start().catch(() => undefined);
       await t?.close().catch(() => undefined);
       await redis?.destroy();
-      for (const c of sockets) c.destroy();
       await new Promise((r) => hanging.close(r));
     });
 
