@@ -5,6 +5,8 @@ import { Session, setupOwner } from '../../support/api';
 import { DataSource } from 'typeorm';
 import { Client } from 'pg';
 import Bull from 'bull';
+import { getQueueToken } from '@nestjs/bull';
+import { QUEUES } from '@wharf/contracts';
 import { createTestDatabase } from '../../support/database';
 import { ensureBusyboxImage } from '../../support/docker/busybox-image';
 import { freePort, httpGetUntil, SwarmTestRun } from '../../support/docker/swarm-test-run';
@@ -245,6 +247,7 @@ describe('deployments stay correct when their worker is killed or stalls', () =>
     let redis: PrivateRedis;
     let user: Session & { organizationId: string };
     let envIds: { projectId: string; environmentId: string };
+    let closed = false;
     // A "registry" that accepts connections and never answers: a pull from it hangs until it is aborted.
     const sockets = new Set<Socket>();
     const hanging: Server = createServer((c) => {
@@ -270,13 +273,14 @@ describe('deployments stay correct when their worker is killed or stalls', () =>
     });
 
     afterAll(async () => {
-      // The never-answering registry first: a pull still hanging on it would hold the app's shutdown (Bull waits for
-      // its active job).
+      // The never-answering registry first: it stops accepting (dockerd may still be retrying the aborted pull) and
+      // drops the connections it holds, or its close would wait for them.
+      const registryClosed = new Promise((r) => hanging.close(r));
       for (const c of sockets) c.destroy();
       await redis?.start().catch(() => undefined);
-      await t?.close().catch(() => undefined);
+      if (!closed) await t?.close().catch(() => undefined);
       await redis?.destroy();
-      await new Promise((r) => hanging.close(r));
+      await registryClosed;
     });
 
     async function create(name: string, spec: Record<string, unknown>, body = 'v1'): Promise<string> {
@@ -342,6 +346,23 @@ describe('deployments stay correct when their worker is killed or stalls', () =>
       expect(log).toMatch(/\[finish\] Deployment cancelled/);
       const service = (await run!.docker.listServices({ filters: JSON.stringify({ label: [`wharf.service=${appId}`] }) } as object))[0];
       expect(service.Spec?.Labels?.['wharf.deployment']).toBe(d1);
+    });
+
+    it('shuts down promptly while Redis is down and comes back during the shutdown', async () => {
+      // Bull's default close waits for every fetch loop; with the client reconnecting, their blocking fetches ran one
+      // after another for the drain delay each (ten deployment slots: five minutes).
+      const queue = t.app.get<Bull.Queue>(getQueueToken(QUEUES.deployments), { strict: false });
+      await redis.stop();
+      await until('the queue client to notice the outage', async () => queue.client.status === 'reconnecting', 20_000, 50);
+      const t0 = Date.now();
+      const back = new Promise<void>((r) => setTimeout(() => void redis.start().then(r, r), 1000));
+      closed = true;
+      await t.close();
+      const took = Date.now() - t0;
+      await back;
+      console.log(`shutdown with Redis down and back after 1 s: ${took} ms`);
+      // Handlers get 10 s to finish and each queue 5 s to close; anything near Bull's 30 s drain delay means it waited.
+      expect(took).toBeLessThan(25_000);
     });
   });
 });

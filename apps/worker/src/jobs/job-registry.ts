@@ -29,6 +29,8 @@ export class JobRegistry implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly handlers = new Map<JobName, Handler>();
   private queues: Queue[] = [];
   private reschedule: NodeJS.Timeout | null = null;
+  /** Handlers running now (not Bull's fetch loops, which only wait on Redis for the next job). */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -75,7 +77,9 @@ export class JobRegistry implements OnApplicationBootstrap, OnApplicationShutdow
       void queue.process('*', concurrency, async (job: Job) => {
         const handler = this.handlers.get(job.name as JobName);
         if (!handler) throw new Error(`no handler for job ${job.name}`);
-        return handler(job.data, job);
+        const run = handler(job.data, job);
+        this.running.add(run);
+        return run.finally(() => this.running.delete(run));
       });
       queue.on('failed', (job, err) => this.logger.warn(`job ${job.name} (${job.id}) failed: ${err.message}`));
     }
@@ -99,8 +103,41 @@ export class JobRegistry implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
+  /**
+   * Lets the handlers that are running finish (deployments were already aborted and their leases given up by the
+   * runner), for at most {@link JobRegistry.DRAIN_MS}, then closes the queues without waiting for Bull's fetch loops.
+   * Waiting for those is what `queue.close()` does by default, and when Redis is reconnecting at that moment each
+   * loop's blocking fetch sits in the client's offline queue and runs in turn for the drain delay: ten deployment slots
+   * held a shutdown for five minutes. A queue that still does not close in {@link JobRegistry.CLOSE_MS} has its
+   * connections dropped. A job cut off here stays active without a lock and is taken up again as stalled.
+   */
+  static readonly DRAIN_MS = 10_000;
+  static readonly CLOSE_MS = 5_000;
+
   async onApplicationShutdown(): Promise<void> {
     if (this.reschedule) clearInterval(this.reschedule);
-    await Promise.all(this.queues.map((q) => q.close().catch(() => undefined)));
+    if (this.running.size) {
+      const drained = await within(Promise.allSettled([...this.running]), JobRegistry.DRAIN_MS);
+      if (!drained) this.logger.warn(`shutting down with ${this.running.size} job(s) still running; they will be retried as stalled`);
+    }
+    await Promise.all(
+      this.queues.map(async (q) => {
+        if (await within(q.close(true).catch(() => undefined), JobRegistry.CLOSE_MS)) return;
+        this.logger.warn(`queue ${q.name} did not close in ${JobRegistry.CLOSE_MS} ms; dropping its connections`);
+        const clients = q as Queue & { eclient?: { disconnect(): void }; bclient?: { disconnect(): void } };
+        for (const c of [q.client, clients.eclient, clients.bclient]) c?.disconnect();
+      }),
+    );
+  }
+}
+
+/** True if `p` settled within `ms`. */
+async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
