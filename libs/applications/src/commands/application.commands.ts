@@ -104,7 +104,7 @@ export class CreateApplicationHandler implements ICommandHandler<CreateApplicati
         name: input.name, slug, serviceName, spec, desiredState: 'running', deleting: false, legacyVolumes: [], createdAt: new Date(), updatedAt: new Date(), version: 1,
       });
       await m.insert(ApplicationEntity, app);
-      await reservePorts(m, app, this.config.port);
+      await reservePorts(m, app, [this.config.port, this.config.edgeHttpPort, this.config.edgeHttpsPort]);
       await stage({ type: 'application.created', organizationId: app.organizationId, actor: actorOf(p), subject: { type: 'application', id: app.id, name: app.name }, payload: { projectId: app.projectId, environmentId: app.environmentId } }, { request: p.client, changes: { name: app.name, image: spec.image } });
       return applicationView(app);
     });
@@ -176,7 +176,7 @@ export class UpdateApplicationHandler implements ICommandHandler<UpdateApplicati
           if (JSON.stringify(spec[k]) !== JSON.stringify(app.spec[k])) changes[`spec.${k}`] = { from: app.spec[k], to: spec[k] };
         }
         app.spec = spec;
-        await reservePorts(m, app, this.config.port);
+        await reservePorts(m, app, [this.config.port, this.config.edgeHttpPort, this.config.edgeHttpsPort]);
       }
       if (patch.name !== undefined && patch.name !== app.name) {
         changes.name = { from: app.name, to: patch.name };

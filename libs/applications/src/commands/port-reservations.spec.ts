@@ -45,6 +45,13 @@ describe('reservePorts', () => {
     expect(rows.size).toBe(0);
   });
 
+  it("refuses the edge's configured host ports like Wharf's own", async () => {
+    const { m, rows } = fakeTable();
+    const e = await refusal(reservePorts(m, app([{ published: 18080 }, { published: 18443, protocol: 'udp' }, { published: 8000 }]), [3000, 18080, 18443]));
+    expect(e.errors.map((x) => [x.pointer, x.code])).toEqual([['/spec/ports/0/published', 'port-reserved'], ['/spec/ports/1/published', 'port-reserved']]);
+    expect(rows.size).toBe(0);
+  });
+
   it('reserves free ports, refuses one another application holds without naming it, and re-saving keeps its own', async () => {
     const { m, rows } = fakeTable({ 'srv/tcp/8081': 'other-app' });
     const e = await refusal(reservePorts(m, app([{ published: 8080 }, { published: 8081 }]), 3000));

@@ -2,7 +2,7 @@ import { EntityManager } from 'typeorm';
 import type { ApplicationSpec, FieldError } from '@wharf/contracts';
 import { ConflictError } from '@wharf/core';
 
-/** Host ports no application may publish: SSH, and the HTTP(S) ports the proxy needs (Wharf's own port is added). */
+/** Host ports no application may publish: SSH, and the HTTP(S) ports the proxy needs (Wharf's own port and the edge's configured ports are added). */
 export const ALWAYS_RESERVED_PORTS = [22, 80, 443] as const;
 
 /** A published host port that is reserved or held by another application: 409 naming the field. */
@@ -22,10 +22,11 @@ export class PortConflictError extends ConflictError {
 export async function reservePorts(
   m: EntityManager,
   app: { id: string; organizationId: string; serverId: string; spec: Pick<ApplicationSpec, 'ports'> },
-  wharfPort: number,
+  /** Wharf's own port, and the host ports its Traefik service publishes (WHARF_EDGE_HTTP_PORT/WHARF_EDGE_HTTPS_PORT). */
+  wharfPorts: number | readonly number[],
   pointer = '/spec',
 ): Promise<void> {
-  const reserved = new Set<number>([...ALWAYS_RESERVED_PORTS, wharfPort]);
+  const reserved = new Set<number>([...ALWAYS_RESERVED_PORTS, ...(typeof wharfPorts === 'number' ? [wharfPorts] : wharfPorts)]);
   const errors: FieldError[] = [];
   app.spec.ports.forEach((p, i) => {
     if (p.published && reserved.has(p.published)) errors.push({ pointer: `${pointer}/ports/${i}/published`, code: 'port-reserved', detail: `host port ${p.published} is reserved on this server` });

@@ -20,6 +20,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: data, WHARF_TRAEFIK_DIR: '/srv/traefik/dynamic/' }).traefikDir).toBe('/srv/traefik/dynamic');
   });
 
+  it('runs the edge (pinned Traefik on 80/443) by default, except under NODE_ENV=test; every part is configurable', () => {
+    const data = dir();
+    const prod = loadConfig({ NODE_ENV: 'production', WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: data });
+    expect([prod.edgeEnabled, prod.traefikImage, prod.edgeHttpPort, prod.edgeHttpsPort]).toEqual([true, 'traefik:v3.4.1', 80, 443]);
+    expect(loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: data }).edgeEnabled).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test', WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: data }).edgeEnabled).toBe(false);
+    const set = loadConfig({
+      NODE_ENV: 'test', WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: data, WHARF_EDGE_ENABLED: 'true', WHARF_EDGE_HTTP_PORT: '18080', WHARF_EDGE_HTTPS_PORT: '18443',
+      WHARF_TRAEFIK_IMAGE: '127.0.0.1:5000/proxy/traefik:v3.4.1@sha256:' + 'ab'.repeat(32),
+    });
+    expect([set.edgeEnabled, set.traefikImage, set.edgeHttpPort, set.edgeHttpsPort]).toEqual([true, '127.0.0.1:5000/proxy/traefik:v3.4.1@sha256:' + 'ab'.repeat(32), 18080, 18443]);
+    expect(loadConfig({ NODE_ENV: 'production', WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: data, WHARF_EDGE_ENABLED: 'false' }).edgeEnabled).toBe(false);
+  });
+
   it.each([
     [{ PORT: 'abc' }, /^PORT: expected an integer/],
     [{ PORT: '70000' }, /^PORT: must be between/],
@@ -33,6 +47,14 @@ describe('loadConfig', () => {
     [{ WHARF_TRUST_PROXY: 'yes' }, /^WHARF_TRUST_PROXY: "yes" is not an address/],
     [{ WHARF_TRUST_PROXY: '10.0.0.0/33' }, /^WHARF_TRUST_PROXY: "10.0.0.0\/33"/],
     [{ WHARF_TRAEFIK_DIR: 'relative/dir' }, /^WHARF_TRAEFIK_DIR: must be an absolute path/],
+    [{ WHARF_TRAEFIK_IMAGE: 'traefik' }, /^WHARF_TRAEFIK_IMAGE: name a tag or digest/],
+    [{ WHARF_TRAEFIK_IMAGE: 'registry.example.com:5000/traefik' }, /^WHARF_TRAEFIK_IMAGE: name a tag or digest/],
+    [{ WHARF_TRAEFIK_IMAGE: 'traefik:v3 --api.insecure' }, /^WHARF_TRAEFIK_IMAGE: not a valid image reference/],
+    [{ WHARF_TRAEFIK_IMAGE: 'Traefik:v3.4' }, /^WHARF_TRAEFIK_IMAGE: not a valid image reference/],
+    [{ WHARF_EDGE_ENABLED: 'maybe' }, /^WHARF_EDGE_ENABLED: expected true or false/],
+    [{ WHARF_EDGE_HTTP_PORT: '0' }, /^WHARF_EDGE_HTTP_PORT: must be between/],
+    [{ WHARF_EDGE_HTTP_PORT: '8443', WHARF_EDGE_HTTPS_PORT: '8443' }, /^WHARF_EDGE_HTTPS_PORT: must differ/],
+    [{ WHARF_EDGE_HTTP_PORT: '3000' }, /^WHARF_EDGE_HTTP_PORT\/WHARF_EDGE_HTTPS_PORT: must differ from PORT/],
   ])('stops with one line naming the setting: %j', (env, message) => {
     expect(() => loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: dir(), ...env } as Record<string, string>)).toThrow(message);
     try {

@@ -41,6 +41,16 @@ export interface WharfConfig {
   dockerSocket: string;
   /** The directory Traefik's file provider watches: the worker writes one file per routed application there. */
   traefikDir: string;
+  /**
+   * The edge: at a routed application's deployment the worker ensures its organization's edge network and the Traefik
+   * service attached to every edge network of this install (default on, off under NODE_ENV=test).
+   */
+  edgeEnabled: boolean;
+  /** Traefik's image (a pinned tag or digest; never pulled implicitly as `latest`). */
+  traefikImage: string;
+  /** Host ports the Traefik service publishes (host mode) for its `web` (:80) and `websecure` (:443) entry points. */
+  edgeHttpPort: number;
+  edgeHttpsPort: number;
   /** Preset first-run setup token (unattended installs); otherwise one is generated and printed. */
   setupToken: string | null;
 }
@@ -82,6 +92,28 @@ function url(env: Env, name: string, def: string, protocols: string[]): string {
   }
   if (!protocols.includes(u.protocol)) throw new ConfigError(`${name}: protocol must be one of ${protocols.join(', ')}`);
   return raw;
+}
+
+/** The Traefik image Wharf runs when WHARF_TRAEFIK_IMAGE is not set (pinned: an upgrade is a deliberate change). */
+export const DEFAULT_TRAEFIK_IMAGE = 'traefik:v3.4.1';
+
+/** An image reference with a tag or digest: `[host[:port]/]path[:tag][@sha256:…]`, lowercase path, no whitespace. */
+const IMAGE_REF = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9.-]*[a-zA-Z0-9])?(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+function imageRef(env: Env, name: string, def: string): string {
+  const raw = read(env, name) ?? def;
+  if (raw.length > 255 || !IMAGE_REF.test(raw)) throw new ConfigError(`${name}: not a valid image reference, got "${raw.slice(0, 100)}"`);
+  const last = raw.slice(raw.lastIndexOf('/') + 1);
+  if (!last.includes(':') && !raw.includes('@')) throw new ConfigError(`${name}: name a tag or digest (e.g. ${def}), not an implicit latest`);
+  return raw;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = read(env, name);
+  if (raw === undefined) return def;
+  if (['true', '1', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['false', '0', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name}: expected true or false, got "${raw}"`);
 }
 
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
@@ -164,6 +196,10 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(queuePrefix)) throw new ConfigError('WHARF_QUEUE_PREFIX: 1-40 characters A-Za-z0-9_-');
   const logLevel = read(env, 'LOG_LEVEL') ?? (nodeEnv === 'test' ? 'warn' : 'info');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError('LOG_LEVEL: one of fatal, error, warn, info, debug, trace, silent');
+  const edgeHttpPort = int(env, 'WHARF_EDGE_HTTP_PORT', 80, 1, 65535);
+  const edgeHttpsPort = int(env, 'WHARF_EDGE_HTTPS_PORT', 443, 1, 65535);
+  if (edgeHttpPort === edgeHttpsPort) throw new ConfigError(`WHARF_EDGE_HTTPS_PORT: must differ from WHARF_EDGE_HTTP_PORT (both ${edgeHttpPort})`);
+  if (port !== 0 && (edgeHttpPort === port || edgeHttpsPort === port)) throw new ConfigError(`WHARF_EDGE_HTTP_PORT/WHARF_EDGE_HTTPS_PORT: must differ from PORT (${port})`);
   const bodyLimit = read(env, 'WHARF_BODY_LIMIT') ?? '1mb';
   if (!/^\d+(kb|mb)$/.test(bodyLimit)) throw new ConfigError('WHARF_BODY_LIMIT: like 512kb or 1mb');
 
@@ -194,6 +230,10 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
       if (!isAbsolute(dir) || dir.includes('\0') || dir.length > 1024) throw new ConfigError('WHARF_TRAEFIK_DIR: must be an absolute path');
       return resolve(dir);
     })(),
+    edgeEnabled: bool(env, 'WHARF_EDGE_ENABLED', nodeEnv !== 'test'),
+    traefikImage: imageRef(env, 'WHARF_TRAEFIK_IMAGE', DEFAULT_TRAEFIK_IMAGE),
+    edgeHttpPort,
+    edgeHttpsPort,
     deployConcurrency: int(env, 'WHARF_DEPLOY_CONCURRENCY', 10, 1, 100),
     setupToken: (() => {
       const t = read(env, 'WHARF_SETUP_TOKEN');
