@@ -8,3 +8,11 @@ export type { DockerodeSwarmAdapterOptions } from './adapters/dockerode-swarm.ad
 export * from './ports/proxy-config.port';
 export { TraefikFileAdapter, ProxyConfigKeyError } from './adapters/traefik-file.adapter';
 export type { TraefikFileAdapterOptions } from './adapters/traefik-file.adapter';
+export * from './ports/dns-challenge.port';
+export { dnsChallengeSolver } from './adapters/dns/dns-challenge-solver';
+export { Rfc2136DnsAdapter } from './adapters/dns/rfc2136.adapter';
+export type { Rfc2136AdapterOptions } from './adapters/dns/rfc2136.adapter';
+export { CloudflareDnsAdapter } from './adapters/dns/cloudflare.adapter';
+export { Route53DnsAdapter } from './adapters/dns/route53.adapter';
+export type { Route53AdapterOptions } from './adapters/dns/route53.adapter';
+export { ChalltestsrvDnsAdapter } from './adapters/dns/challtestsrv.adapter';

@@ -1,0 +1,114 @@
+/**
+ * The RFC 2136 DNS-01 adapter against a real BIND 9 (a private `named -g` per file): TSIG-signed UPDATEs over TCP and
+ * UDP, read back with real DNS queries; wrong secrets, unknown keys, names outside the zone and zones the key may not
+ * update fail with errors that name the rcode and never the secret.
+ */
+import { randomBytes } from 'node:crypto';
+import { dnsChallengeSolver, DnsChallengeError, DnsChallengeSolver } from '@wharf/orchestration';
+import { NamedServer, startNamed } from '../../support/named';
+
+let named: NamedServer;
+
+beforeAll(async () => {
+  named = await startNamed();
+});
+
+afterAll(async () => {
+  await named?.stop();
+});
+
+const solverWith = (over: Record<string, unknown> = {}): DnsChallengeSolver =>
+  dnsChallengeSolver({
+    kind: 'rfc2136',
+    server: '127.0.0.1',
+    port: named.port,
+    zone: named.zone,
+    tsigKeyName: named.keyName,
+    tsigAlgorithm: named.algorithm,
+    tsigSecret: named.secret,
+    ...over,
+  } as never);
+
+const value = () => randomBytes(32).toString('base64url');
+
+async function failure(p: Promise<unknown>): Promise<DnsChallengeError> {
+  const e = await p.then(() => null, (err: unknown) => err);
+  expect(e).toBeInstanceOf(DnsChallengeError);
+  return e as DnsChallengeError;
+}
+
+describe.each(['tcp', 'udp'] as const)('RFC 2136 over %s', (transport) => {
+  it('sets a TXT value, adds a second, clears the first (the second stays), and clearing again is a no-op', async () => {
+    const solver = solverWith({ transport });
+    const name = `_acme-challenge.${transport}.${named.zone}`;
+    const [a, b] = [value(), value()];
+
+    await solver.setTxt(name, a);
+    expect(await named.txt(name)).toEqual([a]);
+    await solver.setTxt(name, a); // idempotent: still one record
+    expect(await named.txt(name)).toEqual([a]);
+
+    await solver.setTxt(`${name}.`, b); // trailing dot and a second value
+    expect(await named.txt(name)).toEqual([a, b].sort());
+
+    await solver.clearTxt(name, a);
+    expect(await named.txt(name)).toEqual([b]);
+    await solver.clearTxt(name, a);
+    expect(await named.txt(name)).toEqual([b]);
+
+    await solver.clearTxt(name.toUpperCase(), b);
+    expect(await named.txt(name)).toEqual([]);
+    await solver.clearTxt(name, b);
+  });
+});
+
+it('a wrong TSIG secret is refused with NOTAUTH/BADSIG and the message never holds a secret', async () => {
+  const wrong = randomBytes(32).toString('base64');
+  const name = `_acme-challenge.badsig.${named.zone}`;
+  const e = await failure(solverWith({ tsigSecret: wrong }).setTxt(name, value()));
+  expect(e.code).toBe('NOTAUTH/BADSIG');
+  expect(e.message).toMatch(/NOTAUTH\/BADSIG/);
+  expect(e.message).toMatch(/tsigSecret/);
+  expect(e.message).not.toContain(wrong);
+  expect(e.message).not.toContain(named.secret);
+  expect(await named.txt(name)).toEqual([]);
+});
+
+it('an unknown key name is refused with NOTAUTH/BADKEY', async () => {
+  const e = await failure(solverWith({ tsigKeyName: 'nobody-key' }).setTxt(`_acme-challenge.${named.zone}`, value()));
+  expect(e.code).toBe('NOTAUTH/BADKEY');
+  expect(e.message).toMatch(/tsigKeyName/);
+});
+
+it('an algorithm the key does not have is refused (BADKEY) over UDP too', async () => {
+  const e = await failure(solverWith({ tsigAlgorithm: 'hmac-sha512', transport: 'udp' }).setTxt(`_acme-challenge.${named.zone}`, value()));
+  expect(e.code).toMatch(/^NOTAUTH\/BAD(KEY|SIG)$/);
+});
+
+it('a name outside the zone is refused before anything is sent, and the server refuses it too', async () => {
+  const e = await failure(solverWith().setTxt('_acme-challenge.example.org', value()));
+  expect(e.code).toBe('NOTZONE');
+  expect(e.message).toContain(named.zone);
+  // A zone the key may not update: the server answers REFUSED, and the message says how to allow it.
+  const locked = await failure(solverWith({ zone: named.lockedZone }).setTxt(`_acme-challenge.${named.lockedZone}`, value()));
+  expect(locked.code).toBe('REFUSED');
+  expect(locked.message).toMatch(/update-policy/);
+  expect(await named.txt(`_acme-challenge.${named.lockedZone}`)).toEqual([]);
+  // A zone this server does not serve: NOTAUTH.
+  const foreign = await failure(solverWith({ zone: 'elsewhere.test' }).setTxt('_acme-challenge.elsewhere.test', value()));
+  expect(foreign.code).toBe('NOTAUTH');
+});
+
+it('honours the caller\'s AbortSignal and refuses hostile names and values', async () => {
+  const ctl = new AbortController();
+  ctl.abort();
+  expect((await failure(solverWith().setTxt(`_acme-challenge.${named.zone}`, value(), ctl.signal))).code).toBe('ABORTED');
+  expect((await failure(solverWith().setTxt(`_acme-challenge.${named.zone}\r\nx`, value()))).code).toBe('INVALID_NAME');
+  expect((await failure(solverWith().setTxt(`_acme-challenge.${named.zone}`, 'a"b'))).code).toBe('INVALID_VALUE');
+});
+
+it('a server that does not answer runs into the deadline', async () => {
+  // A port with nothing behind it over UDP: no answer, so the caller's deadline ends the call.
+  const e = await failure(solverWith({ transport: 'udp', port: 9 }).setTxt(`_acme-challenge.${named.zone}`, value(), AbortSignal.timeout(300)));
+  expect(['TIMEOUT', 'NETWORK']).toContain(e.code);
+});
