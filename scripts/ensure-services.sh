@@ -84,6 +84,16 @@ if [ "$want_docker" = 1 ]; then
   fi
 fi
 
+if [ "$want_test" = 1 ]; then
+  # The DNS-01 tests start their own BIND (`named -g`, test/support/named.ts) and pebble-challtestsrv
+  # (test/support/acme.ts) on free ports. bind9's system service is not wanted: a fresh install has it stopped.
+  had_bind=0; dpkg -s bind9 >/dev/null 2>&1 && had_bind=1
+  apt_install bind9 pebble || true
+  if [ "$had_bind" = 0 ] && dpkg -s bind9 >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now named >/dev/null 2>&1 || true
+  fi
+fi
+
 if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   # Debian's Chromium, driven by playwright-core (never `npx playwright install`: it downloads a browser).
   apt_install chromium
