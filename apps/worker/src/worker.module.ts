@@ -12,6 +12,7 @@ import { DeploymentWatchdog } from './deployments/deployment.watchdog';
 import { RpcServer } from './rpc/rpc-server';
 import { WorkerRpcHandlers } from './rpc/worker-rpc-handlers';
 import { EngineTeardownProcessor } from './teardown/engine-teardown.processor';
+import { EdgeProxy } from './edge/edge-proxy';
 
 /** The worker role: job processors. Imported by the `worker` and `all` roles only. */
 @Module({
@@ -23,6 +24,8 @@ import { EngineTeardownProcessor } from './teardown/engine-teardown.processor';
     // Traefik's dynamic files in WHARF_TRAEFIK_DIR (default <WHARF_DATA_DIR>/traefik/dynamic), one per application.
     { provide: PROXY_CONFIG_PORT, useClass: LazyTraefikFiles },
     ApplicationRouting,
+    // The edge: organizations' edge networks and this install's Traefik service on them.
+    EdgeProxy,
     DeploymentRunner,
     RuntimeReconciler,
     DeploymentWatchdog,

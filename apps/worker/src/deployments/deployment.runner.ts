@@ -14,6 +14,7 @@ import { ensureEngineVolumes } from './engine-volumes';
 import { RuntimeReconciler } from './runtime.reconciler';
 import { maxRunLeftMs, waitBudgetMs } from './wait-budget';
 import { ApplicationRouting } from '../routing/application-routing';
+import { EdgeProxy } from '../edge/edge-proxy';
 
 const PULL_TIMEOUT_MS = 10 * 60_000;
 /** How long log lines and the final status are retried through a database outage. */
@@ -61,6 +62,8 @@ interface RunContext {
   digest?: string;
   spec?: ServiceSpecInput;
   serviceId?: string;
+  /** The organization's edge network, when the application is routed and the edge is enabled (set by the network step). */
+  edgeNetwork?: string;
 }
 
 type StepFailure = { ok: false; error: string; rolledBack?: boolean; restoredDeployment?: string };
@@ -92,6 +95,7 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
     private readonly routing: ApplicationRouting,
+    private readonly edge: EdgeProxy,
   ) {
     this.leaseMs = config.deployLeaseMs;
   }
@@ -275,11 +279,32 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
     else if (r.existed) await log('routing', 'routing: no domains; removed the routing file');
   }
 
-  private async networkStep({ d, log }: RunContext): Promise<void> {
+  private async networkStep(ctx: RunContext): Promise<void> {
+    const { d, log } = ctx;
     const s = d.snapshot;
     await log('network', `Ensuring overlay network ${s.networkName}`);
     const net = await this.swarm.ensureNetwork(s.networkName, { 'wharf.install': s.labels['wharf.install'], 'wharf.organization': s.labels['wharf.organization'], 'wharf.environment': s.labels['wharf.environment'] });
     await log('network', net.created ? 'Network created' : 'Network exists');
+    await this.edgeStep(ctx);
+  }
+
+  /**
+   * A routed application (it has domains now: the routing step renders the same ones) joins its organization's edge
+   * network; the network and this install's Traefik service on every edge network are ensured here (idempotent, labels
+   * checked: a same-named network this install did not make for the organization fails the deployment).
+   */
+  private async edgeStep(ctx: RunContext): Promise<void> {
+    const { d, log } = ctx;
+    if (!this.edge.enabled || !(await this.routing.isRouted(d.applicationId))) return;
+    const install = d.snapshot.labels['wharf.install'];
+    const organizationId = d.snapshot.labels['wharf.organization'];
+    await log('network', `Ensuring edge network ${this.edge.networkName(install, organizationId)} of the organization and the edge proxy on it`);
+    await ctx.fence();
+    const r = await this.edge.ensureForOrganization(install, organizationId);
+    ctx.edgeNetwork = r.network;
+    await log('network', r.networkCreated ? 'Edge network created' : 'Edge network exists');
+    const what = r.proxy.action === 'unchanged' ? 'unchanged' : r.proxy.action;
+    await log('network', `Edge proxy ${r.proxy.name} ${what} (on ${r.proxy.networks} edge network${r.proxy.networks === 1 ? '' : 's'})`);
   }
 
   /** Pulls the image when it names a registry (falling back to a local copy), and records its digest. */
@@ -332,7 +357,7 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
   private async specStep(ctx: RunContext): Promise<StepFailure | void> {
     const s = ctx.d.snapshot;
     try {
-      ctx.spec = snapshotToSpec(s, resolveEnvironment(s, (box, aad) => this.box.decrypt(box, aad)), ctx.auth);
+      ctx.spec = snapshotToSpec(s, resolveEnvironment(s, (box, aad) => this.box.decrypt(box, aad)), ctx.auth, { edgeNetwork: ctx.edgeNetwork });
     } catch (e) {
       if (e instanceof UnknownReferenceError) return { ok: false, error: e.message };
       throw e;
@@ -426,7 +451,8 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
       await log('rollback', `Restoring the spec of deployment ${last.id}, the last that succeeded`, 'warn');
       const snap: DeploymentSnapshot = { ...last.snapshot, image: last.imageDigest ?? last.snapshot.image, forceUpdate: false };
       const auth = await this.registryAuth(snap, d.organizationId);
-      const spec = snapshotToSpec(snap, resolveEnvironment(snap, (box, aad) => this.box.decrypt(box, aad)), auth);
+      // The restored service stays on the edge network the routing step points Traefik at.
+      const spec = snapshotToSpec(snap, resolveEnvironment(snap, (box, aad) => this.box.decrypt(box, aad)), auth, { edgeNetwork: ctx.edgeNetwork });
       await ctx.fence();
       await this.swarm.updateService(service.id, spec);
       return { rolledBack: true, restoredDeployment: last.id };

@@ -34,7 +34,8 @@ export class RuntimeReconciler implements OnApplicationBootstrap {
     const apps = await this.ds.getRepository(ApplicationEntity).find();
     for (const app of apps) await this.reconcileApplication(app.id, services.find((s) => s.name === app.serviceName) ?? null);
     const known = new Set(apps.map((a) => a.serviceName));
-    const orphans = services.filter((s) => !known.has(s.name));
+    // Wharf's own services (the edge proxy: `wharf.role`) are no application's.
+    const orphans = services.filter((s) => !known.has(s.name) && !s.labels['wharf.role']);
     if (orphans.length) this.logger.warn(`services labelled with this install but unknown to the database (left alone): ${orphans.map((o) => o.name).join(', ')}`);
     return { applications: apps.length, orphans: orphans.length };
   }

@@ -26,8 +26,12 @@ export function engineMounts(s: DeploymentSnapshot): ServiceSpecInput['mounts'] 
   });
 }
 
-/** Turns a deployment's frozen snapshot and its resolved environment into the Swarm port's spec. */
-export function snapshotToSpec(s: DeploymentSnapshot, env: Record<string, string>, registryAuth?: RegistryAuth): ServiceSpecInput {
+/**
+ * Turns a deployment's frozen snapshot and its resolved environment into the Swarm port's spec. A routed application
+ * (one with domains, at the time the deployment runs) also joins its organization's edge network, where Traefik
+ * reaches it by its service name.
+ */
+export function snapshotToSpec(s: DeploymentSnapshot, env: Record<string, string>, registryAuth?: RegistryAuth, options: { edgeNetwork?: string } = {}): ServiceSpecInput {
   const r = s.spec.resources;
   return {
     name: s.serviceName,
@@ -48,7 +52,7 @@ export function snapshotToSpec(s: DeploymentSnapshot, env: Record<string, string
     rollbackConfig: { ...s.spec.rollback, failureAction: s.spec.rollback.failureAction === 'rollback' ? 'pause' : s.spec.rollback.failureAction },
     constraints: s.spec.constraints,
     mounts: engineMounts(s),
-    networks: [s.networkName],
+    networks: options.edgeNetwork && options.edgeNetwork !== s.networkName ? [s.networkName, options.edgeNetwork] : [s.networkName],
     stopGracePeriodMs: s.spec.stopGracePeriodMs,
     endpointMode: 'vip',
     ...(registryAuth ? { registryAuth } : {}),

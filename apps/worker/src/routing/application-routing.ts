@@ -65,6 +65,11 @@ export class ApplicationRouting {
     return { kind: 'written', routers: Object.keys(config.http.routers).length, changed, skipped };
   }
 
+  /** Whether the application has a domain the routing step would render (so its service joins the edge network). */
+  async isRouted(applicationId: string): Promise<boolean> {
+    return (await applicationDomains(this.ds.manager, applicationId)).domains.length > 0;
+  }
+
   /** Removes the application's file (deleted application, torn-down environment); false when there was none. */
   remove(applicationId: string): Promise<boolean> {
     return this.files.remove(applicationFileKey(applicationId));

@@ -6,6 +6,7 @@ import type { JobPayloads } from '@wharf/contracts';
 import { JobHandler } from '@wharf/core';
 import { SWARM_PORT, SwarmPort } from '@wharf/orchestration';
 import { ApplicationRouting } from '../routing/application-routing';
+import { EdgeProxy } from '../edge/edge-proxy';
 
 /** How long a network removal is retried while the removed services' tasks still hold endpoints on it. */
 const NETWORK_RELEASE_MS = 60_000;
@@ -27,6 +28,7 @@ export class EngineTeardownProcessor {
     @Inject(SWARM_PORT) private readonly swarm: SwarmPort,
     private readonly progress: TeardownProgress,
     @Optional() private readonly routing?: ApplicationRouting,
+    @Optional() private readonly edge?: EdgeProxy,
   ) {}
 
   @JobHandler('engine.teardown')
@@ -64,6 +66,8 @@ export class EngineTeardownProcessor {
     // `environment.deleted` events its deletion stages for each environment.
     const networks: string[] = [];
     if (payload.scope !== 'project') {
+      // An organization's edge network is on the Traefik service: take it off first, or the engine refuses to remove it.
+      if (payload.scope === 'organization') await this.edge?.detachOrganization(install, payload.id);
       for (const n of await this.swarm.listNetworks(owned)) {
         if (!isOwned(n.labels)) continue;
         if ((await this.removeNetworkWhenReleased(n.id, owned)) === 'removed') networks.push(n.name);

@@ -51,6 +51,10 @@ export async function installId(m: EntityManager): Promise<string> {
 
 /** One overlay network per environment; the install id keeps installs apart. */
 export const networkNameFor = (install: string, environmentId: string): string => `wharf-${install.replace(/-/g, '').slice(0, 8)}-env-${environmentId.replace(/-/g, '').slice(-12)}`;
+/** One edge network per organization with routed applications (Traefik joins every one of them; they never shared). */
+export const edgeNetworkNameFor = (install: string, organizationId: string): string => `wharf-${install.replace(/-/g, '').slice(0, 8)}-edge-${organizationId.replace(/-/g, '').slice(-12)}`;
+/** The Swarm service of this install's Traefik. */
+export const edgeProxyServiceNameFor = (install: string): string => `wharf-${install.replace(/-/g, '').slice(0, 8)}-edge-proxy`;
 
 async function buildSnapshot(m: EntityManager, app: ApplicationEntity, deploymentId: string): Promise<DeploymentSnapshot> {
   const { env, refs } = await savedVariablesOf(m, app);

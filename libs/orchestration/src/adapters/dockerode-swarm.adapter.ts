@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import Docker from 'dockerode';
+import { SPEC_HASH_LABEL } from '../ports/swarm.port';
 import type {
   ConvergenceEvent,
   ConvergenceResult,
+  EnsureServiceResult,
   HostCapabilities,
   LogLine,
   PublishedPortStatus,
@@ -123,13 +126,13 @@ export class DockerodeSwarmAdapter implements SwarmPort {
     return value;
   }
 
-  async ensureNetwork(name: string, labels: Record<string, string>): Promise<{ id: string; created: boolean }> {
+  async ensureNetwork(name: string, labels: Record<string, string>): Promise<{ id: string; created: boolean; labels: Record<string, string> }> {
     const existing = await this.findNetwork(name);
     if (existing) {
       // A swarm network created a moment ago may be listed before its driver is filled in: ask again by id.
       const driver = existing.Driver || ((await this.dial({ path: `/networks/${encodeURIComponent(existing.Id)}?`, method: 'GET', statusCodes: { 200: true, 404: 'no such network', 500: 'server error' } })) as Json).Driver;
       if (driver && driver !== 'overlay') throw new SwarmEngineError(`Network "${name}" exists with driver ${driver}, not overlay.`);
-      return { id: existing.Id, created: false };
+      return { id: existing.Id, created: false, labels: { ...(existing.Labels ?? {}) } };
     }
     try {
       const res: Json = await this.dial({
@@ -138,11 +141,11 @@ export class DockerodeSwarmAdapter implements SwarmPort {
         options: { Name: name, Driver: 'overlay', Attachable: true, CheckDuplicate: true, Labels: { ...labels } },
         statusCodes: { 201: true, 400: 'bad parameter', 403: 'operation not supported for pre-defined networks', 404: 'plugin not found', 409: 'network exists', 500: 'server error' },
       });
-      return { id: res.Id, created: true };
+      return { id: res.Id, created: true, labels: { ...labels } };
     } catch (e) {
       if (e instanceof SwarmEngineError && e.statusCode === 409) {
         const again = await this.findNetwork(name);
-        if (again) return { id: again.Id, created: false };
+        if (again) return { id: again.Id, created: false, labels: { ...(again.Labels ?? {}) } };
       }
       throw e;
     }
@@ -277,6 +280,47 @@ export class DockerodeSwarmAdapter implements SwarmPort {
       return { body, query: { registryAuthFrom: 'spec' } };
     }, input.registryAuth);
     return { id, adjustments, warnings: res?.Warnings ?? [] };
+  }
+
+  async ensureService(input: ServiceSpecInput, owner: Record<string, string>): Promise<EnsureServiceResult> {
+    if (Object.keys(owner).length === 0) throw new SwarmEngineError('ensureService needs owner labels to check an existing service against.');
+    const { spec, adjustments } = await this.prepare(input);
+    const labels = { ...spec.Labels };
+    delete labels[SPEC_HASH_LABEL];
+    spec.Labels = labels;
+    const hash = createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 32);
+    spec.Labels = { ...labels, [SPEC_HASH_LABEL]: hash };
+    const owned = (current: Json) => Object.entries(owner).every(([k, v]) => current?.Spec?.Labels?.[k] === v);
+    const notOwned = () => new SwarmEngineError(`Service "${input.name}" exists but does not carry ${Object.entries(owner).map(([k, v]) => `${k}=${v}`).join(', ')}: Wharf does not touch it.`, 409);
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.rawService(input.name);
+      if (!current) {
+        try {
+          const res: Json = await this.dial({
+            path: '/services/create',
+            method: 'POST',
+            options: spec as unknown as Record<string, unknown>,
+            authconfig: input.registryAuth && toAuthConfig(input.registryAuth),
+            statusCodes: { 200: true, 201: true, 400: 'bad parameter', 403: 'network is not eligible for services', 409: 'name conflicts with an existing service', 500: 'server error', 503: 'node is not part of a swarm' },
+            slow: true,
+          });
+          return { id: res.ID ?? res.Id, action: 'created', adjustments, warnings: res.Warnings ?? [] };
+        } catch (e) {
+          // Created by someone else in the meantime: judge that one.
+          if (attempt < 3 && e instanceof SwarmEngineError && e.statusCode === 409) continue;
+          throw e;
+        }
+      }
+      if (!owned(current)) throw notOwned();
+      if (current.Spec?.Labels?.[SPEC_HASH_LABEL] === hash) return { id: current.ID, action: 'unchanged', adjustments, warnings: [] };
+      const res = await this.updateWithRetry(current.ID, (now) => {
+        if (!owned(now)) throw notOwned();
+        const body = structuredClone(spec) as Json;
+        body.TaskTemplate.ForceUpdate = Number(now.Spec?.TaskTemplate?.ForceUpdate ?? 0);
+        return { body, query: { registryAuthFrom: 'spec' } };
+      }, input.registryAuth);
+      return { id: current.ID, action: 'updated', adjustments, warnings: res?.Warnings ?? [] };
+    }
   }
 
   async rollbackService(id: string): Promise<void> {

@@ -146,6 +146,13 @@ export interface ServiceChangeResult {
   warnings: string[];
 }
 
+export interface EnsureServiceResult extends ServiceChangeResult {
+  action: 'created' | 'updated' | 'unchanged';
+}
+
+/** The label ensureService keeps on a service: a hash of the spec it was last given. */
+export const SPEC_HASH_LABEL = 'wharf.spec-hash';
+
 export interface PublishedPortStatus {
   target: number;
   published: number;
@@ -258,8 +265,11 @@ export interface SwarmPort {
   /** Logs in to a registry through the Engine API (`POST /auth`); never through a shell. */
   checkRegistryAuth(auth: RegistryAuth): Promise<{ ok: boolean; message: string }>;
   hostCapabilities(): Promise<HostCapabilities>;
-  /** An attachable overlay network; returns the existing one when the name exists. */
-  ensureNetwork(name: string, labels: Record<string, string>): Promise<{ id: string; created: boolean }>;
+  /**
+   * An attachable overlay network; returns the existing one when the name exists, with the labels it carries (the
+   * caller checks who owns it before using it: an existing network keeps its own labels).
+   */
+  ensureNetwork(name: string, labels: Record<string, string>): Promise<{ id: string; created: boolean; labels: Record<string, string> }>;
   removeNetwork(id: string, owner: Record<string, string>): Promise<'removed' | 'missing' | 'not-owned'>;
   /** Networks carrying all the given labels (value `''` means "has the label"). */
   listNetworks(labelFilter: Record<string, string>): Promise<Array<{ id: string; name: string; labels: Record<string, string> }>>;
@@ -282,6 +292,12 @@ export interface SwarmPort {
   createService(spec: ServiceSpecInput): Promise<ServiceChangeResult>;
   /** `force` replaces every task even when the spec is unchanged (redeploy, restart). */
   updateService(id: string, spec: ServiceSpecInput, options?: { force?: boolean }): Promise<ServiceChangeResult>;
+  /**
+   * Idempotent create-or-update of a service Wharf runs for itself (e.g. the edge proxy): creates it when missing,
+   * updates it only when `spec` differs from what it runs (compared through a `wharf.spec-hash` label the adapter adds),
+   * and refuses (SwarmEngineError, status 409) a same-named service that does not carry every `owner` label.
+   */
+  ensureService(spec: ServiceSpecInput, owner: Record<string, string>): Promise<EnsureServiceResult>;
   inspectService(id: string): Promise<ServiceInfo | null>;
   /** Services carrying all the given labels (value `''` in the filter means "has the label"). */
   listServices(labelFilter: Record<string, string>): Promise<ServiceInfo[]>;
