@@ -24,6 +24,8 @@ export interface NamedServer {
   algorithm: 'hmac-sha256';
   /** base64 */
   secret: string;
+  /** A second key, hmac-sha512, with the same rights. */
+  key512: { name: string; algorithm: 'hmac-sha512'; secret: string };
   /** A resolver that asks only this server. */
   resolver(): Resolver;
   /** The TXT values at `name` (each record's strings joined), sorted; [] when there are none. */
@@ -43,6 +45,7 @@ export async function startNamed(): Promise<NamedServer> {
   const lockedZone = 'locked.test';
   const keyName = 'wharf-test-key';
   const secret = randomBytes(32).toString('base64');
+  const key512 = { name: 'wharf-test-key512', algorithm: 'hmac-sha512' as const, secret: randomBytes(64).toString('base64') };
   const zoneFile = (z: string) =>
     [`$TTL 60`, `@ IN SOA ns.${z}. hostmaster.${z}. 1 3600 600 86400 60`, `@ IN NS ns.${z}.`, `ns IN A 127.0.0.1`, ''].join('\n');
   writeFileSync(join(dir, `${zone}.zone`), zoneFile(zone));
@@ -64,7 +67,8 @@ export async function startNamed(): Promise<NamedServer> {
       '};',
       'controls { };',
       `key "${keyName}" { algorithm hmac-sha256; secret "${secret}"; };`,
-      `zone "${zone}" { type primary; file "${join(dir, `${zone}.zone`)}"; update-policy { grant ${keyName} zonesub TXT; }; };`,
+      `key "${key512.name}" { algorithm hmac-sha512; secret "${key512.secret}"; };`,
+      `zone "${zone}" { type primary; file "${join(dir, `${zone}.zone`)}"; update-policy { grant ${keyName} zonesub TXT; grant ${key512.name} zonesub TXT; }; };`,
       `zone "${lockedZone}" { type primary; file "${join(dir, `${lockedZone}.zone`)}"; };`,
       '',
     ].join('\n'),
@@ -99,7 +103,7 @@ export async function startNamed(): Promise<NamedServer> {
     throw new Error(`${(e as Error).message}\n--- named ---\n${output.slice(-3000)}`);
   }
   return {
-    port, zone, lockedZone, keyName, algorithm: 'hmac-sha256', secret, resolver,
+    port, zone, lockedZone, keyName, algorithm: 'hmac-sha256', secret, key512, resolver,
     async txt(name: string) {
       try {
         return (await resolver().resolveTxt(name)).map((chunks) => chunks.join('')).sort();

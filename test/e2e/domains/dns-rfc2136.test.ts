@@ -4,6 +4,8 @@
  * update fail with errors that name the rcode and never the secret.
  */
 import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { AddressInfo, createServer } from 'node:net';
 import { dnsChallengeSolver, DnsChallengeError, DnsChallengeSolver } from '@wharf/orchestration';
 import { NamedServer, startNamed } from '../../support/named';
 
@@ -62,6 +64,16 @@ describe.each(['tcp', 'udp'] as const)('RFC 2136 over %s', (transport) => {
   });
 });
 
+it('signs with hmac-sha512 too', async () => {
+  const solver = solverWith({ tsigKeyName: named.key512.name, tsigAlgorithm: 'hmac-sha512', tsigSecret: named.key512.secret });
+  const name = `_acme-challenge.sha512.${named.zone}`;
+  const v = value();
+  await solver.setTxt(name, v);
+  expect(await named.txt(name)).toEqual([v]);
+  await solver.clearTxt(name, v);
+  expect(await named.txt(name)).toEqual([]);
+});
+
 it('a wrong TSIG secret is refused with NOTAUTH/BADSIG and the message never holds a secret', async () => {
   const wrong = randomBytes(32).toString('base64');
   const name = `_acme-challenge.badsig.${named.zone}`;
@@ -107,8 +119,33 @@ it('honours the caller\'s AbortSignal and refuses hostile names and values', asy
   expect((await failure(solverWith().setTxt(`_acme-challenge.${named.zone}`, 'a"b'))).code).toBe('INVALID_VALUE');
 });
 
-it('a server that does not answer runs into the deadline', async () => {
-  // A port with nothing behind it over UDP: no answer, so the caller's deadline ends the call.
-  const e = await failure(solverWith({ transport: 'udp', port: 9 }).setTxt(`_acme-challenge.${named.zone}`, value(), AbortSignal.timeout(300)));
-  expect(['TIMEOUT', 'NETWORK']).toContain(e.code);
+it('a server that takes the request but never answers runs into the deadline, over UDP and TCP', async () => {
+  const silentUdp = createSocket('udp4');
+  await new Promise<void>((r) => silentUdp.bind(0, '127.0.0.1', () => r()));
+  const silentTcp = createServer(() => undefined); // accepts, reads nothing back
+  await new Promise<void>((r) => silentTcp.listen(0, '127.0.0.1', () => r()));
+  try {
+    const udpPort = silentUdp.address().port;
+    const tcpPort = (silentTcp.address() as AddressInfo).port;
+    const started = Date.now();
+    const udp = await failure(solverWith({ transport: 'udp', port: udpPort }).setTxt(`_acme-challenge.${named.zone}`, value(), AbortSignal.timeout(300)));
+    expect(udp.code).toBe('TIMEOUT');
+    expect(udp.message).toMatch(/deadline/);
+    const tcp = await failure(solverWith({ port: tcpPort }).clearTxt(`_acme-challenge.${named.zone}`, value(), AbortSignal.timeout(300)));
+    expect(tcp.code).toBe('TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  } finally {
+    silentUdp.close();
+    silentTcp.close();
+  }
+});
+
+it('a port with nothing behind it fails with a network error', async () => {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((r) => probe.close(r));
+  const e = await failure(solverWith({ port }).setTxt(`_acme-challenge.${named.zone}`, value()));
+  expect(e.code).toBe('NETWORK');
+  expect(e.message).toMatch(/ECONNREFUSED/);
 });

@@ -15,7 +15,7 @@ let base: string;
 let seen: Seen[];
 let records: Record[];
 let nextId: number;
-let failWith: { status: number; body: unknown } | null;
+let failWith: { status: number; body: unknown; method?: string } | null;
 
 const readBody = (req: IncomingMessage) =>
   new Promise<string>((resolve) => {
@@ -34,7 +34,7 @@ beforeAll(async () => {
       res.end(JSON.stringify(payload));
     };
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(403, { success: false, errors: [{ code: 9109, message: 'Invalid access token' }], result: null });
-    if (failWith) return send(failWith.status, failWith.body);
+    if (failWith && (!failWith.method || failWith.method === req.method)) return send(failWith.status, failWith.body);
     const url = new URL(req.url!, 'http://x');
     if (req.method === 'GET' && url.pathname === '/client/v4/zones') {
       const name = url.searchParams.get('name');
@@ -104,6 +104,14 @@ it('uses zoneId when given and treats "identical record" and "record does not ex
   records.push({ id: 'rec-x', type: 'TXT', name: '_acme-challenge.example.com', content: 'v1' }); // unquoted also matches
   await solver.setTxt('_acme-challenge.example.com', 'v1');
   expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([`GET /client/v4/zones/${ZONE_ID}/dns_records?type=TXT&name=_acme-challenge.example.com&per_page=100`]);
+  // Created meanwhile by a concurrent call: Cloudflare's 81058 counts as done.
+  failWith = { method: 'POST', status: 400, body: { success: false, errors: [{ code: 81058, message: 'An identical record already exists.' }] } };
+  await solver.setTxt('_acme-challenge.example.com', 'v2');
+  expect(seen.at(-1)!.method).toBe('POST');
+  // Deleted meanwhile: 81044 counts as done.
+  failWith = { method: 'DELETE', status: 404, body: { success: false, errors: [{ code: 81044, message: 'Record does not exist.' }] } };
+  await solver.clearTxt('_acme-challenge.example.com', 'v1');
+  expect(seen.at(-1)!.method).toBe('DELETE');
   failWith = null;
   await solver.clearTxt('_acme-challenge.example.com', 'v1');
   expect(records).toEqual([]);
