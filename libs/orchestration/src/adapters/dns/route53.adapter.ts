@@ -6,15 +6,9 @@
  * DELETEs the set (exactly as read) when it was the last value. Then both poll GetChange until INSYNC, within the
  * call's deadline (default 3 minutes; Route 53 usually needs under 60 s). Concurrent changes to the same name from
  * elsewhere can race with the read-modify-write; Route 53 rejects a DELETE that no longer matches, which surfaces as
- * an error to retry.
+ * an error to retry. The SDK is loaded on first use, so processes that never use Route 53 do not pay for it.
  */
-import {
-  ChangeResourceRecordSetsCommand,
-  GetChangeCommand,
-  ListResourceRecordSetsCommand,
-  ResourceRecordSet,
-  Route53Client,
-} from '@aws-sdk/client-route-53';
+import type { ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
 import { checkTxtArguments, DnsChallengeError, DnsChallengeSolver, Route53DnsProviderConfig } from '../../ports/dns-challenge.port';
 import { abortError, delay, withDeadline } from './deadline';
 
@@ -29,18 +23,30 @@ export interface Route53AdapterOptions {
 
 const quote = (v: string) => `"${v}"`;
 
+type Route53Sdk = typeof import('@aws-sdk/client-route-53');
+let sdkLoading: Promise<Route53Sdk> | undefined;
+const loadSdk = () => (sdkLoading ??= import('@aws-sdk/client-route-53'));
+
 export class Route53DnsAdapter implements DnsChallengeSolver {
-  private readonly client: Route53Client;
   private readonly zoneId: string;
+  private sdk?: { lib: Route53Sdk; client: Route53Client };
 
   constructor(private readonly config: Route53DnsProviderConfig, private readonly options: Route53AdapterOptions = {}) {
-    this.client = new Route53Client({
-      region: config.region ?? 'us-east-1',
-      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-      maxAttempts: 3,
-    });
     this.zoneId = config.hostedZoneId.replace(/^\/hostedzone\//, '');
+  }
+
+  private async route53(): Promise<{ lib: Route53Sdk; client: Route53Client }> {
+    if (!this.sdk) {
+      const lib = await loadSdk();
+      const client = new lib.Route53Client({
+        region: this.config.region ?? 'us-east-1',
+        credentials: { accessKeyId: this.config.accessKeyId, secretAccessKey: this.config.secretAccessKey },
+        ...(this.config.endpoint ? { endpoint: this.config.endpoint } : {}),
+        maxAttempts: 3,
+      });
+      this.sdk = { lib, client };
+    }
+    return this.sdk;
   }
 
   async setTxt(fqdn: string, value: string, signal?: AbortSignal): Promise<void> {
@@ -68,8 +74,9 @@ export class Route53DnsAdapter implements DnsChallengeSolver {
 
   /** The TXT record set at `name`, or null. */
   private async current(name: string, signal: AbortSignal): Promise<ResourceRecordSet | null> {
+    const { lib, client } = await this.route53();
     const out = await this.send(
-      () => this.client.send(new ListResourceRecordSetsCommand({ HostedZoneId: this.zoneId, StartRecordName: `${name}.`, StartRecordType: 'TXT', MaxItems: 1 }), { abortSignal: signal }),
+      () => client.send(new lib.ListResourceRecordSetsCommand({ HostedZoneId: this.zoneId, StartRecordName: `${name}.`, StartRecordType: 'TXT', MaxItems: 1 }), { abortSignal: signal }),
       `read the TXT records at ${name}`,
       signal,
     );
@@ -78,8 +85,9 @@ export class Route53DnsAdapter implements DnsChallengeSolver {
   }
 
   private async change(name: string, action: 'UPSERT' | 'DELETE', set: ResourceRecordSet, signal: AbortSignal): Promise<void> {
+    const { lib, client } = await this.route53();
     const out = await this.send(
-      () => this.client.send(new ChangeResourceRecordSetsCommand({
+      () => client.send(new lib.ChangeResourceRecordSetsCommand({
         HostedZoneId: this.zoneId,
         ChangeBatch: { Comment: 'ACME DNS-01 challenge (Wharf)', Changes: [{ Action: action, ResourceRecordSet: set }] },
       }), { abortSignal: signal }),
@@ -92,7 +100,7 @@ export class Route53DnsAdapter implements DnsChallengeSolver {
       if (!info?.Id) throw new DnsChallengeError(`Route 53 answered the change of ${name} without a change id`, 'BAD_RESPONSE');
       await delay(this.options.pollIntervalMs ?? 2_000, signal, what);
       const id = info.Id.replace(/^\/change\//, '');
-      info = (await this.send(() => this.client.send(new GetChangeCommand({ Id: id }), { abortSignal: signal }), `read the status of change ${id}`, signal)).ChangeInfo;
+      info = (await this.send(() => client.send(new lib.GetChangeCommand({ Id: id }), { abortSignal: signal }), `read the status of change ${id}`, signal)).ChangeInfo;
     }
   }
 
