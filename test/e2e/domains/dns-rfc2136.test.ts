@@ -140,6 +140,24 @@ it('a server that takes the request but never answers runs into the deadline, ov
   }
 });
 
+it('an unsigned NOERROR answer (a spoofed or misconfigured server) is not taken as success', async () => {
+  const liar = createSocket('udp4');
+  liar.on('message', (msg, from) => {
+    const answer = Buffer.alloc(12);
+    msg.copy(answer, 0, 0, 2); // the request's id
+    answer.writeUInt16BE(0x8000 | (5 << 11), 2); // QR, UPDATE, NOERROR, no TSIG
+    liar.send(answer, from.port, from.address);
+  });
+  await new Promise<void>((r) => liar.bind(0, '127.0.0.1', () => r()));
+  try {
+    const e = await failure(solverWith({ transport: 'udp', port: liar.address().port }).setTxt(`_acme-challenge.${named.zone}`, value()));
+    expect(e.code).toBe('BAD_RESPONSE_SIGNATURE');
+    expect(e.message).toMatch(/not signed with TSIG key wharf-test-key/);
+  } finally {
+    liar.close();
+  }
+});
+
 it('a port with nothing behind it fails with a network error', async () => {
   const probe = createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));

@@ -129,7 +129,10 @@ export class Rfc2136DnsAdapter implements DnsChallengeSolver {
       if (signal.aborted) return reject(abortError(signal, what));
       const family = isIP(this.config.server) === 6 ? 'udp6' : 'udp4';
       const socket = dgram.createSocket(family);
+      let settled = false;
       const done = (err: Error | null, msg?: Buffer) => {
+        if (settled) return;
+        settled = true;
         signal.removeEventListener('abort', onAbort);
         socket.close();
         if (err) reject(err);
