@@ -9,6 +9,8 @@ import { ResourcesApi } from '../../core/api/resources-api.service';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { ACTION_DESCRIPTIONS, ACTION_LABELS, activeDeployment, applicationActions, HEADER_ACTIONS, HeaderAction, openUrl } from './application-actions';
 import { ApplicationStore } from './application.store';
+import { domainOpenLinks } from './domain-form';
+import { DomainsStore } from './domains.store';
 
 const CONFIRM: Partial<Record<HeaderAction, (name: string) => string>> = {
   stop: (n) => `Stop ${n}? Its containers are removed (replicas 0); the configuration and volumes are kept.`,
@@ -17,7 +19,8 @@ const CONFIRM: Partial<Record<HeaderAction, (name: string) => string>> = {
 
 /**
  * The application header's actions: Deploy, Redeploy, Restart, Stop / Start (each offered only when it applies and
- * disabled with the reason while a deployment is queued or running), and an "Open" link per published port.
+ * disabled with the reason while a deployment is queued or running), and an "Open" link per published port and per
+ * domain of the application.
  */
 @Component({
   selector: 'w-application-actions',
@@ -42,6 +45,9 @@ const CONFIRM: Partial<Record<HeaderAction, (name: string) => string>> = {
       @for (p of openPorts(); track p.port) {
         <a mat-button [href]="p.href" target="_blank" rel="noopener" [attr.aria-label]="'Open port ' + p.port + ' in a new tab'">Open port {{ p.port }}</a>
       }
+      @for (d of openDomains(); track d.href) {
+        <a mat-button [href]="d.href" target="_blank" rel="noopener" [attr.aria-label]="'Open ' + d.label + ' in a new tab'">Open {{ d.label }}</a>
+      }
     </div>
     <w-problem [problem]="problem()" />
   `,
@@ -54,6 +60,8 @@ const CONFIRM: Partial<Record<HeaderAction, (name: string) => string>> = {
 })
 export class ApplicationActionsComponent {
   readonly store = inject(ApplicationStore);
+  /** Optional: the layout provides it; the header shown without it (a test) just has no domain links. */
+  private readonly domains = inject(DomainsStore, { optional: true });
   private readonly api = inject(ResourcesApi);
   private readonly snack = inject(MatSnackBar);
   readonly problem = signal<Problem | null>(null);
@@ -85,6 +93,8 @@ export class ApplicationActionsComponent {
     for (const t of this.store.status()?.tasks ?? []) for (const p of t.ports ?? []) if (p.published && p.protocol !== 'udp') ports.add(p.published);
     return [...ports].sort((x, y) => x - y).map((port) => ({ port, href: openUrl(location.hostname, port) }));
   });
+
+  readonly openDomains = computed(() => domainOpenLinks(this.domains?.domains() ?? null));
 
   constructor() {
     effect(() => {

@@ -8,12 +8,16 @@ import { ConfigDriftBannerComponent } from '../deploy-state/config-drift-banner.
 import { ApplicationStore } from './application.store';
 import { ApplicationActionsComponent } from './application-actions.component';
 import { applicationState } from './application-actions';
+import { DomainsStore } from './domains.store';
 
-/** The application screen: header with live state, and one tab per route (overview, deployments, logs, …). */
+/**
+ * The application screen: header with live state, and one tab per route (overview, deployments, logs, …). Provides
+ * the stores its header and tabs share: the application (ApplicationStore) and its domains (DomainsStore).
+ */
 @Component({
   selector: 'w-application-layout',
   imports: [RouterOutlet, RouterLink, RouterLinkActive, MatTabsModule, ProblemAlertComponent, StatusChipComponent, ConfigDriftBannerComponent, ApplicationActionsComponent],
-  providers: [ApplicationStore],
+  providers: [ApplicationStore, DomainsStore],
   template: `
     <div class="w-page">
       <w-problem [problem]="store.problem()" />
@@ -53,6 +57,7 @@ export class ApplicationLayout {
     { path: 'overview', label: 'Overview' },
     { path: 'deployments', label: 'Deployments' },
     { path: 'logs', label: 'Runtime logs' },
+    { path: 'domains', label: 'Domains' },
     { path: 'variables', label: 'Variables' },
     { path: 'settings', label: 'Settings' },
     { path: 'danger', label: 'Danger zone' },
