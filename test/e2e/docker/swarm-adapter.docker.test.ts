@@ -39,10 +39,30 @@ test('ensureNetwork creates one attachable overlay network and is idempotent', a
   const first = await swarm.ensureNetwork(network, run.labels({ 'wharf.environment': 'e2e' }));
   const second = await swarm.ensureNetwork(network, run.labels());
   expect(first.created).toBe(true);
-  expect(second).toEqual({ id: first.id, created: false });
+  // An existing network keeps its own labels, and says which: the caller checks who owns it.
+  expect(second).toEqual({ id: first.id, created: false, labels: run.labels({ 'wharf.environment': 'e2e' }) });
   const net = await run.docker.getNetwork(first.id).inspect();
   expect(net).toMatchObject({ Name: network, Driver: 'overlay', Attachable: true, Scope: 'swarm' });
   expect(net.Labels).toEqual(run.labels({ 'wharf.environment': 'e2e' }));
+});
+
+test('ensureService creates, leaves an unchanged spec alone, updates a changed one, and refuses a service it does not own', async () => {
+  const name = run.name('own');
+  const owner = run.labels({ 'wharf.role': 'e2e-own' });
+  const spec = sleeperSpec({ name, labels: run.labels({ 'wharf.role': 'e2e-own' }), replicas: 0 });
+  const created = await swarm.ensureService(spec, owner);
+  expect(created.action).toBe('created');
+  const v1 = (await run.docker.getService(name).inspect()).Version.Index;
+  expect(await swarm.ensureService(spec, owner)).toMatchObject({ id: created.id, action: 'unchanged' });
+  expect((await run.docker.getService(name).inspect()).Version.Index).toBe(v1);
+  const changed = await swarm.ensureService({ ...spec, env: { CHANGED: '1' } }, owner);
+  expect(changed).toMatchObject({ id: created.id, action: 'updated' });
+  const after = await run.docker.getService(name).inspect();
+  expect(after.Spec.TaskTemplate.ContainerSpec.Env).toEqual(['CHANGED=1']);
+  expect(after.Spec.Labels['wharf.spec-hash']).toMatch(/^[0-9a-f]{32}$/);
+  // Someone else's service under the name (here: without the owner's role label) is refused and not changed.
+  await expect(swarm.ensureService({ ...spec, env: { OTHER: '1' } }, { ...owner, 'wharf.role': 'someone-else' })).rejects.toMatchObject({ statusCode: 409 });
+  expect((await run.docker.getService(name).inspect()).Version.Index).toBe(after.Version.Index);
 });
 
 test('removeNetwork removes only a network that carries the owner labels, read from the engine', async () => {
