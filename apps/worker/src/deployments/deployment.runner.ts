@@ -303,8 +303,7 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
     const r = await this.edge.ensureForOrganization(install, organizationId);
     ctx.edgeNetwork = r.network;
     await log('network', r.networkCreated ? 'Edge network created' : 'Edge network exists');
-    const what = r.proxy.action === 'unchanged' ? 'unchanged' : r.proxy.action;
-    await log('network', `Edge proxy ${r.proxy.name} ${what} (on ${r.proxy.networks} edge network${r.proxy.networks === 1 ? '' : 's'})`);
+    await log('network', `Edge proxy ${r.proxy.name} ${r.proxy.action} (on ${r.proxy.networks} edge network${r.proxy.networks === 1 ? '' : 's'})`);
   }
 
   /** Pulls the image when it names a registry (falling back to a local copy), and records its digest. */

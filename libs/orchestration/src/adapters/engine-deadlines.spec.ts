@@ -51,6 +51,8 @@ describe('every short engine call aborts its request at the deadline', () => {
     ['volume inspect', () => adapter.removeVolume('vol', {}), 300],
     ['engine info', () => adapter.hostCapabilities(), 300],
     // Service create first reads the engine's capabilities (its own create request has five times the deadline).
+    // Ensuring a service first reads the engine's capabilities, then the service (not owned or missing: never written).
+    ['service ensure', () => adapter.ensureService({ name: 'svc', image: 'busybox:latest', labels: { 'wharf.install': 'i' }, replicas: 1, networks: [], env: {}, ports: [], mounts: [], constraints: [], endpointMode: 'dnsrr' }, { 'wharf.install': 'i' }), 300],
     ['service create', () => adapter.createService({ name: 'svc', image: 'busybox:latest', labels: {}, replicas: 1, networks: [], env: {}, ports: [], mounts: [], constraints: [], resources: { limits: {}, reservations: {} }, restartPolicy: { condition: 'any', delayMs: 0, maxAttempts: 0 }, updateConfig: { parallelism: 1, order: 'stop-first', failureAction: 'pause', monitorMs: 0 }, rollbackConfig: { parallelism: 1, order: 'stop-first', failureAction: 'pause', monitorMs: 0 }, stopGracePeriodMs: 1000, endpointMode: 'vip' } as never), 300],
   ];
 
