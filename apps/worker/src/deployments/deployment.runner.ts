@@ -7,7 +7,7 @@ import {
   CANCEL_CHANNEL, DeploymentEntity, DeploymentLifecycle, DeploymentSnapshot, DeploymentScheduler, registryAad, RegistryEntity, resolveEnvironment,
   UnknownReferenceError, parseImageReference,
 } from '@wharf/applications';
-import { JobHandler, REDIS, SecretBox, WHARF_CONFIG, WharfConfig } from '@wharf/core';
+import { JobHandler, quitRedis, REDIS, SecretBox, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { RegistryAuth, ServiceChangeResult, ServiceSpecInput, SWARM_PORT, SwarmPort } from '@wharf/orchestration';
 import { snapshotToSpec } from './snapshot-to-spec';
 import { ensureEngineVolumes } from './engine-volumes';
@@ -126,7 +126,7 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+    if (this.subscriber) await quitRedis(this.subscriber);
   }
 
   @JobHandler('deployment.run')

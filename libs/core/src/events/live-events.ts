@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShu
 import Redis from 'ioredis';
 import { EventEnvelope, LIVE_EVENTS_CHANNEL, LiveEvent, sanitizeLiveEvent } from '@wharf/contracts';
 import { WHARF_CONFIG, WharfConfig } from '../config/config';
-import { REDIS } from '../redis/redis';
+import { quitRedis, REDIS } from '../redis/redis';
 import { DomainEventListeners } from './domain-event-listeners';
 
 /** A publish that gets no answer in this time (Redis away, commands queued) is given up: live events are a hint. */
@@ -131,6 +131,6 @@ export class LiveEventHub implements BeforeApplicationShutdown, OnApplicationShu
     this.handlers.clear();
     const sub = this.sub;
     this.sub = null;
-    if (sub) await sub.quit().catch(() => sub.disconnect());
+    if (sub) await quitRedis(sub);
   }
 }

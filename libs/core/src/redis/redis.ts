@@ -9,7 +9,24 @@ export const REDIS = Symbol('REDIS');
 export class RedisCloser implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await quitRedis(this.redis);
+  }
+}
+
+/**
+ * Closes a connection politely (QUIT, so replies in flight arrive) but never waits longer than `ms`: with Redis down,
+ * QUIT sits in the client's offline queue until Redis comes back, which held shutdowns for as long as the outage.
+ * After the deadline the connection is dropped.
+ */
+export async function quitRedis(client: Pick<Redis, 'quit' | 'disconnect' | 'status'>, ms = 2000): Promise<void> {
+  if (client.status === 'end') return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+  try {
+    const outcome = await Promise.race([client.quit().then(() => 'quit' as const, () => 'failed' as const), late]);
+    if (outcome !== 'quit') client.disconnect();
+  } finally {
+    clearTimeout(timer);
   }
 }
 
