@@ -497,8 +497,12 @@ export async function buildFixture(t: TestApp, opts: { readKey?: boolean; deploy
       const body = bodyFor(fx, op) ?? {};
       const res = await call(t, op.method, filled.url, owner.auth, body);
       const item = firstItem(res.body) ?? firstObject(res.body);
-      if (res.status >= 200 && res.status < 300 && item) {
-        const seed: Seed = { noun, id: String(item.id ?? item.key ?? item.name ?? ''), op: op.label, request: body, response: item };
+      const seedId = item ? String(item.id ?? item.key ?? item.name ?? '') : '';
+      if (res.status >= 200 && res.status < 300 && item && !seedId) {
+        // A singleton setting (PUT /organizations/{orgId}/acme): nothing with an id to seed.
+        fx.notes.push(`not a resource with an id: ${sig} via ${op.label}`);
+      } else if (res.status >= 200 && res.status < 300 && item) {
+        const seed: Seed = { noun, id: seedId, op: op.label, request: body, response: item };
         fx.seeds[sig] = seed;
         fx.seeds[noun] ??= seed;
       } else {

@@ -4,7 +4,8 @@ import { JobRegistry } from './jobs/job-registry';
 import { OutboxMaintenance } from './jobs/outbox-maintenance';
 import { ApplicationsModule } from '@wharf/applications';
 import { WHARF_CONFIG, WharfConfig } from '@wharf/core';
-import { DockerodeSwarmAdapter, PROXY_CONFIG_PORT, SWARM_PORT } from '@wharf/orchestration';
+import { ACME_PORT, AcmeClientAdapter, DockerodeSwarmAdapter, PROXY_CONFIG_PORT, SWARM_PORT } from '@wharf/orchestration';
+import { CertificateIssuer } from './certificates/certificate-issuer';
 import { ApplicationRouting, LazyTraefikFiles } from './routing/application-routing';
 import { DeploymentRunner } from './deployments/deployment.runner';
 import { RuntimeReconciler } from './deployments/runtime.reconciler';
@@ -26,6 +27,9 @@ import { EdgeProxy } from './edge/edge-proxy';
     ApplicationRouting,
     // The edge: organizations' edge networks and this install's Traefik service on them.
     EdgeProxy,
+    // ACME certificates (acme-client); WHARF_ACME_CA_FILE adds a private CA's certificates to the trusted ones.
+    { provide: ACME_PORT, inject: [WHARF_CONFIG], useFactory: (c: WharfConfig) => new AcmeClientAdapter({ caPem: c.acme.caPem, backoffMinMs: c.nodeEnv === 'test' ? 100 : 1000 }) },
+    CertificateIssuer,
     DeploymentRunner,
     RuntimeReconciler,
     DeploymentWatchdog,

@@ -31,6 +31,14 @@ export type AuditOutcome = 'succeeded' | 'denied' | 'failed';
 /** A payload with nothing in it (the subject and the audit `changes` say everything). */
 export type EmptyPayload = Record<string, never>;
 
+export interface CertificateEventPayload {
+  applicationId: string;
+  projectId: string;
+  environmentId: string;
+  domainId: string;
+  hosts: string[];
+  notAfter?: string | null;
+}
 export interface ProjectEventPayload {
   projectId: string;
   slug: string;
@@ -143,6 +151,15 @@ export interface EventPayloads {
   'domain.created': DomainEventPayload;
   'domain.updated': DomainEventPayload;
   'domain.deleted': DomainEventPayload;
+  /** A domain's certificate (subject: type `certificate`, named by the domain's host; never the key or the chain). */
+  'certificate.issued': CertificateEventPayload;
+  'certificate.renewed': CertificateEventPayload;
+  'certificate.failed': CertificateEventPayload & { reason: string };
+  'certificate.expiring': CertificateEventPayload & { daysLeft: number };
+  'certificate.uploaded': CertificateEventPayload;
+  'certificate.removed': CertificateEventPayload;
+  'certificate.renew-requested': CertificateEventPayload;
+  'acme-settings.updated': EmptyPayload;
   'deployment.queued': DeploymentEventPayload;
   'deployment.started': DeploymentEventPayload;
   'deployment.resumed': DeploymentEventPayload;
@@ -173,6 +190,8 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'registry.created': true, 'registry.updated': true, 'registry.deleted': true, 'registry.tested': true,
   'application.created': true, 'application.updated': true, 'application.variables-changed': true, 'application.delete-requested': true, 'application.deleted': true,
   'domain.created': true, 'domain.updated': true, 'domain.deleted': true,
+  'certificate.issued': true, 'certificate.renewed': true, 'certificate.failed': true, 'certificate.expiring': true,
+  'certificate.uploaded': true, 'certificate.removed': true, 'certificate.renew-requested': true, 'acme-settings.updated': true,
   'deployment.queued': true, 'deployment.started': true, 'deployment.resumed': true, 'deployment.succeeded': true, 'deployment.failed': true,
   'deployment.cancelled': true, 'deployment.cancel-requested': true, 'deployment.superseded': true, 'deployment.rolled-back': true,
   'teardown.completed': true, 'teardown.failed': true,

@@ -4,3 +4,4 @@ export * from './jobs';
 export * from './applications';
 export * from './problem';
 export * from './live-events';
+export * from './dns-providers';

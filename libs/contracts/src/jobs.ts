@@ -23,6 +23,12 @@ export interface JobPayloads {
    * volumes carrying the same labels, after the services (unlabelled legacy volumes are never found, so never removed).
    */
   'engine.teardown': { v: 1; scope: 'environment' | 'project' | 'organization'; id: string; removeVolumes?: boolean };
+  /** Obtains (or renews) the ACME certificate of one domain. jobId = `certificate:<domainId>:<reason>`. */
+  'certificate.issue': { v: 1; domainId: string };
+  /** Renews the certificates that are due, retries failed ones whose backoff ended, warns of expiring uploads. */
+  'certificates.renew-due': { v: 1 };
+  /** Rewrites one application's Traefik file from its domains and certificates (a change applies without a redeploy). */
+  'routing.apply': { v: 1; applicationId: string };
 }
 export type JobName = keyof JobPayloads;
 
@@ -36,4 +42,7 @@ export const JOB_QUEUES: Record<JobName, QueueName> = {
   'application.remove': QUEUES.deployments,
   'deployments.purge-logs': QUEUES.maintenance,
   'engine.teardown': QUEUES.deployments,
+  'certificate.issue': QUEUES.maintenance,
+  'certificates.renew-due': QUEUES.maintenance,
+  'routing.apply': QUEUES.maintenance,
 };

@@ -8,6 +8,9 @@ export type { DockerodeSwarmAdapterOptions } from './adapters/dockerode-swarm.ad
 export * from './ports/proxy-config.port';
 export { TraefikFileAdapter, ProxyConfigKeyError } from './adapters/traefik-file.adapter';
 export type { TraefikFileAdapterOptions } from './adapters/traefik-file.adapter';
+export * from './ports/acme.port';
+export { AcmeClientAdapter, reasonOfProblemType } from './adapters/acme-client.adapter';
+export type { AcmeClientAdapterOptions } from './adapters/acme-client.adapter';
 export * from './ports/dns-challenge.port';
 export { dnsChallengeSolver } from './adapters/dns/dns-challenge-solver';
 export { Rfc2136DnsAdapter } from './adapters/dns/rfc2136.adapter';

@@ -2,6 +2,7 @@
 // no Nest, no database), and the domains of applications (entity, commands and queries, RoutingModule).
 // The API validates with it and the worker renders and writes through ProxyConfigPort.
 import { DomainEntity } from './domains/domain.entity';
+import { AcmeSettingsEntity, CertificateEntity } from './certificates/certificate.entity';
 
 export * from './domain-spec';
 export * from './basic-auth';
@@ -9,5 +10,8 @@ export * from './traefik/traefik-config';
 export * from './domains/domain.entity';
 export * from './domains/domain.commands';
 export * from './domains/routing.module';
+export * from './certificates/certificate.entity';
+export * from './certificates/certificate-checks';
+export * from './certificates/certificate.commands';
 
-export const ROUTING_ENTITIES = [DomainEntity];
+export const ROUTING_ENTITIES = [DomainEntity, CertificateEntity, AcmeSettingsEntity];

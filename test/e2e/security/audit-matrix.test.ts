@@ -11,6 +11,7 @@ import { authenticator } from 'otplib';
 import type { Client } from 'pg';
 import request from 'supertest';
 import { startTestApp, TestApp } from '../../support/app';
+import { selfSignedPem } from '../../support/acme';
 import { login, PASSWORD, Session } from '../../support/api';
 import {
   bodyFor, buildFixture, Call, call, fillPath, Fixture, MUTATING, NO_WORKER, openDb, Operation, outsideReason, unique, unresolvable,
@@ -123,6 +124,19 @@ describe('every successful mutating route writes exactly one audit entry', () =>
         return { ...orgA, body: { allowedBindPaths: ['/srv/wharf-data'] } };
       case 'POST /api/v1/organizations':
         return { org: undefined };
+      // Certificates need a domain with HTTPS (renew), a certificate for its host (upload) or one already there (remove).
+      case 'POST /api/v1/domains/{domainId}/certificate/renew':
+      case 'PUT /api/v1/domains/{domainId}/certificate':
+      case 'DELETE /api/v1/domains/{domainId}/certificate': {
+        const host = `cert-${unique()}.example.com`;
+        const d = await api().post(`/api/v1/applications/${fx.seeds.applications.id}/domains`).set(fx.owner.auth).send({ host, port: 8080, https: true }).expect(201);
+        const url = `/api/v1/domains/${d.body.id}/certificate${op.method === 'post' ? '/renew' : ''}`;
+        if (op.method === 'post') return { ...orgA, url };
+        const pem = selfSignedPem(host);
+        if (op.method === 'put') return { ...orgA, url, body: pem };
+        await api().put(url).set(fx.owner.auth).send(pem).expect(200);
+        return { ...orgA, url };
+      }
       case 'DELETE /api/v1/organizations/{orgId}': {
         // Its entry goes to the instance chain: the organization's own chain ends with it.
         const o = await api().post('/api/v1/organizations').set(fx.owner.auth).send({ name: `victim-${unique()}` }).expect(201);

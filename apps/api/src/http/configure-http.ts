@@ -53,6 +53,7 @@ export function configureHttp(app: NestExpressApplication, config: WharfConfig, 
     exclude: [
       { path: 'health/(.*)', method: RequestMethod.ALL },
       { path: 'metrics', method: RequestMethod.ALL },
+      { path: '.well-known/acme-challenge/:token', method: RequestMethod.GET },
     ],
   });
   app.enableCors(config.corsOrigins.length ? { origin: config.corsOrigins, credentials: true } : { origin: false });

@@ -15,6 +15,7 @@ export const REPEATING: Partial<Record<JobName, number>> = {
   'deployment.watchdog': 10 * 1000,
   'runtime.reconcile': 15 * 1000,
   'deployments.purge-logs': 6 * 60 * 60 * 1000,
+  'certificates.renew-due': 60 * 60 * 1000,
 };
 
 export class JobWiringError extends Error {}

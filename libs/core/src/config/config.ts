@@ -53,6 +53,20 @@ export interface WharfConfig {
   edgeHttpsPort: number;
   /** Preset first-run setup token (unattended installs); otherwise one is generated and printed. */
   setupToken: string | null;
+  /** ACME certificates: the CA's directories (production and staging), extra CA trust for them, the CAA identities
+   * that name that CA, the addresses this install answers on (for the "does the name point here" check) and the
+   * resolvers used for those checks (empty: the system's). */
+  acme: {
+    directoryUrl: string;
+    stagingDirectoryUrl: string;
+    caPem: string | null;
+    caaIdentities: string[];
+    publicIps: string[];
+    dnsServers: string[];
+    /** Where Traefik sends `/.well-known/acme-challenge/` (WHARF_INTERNAL_URL; default: the API on the host, through
+     * the docker_gwbridge gateway 172.18.0.1). */
+    challengeUpstream: string;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -71,6 +85,29 @@ function read(env: Env, name: string): string | undefined {
   }
   const v = env[name];
   return v === undefined || v === '' ? undefined : v;
+}
+
+/** A comma-separated list whose items all match `re`. */
+function list(env: Env, name: string, def: string[], re: RegExp, what: string): string[] {
+  const raw = read(env, name);
+  if (raw === undefined) return def;
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = items.find((i) => !re.test(i));
+  if (bad !== undefined) throw new ConfigError(`${name}: expected comma-separated ${what}, got "${bad.slice(0, 80)}"`);
+  return items;
+}
+
+/** An http(s) URL (http only for loopback: a private ACME CA in development). */
+function httpsUrl(env: Env, name: string, def: string): string {
+  const raw = read(env, name) ?? def;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name}: expected an https URL`);
+  }
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))) throw new ConfigError(`${name}: expected an https URL`);
+  return u.toString();
 }
 
 function int(env: Env, name: string, def: number, min: number, max: number): number {
@@ -240,6 +277,31 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
       if (t !== undefined && !/^[A-Za-z0-9_-]{16,200}$/.test(t)) throw new ConfigError('WHARF_SETUP_TOKEN: 16-200 characters A-Za-z0-9_-');
       return t ?? null;
     })(),
+    acme: {
+      directoryUrl: httpsUrl(env, 'WHARF_ACME_DIRECTORY_URL', 'https://acme-v02.api.letsencrypt.org/directory'),
+      stagingDirectoryUrl: httpsUrl(env, 'WHARF_ACME_STAGING_DIRECTORY_URL', 'https://acme-staging-v02.api.letsencrypt.org/directory'),
+      caPem: (() => {
+        const file = read(env, 'WHARF_ACME_CA_FILE');
+        if (file === undefined) return null;
+        let pem: string;
+        try {
+          pem = readFileSync(file, 'utf8');
+        } catch {
+          throw new ConfigError(`WHARF_ACME_CA_FILE: cannot read ${file}`);
+        }
+        if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('WHARF_ACME_CA_FILE: expected PEM certificates');
+        return pem;
+      })(),
+      caaIdentities: list(env, 'WHARF_ACME_CAA_IDENTITIES', ['letsencrypt.org'], /^[a-z0-9.-]{1,253}$/i, 'domain names'),
+      publicIps: list(env, 'WHARF_PUBLIC_IPS', [], /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f:]{2,39})$/i, 'IP addresses'),
+      challengeUpstream: (() => {
+        const raw = read(env, 'WHARF_INTERNAL_URL');
+        if (raw === undefined) return `http://172.18.0.1:${port}`;
+        if (!/^http:\/\/[A-Za-z0-9.-]{1,253}(:\d{1,5})?\/?$/.test(raw)) throw new ConfigError('WHARF_INTERNAL_URL: expected http://host[:port]');
+        return raw.replace(/\/$/, '');
+      })(),
+      dnsServers: list(env, 'WHARF_DNS_SERVERS', [], /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]{2,39}\])(?::\d{1,5})?$/i, 'addresses (ip or ip:port, [v6]:port)'),
+    },
     loginRateLimit: {
       perAccount: int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 100000),
       perAccountTotal: int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT_TOTAL', 10 * int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 100000), 1, 1000000),

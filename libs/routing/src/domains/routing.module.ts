@@ -2,10 +2,12 @@ import { Module } from '@nestjs/common';
 import { handlersOf } from '@wharf/core';
 import { TenancyModule } from '@wharf/tenancy';
 import * as domains from './domain.commands';
+import * as certificates from '../certificates/certificate.commands';
+import { CertificateListener } from '../certificates/certificate.listener';
 
 /** Domains of applications (commands and queries); the worker renders them into Traefik files. */
 @Module({
   imports: [TenancyModule],
-  providers: [...handlersOf(domains)],
+  providers: [...handlersOf(domains), ...handlersOf(certificates), CertificateListener],
 })
 export class RoutingModule {}

@@ -189,15 +189,32 @@ export function renderApplicationConfig(input: ApplicationRoutingInput): Traefik
 export interface AcmeChallengeInput {
   installId: string;
   /** The Wharf API's Swarm service name on the edge network. */
-  apiServiceName: string;
-  apiPort: number;
+  apiServiceName?: string;
+  apiPort?: number;
+  /** Or the API's URL as Traefik reaches it (an API running on the host: the docker_gwbridge gateway), http only. */
+  apiUrl?: string;
+}
+
+function upstreamOf(input: AcmeChallengeInput): string {
+  if (input.apiUrl !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(input.apiUrl);
+    } catch {
+      throw new RoutingRenderError('apiUrl is not a URL');
+    }
+    if (u.protocol !== 'http:' || u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) throw new RoutingRenderError('apiUrl must be http://host[:port]');
+    return `http://${u.host}`;
+  }
+  if (typeof input.apiServiceName !== 'string' || !SERVICE_NAME.test(input.apiServiceName)) throw new RoutingRenderError('apiServiceName is not a valid service name');
+  if (!Number.isInteger(input.apiPort) || input.apiPort! < 1 || input.apiPort! > 65535) throw new RoutingRenderError('apiPort must be from 1 to 65535');
+  return `http://${input.apiServiceName}:${input.apiPort}`;
 }
 
 /** The router that sends every `/.well-known/acme-challenge/` request on port 80, for any host, to Wharf's API. */
 export function renderAcmeChallengeConfig(input: AcmeChallengeInput): TraefikDynamicConfig {
   const stem = `wharf-${checkId('installId', input.installId)}-acme`;
-  if (typeof input.apiServiceName !== 'string' || !SERVICE_NAME.test(input.apiServiceName)) throw new RoutingRenderError('apiServiceName is not a valid service name');
-  if (!Number.isInteger(input.apiPort) || input.apiPort < 1 || input.apiPort > 65535) throw new RoutingRenderError('apiPort must be from 1 to 65535');
+  const url = upstreamOf(input);
   return {
     http: {
       routers: {
@@ -208,7 +225,7 @@ export function renderAcmeChallengeConfig(input: AcmeChallengeInput): TraefikDyn
           service: `${stem}-api`,
         },
       },
-      services: { [`${stem}-api`]: { loadBalancer: { servers: [{ url: `http://${input.apiServiceName}:${input.apiPort}` }], passHostHeader: true } } },
+      services: { [`${stem}-api`]: { loadBalancer: { servers: [{ url }], passHostHeader: true } } },
     },
   };
 }

@@ -229,6 +229,56 @@ export class ApiClient {
   readonly authSetupStatus: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['AuthController_setupStatus']['responses'][200]['content']['application/json']>>
     = this.op('GET', '/api/v1/auth/setup');
 
+  /** GET /api/v1/organizations/{orgId}/acme: The organization's ACME account settings */
+  readonly certificatesAcme: <O extends ApiObserve = 'body'>(args: {
+    path: operations['CertificatesController_acme']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['CertificatesController_acme']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/acme');
+
+  /** GET /api/v1/domains/{domainId}/dns-check: Where the host resolves, whether it points at this server, and whether CAA allows the CA */
+  readonly certificatesDnsCheck: <O extends ApiObserve = 'body'>(args: {
+    path: operations['CertificatesController_dnsCheck']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['CertificatesController_dnsCheck']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/domains/{domainId}/dns-check');
+
+  /** GET /api/v1/applications/{applicationId}/certificates: The certificates of an application's domains (state, issuer, expiry, last attempt and its error) */
+  readonly certificatesList: <O extends ApiObserve = 'body'>(args: {
+    path: operations['CertificatesController_list']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['CertificatesController_list']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/applications/{applicationId}/certificates');
+
+  /** GET /api/v1/organizations/{orgId}/certificates: Every certificate of the organization you can read, soonest expiry first */
+  readonly certificatesListOrganization: <O extends ApiObserve = 'body'>(args: {
+    path: operations['CertificatesController_listOrganization']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['CertificatesController_listOrganization']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/certificates');
+
+  /** DELETE /api/v1/domains/{domainId}/certificate: Remove the domain's certificate (with HTTPS on, a new one is ordered from ACME) */
+  readonly certificatesRemove: <O extends ApiObserve = 'body'>(args: {
+    path: operations['CertificatesController_remove']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/domains/{domainId}/certificate');
+
+  /** POST /api/v1/domains/{domainId}/certificate/renew: Order a certificate from ACME now (clears the backoff of a failed one) */
+  readonly certificatesRenew: <O extends ApiObserve = 'body'>(args: {
+    path: operations['CertificatesController_renew']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['CertificatesController_renew']['responses'][202]['content']['application/json']>>
+    = this.op('POST', '/api/v1/domains/{domainId}/certificate/renew');
+
+  /** PUT /api/v1/organizations/{orgId}/acme: Change the organization's ACME contact e-mail or switch to the staging directory */
+  readonly certificatesSetAcme: <O extends ApiObserve = 'body'>(args: {
+    path: operations['CertificatesController_setAcme']['parameters']['path'];
+    body?: NonNullable<operations['CertificatesController_setAcme']['requestBody']>['content']['application/json'];
+  }, observe?: O) => Observable<ApiResult<O, operations['CertificatesController_setAcme']['responses'][200]['content']['application/json']>>
+    = this.op('PUT', '/api/v1/organizations/{orgId}/acme');
+
+  /** PUT /api/v1/domains/{domainId}/certificate: Use an uploaded certificate for the domain instead of ACME (key, chain, names and dates are checked) */
+  readonly certificatesUpload: <O extends ApiObserve = 'body'>(args: {
+    path: operations['CertificatesController_upload']['parameters']['path'];
+    body: NonNullable<operations['CertificatesController_upload']['requestBody']>['content']['application/json'];
+  }, observe?: O) => Observable<ApiResult<O, operations['CertificatesController_upload']['responses'][200]['content']['application/json']>>
+    = this.op('PUT', '/api/v1/domains/{domainId}/certificate');
+
   /** POST /api/v1/deployments/{deploymentId}/cancel: Cancel: a queued deployment is removed; a running one aborts its step and restores the previous spec */
   readonly deploymentsCancel: <O extends ApiObserve = 'body'>(args: {
     path: operations['DeploymentsController_cancel']['parameters']['path'];

@@ -1317,6 +1317,110 @@ export interface paths {
         patch: operations["DomainsController_update"];
         trace?: never;
     };
+    "/api/v1/applications/{applicationId}/certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The certificates of an application's domains (state, issuer, expiry, last attempt and its error) */
+        get: operations["CertificatesController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{orgId}/certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every certificate of the organization you can read, soonest expiry first */
+        get: operations["CertificatesController_listOrganization"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/domains/{domainId}/dns-check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the host resolves, whether it points at this server, and whether CAA allows the CA */
+        get: operations["CertificatesController_dnsCheck"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/domains/{domainId}/certificate/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Order a certificate from ACME now (clears the backoff of a failed one) */
+        post: operations["CertificatesController_renew"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/domains/{domainId}/certificate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Use an uploaded certificate for the domain instead of ACME (key, chain, names and dates are checked) */
+        put: operations["CertificatesController_upload"];
+        post?: never;
+        /** Remove the domain's certificate (with HTTPS on, a new one is ordered from ACME) */
+        delete: operations["CertificatesController_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/organizations/{orgId}/acme": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's ACME account settings */
+        get: operations["CertificatesController_acme"];
+        /** Change the organization's ACME contact e-mail or switch to the staging directory */
+        put: operations["CertificatesController_setAcme"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations/{orgId}/events": {
         parameters: {
             query?: never;
@@ -2402,6 +2506,105 @@ export interface components {
             host?: string;
             port?: number;
             https?: boolean;
+        };
+        CertificateDto: {
+            id: string;
+            domainId: string;
+            applicationId: string;
+            projectId: string;
+            environmentId: string;
+            /** @description The names it covers (the host, and its www/apex form with wwwRedirect) */
+            hosts: string[];
+            /** @enum {string} */
+            source: "acme" | "custom";
+            /**
+             * @description failed: the last attempt failed (a previous certificate, if any, is still served until it expires)
+             * @enum {string}
+             */
+            status: "pending" | "valid" | "failed";
+            issuer: string | null;
+            serial: string | null;
+            /** Format: date-time */
+            notBefore: string | null;
+            /** Format: date-time */
+            notAfter: string | null;
+            /**
+             * Format: date-time
+             * @description When Wharf renews it (ACME) or warns (custom)
+             */
+            renewalDueAt: string | null;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /** @description What went wrong at the last attempt, in words a user can act on */
+            lastError: string | null;
+            /** @description dns-missing, dns-mismatch, caa-forbidden, challenge-unreachable, challenge-failed, dns, rate-limited, rejected-identifier, ca-unreachable, timeout, other */
+            lastErrorReason: string | null;
+            /**
+             * Format: date-time
+             * @description When a failed order is tried again
+             */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        CaaCheckDto: {
+            allowed: boolean;
+            /** @description The name whose CAA records decide */
+            at: string | null;
+            issuers: string[];
+        };
+        DnsProblemDto: {
+            /** @enum {string} */
+            reason: "dns-missing" | "dns-mismatch" | "caa-forbidden";
+            message: string;
+        };
+        DnsCheckDto: {
+            host: string;
+            addresses: string[];
+            /** @description This install's addresses (WHARF_PUBLIC_IPS) */
+            expected: string[];
+            /** @description null when WHARF_PUBLIC_IPS is not set */
+            pointsHere: boolean | null;
+            resolveError: string | null;
+            caa: components["schemas"]["CaaCheckDto"];
+            /** @description Why an HTTP-01 certificate would fail now; null: nothing found */
+            problem: components["schemas"]["DnsProblemDto"] | null;
+        };
+        RenewQueuedDto: {
+            /** @enum {boolean} */
+            queued: true;
+        };
+        UploadCertificateDto: {
+            /** @description PEM: the certificate first, then each intermediate */
+            certificatePem: string;
+            /**
+             * Format: password
+             * @description PEM private key of the certificate (unencrypted); stored encrypted, never returned
+             */
+            privateKeyPem: string;
+        };
+        AcmeSettingsDto: {
+            /** @description Contact of the ACME account (expiry notices from the CA) */
+            email: string | null;
+            /** @description Use the CA's staging directory (untrusted test certificates, generous rate limits) */
+            staging: boolean;
+            directoryUrl: string;
+            /** @enum {string} */
+            challenge: "http-01" | "dns-01";
+            /** @description The DNS provider for DNS-01, its secrets shown as {"set": true} */
+            dnsProvider: {
+                [key: string]: unknown;
+            } | null;
+        };
+        UpdateAcmeSettingsDto: {
+            email?: string | null;
+            staging?: boolean;
+            /** @enum {string} */
+            challenge?: "http-01" | "dns-01";
+            /** @description DNS-01 provider: {kind: "rfc2136", server, port?, zone, tsigKeyName, tsigAlgorithm, tsigSecret} | {kind: "cloudflare", apiToken, zoneId?} | {kind: "route53", accessKeyId, secretAccessKey, hostedZoneId, region?}; stored encrypted; null removes it */
+            dnsProvider?: {
+                [key: string]: unknown;
+            } | null;
         };
     };
     responses: never;
@@ -8009,6 +8212,406 @@ export interface operations {
             };
             /** @description If-Match version is stale */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    CertificatesController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificateDto"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    CertificatesController_listOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificateDto"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    CertificatesController_dnsCheck: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domainId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DnsCheckDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    CertificatesController_renew: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domainId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenewQueuedDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    CertificatesController_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domainId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadCertificateDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificateDto"];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    CertificatesController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                domainId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    CertificatesController_acme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcmeSettingsDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    CertificatesController_setAcme: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateAcmeSettingsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AcmeSettingsDto"];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
