@@ -454,7 +454,7 @@ export function firstObject(body: unknown): Record<string, unknown> | null {
  * POST routes the fixture never calls to seed: actions rather than collections, and collections whose creation starts
  * real work on the worker (a deployment runs against Docker and writes asynchronously, racing the snapshots).
  */
-export const NOT_COLLECTIONS = /\/(accept|login|logout|setup|refresh|password|enable|disable|reveal|export|test|verify|restart|start|stop|scale|redeploy|rollback|cancel|deployments|builds|backups|restores|runs)$/;
+export const NOT_COLLECTIONS = /\/(accept|login|logout|setup|refresh|password|enable|disable|reveal|export|test|verify|restart|start|stop|scale|redeploy|rollback|cancel|deployments|builds|backups|restores|runs|generate)$/;
 
 /**
  * Two organizations and one of each resource in A. Organization B's owner signs up through an invitation to A, creates

@@ -65,6 +65,7 @@ describe('certificates (pebble + challtestsrv)', () => {
       WHARF_PUBLIC_IPS: '127.0.0.1,127.0.0.2',
       WHARF_ACME_CAA_IDENTITIES: 'pebble.example',
       WHARF_TRAEFIK_DIR: traefikDir,
+      WHARF_WILDCARD_DOMAIN: 'apps.example.test',
     });
     const port = (t.server.address() as { port: number }).port;
     pebble = await prepared.start({ httpPort: port, dnsServer: `127.0.0.1:${dns.dnsPort}`, validitySeconds: VALIDITY_S });
@@ -246,6 +247,17 @@ describe('certificates (pebble + challtestsrv)', () => {
     await request(t.server).delete(`/api/v1/domains/${domainId}/certificate`).set(owner.auth).expect(204);
     const back = await settled(domainId, (c) => c.source === 'acme' && c.status === 'valid', 'an ACME certificate again');
     expect(back.issuer).toMatch(/Pebble/);
+  });
+
+  it('"Generate domain" gives <app>-<environment>.<wildcard> with HTTPS, and it gets its certificate', async () => {
+    const first = await request(t.server).post(`/api/v1/applications/${appId}/domains/generate`).set(owner.auth).expect(201);
+    expect(first.body).toMatchObject({ host: 'site-production.apps.example.test', https: true, redirectHttpToHttps: true, port: 80 });
+    // The name is taken now: the next one is numbered.
+    const second = await request(t.server).post(`/api/v1/applications/${appId}/domains/generate`).set(owner.auth).expect(201);
+    expect(second.body.host).toBe('site-production-2.apps.example.test');
+    await request(t.server).post(`/api/v1/applications/${appId}/domains/generate`).set(viewer.auth).expect(403);
+    const c = await settled(first.body.id);
+    expect(c).toMatchObject({ status: 'valid', hosts: ['site-production.apps.example.test'] });
   });
 
   it('answers unknown challenge tokens with 404 outside /api/v1, without authentication', async () => {

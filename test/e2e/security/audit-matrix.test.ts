@@ -76,7 +76,7 @@ describe('every successful mutating route writes exactly one audit entry', () =>
   const api = () => request(t.server);
 
   beforeAll(async () => {
-    t = await startTestApp({ ...NO_WORKER, WHARF_LOGIN_LIMIT_PER_IP: '100000', WHARF_LOGIN_LIMIT_PER_ACCOUNT: '100000' });
+    t = await startTestApp({ ...NO_WORKER, WHARF_LOGIN_LIMIT_PER_IP: '100000', WHARF_LOGIN_LIMIT_PER_ACCOUNT: '100000', WHARF_WILDCARD_DOMAIN: 'apps.example.test' });
     fx = await buildFixture(t, { deployment: true });
     db = await openDb(t);
     me = await login(t, fx.admin.email);

@@ -34,6 +34,34 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: data, WHARF_EDGE_ENABLED: 'false' }).edgeEnabled).toBe(false);
   });
 
+  it('reads the ACME settings: directories, extra CA, CAA identities, public addresses, resolvers, challenge upstream', () => {
+    const data = mkdtempSync(join(tmpdir(), 'wharf-config-'));
+    const d = loadConfig({ WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: data, PORT: '3100' }).acme;
+    expect(d).toEqual({
+      directoryUrl: 'https://acme-v02.api.letsencrypt.org/directory', stagingDirectoryUrl: 'https://acme-staging-v02.api.letsencrypt.org/directory',
+      caPem: null, caaIdentities: ['letsencrypt.org'], publicIps: [], dnsServers: [], challengeUpstream: 'http://172.18.0.1:3100', wildcardDomain: null,
+    });
+    const ca = join(data, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const s = loadConfig({
+      WHARF_SECRET_KEY: KEY, WHARF_DATA_DIR: data, WHARF_ACME_DIRECTORY_URL: 'https://127.0.0.1:14000/dir', WHARF_ACME_CA_FILE: ca, WHARF_ACME_CAA_IDENTITIES: 'pebble.example, letsencrypt.org',
+      WHARF_PUBLIC_IPS: '203.0.113.7,2001:db8::7', WHARF_DNS_SERVERS: '127.0.0.1:8053,[::1]:53', WHARF_INTERNAL_URL: 'http://wharf-api:3000/', WHARF_WILDCARD_DOMAIN: '203.0.113.7.sslip.io',
+    }).acme;
+    expect(s).toMatchObject({ directoryUrl: 'https://127.0.0.1:14000/dir', caaIdentities: ['pebble.example', 'letsencrypt.org'], publicIps: ['203.0.113.7', '2001:db8::7'], dnsServers: ['127.0.0.1:8053', '[::1]:53'], challengeUpstream: 'http://wharf-api:3000', wildcardDomain: '203.0.113.7.sslip.io' });
+    expect(s.caPem).toContain('BEGIN CERTIFICATE');
+  });
+
+  it.each([
+    [{ WHARF_ACME_DIRECTORY_URL: 'http://acme.example.com/dir' }, /^WHARF_ACME_DIRECTORY_URL: expected an https URL/],
+    [{ WHARF_ACME_CA_FILE: '/nonexistent/ca.pem' }, /^WHARF_ACME_CA_FILE: cannot read/],
+    [{ WHARF_PUBLIC_IPS: '203.0.113.7,example.com' }, /^WHARF_PUBLIC_IPS: expected comma-separated IP addresses, got "example.com"/],
+    [{ WHARF_DNS_SERVERS: 'dns.example.com' }, /^WHARF_DNS_SERVERS:/],
+    [{ WHARF_INTERNAL_URL: 'https://x/y' }, /^WHARF_INTERNAL_URL:/],
+    [{ WHARF_WILDCARD_DOMAIN: '*.example.com' }, /^WHARF_WILDCARD_DOMAIN:/],
+  ])('refuses ACME setting %j', (env, message) => {
+    expect(() => loadConfig({ WHARF_SECRET_KEY: KEY, ...env })).toThrow(message);
+  });
+
   it.each([
     [{ PORT: 'abc' }, /^PORT: expected an integer/],
     [{ PORT: '70000' }, /^PORT: must be between/],

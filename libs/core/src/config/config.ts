@@ -66,6 +66,9 @@ export interface WharfConfig {
     /** Where Traefik sends `/.well-known/acme-challenge/` (WHARF_INTERNAL_URL; default: the API on the host, through
      * the docker_gwbridge gateway 172.18.0.1). */
     challengeUpstream: string;
+    /** WHARF_WILDCARD_DOMAIN: a name whose every subdomain points here (`203.0.113.7.sslip.io`, `apps.example.com`);
+     * new applications get `<app>-<environment>.<it>` as their default domain. */
+    wildcardDomain: string | null;
   };
 }
 
@@ -299,6 +302,13 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
         if (raw === undefined) return `http://172.18.0.1:${port}`;
         if (!/^http:\/\/[A-Za-z0-9.-]{1,253}(:\d{1,5})?\/?$/.test(raw)) throw new ConfigError('WHARF_INTERNAL_URL: expected http://host[:port]');
         return raw.replace(/\/$/, '');
+      })(),
+      wildcardDomain: (() => {
+        const raw = read(env, 'WHARF_WILDCARD_DOMAIN');
+        if (raw === undefined) return null;
+        const v = raw.toLowerCase().replace(/\.$/, '');
+        if (v.length > 200 || !/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(v)) throw new ConfigError('WHARF_WILDCARD_DOMAIN: expected a domain name such as 203.0.113.7.sslip.io (without *.)');
+        return v;
       })(),
       dnsServers: list(env, 'WHARF_DNS_SERVERS', [], /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]{2,39}\])(?::\d{1,5})?$/i, 'addresses (ip or ip:port, [v6]:port)'),
     },

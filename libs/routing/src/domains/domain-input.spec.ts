@@ -1,6 +1,6 @@
 import { ValidationError } from '@wharf/core';
 import { verifyBasicAuthPassword } from '../basic-auth';
-import { domainSpecFromInput, fieldPathToPointer } from './domain.commands';
+import { defaultHostFor, domainSpecFromInput, fieldPathToPointer } from './domain.commands';
 
 describe('fieldPathToPointer', () => {
   it.each([
@@ -39,5 +39,16 @@ describe('domainSpecFromInput', () => {
     );
     expect(await errorsOf({ host: 'a.example.com', port: 80, https: false, basicAuth: [{ username: 'u', password: 'x'.repeat(73) }] })).toEqual(['/basicAuth/0/password']);
     expect(await errorsOf('nope')).toEqual(['']);
+  });
+});
+
+describe('defaultHostFor', () => {
+  it('makes one DNS label of application and environment under the wildcard, numbered on later attempts', () => {
+    expect(defaultHostFor('Shop API', 'production', '203.0.113.7.sslip.io')).toBe('shop-api-production.203.0.113.7.sslip.io');
+    expect(defaultHostFor('shop', 'staging', 'apps.example.com', 2)).toBe('shop-staging-3.apps.example.com');
+    expect(defaultHostFor('Ünïcode!!', '--', 'x.test')).toBe('unicode-env.x.test');
+    const long = defaultHostFor('a'.repeat(80), 'production', 'x.test', 11);
+    expect(long.split('.')[0].length).toBeLessThanOrEqual(63);
+    expect(long.split('.')[0]).toMatch(/^a+-12$/);
   });
 });

@@ -8,9 +8,11 @@
  * other (any path): both are a 409 naming `/host` that never says which application or organization holds it.
  */
 import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { EntityManager } from 'typeorm';
+import { Inject } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { EnvironmentEntity } from '@wharf/projects';
 import type { FieldError } from '@wharf/contracts';
-import { checkVersion, ConflictError, newId, NotFoundError, TransactionRunner, ValidationError } from '@wharf/core';
+import { checkVersion, ConflictError, newId, NotFoundError, TransactionRunner, ValidationError, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
 import { ApplicationEntity } from '@wharf/applications';
 import { BasicAuthPasswordError, hashBasicAuthPassword } from '../basic-auth';
@@ -306,6 +308,46 @@ export class DeleteDomainHandler implements ICommandHandler<DeleteDomainCommand>
       await m.delete(DomainEntity, { id: d.id });
       await stage({ type: 'domain.deleted', organizationId: d.organizationId, actor: actorOf(p), subject: subjectOf(d), payload: payloadOf(d) }, { request: p.client, changes: { host: d.host, pathPrefix: d.pathPrefix } });
     });
+  }
+}
+
+/**
+ * The generated default host of an application: `<app>-<environment>.<wildcard>` (one DNS label for the first part,
+ * at most 63 characters, lowercase letters, digits and inner hyphens), with `-<n>` when that name is taken.
+ */
+export function defaultHostFor(appName: string, environmentSlug: string, wildcard: string, attempt = 0): string {
+  const clean = (s: string) => s.toLowerCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const suffix = attempt > 0 ? `-${attempt + 1}` : '';
+  const label = `${clean(appName) || 'app'}-${clean(environmentSlug) || 'env'}`.slice(0, 63 - suffix.length).replace(/-+$/, '');
+  return `${label}${suffix}.${wildcard}`;
+}
+
+export class GenerateDomainCommand extends Command<DomainView> {
+  constructor(readonly principal: Principal, readonly applicationId: string) {
+    super();
+  }
+}
+/**
+ * "Generate domain": a domain on the instance's wildcard name (WHARF_WILDCARD_DOMAIN, e.g. an sslip.io name of the
+ * server's address), HTTPS on, to the application's first container port (80 without one). A taken name gets `-2`, `-3`…
+ */
+@CommandHandler(GenerateDomainCommand)
+export class GenerateDomainHandler implements ICommandHandler<GenerateDomainCommand> {
+  constructor(private readonly scope: TenantScope, private readonly create: CreateDomainHandler, private readonly ds: DataSource, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
+  async execute({ principal: p, applicationId }: GenerateDomainCommand) {
+    // Authorization first: a caller who may not change the application learns nothing about the instance.
+    const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'update');
+    const wildcard = this.config.acme.wildcardDomain;
+    if (!wildcard) throw new ConflictError('No wildcard domain is configured on this instance (WHARF_WILDCARD_DOMAIN)', 'no-wildcard-domain');
+    const env = await this.ds.manager.findOneBy(EnvironmentEntity, { id: app.environmentId });
+    const port = app.spec.ports?.[0]?.target ?? 80;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.create.execute(new CreateDomainCommand(p, app.id, { host: defaultHostFor(app.name, env?.slug ?? 'env', wildcard, attempt), port, https: true, redirectHttpToHttps: true }));
+      } catch (e) {
+        if (!(e instanceof DomainConflictError) || attempt >= 20) throw e;
+      }
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, R
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CreateDomainCommand, DeleteDomainCommand, GetDomainQuery, ListDomainsQuery, UpdateDomainCommand } from '@wharf/routing';
+import { CreateDomainCommand, DeleteDomainCommand, GenerateDomainCommand, GetDomainQuery, ListDomainsQuery, UpdateDomainCommand } from '@wharf/routing';
 import { Principal } from '@wharf/tenancy';
 import { CurrentPrincipal } from '../common/principal.decorator';
 import { IdPipe, parseIfMatch } from '../common/params';
@@ -31,6 +31,14 @@ export class DomainsController {
   @ApiErrors(400, 403, 409)
   create(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) applicationId: string, @Body() dto: CreateDomainDto) {
     return this.commands.execute(new CreateDomainCommand(p, applicationId, given(dto)));
+  }
+
+  @Post('applications/:applicationId/domains/generate')
+  @ApiOperation({ summary: 'Add a generated domain `<app>-<environment>.<wildcard>` on the instance wildcard name (WHARF_WILDCARD_DOMAIN), HTTPS on; 409 when none is configured' })
+  @ApiCreatedResponse({ type: DomainDto })
+  @ApiErrors(403, 409)
+  generate(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) applicationId: string) {
+    return this.commands.execute(new GenerateDomainCommand(p, applicationId));
   }
 
   @Get('domains/:domainId')

@@ -317,6 +317,12 @@ export class ApiClient {
   }, observe?: O) => Observable<ApiResult<O, operations['DomainsController_create']['responses'][201]['content']['application/json']>>
     = this.op('POST', '/api/v1/applications/{applicationId}/domains');
 
+  /** POST /api/v1/applications/{applicationId}/domains/generate: Add a generated domain `<app>-<environment>.<wildcard>` on the instance wildcard name (WHARF_WILDCARD_DOMAIN), HTTPS on; 409 when none is configured */
+  readonly domainsGenerate: <O extends ApiObserve = 'body'>(args: {
+    path: operations['DomainsController_generate']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['DomainsController_generate']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/domains/generate');
+
   /** GET /api/v1/domains/{domainId}: One domain (ETag: its version) */
   readonly domainsGet: <O extends ApiObserve = 'body'>(args: {
     path: operations['DomainsController_get']['parameters']['path'];
