@@ -52,6 +52,10 @@ export class ApplicationPlaces {
  * event that cannot be placed in a project reaches only members who see the whole organization.
  */
 export function mayRead(p: Principal, e: LiveEvent): boolean {
+  // A domain and its certificate are read with their application's permission (as their API routes are).
+  if ((e.subject.type === 'domain' || e.subject.type === 'certificate') && e.payload.applicationId) {
+    return mayRead(p, { ...e, subject: { type: 'application', id: e.payload.applicationId, name: e.subject.name } });
+  }
   const type = e.subject.type as Subject;
   if (!(SUBJECTS as readonly string[]).includes(type)) return false;
   if (type === 'organization') return p.ability.can('read', asSubject('organization', { id: e.organizationId, organizationId: e.organizationId }) as never);

@@ -36,6 +36,8 @@ describe('DomainsTab', () => {
     el = fixture.nativeElement as HTMLElement;
     await settle();
     ctl.expectOne('/api/v1/applications/app-1/domains').flush(list);
+    // The certificates of every row: one request (see domain-certificate.spec.ts).
+    ctl.expectOne('/api/v1/applications/app-1/certificates').flush([]);
     await settle();
   }
   afterEach(() => fixture?.destroy());
@@ -134,7 +136,9 @@ describe('DomainsTab', () => {
     await open(false, [STORED, { ...STORED, id: 'd-2', host: 'plain.example.com', https: false, pathPrefix: '/docs' }]);
     const links = [...el.querySelectorAll('table a')].map((a) => a.getAttribute('href'));
     expect(links).toEqual(['https://shop.example.com/', 'http://plain.example.com/docs']);
-    expect(el.querySelectorAll('button').length).toBe(0);
+    // No write control: only "Check DNS" and a disabled "Renew now" for the HTTPS domain.
+    const buttons = [...el.querySelectorAll<HTMLButtonElement>('button')].map((b) => [b.getAttribute('aria-label'), b.disabled]);
+    expect(buttons).toEqual([['Renew now: shop.example.com', true], ['Check DNS: shop.example.com', false]]);
     expect(el.querySelector('form')).toBeNull();
   });
 });

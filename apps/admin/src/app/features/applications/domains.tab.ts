@@ -10,6 +10,9 @@ import { Domain, DomainsApi } from '../../core/api/domains-api.service';
 import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { ApplicationStore } from './application.store';
+import { CertificateUploadComponent } from './certificate-upload.component';
+import { CertificatesStore } from './certificates.store';
+import { DomainCertificateComponent } from './domain-certificate.component';
 import { BasicAuthRow, DomainFormValue, domainErrorsToForm, domainLabel, domainSummary, domainToForm, domainUrl, EMPTY_DOMAIN, formToBody, HeaderRow, RedirectRow } from './domain-form';
 import { DomainsStore } from './domains.store';
 
@@ -36,9 +39,10 @@ function passwordForNewUser(c: AbstractControl): ValidationErrors | null {
  */
 @Component({
   selector: 'w-app-domains',
-  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent],
+  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, DomainCertificateComponent, CertificateUploadComponent],
+  providers: [CertificatesStore],
   template: `
-    <w-problem [problem]="problem() ?? domains.problem()" />
+    <w-problem [problem]="problem() ?? domains.problem() ?? certificates.problem()" />
     <div class="w-row head">
       <p class="w-muted">Domains route to the application through the proxy; changes take effect at the next deployment.</p>
       @if (store.canUpdate() && editing() === null) {
@@ -56,10 +60,7 @@ function passwordForNewUser(c: AbstractControl): ValidationErrors | null {
               <tr [attr.data-domain]="d.id">
                 <td><div class="lines">
                   <a [href]="url(d)" target="_blank" rel="noopener">{{ url(d) }}</a>
-                  <!--
-                    CERTIFICATE STATE goes here (certificates API, another change): one more line per domain, e.g.
-                    <span class="w-muted" data-testid="certificate-state">…</span>. This .lines block stacks its children as lines.
-                  -->
+                  <w-domain-certificate [domain]="d" [certificate]="certificates.byDomain().get(d.id)" [canUpdate]="store.canUpdate()" (upload)="uploading.set($event)" />
                 </div></td>
                 <td>{{ d.https ? 'on' : 'off' }}</td>
                 <td class="w-muted">{{ summary(d) }}</td>
@@ -76,6 +77,12 @@ function passwordForNewUser(c: AbstractControl): ValidationErrors | null {
       }
     } @else {
       <p class="w-muted">Loading domains…</p>
+    }
+
+    @if (uploading(); as d) {
+      @if (store.canUpdate()) {
+        <w-certificate-upload [domain]="d" (closed)="uploading.set(null)" />
+      }
     }
 
     @if (editing() !== null && store.canUpdate()) {
@@ -174,6 +181,9 @@ function passwordForNewUser(c: AbstractControl): ValidationErrors | null {
 export class DomainsTab {
   readonly store = inject(ApplicationStore);
   readonly domains = inject(DomainsStore);
+  readonly certificates = inject(CertificatesStore);
+  /** The domain whose certificate upload form is open. */
+  readonly uploading = signal<Domain | null>(null);
   private readonly api = inject(DomainsApi);
   private readonly snack = inject(MatSnackBar);
   private readonly fb = inject(NonNullableFormBuilder);

@@ -29,6 +29,7 @@ export class OrganizationSettingsLayout {
     { path: 'roles', label: 'Roles' },
     { path: 'api-keys', label: 'API keys' },
     { path: 'registries', label: 'Registries' },
+    { path: 'certificates', label: 'Certificates' },
     { path: 'general', label: 'General' },
     { path: 'security', label: 'Security' },
     { path: 'audit', label: 'Audit log' },
