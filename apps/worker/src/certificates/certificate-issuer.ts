@@ -109,8 +109,27 @@ export class CertificateIssuer {
     return { applicationId: d.applicationId, projectId: d.projectId, environmentId: d.environmentId, domainId: d.id, hosts: [...c.hosts], notAfter: c.notAfter ? c.notAfter.toISOString() : null };
   }
 
+  /**
+   * Orders in flight per domain: a second request for the same domain (an event and the renewal job) waits for it and
+   * orders again only if the domain's names changed meanwhile.
+   */
+  private readonly inFlight = new Map<string, Promise<CertificateEntity | null>>();
+
   /** Orders the domain's certificate now; returns the certificate row as it ends (null: nothing to do). */
   async issue(domainId: string): Promise<CertificateEntity | null> {
+    const running = this.inFlight.get(domainId);
+    if (running) {
+      const done = await running.catch(() => null);
+      const domain = await this.ds.manager.findOneBy(DomainEntity, { id: domainId });
+      if (!domain || !done || [...done.hosts].sort().join() === certificateHostsOf(domain).sort().join()) return done;
+      return this.issue(domainId);
+    }
+    const p = this.issueNow(domainId).finally(() => this.inFlight.delete(domainId));
+    this.inFlight.set(domainId, p);
+    return p;
+  }
+
+  private async issueNow(domainId: string): Promise<CertificateEntity | null> {
     const domain = await this.ds.manager.findOneBy(DomainEntity, { id: domainId });
     if (!domain || !domain.options.https) return null;
     const app = await this.ds.manager.findOneBy(ApplicationEntity, { id: domain.applicationId });
