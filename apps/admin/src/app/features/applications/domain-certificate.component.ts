@@ -84,7 +84,8 @@ export class DomainCertificateComponent {
   readonly expiry = computed(() => expiryText(this.certificate()?.notAfter ?? null));
   readonly attempt = computed(() => {
     const c = this.certificate();
-    return c ? lastAttemptText(c) : null;
+    // An uploaded certificate has no ACME attempt to report.
+    return c && c.source !== 'custom' ? lastAttemptText(c) : null;
   });
   readonly next = computed(() => {
     const c = this.certificate();
