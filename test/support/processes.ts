@@ -267,3 +267,39 @@ export function dockerPing(): Promise<boolean> {
     req.end();
   });
 }
+
+/**
+ * Closes a test app, giving up after `ms` with the shutdown hooks still pending printed (an afterAll that cleans up
+ * must not hang the suite; tests that assert on shutdown call `app.close()` themselves).
+ */
+export async function closeWithin(t: { app: { close(): Promise<void> }; close(): Promise<void> } | undefined, ms: number): Promise<void> {
+  if (!t) return;
+  const pending = new Set<string>();
+  const finished: string[] = [];
+  const container = (t.app as unknown as { container?: { getModules(): Map<string, { providers: Map<unknown, { instance: unknown }> }> } }).container;
+  for (const m of container?.getModules().values() ?? []) {
+    for (const [, w] of m.providers) {
+      const inst = w.instance as Record<string, unknown> | null;
+      if (!inst || typeof inst !== 'object') continue;
+      for (const h of ['onModuleDestroy', 'beforeApplicationShutdown', 'onApplicationShutdown']) {
+        const f = inst[h];
+        if (typeof f !== 'function') continue;
+        const name = `${(inst.constructor as { name?: string })?.name ?? '?'}.${h}`;
+        inst[h] = async (...a: unknown[]) => {
+          pending.add(name);
+          try {
+            return await (f as (...x: unknown[]) => unknown).apply(inst, a);
+          } finally {
+            pending.delete(name);
+            finished.push(name);
+          }
+        };
+      }
+    }
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+  const outcome = await Promise.race([t.close().then(() => 'closed' as const, (e: Error) => `failed: ${e.message}`), late]);
+  clearTimeout(timer);
+  if (outcome !== 'closed') console.warn(`app close ${outcome === 'late' ? `still running after ${ms} ms` : outcome}; pending shutdown hooks: ${[...pending].join(', ') || '(none)'}; finished: ${finished.join(', ') || '(none)'}`);
+}

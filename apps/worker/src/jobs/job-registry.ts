@@ -72,6 +72,9 @@ export class JobRegistry implements OnApplicationBootstrap, OnApplicationShutdow
     for (const queueName of Object.values(QUEUES)) {
       const queue = this.moduleRef.get<Queue>(getQueueToken(queueName), { strict: false });
       this.queues.push(queue);
+      // @nestjs/bull closes each queue at shutdown too, awaiting `queue.close()` without a deadline: the same promise
+      // this registry gave up on when Redis was unreachable. The registry owns the queues' shutdown (bounded, below).
+      (queue as Queue & { onApplicationShutdown?: () => Promise<void> }).onApplicationShutdown = () => this.shutdown;
       // Deployments mostly wait on the engine, so many run at once; maintenance jobs are light and few; the watchdog
       // sweeps one at a time.
       const concurrency = queueName === QUEUES.deployments ? this.config.deployConcurrency : queueName === QUEUES.watchdog ? 1 : 2;
@@ -115,7 +118,14 @@ export class JobRegistry implements OnApplicationBootstrap, OnApplicationShutdow
   static readonly DRAIN_MS = 10_000;
   static readonly CLOSE_MS = 5_000;
 
-  async onApplicationShutdown(): Promise<void> {
+  private shutdown: Promise<void> = Promise.resolve();
+
+  onApplicationShutdown(): Promise<void> {
+    this.shutdown = this.closeQueues();
+    return this.shutdown;
+  }
+
+  private async closeQueues(): Promise<void> {
     if (this.reschedule) clearInterval(this.reschedule);
     if (this.running.size) {
       const drained = await within(Promise.allSettled([...this.running]), JobRegistry.DRAIN_MS);

@@ -44,7 +44,11 @@ export class RpcServer implements OnApplicationBootstrap, OnApplicationShutdown 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.conn?.disconnect();
-    await this.loop?.catch(() => undefined);
+    // A blocking read queued while the connection was (re)connecting is not always rejected by the disconnect: wait for
+    // the loop a moment, not forever.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.loop?.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, 2500)))]);
+    clearTimeout(timer);
   }
 
   private async run(): Promise<void> {
