@@ -34,7 +34,7 @@ import { DomainsStore } from './domains.store';
         <p><a [routerLink]="['/orgs', orgId(), 'projects', a.projectId, 'environments', a.environmentId]">Back to the environment</a></p>
         <div class="w-row"><h1>{{ a.name }}</h1> @if (state(); as st) { <w-status data-testid="application-state" [state]="st" /> }</div>
         <w-application-actions />
-        <nav mat-tab-nav-bar [tabPanel]="panel" aria-label="Application">
+        <nav mat-tab-nav-bar class="w-wrap-tabs" [tabPanel]="panel" [disablePagination]="true" aria-label="Application">
           @for (t of tabs; track t.path) {
             <a mat-tab-link [routerLink]="t.path" routerLinkActive #rla="routerLinkActive" [active]="rla.isActive">{{ t.label }}</a>
           }

@@ -9,7 +9,7 @@ import { OrgContext } from '../../core/org/org-context.service';
   template: `
     <div class="w-page">
       <h1>{{ org()?.name ?? 'Organization' }}</h1>
-      <nav mat-tab-nav-bar [tabPanel]="panel" aria-label="Organization settings">
+      <nav mat-tab-nav-bar class="w-wrap-tabs" [tabPanel]="panel" [disablePagination]="true" aria-label="Organization settings">
         @for (t of tabs; track t.path) {
           <a mat-tab-link [routerLink]="t.path" routerLinkActive #rla="routerLinkActive" [active]="rla.isActive">{{ t.label }}</a>
         }
