@@ -103,6 +103,10 @@ describe('certificates in the portal', () => {
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     const acme = (await request(t.server).get(`/api/v1/organizations/${orgId}/acme`).set(owner.auth).expect(200)).body;
     expect(acme).toMatchObject({ email: 'certs@example.com', staging: false, challenge: 'http-01', dnsProvider: null });
+    // The owner set the instance up, so is its administrator: Wharf's own address is shown (plain HTTP here: off).
+    const own = page.getByRole('region', { name: "Wharf's own address" });
+    await own.getByTestId('instance-tls-state').filter({ hasText: 'Not behind the edge' }).waitFor();
+    await expect(own.textContent()).resolves.toContain('WHARF_PUBLIC_URL');
     await check(page, 'certificates-03-organization', ['region']);
   });
 

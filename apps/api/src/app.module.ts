@@ -24,7 +24,7 @@ import { ProjectsModule } from '@wharf/projects';
 import { ApplicationsModule } from '@wharf/applications';
 import { RoutingModule } from '@wharf/routing';
 import { DomainsController } from './http/applications/domains.controller';
-import { AcmeChallengeController, CertificatesController } from './http/applications/certificates.controller';
+import { AcmeChallengeController, CertificatesController, InstanceTlsController } from './http/applications/certificates.controller';
 import { ApplicationsController, DeploymentsController, EnvironmentApplicationsController, OrganizationApplicationsController, RegistriesController } from './http/applications/applications.controller';
 import { ProjectsController } from './http/projects/projects.controller';
 import { EnvironmentsController } from './http/projects/environments.controller';
@@ -66,7 +66,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [...infrastructure(config), TenancyModule, AuditModule, ProjectsModule, ApplicationsModule, RoutingModule, ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
-      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, OrganizationApplicationsController, ApplicationsController, DeploymentsController, DomainsController, CertificatesController, AcmeChallengeController, OrganizationEventsController] : [],
+      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, OrganizationApplicationsController, ApplicationsController, DeploymentsController, DomainsController, CertificatesController, InstanceTlsController, AcmeChallengeController, OrganizationEventsController] : [],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, ...(http ? [{ provide: APP_GUARD, useClass: AuthGuard }, ApplicationPlaces] : [])],
     };
   }

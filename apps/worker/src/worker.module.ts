@@ -6,6 +6,8 @@ import { ApplicationsModule } from '@wharf/applications';
 import { WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { ACME_PORT, AcmeClientAdapter, DockerodeSwarmAdapter, PROXY_CONFIG_PORT, SWARM_PORT } from '@wharf/orchestration';
 import { CertificateIssuer } from './certificates/certificate-issuer';
+import { AcmeHttp01 } from './certificates/acme-http01';
+import { InstanceTls } from './certificates/instance-tls';
 import { ApplicationRouting, LazyTraefikFiles } from './routing/application-routing';
 import { DeploymentRunner } from './deployments/deployment.runner';
 import { RuntimeReconciler } from './deployments/runtime.reconciler';
@@ -29,7 +31,10 @@ import { EdgeProxy } from './edge/edge-proxy';
     EdgeProxy,
     // ACME certificates (acme-client); WHARF_ACME_CA_FILE adds a private CA's certificates to the trusted ones.
     { provide: ACME_PORT, inject: [WHARF_CONFIG], useFactory: (c: WharfConfig) => new AcmeClientAdapter({ caPem: c.acme.caPem, backoffMinMs: c.nodeEnv === 'test' ? 100 : 1000 }) },
+    AcmeHttp01,
     CertificateIssuer,
+    // Wharf's own host (an https WHARF_PUBLIC_URL) behind the edge, with its certificate.
+    InstanceTls,
     DeploymentRunner,
     RuntimeReconciler,
     DeploymentWatchdog,

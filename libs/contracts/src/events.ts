@@ -92,6 +92,10 @@ export interface DeploymentEventPayload {
   error?: string | null;
   [extra: string]: unknown;
 }
+export interface InstanceCertificateEventPayload {
+  host: string;
+  notAfter: string | null;
+}
 
 /**
  * Every event type that may be staged into the outbox, with its payload. `stage()` accepts only these (plus the
@@ -160,6 +164,11 @@ export interface EventPayloads {
   'certificate.removed': CertificateEventPayload;
   'certificate.renew-requested': CertificateEventPayload;
   'acme-settings.updated': EmptyPayload;
+  /** The certificate of Wharf's own host (organizationId null; subject type `instance-certificate`, named by the host). */
+  'instance-certificate.issued': InstanceCertificateEventPayload;
+  'instance-certificate.renewed': InstanceCertificateEventPayload;
+  'instance-certificate.failed': InstanceCertificateEventPayload & { reason: string };
+  'instance-certificate.renew-requested': InstanceCertificateEventPayload;
   'deployment.queued': DeploymentEventPayload;
   'deployment.started': DeploymentEventPayload;
   'deployment.resumed': DeploymentEventPayload;
@@ -192,6 +201,7 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'domain.created': true, 'domain.updated': true, 'domain.deleted': true,
   'certificate.issued': true, 'certificate.renewed': true, 'certificate.failed': true, 'certificate.expiring': true,
   'certificate.uploaded': true, 'certificate.removed': true, 'certificate.renew-requested': true, 'acme-settings.updated': true,
+  'instance-certificate.issued': true, 'instance-certificate.renewed': true, 'instance-certificate.failed': true, 'instance-certificate.renew-requested': true,
   'deployment.queued': true, 'deployment.started': true, 'deployment.resumed': true, 'deployment.succeeded': true, 'deployment.failed': true,
   'deployment.cancelled': true, 'deployment.cancel-requested': true, 'deployment.superseded': true, 'deployment.rolled-back': true,
   'teardown.completed': true, 'teardown.failed': true,

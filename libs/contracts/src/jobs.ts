@@ -29,6 +29,11 @@ export interface JobPayloads {
   'certificates.renew-due': { v: 1 };
   /** Rewrites one application's Traefik file from its domains and certificates (a change applies without a redeploy). */
   'routing.apply': { v: 1; applicationId: string };
+  /**
+   * Wharf's own host behind the edge (an https WHARF_PUBLIC_URL): writes its Traefik file and keeps its certificate
+   * (ACME, or the files WHARF_TLS_CERT_FILE/KEY_FILE) valid. Repeating; `force` orders now, ignoring the backoff.
+   */
+  'instance.tls': { v: 1; force?: boolean };
 }
 export type JobName = keyof JobPayloads;
 
@@ -45,4 +50,5 @@ export const JOB_QUEUES: Record<JobName, QueueName> = {
   'certificate.issue': QUEUES.maintenance,
   'certificates.renew-due': QUEUES.maintenance,
   'routing.apply': QUEUES.maintenance,
+  'instance.tls': QUEUES.maintenance,
 };

@@ -2,7 +2,7 @@
 // no Nest, no database), and the domains of applications (entity, commands and queries, RoutingModule).
 // The API validates with it and the worker renders and writes through ProxyConfigPort.
 import { DomainEntity } from './domains/domain.entity';
-import { AcmeSettingsEntity, CertificateEntity } from './certificates/certificate.entity';
+import { AcmeSettingsEntity, CertificateEntity, InstanceCertificateEntity } from './certificates/certificate.entity';
 
 export * from './domain-spec';
 export * from './basic-auth';
@@ -13,5 +13,6 @@ export * from './domains/routing.module';
 export * from './certificates/certificate.entity';
 export * from './certificates/certificate-checks';
 export * from './certificates/certificate.commands';
+export * from './certificates/instance-certificate.commands';
 
-export const ROUTING_ENTITIES = [DomainEntity, CertificateEntity, AcmeSettingsEntity];
+export const ROUTING_ENTITIES = [DomainEntity, CertificateEntity, AcmeSettingsEntity, InstanceCertificateEntity];

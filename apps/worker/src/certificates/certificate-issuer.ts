@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { dnsChallengeSolver, ACME_PORT, AcmeOrderError, AcmePort, PROXY_CONFIG_PORT, ProxyConfigPort } from '@wharf/orchestration';
+import { dnsChallengeSolver, ACME_PORT, AcmeOrderError, AcmePort } from '@wharf/orchestration';
 import { ApplicationEntity } from '@wharf/applications';
 import { JobHandler, newId, SecretBox, TransactionRunner, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { SYSTEM_ACTOR } from '@wharf/tenancy';
@@ -16,12 +16,10 @@ import {
   DomainEntity,
   dnsProblem,
   dnsProviderAad,
-  renderAcmeChallengeConfig,
   renewalDueAt,
-  ACME_CHALLENGE_FILE_KEY,
-  toTraefikYaml,
 } from '@wharf/routing';
 import { ApplicationRouting } from '../routing/application-routing';
+import { AcmeHttp01 } from './acme-http01';
 
 /** Backoff after failed orders: 5 min, doubling, at most a day (a CA's Retry-After wins when longer). */
 export function nextAttemptAfter(failures: number, now: Date, retryAfterSeconds: number | null): Date {
@@ -50,14 +48,8 @@ export class CertificateIssuer {
     private readonly routing: ApplicationRouting,
     @Inject(ACME_PORT) private readonly acme: AcmePort,
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
-    @Inject(PROXY_CONFIG_PORT) private readonly proxyFiles: ProxyConfigPort,
+    private readonly http01: AcmeHttp01,
   ) {}
-
-  /** The router that sends every host's `/.well-known/acme-challenge/` on :80 to the API (written if it changed). */
-  private async ensureChallengeRouter(): Promise<void> {
-    const [{ install_id: installId }]: Array<{ install_id: string }> = await this.ds.query(`SELECT install_id FROM instance WHERE id = 1`);
-    await this.proxyFiles.write(ACME_CHALLENGE_FILE_KEY, toTraefikYaml(renderAcmeChallengeConfig({ installId, apiUrl: this.config.acme.challengeUpstream })));
-  }
 
   @JobHandler('certificate.issue')
   async issueJob(payload: { domainId: string }): Promise<void> {
@@ -155,7 +147,7 @@ export class CertificateIssuer {
       if (!settings?.dnsProviderBox) return this.failed(domain, row, hosts, attemptAt, 'DNS-01 is chosen but no DNS provider is configured', 'dns', null);
       dns01 = dnsChallengeSolver(JSON.parse(this.box.decrypt(settings.dnsProviderBox, dnsProviderAad(domain.organizationId))) as DnsProviderConfig);
     }
-    if (challenge === 'http-01') await this.ensureChallengeRouter();
+    if (challenge === 'http-01') await this.http01.ensureChallengeRouter();
     const [account]: Array<{ key_box: string; account_url: string | null }> = await this.ds.query(
       `SELECT key_box, account_url FROM acme_accounts WHERE organization_id = $1 AND directory_url = $2`,
       [domain.organizationId, directoryUrl],
@@ -168,18 +160,7 @@ export class CertificateIssuer {
         email: settings?.email ?? null,
         hosts,
         challenge,
-        http01: {
-          publish: async (token, keyAuthorization) => {
-            await this.ds.query(
-              `INSERT INTO acme_challenges (token, key_authorization, expires_at) VALUES ($1, $2, now() + interval '15 minutes')
-               ON CONFLICT (token) DO UPDATE SET key_authorization = EXCLUDED.key_authorization, expires_at = EXCLUDED.expires_at`,
-              [token, keyAuthorization],
-            );
-          },
-          unpublish: async (token) => {
-            await this.ds.query(`DELETE FROM acme_challenges WHERE token = $1 OR expires_at < now()`, [token]);
-          },
-        },
+        http01: this.http01.solver,
         dns01,
         deadlineMs: ORDER_DEADLINE_MS,
       });

@@ -21,8 +21,12 @@ export class CertificateFiles {
     return join(this.traefikDir, 'certs');
   }
 
-  async sync(applicationId: string, certs: Array<{ id: string; serial: string; chainPem: string; keyPem: string }>): Promise<TlsCertificateFile[]> {
-    const prefix = `app-${applicationId}-`;
+  sync(applicationId: string, certs: Array<{ id: string; serial: string; chainPem: string; keyPem: string }>): Promise<TlsCertificateFile[]> {
+    return this.syncPrefix(`app-${applicationId}-`, certs);
+  }
+
+  /** The files whose names start with `prefix` become exactly `certs` (Wharf's own host uses `instance-`). */
+  async syncPrefix(prefix: string, certs: Array<{ id: string; serial: string; chainPem: string; keyPem: string }>): Promise<TlsCertificateFile[]> {
     const wanted = new Map<string, string>();
     for (const c of certs) {
       const stem = `${prefix}${c.id}-${c.serial.replace(/[^0-9A-Fa-f]/g, '').slice(0, 16).toLowerCase()}`;

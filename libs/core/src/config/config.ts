@@ -70,6 +70,12 @@ export interface WharfConfig {
      * new applications get `<app>-<environment>.<it>` as their default domain. */
     wildcardDomain: string | null;
   };
+  /**
+   * Wharf's own address behind the edge: when WHARF_PUBLIC_URL is https on a domain name, the worker routes that host
+   * through Traefik to the API (WHARF_INTERNAL_URL) with a certificate, from the files WHARF_TLS_CERT_FILE and
+   * WHARF_TLS_KEY_FILE when both are set, otherwise from ACME (HTTP-01, contact WHARF_ACME_EMAIL). Null host: off.
+   */
+  instanceTls: { host: string | null; certFile: string | null; keyFile: string | null; email: string | null };
 }
 
 export class ConfigError extends Error {}
@@ -240,6 +246,7 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
   const edgeHttpsPort = int(env, 'WHARF_EDGE_HTTPS_PORT', 443, 1, 65535);
   if (edgeHttpPort === edgeHttpsPort) throw new ConfigError(`WHARF_EDGE_HTTPS_PORT: must differ from WHARF_EDGE_HTTP_PORT (both ${edgeHttpPort})`);
   if (port !== 0 && (edgeHttpPort === port || edgeHttpsPort === port)) throw new ConfigError(`WHARF_EDGE_HTTP_PORT/WHARF_EDGE_HTTPS_PORT: must differ from PORT (${port})`);
+  const publicUrl = url(env, 'WHARF_PUBLIC_URL', `http://localhost:${port}`, ['http:', 'https:']).replace(/\/$/, '');
   const bodyLimit = read(env, 'WHARF_BODY_LIMIT') ?? '1mb';
   if (!/^\d+(kb|mb)$/.test(bodyLimit)) throw new ConfigError('WHARF_BODY_LIMIT: like 512kb or 1mb');
 
@@ -254,7 +261,7 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
     dataDir,
     secretKeyId,
     secretKeys,
-    publicUrl: url(env, 'WHARF_PUBLIC_URL', `http://localhost:${port}`, ['http:', 'https:']).replace(/\/$/, ''),
+    publicUrl,
     trustProxy: trustProxy(env),
     corsOrigins,
     metricsToken: read(env, 'WHARF_METRICS_TOKEN') ?? null,
@@ -312,6 +319,7 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
       })(),
       dnsServers: list(env, 'WHARF_DNS_SERVERS', [], /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]{2,39}\])(?::\d{1,5})?$/i, 'addresses (ip or ip:port, [v6]:port)'),
     },
+    instanceTls: instanceTls(env, publicUrl),
     loginRateLimit: {
       perAccount: int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 100000),
       perAccountTotal: int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT_TOTAL', 10 * int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 100000), 1, 1000000),
@@ -319,6 +327,22 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
       windowSeconds: int(env, 'WHARF_LOGIN_LIMIT_WINDOW', 900, 1, 86400),
     },
   };
+}
+
+/** See {@link WharfConfig.instanceTls}: the host is WHARF_PUBLIC_URL's when it is https and a domain name (not an address). */
+function instanceTls(env: Env, publicUrl: string): WharfConfig['instanceTls'] {
+  const u = new URL(publicUrl);
+  const name = u.hostname.toLowerCase();
+  const isDomain = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name) && name !== 'localhost' && !name.endsWith('.localhost');
+  const certFile = read(env, 'WHARF_TLS_CERT_FILE') ?? null;
+  const keyFile = read(env, 'WHARF_TLS_KEY_FILE') ?? null;
+  if ((certFile === null) !== (keyFile === null)) throw new ConfigError('WHARF_TLS_CERT_FILE and WHARF_TLS_KEY_FILE: set both or neither');
+  for (const [n, f] of [['WHARF_TLS_CERT_FILE', certFile], ['WHARF_TLS_KEY_FILE', keyFile]] as const) {
+    if (f !== null && !isAbsolute(f)) throw new ConfigError(`${n}: must be an absolute path`);
+  }
+  const email = read(env, 'WHARF_ACME_EMAIL') ?? null;
+  if (email !== null && !/^[^\s@<>()",;:]{1,64}@[A-Za-z0-9.-]{1,253}$/.test(email)) throw new ConfigError('WHARF_ACME_EMAIL: expected an e-mail address');
+  return { host: u.protocol === 'https:' && isDomain ? name : null, certFile, keyFile, email };
 }
 
 export const WHARF_CONFIG = Symbol('WHARF_CONFIG');

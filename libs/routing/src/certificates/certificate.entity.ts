@@ -54,3 +54,26 @@ export function renewalDueAt(notBefore: Date, notAfter: Date): Date {
   const before = Math.min(30 * 86_400_000, Math.floor(lifetime / 3));
   return new Date(notAfter.getTime() - before);
 }
+
+/** The certificate of Wharf's own host (see the InstanceCertificates migration); the key is encrypted and never returned. */
+@Entity('instance_certificates')
+export class InstanceCertificateEntity {
+  @PrimaryColumn('text') host: string;
+  @Column('text') source: CertificateSource;
+  @Column('text') status: CertificateStatus;
+  @Column({ type: 'text', nullable: true }) issuer: string | null;
+  @Column({ type: 'text', nullable: true }) serial: string | null;
+  @Column({ name: 'not_before', type: 'timestamptz', nullable: true }) notBefore: Date | null;
+  @Column({ name: 'not_after', type: 'timestamptz', nullable: true }) notAfter: Date | null;
+  @Column({ name: 'chain_pem', type: 'text', nullable: true }) chainPem: string | null;
+  @Column({ name: 'key_box', type: 'text', nullable: true }) keyBox: string | null;
+  @Column({ name: 'last_attempt_at', type: 'timestamptz', nullable: true }) lastAttemptAt: Date | null;
+  @Column({ name: 'last_error', type: 'text', nullable: true }) lastError: string | null;
+  @Column({ name: 'last_error_reason', type: 'text', nullable: true }) lastErrorReason: string | null;
+  @Column({ type: 'int', default: 0 }) failures: number;
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true }) nextAttemptAt: Date | null;
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
+}
+
+export const instanceCertificateKeyAad = (host: string) => `instance-certificate:${host}`;
+export const instanceAcmeAccountKeyAad = (directoryUrl: string) => `instance-acme-account:${directoryUrl}`;

@@ -7,7 +7,7 @@
  * through `ruleLiteral`, which accepts only what the validator lets through.
  */
 import { stringify } from 'yaml';
-import type { ValidDomainSpec } from '../domain-spec';
+import { normalizeHost, type ValidDomainSpec } from '../domain-spec';
 
 export const ENTRYPOINT_WEB = 'web';
 export const ENTRYPOINT_WEBSECURE = 'websecure';
@@ -174,14 +174,7 @@ export function renderApplicationConfig(input: ApplicationRoutingInput): Traefik
   });
 
   const config: TraefikDynamicConfig = { http: { routers, services, ...(Object.keys(middlewares).length > 0 ? { middlewares } : {}) } };
-  const certificates = (input.certificates ?? []).map((c, i) => {
-    for (const [k, v] of [['certFile', c.certFile], ['keyFile', c.keyFile]] as const) {
-      if (typeof v !== 'string' || v.length > 512 || !CERT_PATH.test(v) || v.split('/').some((s) => s === '..' || s === '.')) {
-        throw new RoutingRenderError(`certificates[${i}].${k} must be an absolute path of letters, digits and . _ -`);
-      }
-    }
-    return { certFile: c.certFile, keyFile: c.keyFile };
-  });
+  const certificates = checkCertificateFiles(input.certificates ?? []);
   if (certificates.length > 0) config.tls = { certificates };
   return config;
 }
@@ -228,6 +221,54 @@ export function renderAcmeChallengeConfig(input: AcmeChallengeInput): TraefikDyn
       services: { [`${stem}-api`]: { loadBalancer: { servers: [{ url }], passHostHeader: true } } },
     },
   };
+}
+
+function checkCertificateFiles(files: readonly TlsCertificateFile[]): TlsCertificateFile[] {
+  return files.map((c, i) => {
+    for (const [k, v] of [['certFile', c.certFile], ['keyFile', c.keyFile]] as const) {
+      if (typeof v !== 'string' || v.length > 512 || !CERT_PATH.test(v) || v.split('/').some((s) => s === '..' || s === '.')) {
+        throw new RoutingRenderError(`certificates[${i}].${k} must be an absolute path of letters, digits and . _ -`);
+      }
+    }
+    return { certFile: c.certFile, keyFile: c.keyFile };
+  });
+}
+
+export const INSTANCE_FILE_KEY = 'instance';
+
+export interface InstanceRoutingInput extends AcmeChallengeInput {
+  /** Wharf's own host (from an https WHARF_PUBLIC_URL), already validated as a domain name. */
+  host: string;
+  /** Its certificate as files mounted into Traefik; null until one is valid (then plain HTTP keeps serving). */
+  certificate: TlsCertificateFile | null;
+}
+
+/**
+ * Wharf's own portal and API behind the edge: `…-instance-secure` on websecure with TLS and, once a certificate is
+ * valid, `…-instance-web` on web redirecting to HTTPS (before that it serves plain HTTP, so the portal stays reachable
+ * while the first certificate is ordered). The ACME challenge router outranks both.
+ */
+export function renderInstanceConfig(input: InstanceRoutingInput): TraefikDynamicConfig {
+  const stem = `wharf-${checkId('installId', input.installId)}-instance`;
+  const url = upstreamOf(input);
+  const host = normalizeHost(input.host);
+  if ('error' in host || host.host.startsWith('*.')) throw new RoutingRenderError('host must be a domain name');
+  const rule = hostRule(host.host);
+  const service = `${stem}-api`;
+  const config: TraefikDynamicConfig = {
+    http: {
+      routers: { [`${stem}-secure`]: { entryPoints: [ENTRYPOINT_WEBSECURE], rule, service, tls: {} } },
+      services: { [service]: { loadBalancer: { servers: [{ url }], passHostHeader: true } } },
+    },
+  };
+  if (input.certificate) {
+    config.http.middlewares = { [`${stem}-tohttps`]: { redirectScheme: { scheme: 'https', permanent: true } } };
+    config.http.routers[`${stem}-web`] = { entryPoints: [ENTRYPOINT_WEB], rule, service, middlewares: [`${stem}-tohttps`] };
+    config.tls = { certificates: checkCertificateFiles([input.certificate]) };
+  } else {
+    config.http.routers[`${stem}-web`] = { entryPoints: [ENTRYPOINT_WEB], rule, service };
+  }
+  return config;
 }
 
 /** Serializes a config to YAML: no anchors/aliases, no line folding, no Go template actions, a header naming the owner. */

@@ -5,10 +5,12 @@ import {
   AcmeChallengeAnswerQuery,
   GetAcmeSettingsQuery,
   GetDomainDnsCheckQuery,
+  GetInstanceTlsQuery,
   ListApplicationCertificatesQuery,
   ListOrganizationCertificatesQuery,
   RemoveCertificateCommand,
   RenewCertificateCommand,
+  RenewInstanceCertificateCommand,
   UpdateAcmeSettingsCommand,
   UploadCertificateCommand,
 } from '@wharf/routing';
@@ -17,7 +19,7 @@ import { CurrentPrincipal } from '../common/principal.decorator';
 import { IdPipe } from '../common/params';
 import { ApiErrors } from '../common/api-errors.decorator';
 import { Public } from '../common/public.decorator';
-import { AcmeSettingsDto, CertificateDto, DnsCheckDto, RenewQueuedDto, UpdateAcmeSettingsDto, UploadCertificateDto } from './certificates.dto';
+import { AcmeSettingsDto, CertificateDto, DnsCheckDto, InstanceTlsDto, RenewQueuedDto, UpdateAcmeSettingsDto, UploadCertificateDto } from './certificates.dto';
 
 @ApiTags('certificates')
 @ApiErrors(401, 404)
@@ -102,5 +104,29 @@ export class AcmeChallengeController {
     const answer = await this.queries.execute(new AcmeChallengeAnswerQuery(token));
     if (answer === null) throw new NotFoundException('Unknown challenge token');
     return answer;
+  }
+}
+
+/** Wharf's own host behind the edge and its certificate: instance administrators only. */
+@ApiTags('certificates')
+@ApiErrors(401, 403)
+@Controller('instance/tls')
+export class InstanceTlsController {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+
+  @Get()
+  @ApiOperation({ summary: "Wharf's own host and the state of its certificate (instance administrators)" })
+  @ApiOkResponse({ type: InstanceTlsDto })
+  get(@CurrentPrincipal() p: Principal) {
+    return this.queries.execute(new GetInstanceTlsQuery(p));
+  }
+
+  @Post('renew')
+  @HttpCode(202)
+  @ApiOperation({ summary: "Order Wharf's own certificate now, or re-read its files (clears the backoff)" })
+  @ApiAcceptedResponse({ type: RenewQueuedDto })
+  @ApiErrors(409)
+  renew(@CurrentPrincipal() p: Principal) {
+    return this.commands.execute(new RenewInstanceCertificateCommand(p));
   }
 }

@@ -68,3 +68,17 @@ export class UpdateAcmeSettingsDto {
   @IsOptional()
   dnsProvider?: Record<string, unknown> | null;
 }
+
+export class InstanceTlsDto {
+  @ApiProperty({ type: String, nullable: true, description: "Wharf's own host (from an https WHARF_PUBLIC_URL on a domain name); null when Wharf is not behind the edge" }) host: string | null;
+  @ApiProperty({ enum: ['off', 'acme', 'custom'], description: 'custom: WHARF_TLS_CERT_FILE/WHARF_TLS_KEY_FILE; acme: ordered over HTTP-01' }) mode: string;
+  @ApiProperty({ enum: ['none', 'pending', 'valid', 'failed'] }) status: string;
+  @ApiProperty({ type: String, nullable: true }) issuer: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) notBefore: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) notAfter: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) renewalDueAt: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) lastAttemptAt: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastError: string | null;
+  @ApiProperty({ type: String, nullable: true }) lastErrorReason: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) nextAttemptAt: string | null;
+}

@@ -445,6 +445,14 @@ export class ApiClient {
   readonly instanceAuditEventsVerify: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['InstanceAuditEventsController_verify']['responses'][200]['content']['application/json']>>
     = this.op('GET', '/api/v1/audit-events/verify');
 
+  /** GET /api/v1/instance/tls: Wharf's own host and the state of its certificate (instance administrators) */
+  readonly instanceTlsGet: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['InstanceTlsController_get']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/instance/tls');
+
+  /** POST /api/v1/instance/tls/renew: Order Wharf's own certificate now, or re-read its files (clears the backoff) */
+  readonly instanceTlsRenew: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['InstanceTlsController_renew']['responses'][202]['content']['application/json']>>
+    = this.op('POST', '/api/v1/instance/tls/renew');
+
   /** POST /api/v1/invitations/accept: Accept an invitation: signed in with the invited email, or create an account with name and password */
   readonly invitationsAccept: <O extends ApiObserve = 'body'>(args: {
     body: NonNullable<operations['InvitationsController_accept']['requestBody']>['content']['application/json'];

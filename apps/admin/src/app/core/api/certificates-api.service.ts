@@ -15,6 +15,9 @@ export type AcmeSettings = Schemas['AcmeSettingsDto'];
 /** PUT /organizations/{id}/acme: a missing field keeps what is stored; `dnsProvider` replaces the whole provider (null removes it). */
 export type UpdateAcmeSettingsBody = Schemas['UpdateAcmeSettingsDto'];
 
+/** Wharf's own host behind the edge and its certificate (instance administrators). */
+export type InstanceTls = Schemas['InstanceTlsDto'];
+
 /** Certificates of domains, the DNS check, and the organization's ACME settings. */
 @Injectable({ providedIn: 'root' })
 export class CertificatesApi {
@@ -43,5 +46,11 @@ export class CertificatesApi {
   }
   setAcme(orgId: string, body: UpdateAcmeSettingsBody): Observable<AcmeSettings> {
     return this.api.certificatesSetAcme({ path: { orgId }, body });
+  }
+  instanceTls(): Observable<InstanceTls> {
+    return this.api.instanceTlsGet();
+  }
+  renewInstanceTls(): Observable<void> {
+    return this.api.instanceTlsRenew().pipe(map(() => undefined));
   }
 }

@@ -1438,6 +1438,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/instance/tls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Wharf's own host and the state of its certificate (instance administrators) */
+        get: operations["InstanceTlsController_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/instance/tls/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Order Wharf's own certificate now, or re-read its files (clears the backoff) */
+        post: operations["InstanceTlsController_renew"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations/{orgId}/events": {
         parameters: {
             query?: never;
@@ -2622,6 +2656,30 @@ export interface components {
             dnsProvider?: {
                 [key: string]: unknown;
             } | null;
+        };
+        InstanceTlsDto: {
+            /** @description Wharf's own host (from an https WHARF_PUBLIC_URL on a domain name); null when Wharf is not behind the edge */
+            host: string | null;
+            /**
+             * @description custom: WHARF_TLS_CERT_FILE/WHARF_TLS_KEY_FILE; acme: ordered over HTTP-01
+             * @enum {string}
+             */
+            mode: "off" | "acme" | "custom";
+            /** @enum {string} */
+            status: "none" | "pending" | "valid" | "failed";
+            issuer: string | null;
+            /** Format: date-time */
+            notBefore: string | null;
+            /** Format: date-time */
+            notAfter: string | null;
+            /** Format: date-time */
+            renewalDueAt: string | null;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            lastError: string | null;
+            lastErrorReason: string | null;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
         };
     };
     responses: never;
@@ -8686,6 +8744,89 @@ export interface operations {
             };
             /** @description Not found, or outside your organizations */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    InstanceTlsController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceTlsDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    InstanceTlsController_renew: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenewQueuedDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -63,6 +63,7 @@ const REASONS: Record<string, string> = {
   'rejected-identifier': 'the certificate authority refuses this name',
   'ca-unreachable': 'the certificate authority could not be reached',
   timeout: 'the order timed out',
+  'custom-invalid': 'the certificate files were refused',
   other: 'something else went wrong',
 };
 
@@ -73,7 +74,7 @@ export function reasonText(reason: string | null | undefined): string | null {
 }
 
 /** The last attempt line: "Last attempt 2026-01-02 10:00 UTC (3 h ago) failed: the host points somewhere else — <error>". */
-export function lastAttemptText(c: Certificate, now: Date = new Date()): string | null {
+export function lastAttemptText(c: Pick<Certificate, 'lastAttemptAt' | 'lastError' | 'lastErrorReason'>, now: Date = new Date()): string | null {
   if (!c.lastAttemptAt) return null;
   const when = `Last attempt ${isoMinute(c.lastAttemptAt)} (${relative(c.lastAttemptAt, now)})`;
   if (!c.lastError) return `${when} succeeded`;
@@ -82,7 +83,7 @@ export function lastAttemptText(c: Certificate, now: Date = new Date()): string 
 }
 
 /** The next attempt line of a failed order (null when none is planned). */
-export function nextAttemptText(c: Certificate, now: Date = new Date()): string | null {
+export function nextAttemptText(c: Pick<Certificate, 'nextAttemptAt'>, now: Date = new Date()): string | null {
   if (!c.nextAttemptAt) return null;
   return `Next attempt ${isoMinute(c.nextAttemptAt)} (${relative(c.nextAttemptAt, now)})`;
 }

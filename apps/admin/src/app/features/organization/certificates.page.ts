@@ -13,6 +13,8 @@ import { AbilitiesService } from '../../core/auth/abilities.service';
 import { LiveEvents } from '../../core/live/live-events';
 import { OrgContext } from '../../core/org/org-context.service';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
+import { AuthService } from '../../core/auth/auth.service';
+import { InstanceTlsComponent } from './instance-tls.component';
 import { certificateState, expiryText, reasonText, sortByExpiry } from '../applications/certificate-view';
 import { acmeErrorsToForm, AcmeFormValue, acmeFormToBody, acmeToForm, PROVIDER_LABELS, ProviderKind, providerSummary, REQUIRED_PROVIDER_FIELDS } from './acme-form';
 
@@ -23,7 +25,7 @@ import { acmeErrorsToForm, AcmeFormValue, acmeFormToBody, acmeToForm, PROVIDER_L
  */
 @Component({
   selector: 'w-certificates-page',
-  imports: [ReactiveFormsModule, RouterLink, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent],
+  imports: [ReactiveFormsModule, RouterLink, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, ProblemAlertComponent, InstanceTlsComponent],
   template: `
     <h2>Certificates</h2>
     <w-problem [problem]="listProblem()" />
@@ -166,6 +168,7 @@ import { acmeErrorsToForm, AcmeFormValue, acmeFormToBody, acmeToForm, PROVIDER_L
         @if (!problem()) { <p class="w-muted">Loading…</p> }
       }
     </section>
+    @if (instanceAdmin()) { <w-instance-tls /> }
   `,
   styles: `
     .acme { margin-top: 24px; max-width: 720px; }
@@ -189,6 +192,9 @@ export class CertificatesPage {
   private readonly abilities = inject(AbilitiesService);
   private readonly live = inject(LiveEvents);
   readonly orgId = inject(OrgContext).currentId;
+  /** Wharf's own certificate is shown to instance administrators only (the API answers others 403). */
+  private readonly auth = inject(AuthService);
+  readonly instanceAdmin = computed(() => this.auth.user()?.isInstanceAdmin === true);
   readonly fieldError = fieldError;
   readonly labels = PROVIDER_LABELS;
   readonly certificates = signal<Certificate[] | null>(null);
