@@ -51,6 +51,25 @@ describe('loadConfig', () => {
     expect(s.caPem).toContain('BEGIN CERTIFICATE');
   });
 
+  it("Wharf's own host behind the edge: an https public URL on a domain name only", () => {
+    const tls = (env: Record<string, string>) => loadConfig({ WHARF_SECRET_KEY: KEY, ...env }).instanceTls;
+    expect(tls({})).toEqual({ host: null, certFile: null, keyFile: null, email: null });
+    expect(tls({ WHARF_PUBLIC_URL: 'https://Wharf.Example.com/' }).host).toBe('wharf.example.com');
+    expect(tls({ WHARF_PUBLIC_URL: 'http://wharf.example.com' }).host).toBeNull();
+    expect(tls({ WHARF_PUBLIC_URL: 'https://203.0.113.7' }).host).toBeNull();
+    expect(tls({ WHARF_PUBLIC_URL: 'https://localhost:3000' }).host).toBeNull();
+    expect(tls({ WHARF_PUBLIC_URL: 'https://wharf.example.com', WHARF_TLS_CERT_FILE: '/etc/wharf/tls.crt', WHARF_TLS_KEY_FILE: '/etc/wharf/tls.key', WHARF_ACME_EMAIL: 'ops@example.com' }))
+      .toEqual({ host: 'wharf.example.com', certFile: '/etc/wharf/tls.crt', keyFile: '/etc/wharf/tls.key', email: 'ops@example.com' });
+  });
+
+  it.each([
+    [{ WHARF_TLS_CERT_FILE: '/etc/wharf/tls.crt' }, /^WHARF_TLS_CERT_FILE and WHARF_TLS_KEY_FILE: set both or neither/],
+    [{ WHARF_TLS_CERT_FILE: 'tls.crt', WHARF_TLS_KEY_FILE: '/k' }, /^WHARF_TLS_CERT_FILE: must be an absolute path/],
+    [{ WHARF_ACME_EMAIL: 'not an address' }, /^WHARF_ACME_EMAIL: expected an e-mail address/],
+  ])("refuses Wharf's own TLS setting %j", (env, message) => {
+    expect(() => loadConfig({ WHARF_SECRET_KEY: KEY, ...env })).toThrow(message);
+  });
+
   it.each([
     [{ WHARF_ACME_DIRECTORY_URL: 'http://acme.example.com/dir' }, /^WHARF_ACME_DIRECTORY_URL: expected an https URL/],
     [{ WHARF_ACME_CA_FILE: '/nonexistent/ca.pem' }, /^WHARF_ACME_CA_FILE: cannot read/],
