@@ -27,8 +27,12 @@ export function nextAttemptAfter(failures: number, now: Date, retryAfterSeconds:
   return new Date(now.getTime() + Math.max(backoff, (retryAfterSeconds ?? 0) * 1000));
 }
 
-/** Warn about an uploaded certificate this many days before it expires. */
-export const CUSTOM_EXPIRY_WARNING_DAYS = 14;
+/**
+ * Warn (`certificate.expiring`, once per certificate) this many days before it expires: an uploaded certificate that
+ * nobody replaced, or an ACME one whose renewals (due from 30 days before) kept failing. For short-lived ACME
+ * certificates the point is a sixth of the lifetime instead (half-way between the renewal point and expiry).
+ */
+export const EXPIRY_WARNING_DAYS = 14;
 const ORDER_DEADLINE_MS = 5 * 60_000;
 
 /**
@@ -83,11 +87,17 @@ export class CertificateIssuer {
     for (const r of due) await this.issue(r.domain_id).catch((e) => this.logger.warn(`renewal of domain ${r.domain_id}: ${(e as Error).message}`));
     const expiring: CertificateEntity[] = await this.ds.manager
       .createQueryBuilder(CertificateEntity, 'c')
-      .where(`c.source = 'custom' AND c.not_after <= :limit AND c.expiry_warned_at IS NULL`, { limit: new Date(now.getTime() + CUSTOM_EXPIRY_WARNING_DAYS * 86_400_000) })
+      .where(
+        `c.status = 'valid' AND c.expiry_warned_at IS NULL AND c.not_after IS NOT NULL AND c.not_before IS NOT NULL
+           AND c.not_after - CASE WHEN c.source = 'custom' THEN interval '${EXPIRY_WARNING_DAYS} days'
+                                  ELSE LEAST(interval '${EXPIRY_WARNING_DAYS} days', (c.not_after - c.not_before) / 6) END <= :now`,
+        { now },
+      )
       .getMany();
     for (const c of expiring) {
       const domain = await this.ds.manager.findOneBy(DomainEntity, { id: c.domainId });
-      if (!domain) continue;
+      // An ACME certificate of a domain whose HTTPS was turned off is no longer served: nothing to warn about.
+      if (!domain || (c.source === 'acme' && !domain.options.https)) continue;
       await this.tx.run(async (m, stage) => {
         await m.update(CertificateEntity, { id: c.id }, { expiryWarnedAt: now });
         const daysLeft = Math.max(0, Math.floor((c.notAfter!.getTime() - now.getTime()) / 86_400_000));
@@ -196,7 +206,7 @@ export class CertificateIssuer {
       if (!c || c.source === 'custom') return c;
       Object.assign(c, {
         hosts, status: 'valid', issuer: facts.issuer, serial: facts.serial, notBefore: facts.notBefore, notAfter: facts.notAfter, chainPem,
-        keyBox: this.box.encrypt(keyPem, certificateKeyAad(c.id)), lastAttemptAt: at, lastError: null, lastErrorReason: null, failures: 0, nextAttemptAt: null,
+        keyBox: this.box.encrypt(keyPem, certificateKeyAad(c.id)), lastAttemptAt: at, lastError: null, lastErrorReason: null, failures: 0, nextAttemptAt: null, expiryWarnedAt: null,
         updatedAt: new Date(), version: c.version + 1,
       });
       await m.save(CertificateEntity, c);
