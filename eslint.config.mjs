@@ -2,7 +2,7 @@
 // and only apps/worker imports orchestration adapters.
 import tseslint from 'typescript-eslint';
 
-const layers = ['identity', 'tenancy', 'audit', 'projects', 'applications', 'routing'];
+const layers = ['identity', 'tenancy', 'audit', 'projects', 'applications', 'routing', 'sources'];
 const below = (lib) => layers.slice(0, layers.indexOf(lib));
 const notBelow = (lib) => layers.filter((l) => l !== lib && !below(lib).includes(l));
 

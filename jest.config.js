@@ -9,7 +9,7 @@ const swc = ['@swc/jest', {
   module: { type: 'commonjs' },
 }];
 const moduleNameMapper = {
-  '^@wharf/(contracts|core|identity|tenancy|audit|projects|orchestration|applications|routing)$': '<rootDir>/libs/$1/src/index.ts',
+  '^@wharf/(contracts|core|identity|tenancy|audit|projects|orchestration|applications|routing|sources)$': '<rootDir>/libs/$1/src/index.ts',
 };
 const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
