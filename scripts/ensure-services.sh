@@ -92,6 +92,9 @@ if [ "$want_test" = 1 ]; then
   if [ "$had_bind" = 0 ] && dpkg -s bind9 >/dev/null 2>&1 && command -v systemctl >/dev/null 2>&1; then
     systemctl disable --now named >/dev/null 2>&1 || true
   fi
+  # Git sources (test/support/git-server.ts): repositories served by `git http-backend` and a private sshd (`sshd -f`,
+  # never the system service, which a fresh install leaves stopped here as there is no systemd).
+  apt_install git openssh-server || true
 fi
 
 if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
