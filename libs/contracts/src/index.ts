@@ -5,3 +5,4 @@ export * from './applications';
 export * from './problem';
 export * from './live-events';
 export * from './dns-providers';
+export * from './git-source';
