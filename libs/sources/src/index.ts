@@ -3,3 +3,4 @@
 // deploys. The API's webhook endpoints and the Git checkout (libs/orchestration GitPort) build on it.
 export * from './webhooks/webhook-signatures';
 export * from './webhooks/webhook-events';
+export * from './deploy-keys/deploy-key';
