@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { ApiKeyScope, Permission } from '@wharf/contracts';
 import { sha256, UnauthenticatedError } from '@wharf/core';
 import { AccessTokenService, SessionService } from '@wharf/identity';
-import { buildAbility, permissionsOfRole } from '../access/ability';
+import { AppAbility, buildAbility, permissionsOfRole } from '../access/ability';
 import type { ClientContext, Grant, Principal } from '../access/principal';
 
 interface GrantRow {
@@ -19,6 +19,9 @@ interface GrantRow {
 
 export const API_KEY_PREFIX = 'wk_';
 
+/** How many distinct grant sets (with their built abilities) the authenticator keeps. */
+const COMPILED_GRANTS_CACHE_SIZE = 1000;
+
 /**
  * A user's grants, one row per membership. The projects that contain granted environments are read here (raw SQL: the
  * environments table belongs to a lib above this one); an environment of another organization or one since deleted
@@ -31,9 +34,16 @@ const GRANTS_SQL = (userExpr: string) => `
     FROM memberships m JOIN organizations o ON o.id = m.organization_id LEFT JOIN roles r ON r.id = m.custom_role_id
    WHERE m.user_id = ${userExpr}`;
 
-/** Turns a credential (access token or API key) into a Principal with its ability. */
+/**
+ * Turns a credential (access token or API key) into a Principal with its ability. The user, the session and the grants
+ * are read from the database on every request, so a revoked session, a removed member or a changed role takes effect
+ * on the next request. Only the work of turning the grants read into an ability is shared: it is keyed by the exact
+ * text the database returned (and the caller's 2FA state), so any change to them is a new key, never a stale answer.
+ */
 @Injectable()
 export class Authenticator {
+  private readonly compiled = new Map<string, { grants: Grant[]; ability: AppAbility }>();
+
   constructor(
     private readonly ds: DataSource,
     private readonly tokens: AccessTokenService,
@@ -46,16 +56,28 @@ export class Authenticator {
     const [user] = await this.ds.query(
       `SELECT u.id, u.email, u.is_instance_admin, u.totp_enabled,
               EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = $2 AND r.user_id = u.id AND r.revoked_at IS NULL AND r.expires_at > now()) AS active,
-              COALESCE((SELECT json_agg(g) FROM (${GRANTS_SQL('u.id')}) g), '[]'::json) AS grants
+              COALESCE((SELECT json_agg(g) FROM (${GRANTS_SQL('u.id')}) g), '[]'::json)::text AS grants
          FROM users u WHERE u.id = $1`,
       [claims.userId, claims.sessionId],
     );
     if (!user || !user.active) throw new UnauthenticatedError('The session has ended; sign in again', 'session-ended');
-    const grants = (user.grants as GrantRow[]).map((r) => toGrant(r, user.totp_enabled));
+    const { grants, ability } = this.compile(user.grants as string, user.totp_enabled === true);
     return {
       kind: 'user', userId: user.id, apiKeyId: null, name: user.email, sessionId: claims.sessionId,
-      isInstanceAdmin: user.is_instance_admin, scopes: null, grants, ability: buildAbility(grants, null), client,
+      isInstanceAdmin: user.is_instance_admin, scopes: null, grants, ability, client,
     };
+  }
+
+  /** The grants and ability of a user's grant rows (as JSON text), built once per distinct text and shared, frozen. */
+  private compile(grantsJson: string, hasTwoFactor: boolean): { grants: Grant[]; ability: AppAbility } {
+    const key = `${hasTwoFactor ? 1 : 0}${grantsJson}`;
+    const known = this.compiled.get(key);
+    if (known) return known;
+    const grants = Object.freeze((JSON.parse(grantsJson) as GrantRow[]).map((r) => freezeGrant(toGrant(r, hasTwoFactor)))) as Grant[];
+    const entry = Object.freeze({ grants, ability: buildAbility(grants, null) });
+    if (this.compiled.size >= COMPILED_GRANTS_CACHE_SIZE) this.compiled.delete(this.compiled.keys().next().value!);
+    this.compiled.set(key, entry);
+    return entry;
   }
 
   async fromApiKey(key: string, client: ClientContext): Promise<Principal> {
@@ -123,6 +145,12 @@ export class Authenticator {
     const rows: GrantRow[] = await this.ds.query(GRANTS_SQL('$1'), [userId]);
     return rows.map((r) => toGrant(r, hasTwoFactor));
   }
+}
+
+/** Grants shared between requests must not be changed by one of them. */
+function freezeGrant(g: Grant): Grant {
+  for (const v of Object.values(g)) if (Array.isArray(v)) Object.freeze(v);
+  return Object.freeze(g);
 }
 
 function toGrant(r: GrantRow, hasTwoFactor: boolean): Grant {
