@@ -19,3 +19,8 @@ export { CloudflareDnsAdapter } from './adapters/dns/cloudflare.adapter';
 export { Route53DnsAdapter } from './adapters/dns/route53.adapter';
 export type { Route53AdapterOptions } from './adapters/dns/route53.adapter';
 export { ChalltestsrvDnsAdapter } from './adapters/dns/challtestsrv.adapter';
+export * from './ports/git.port';
+export { GitCliAdapter, directorySize, resolveSubmoduleUrl } from './adapters/git-cli.adapter';
+export type { GitCliAdapterOptions } from './adapters/git-cli.adapter';
+export { checkGitHost, isPublicAddress } from './adapters/git-host-policy';
+export type { GitHostPolicyOptions } from './adapters/git-host-policy';
