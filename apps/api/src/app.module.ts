@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { DynamicModule, Module, RequestMethod } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -23,12 +24,17 @@ import { OidcAuthController, OidcProvidersController } from './http/oidc/oidc.co
 import { ProjectsModule } from '@wharf/projects';
 import { ApplicationsModule } from '@wharf/applications';
 import { RoutingModule } from '@wharf/routing';
+import { SourcesModule } from '@wharf/sources';
+import { SourcesController } from './http/applications/sources.controller';
 import { DomainsController } from './http/applications/domains.controller';
 import { AcmeChallengeController, CertificatesController, InstanceTlsController } from './http/applications/certificates.controller';
 import { ApplicationsController, DeploymentsController, EnvironmentApplicationsController, OrganizationApplicationsController, RegistriesController } from './http/applications/applications.controller';
 import { ProjectsController } from './http/projects/projects.controller';
 import { EnvironmentsController } from './http/projects/environments.controller';
 import { ApplicationPlaces, OrganizationEventsController } from './http/organizations/organization-events.controller';
+
+/** Log levels at which pino-http's per-request lines (level info) are written. */
+const REQUEST_LOG_LEVELS = ['info', 'debug', 'trace'];
 
 /** Pieces every role needs: config, logging, database, queues, CQRS. */
 function infrastructure(config: WharfConfig): DynamicModule[] {
@@ -42,8 +48,11 @@ function infrastructure(config: WharfConfig): DynamicModule[] {
           paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]'],
           censor: '[redacted]',
         },
-        customProps: () => ({ role: config.role }),
-        autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health') },
+        // The role is a binding of the root logger (every line carries it) rather than per-request custom props, which
+        // cost pino-http a child logger and a stringify on every request.
+        base: { pid: process.pid, hostname: hostname(), role: config.role },
+        // "request completed" lines are written at info: below that level they would be built and dropped on every request.
+        autoLogging: REQUEST_LOG_LEVELS.includes(config.logLevel) ? { ignore: (req) => (req.url ?? '').startsWith('/health') } : false,
         quietReqLogger: true,
       },
       exclude: [{ method: RequestMethod.ALL, path: 'health/(.*)' }],
@@ -65,8 +74,8 @@ export class AppModule {
     const worker = config.role !== 'api';
     return {
       module: AppModule,
-      imports: [...infrastructure(config), TenancyModule, AuditModule, ProjectsModule, ApplicationsModule, RoutingModule, ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
-      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, OrganizationApplicationsController, ApplicationsController, DeploymentsController, DomainsController, CertificatesController, InstanceTlsController, AcmeChallengeController, OrganizationEventsController] : [],
+      imports: [...infrastructure(config), TenancyModule, AuditModule, ProjectsModule, ApplicationsModule, RoutingModule, SourcesModule, ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
+      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, OrganizationApplicationsController, ApplicationsController, DeploymentsController, DomainsController, CertificatesController, InstanceTlsController, SourcesController, AcmeChallengeController, OrganizationEventsController] : [],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, ...(http ? [{ provide: APP_GUARD, useClass: AuthGuard }, ApplicationPlaces] : [])],
     };
   }

@@ -1,4 +1,4 @@
-import { Injectable, PipeTransform } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, PipeTransform } from '@nestjs/common';
 import { NotFoundError, PreconditionFailedError, UUID_RE, ValidationError } from '@wharf/core';
 
 /** Path ids: anything that is not a UUID cannot exist, so it is a 404 like an unknown id. */
@@ -38,9 +38,15 @@ export function findNul(value: unknown, pointer = ''): string | null {
   return null;
 }
 
+/**
+ * Global: checks what the client sent (body, query, path and header parameters); not the values of custom parameter
+ * decorators (the authenticated principal), which come from the server and would cost a walk over the caller's ability
+ * on every request.
+ */
 @Injectable()
 export class NulPipe implements PipeTransform {
-  transform(value: unknown): unknown {
+  transform(value: unknown, metadata?: ArgumentMetadata): unknown {
+    if (metadata?.type === 'custom') return value;
     const at = findNul(value);
     if (at) throw ValidationError.field(at, 'nul-character', 'text must not contain NUL characters');
     return value;
