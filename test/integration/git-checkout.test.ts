@@ -201,6 +201,21 @@ describeIf('Git checkout (git-cli adapter) against real servers', () => {
       expect(e.reason).toBe('host-key');
     }
 
+    // The host keys as ssh-keyscan reads them are the ones the server has; confirmed, they let the checkout through.
+    const scanned = await adapter.scanHostKeys({ repository: servers.sshUrl('app'), deadlineMs: 10_000 });
+    expect(scanned).toEqual([servers.knownHost]);
+    const viaScan = await adapter.checkout({
+      repository: servers.sshUrl('app'),
+      ref: 'v1.0',
+      auth: { kind: 'deploy-key', privateKey: deployKey.privateKey, knownHosts: scanned },
+      submodules: false,
+      directory: newDir(),
+      deadlineMs: 30_000,
+      maxBytes: 10 * 1024 * 1024,
+    });
+    expect(viaScan.commit).toBe(app.commits[0]);
+    await expect(adapter.scanHostKeys({ repository: servers.httpsUrl('app'), deadlineMs: 5_000 })).rejects.toMatchObject({ reason: 'invalid-input' });
+
     // A key the server does not know.
     const stranger = generateDeployKey('stranger');
     const e = (await adapter

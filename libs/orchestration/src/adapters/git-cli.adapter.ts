@@ -34,6 +34,7 @@ import {
   GitFailureReason,
   GitPort,
   GitResolveRefInput,
+  GitScanHostKeysInput,
   GitSourceError,
 } from '../ports/git.port';
 
@@ -42,6 +43,8 @@ export interface GitCliAdapterOptions {
   gitBinary?: string;
   /** Default `ssh`. */
   sshBinary?: string;
+  /** Default `ssh-keyscan`. */
+  sshKeyscanBinary?: string;
   /** Where the private per-call directories are made. Default os.tmpdir(). */
   tmpRoot?: string;
   /**
@@ -167,6 +170,28 @@ export class GitCliAdapter implements GitPort {
         if (v) return v;
       }
       return null;
+    } finally {
+      await rm(ctx.privateDir, { recursive: true, force: true });
+    }
+  }
+
+  async scanHostKeys(input: GitScanHostKeysInput): Promise<string[]> {
+    const parsed = parseGitRepository(input.repository);
+    if (!parsed.ok) throw new GitSourceError(`the repository ${parsed.message}`, 'invalid-input');
+    const repo = parsed.value;
+    if (repo.transport !== 'ssh') throw new GitSourceError('host keys exist only for SSH repositories', 'invalid-input');
+    await this.policy(repo.host);
+    const ctx = await this.open(repo, { auth: { kind: 'none' }, deadlineMs: input.deadlineMs, signal: input.signal });
+    try {
+      const seconds = String(Math.max(1, Math.min(60, Math.floor(input.deadlineMs / 1000))));
+      const args = ['-T', seconds, '-t', 'ed25519,ecdsa,rsa', ...(repo.port !== null ? ['-p', String(repo.port)] : []), '--', repo.host];
+      const r = await this.run(ctx, args, { cwd: ctx.privateDir, log: false }, this.options.sshKeyscanBinary ?? 'ssh-keyscan');
+      const lines = r.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => /^\S+ (ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+$/.test(l));
+      if (lines.length === 0) throw new GitSourceError(`no SSH host key could be read from ${repo.host}${repo.port !== null ? ` port ${repo.port}` : ''}`, 'unreachable');
+      return lines;
     } finally {
       await rm(ctx.privateDir, { recursive: true, force: true });
     }
@@ -330,12 +355,12 @@ export class GitCliAdapter implements GitPort {
     return r;
   }
 
-  private run(ctx: Context, args: string[], options: RunOptions): Promise<RunResult> {
+  private run(ctx: Context, args: string[], options: RunOptions, binary = this.git): Promise<RunResult> {
     const remaining = ctx.deadline - Date.now();
     if (remaining <= 0) return Promise.reject(new GitSourceError('the Git checkout ran out of time', 'timeout'));
     if (ctx.signal?.aborted) return Promise.reject(new GitSourceError('the Git checkout was cancelled', 'aborted'));
     return new Promise<RunResult>((resolveRun, rejectRun) => {
-      const child = spawn(this.git, args, { cwd: options.cwd, env: ctx.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+      const child = spawn(binary, args, { cwd: options.cwd, env: ctx.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
       let stdout = '';
       let stderr = '';
       let partial = '';

@@ -78,9 +78,21 @@ export interface GitResolveRefInput extends GitFetchCommon {
   ref: string;
 }
 
+export interface GitScanHostKeysInput {
+  /** An SSH repository (`ssh://…` or `user@host:path`). */
+  repository: string;
+  deadlineMs: number;
+  signal?: AbortSignal;
+}
+
 export interface GitPort {
   /** Shallow fetch of the ref (or commit) and checkout into `directory`. */
   checkout(input: GitCheckoutInput): Promise<GitCommitInfo>;
   /** The commit a branch or tag points at on the server (`git ls-remote`); null when the ref does not exist. */
   resolveRef(input: GitResolveRefInput): Promise<string | null>;
+  /**
+   * The SSH server's host keys as known_hosts lines (`ssh-keyscan`), for a user to confirm (by fingerprint) when a
+   * deploy-key source is set up; what they confirm is what `checkout` later requires. Never trusted implicitly.
+   */
+  scanHostKeys(input: GitScanHostKeysInput): Promise<string[]>;
 }
