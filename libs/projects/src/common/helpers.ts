@@ -1,4 +1,6 @@
-import { EntityManager, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import { EntityManager, EntityMetadata, ObjectLiteral, SelectQueryBuilder } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
+import { DriverUtils } from 'typeorm/driver/DriverUtils';
 import type { EventEnvelope } from '@wharf/contracts';
 import { ConflictError, encodeCursor, EventInput, StageExtra, Page, PageRequest, SLUG_RE, slugify, ValidationError } from '@wharf/core';
 
@@ -50,9 +52,55 @@ export async function pageOf<T extends ObjectLiteral & { id: string }>(
 ): Promise<Page<T>> {
   const a = qb.alias;
   if (page.after) qb.andWhere(`(${a}.${sortColumn}, ${a}.id) > (:pk, :pid)`, { pk: page.after.k, pid: page.after.id });
-  const rows = await qb.orderBy(`${a}.${sortColumn}`, 'ASC').addOrderBy(`${a}.id`, 'ASC').limit(page.limit + 1).getMany();
+  const rows = await manyOf(qb.orderBy(`${a}.${sortColumn}`, 'ASC').addOrderBy(`${a}.id`, 'ASC').limit(page.limit + 1));
   const more = rows.length > page.limit;
   const items = more ? rows.slice(0, page.limit) : rows;
   const last = items[items.length - 1];
   return { items, nextCursor: more && last ? encodeCursor(sortKey(last), last.id) : null };
+}
+
+/**
+ * Column types whose values node-postgres already returns in the entity's shape (TypeORM's hydration leaves them as
+ * they are): for these, a raw row maps onto the entity property by property.
+ */
+const PLAIN_TYPES = new Set<unknown>(['uuid', 'text', 'varchar', 'character varying', 'int', 'integer', 'int4', 'smallint', 'boolean', 'jsonb', 'json', 'timestamp with time zone', 'timestamptz', String, Number, Boolean]);
+
+/** Per entity: the raw-row key and the column of every property, or null when the entity needs TypeORM's hydration. */
+const plainColumns = new WeakMap<EntityMetadata, Map<string, Array<[string, ColumnMetadata]> | null>>();
+
+function plainColumnsOf<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): Array<[string, ColumnMetadata]> | null {
+  const e = qb.expressionMap;
+  const main = e.mainAlias;
+  // Only a plain select of one whole entity: no joins, no partial or extra selections, no relation ids or counts.
+  if (!main?.hasMetadata || e.joinAttributes.length || e.relationIdAttributes.length || e.relationCountAttributes.length || e.selects.length !== 1 || e.selects[0].selection !== main.name) return null;
+  const metadata = main.metadata;
+  let byAlias = plainColumns.get(metadata);
+  if (!byAlias) plainColumns.set(metadata, (byAlias = new Map()));
+  let columns = byAlias.get(main.name);
+  if (columns === undefined) {
+    const plain = !metadata.childEntityMetadatas.length && !metadata.discriminatorColumn && !metadata.relations.length
+      && metadata.columns.every((c) => !c.isVirtual && !c.transformer && !c.embeddedMetadata && !c.relationMetadata && PLAIN_TYPES.has(c.type));
+    columns = plain ? metadata.columns.map((c): [string, ColumnMetadata] => [DriverUtils.buildAlias(e.mainAlias!.metadata.connection.driver, undefined, main.name, c.databaseName), c]) : null;
+    byAlias.set(main.name, columns);
+  }
+  return columns;
+}
+
+/**
+ * `qb.getMany()` for a plain select of one entity without TypeORM's generic hydration (a fifth of the CPU time of a list
+ * request): the raw rows map column by column onto new entities. Anything else goes through `getMany()`.
+ */
+export async function manyOf<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): Promise<T[]> {
+  const columns = plainColumnsOf(qb);
+  if (!columns) return qb.getMany();
+  const metadata = qb.expressionMap.mainAlias!.metadata;
+  const raw: Array<Record<string, unknown>> = await qb.getRawMany();
+  return raw.map((r) => {
+    const entity = metadata.create() as T;
+    for (const [key, column] of columns) {
+      const value = r[key];
+      if (value !== undefined) (entity as Record<string, unknown>)[column.propertyName] = value;
+    }
+    return entity;
+  });
 }
