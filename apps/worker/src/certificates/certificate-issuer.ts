@@ -16,7 +16,9 @@ import {
   DomainEntity,
   dnsProblem,
   dnsProviderAad,
+  isWildcardHost,
   renewalDueAt,
+  WILDCARD_NEEDS_DNS01,
 } from '@wharf/routing';
 import { ApplicationRouting } from '../routing/application-routing';
 import { AcmeHttp01 } from './acme-http01';
@@ -144,6 +146,8 @@ export class CertificateIssuer {
     const challenge = settings?.challenge ?? 'http-01';
     const directoryUrl = settings?.staging ? this.config.acme.stagingDirectoryUrl : this.config.acme.directoryUrl;
     const attemptAt = new Date();
+    // A CA validates a wildcard only through DNS: on HTTP-01 (the organization changed it since) fail before any order.
+    if (challenge !== 'dns-01' && hosts.some(isWildcardHost)) return this.failed(domain, row, hosts, attemptAt, `${domain.host}: ${WILDCARD_NEEDS_DNS01}`, 'dns', null);
 
     // What a CA would find, asked first: every name must point here (HTTP-01) and CAA must allow the CA.
     const { publicIps, dnsServers, caaIdentities } = this.config.acme;

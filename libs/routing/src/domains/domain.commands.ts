@@ -5,7 +5,8 @@
  * (bcrypt) and only the hashes are stored; views and audit entries carry usernames only.
  *
  * Across the install one host + path prefix has one holder, and a host used by one organization is refused to every
- * other (any path): both are a 409 naming `/host` that never says which application or organization holds it.
+ * other (any path): both are a 409 naming `/host` that never says which application or organization holds it. A
+ * wildcard `*.example.com` counts as every name one label under `example.com` (see `claimHost`).
  */
 import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { Inject } from '@nestjs/common';
@@ -18,6 +19,7 @@ import { ApplicationEntity } from '@wharf/applications';
 import { BasicAuthPasswordError, hashBasicAuthPassword } from '../basic-auth';
 import { BasicAuthUser, DomainSpec, validateDomainSpec, ValidDomainSpec } from '../domain-spec';
 import { alternateWwwHost } from '../traefik/traefik-config';
+import { AcmeSettingsEntity } from '../certificates/certificate.entity';
 import { DomainEntity, StoredDomainOptions } from './domain.entity';
 
 /** Domains one application may have. */
@@ -61,7 +63,7 @@ export function domainView(d: DomainEntity): DomainView {
 
 /** The stored domain as the validated spec the renderer takes (re-validated: a row that no longer passes is null). */
 export function domainSpecOf(d: DomainEntity): ValidDomainSpec | null {
-  const r = validateDomainSpec({ ...d.options, host: d.host, pathPrefix: d.pathPrefix, basicAuth: d.basicAuth.map((u) => ({ username: u.username, passwordHash: u.passwordHash })) });
+  const r = validateDomainSpec({ ...d.options, host: d.host, pathPrefix: d.pathPrefix, basicAuth: d.basicAuth.map((u) => ({ username: u.username, passwordHash: u.passwordHash })) }, { allowWildcard: true });
   return r.ok ? r.value : null;
 }
 
@@ -119,7 +121,7 @@ export async function domainSpecFromInput(input: unknown, existing: BasicAuthUse
       return { username: u.username, passwordHash: kept?.passwordHash ?? PLACEHOLDER_HASH };
     });
   }
-  const result = validateDomainSpec({ ...input, ...(input.basicAuth !== undefined ? { basicAuth } : {}) } as unknown as DomainSpec);
+  const result = validateDomainSpec({ ...input, ...(input.basicAuth !== undefined ? { basicAuth } : {}) } as unknown as DomainSpec, { allowWildcard: true });
   if (!result.ok) {
     for (const e of result.errors) {
       // The validator names the stored field; the API's field is `password`.
@@ -156,24 +158,57 @@ function auditableOf(host: string, pathPrefix: string, o: StoredDomainOptions, u
 
 const IN_USE = (host: string) => `${host} is already in use on this install`;
 
+/** `x.example.com` → `example.com`: the name a wildcard `*.example.com` covers one label of. */
+const parentOf = (name: string) => name.slice(name.indexOf('.') + 1);
+export const isWildcardHost = (host: string) => host.startsWith('*.');
+
+export const WILDCARD_NEEDS_DNS01 = "wildcard certificates need the DNS-01 challenge; set a DNS provider in the organization's ACME settings";
+
+/**
+ * What a wildcard host needs, checked inside the transaction that stores it: with HTTPS, the organization's ACME
+ * settings on DNS-01 with a DNS provider (a CA validates wildcards only through DNS); and never `*.<the instance's
+ * wildcard domain>`, which would cover every organization's generated domains. Refused with 400/409 naming `/host`.
+ */
+async function checkWildcardHost(m: EntityManager, d: { organizationId: string; host: string; options: StoredDomainOptions }, config: WharfConfig): Promise<void> {
+  if (!isWildcardHost(d.host)) return;
+  const instanceWildcard = config.acme.wildcardDomain;
+  if (instanceWildcard && parentOf(d.host) === instanceWildcard.toLowerCase()) {
+    throw new DomainConflictError(IN_USE(d.host), [{ pointer: '/host', code: 'domain-taken', detail: `${d.host} covers this install's generated domains and cannot be used` }]);
+  }
+  if (!d.options.https) return;
+  const settings = await m.findOneBy(AcmeSettingsEntity, { organizationId: d.organizationId });
+  if (settings?.challenge !== 'dns-01' || !settings.dnsProviderBox) {
+    throw new ValidationError(`/host: ${WILDCARD_NEEDS_DNS01}`, [{ pointer: '/host', code: 'wildcard-needs-dns-01', detail: WILDCARD_NEEDS_DNS01 }]);
+  }
+}
+
 /**
  * Refuses a host another organization uses (any path) and a host + path another domain holds, without naming either.
  * A domain with wwwRedirect also answers on the other form of its host (`www.` added or removed): that name counts as
- * used too, both ways. Holds transaction-scoped advisory locks on every name it answers on (sorted, so two requests
- * never wait on each other crosswise), so two requests for one name are decided one after the other.
+ * used too, both ways. Wildcards count for what they answer: `*.example.com` is refused while another organization
+ * answers on a name one label under `example.com`, and such a name is refused while another organization holds
+ * `*.example.com` (within one organization a wildcard and specific names coexist: the specific router wins in
+ * Traefik, see `routerPriority`). Holds transaction-scoped advisory locks on every name it answers on and on the
+ * wildcard that would cover each (sorted, so two requests never wait on each other crosswise): two requests for one
+ * name, or for a wildcard and a name under it, are decided one after the other.
  */
 async function claimHost(m: EntityManager, d: { id: string; organizationId: string; host: string; pathPrefix: string; options: StoredDomainOptions }): Promise<void> {
   const names = [...new Set([d.host, ...(d.options.wwwRedirect ? [alternateWwwHost(d.host)] : [])])].sort();
-  for (const name of names) await m.query(`SELECT pg_advisory_xact_lock(hashtext('wharf.domain-host'), hashtext($1))`, [name]);
+  const wildcardBases = names.filter(isWildcardHost).map(parentOf);
+  const coveringWildcards = names.filter((n) => !isWildcardHost(n)).map((n) => `*.${parentOf(n)}`);
+  for (const name of [...new Set([...names, ...coveringWildcards])].sort()) await m.query(`SELECT pg_advisory_xact_lock(hashtext('wharf.domain-host'), hashtext($1))`, [name]);
   const rows: unknown[] = await m.query(
-    `SELECT 1 FROM domains
-      WHERE id <> $3
-        AND (host = ANY($1::text[])
-             OR (COALESCE((options->>'wwwRedirect')::boolean, false)
-                 AND (CASE WHEN host LIKE 'www.%' THEN substr(host, 5) ELSE 'www.' || host END) = ANY($1::text[])))
-        AND (organization_id <> $2 OR path_prefix = $4)
+    `SELECT 1 FROM (
+        SELECT organization_id, path_prefix, host AS name FROM domains WHERE id <> $3
+        UNION ALL
+        SELECT organization_id, path_prefix, CASE WHEN host LIKE 'www.%' THEN substr(host, 5) ELSE 'www.' || host END FROM domains
+         WHERE id <> $3 AND COALESCE((options->>'wwwRedirect')::boolean, false)
+      ) answered
+      WHERE (name = ANY($1::text[]) AND (organization_id <> $2 OR path_prefix = $4))
+         OR (organization_id <> $2
+             AND (name = ANY($5::text[]) OR (name NOT LIKE '*.%' AND substr(name, strpos(name, '.') + 1) = ANY($6::text[]))))
       LIMIT 1`,
-    [names, d.organizationId, d.id, d.pathPrefix],
+    [names, d.organizationId, d.id, d.pathPrefix, coveringWildcards, wildcardBases],
   );
   if (rows.length) throw new DomainConflictError(IN_USE(d.host), [{ pointer: '/host', code: 'domain-taken', detail: IN_USE(d.host) }]);
 }
@@ -224,7 +259,7 @@ export class CreateDomainCommand extends Command<DomainView> {
 }
 @CommandHandler(CreateDomainCommand)
 export class CreateDomainHandler implements ICommandHandler<CreateDomainCommand> {
-  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
   async execute({ principal: p, applicationId, input }: CreateDomainCommand) {
     await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'update');
     const spec = await domainSpecFromInput(input);
@@ -238,6 +273,7 @@ export class CreateDomainHandler implements ICommandHandler<CreateDomainCommand>
         id: newId(), organizationId: app.organizationId, projectId: app.projectId, environmentId: app.environmentId, applicationId: app.id,
         host: spec.host, pathPrefix: spec.pathPrefix, options: optionsOf(spec), basicAuth: spec.basicAuth.map((u) => ({ ...u })), createdAt: now, updatedAt: now, version: 1,
       });
+      await checkWildcardHost(m, d, this.config);
       await claimHost(m, d);
       await m.insert(DomainEntity, d);
       await stage({ type: 'domain.created', organizationId: d.organizationId, actor: actorOf(p), subject: subjectOf(d), payload: payloadOf(d) }, { request: p.client, changes: auditableOf(d.host, d.pathPrefix, d.options, d.basicAuth) });
@@ -253,7 +289,7 @@ export class UpdateDomainCommand extends Command<DomainView> {
 }
 @CommandHandler(UpdateDomainCommand)
 export class UpdateDomainHandler implements ICommandHandler<UpdateDomainCommand> {
-  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
   async execute({ principal: p, domainId, patch, expectedVersion }: UpdateDomainCommand) {
     const before = await this.scope.findOne(p, DomainEntity, 'application', domainId, 'read', { what: 'Domain' });
     await this.scope.findOne(p, ApplicationEntity, 'application', before.applicationId, 'update');
@@ -276,6 +312,8 @@ export class UpdateDomainHandler implements ICommandHandler<UpdateDomainCommand>
       d.pathPrefix = spec.pathPrefix;
       d.options = optionsOf(spec);
       d.basicAuth = spec.basicAuth.map((u) => ({ ...u }));
+      // A wildcard that already served HTTPS under this host keeps working when something else changes.
+      if (from.host !== d.host || from.https !== d.options.https) await checkWildcardHost(m, d, this.config);
       if (from.host !== d.host || from.pathPrefix !== d.pathPrefix || from.wwwRedirect !== d.options.wwwRedirect) await claimHost(m, d);
       const to = auditableOf(d.host, d.pathPrefix, d.options, d.basicAuth);
       const changes: Record<string, unknown> = {};

@@ -3,8 +3,8 @@ import bcrypt from 'bcryptjs';
 import { parse, parseAllDocuments } from 'yaml';
 import { DomainSpec, ValidDomainSpec, validateDomainSpec } from '../domain-spec';
 import {
-  ACME_CHALLENGE_PRIORITY, RoutingRenderError, TraefikDynamicConfig, applicationFileKey, applicationStem, domainRule, renderAcmeChallengeConfig,
-  renderApplicationConfig, ruleLiteral, toTraefikYaml,
+  ACME_CHALLENGE_PRIORITY, EXACT_HOST_PRIORITY_BASE, RoutingRenderError, TraefikDynamicConfig, applicationFileKey, applicationStem, domainRule,
+  renderAcmeChallengeConfig, renderApplicationConfig, routerPriority, ruleLiteral, toTraefikYaml,
 } from './traefik-config';
 import { TRAEFIK_V3_DYNAMIC_SCHEMA, checkReferences, matchersOf, parseRule } from './testing/traefik-v3-check';
 
@@ -77,7 +77,7 @@ describe('renderApplicationConfig', () => {
     const c = renderChecked([valid({ https: false, port: 3000 })]);
     expect(c).toEqual({
       http: {
-        routers: { [`${STEM}-d0-web`]: { entryPoints: ['web'], rule: 'Host(`app.example.com`)', service: `${STEM}-p3000` } },
+        routers: { [`${STEM}-d0-web`]: { entryPoints: ['web'], rule: 'Host(`app.example.com`)', priority: EXACT_HOST_PRIORITY_BASE + 'Host(`app.example.com`)'.length, service: `${STEM}-p3000` } },
         services: { [`${STEM}-p3000`]: { loadBalancer: { servers: [{ url: 'http://wharf-app-web:3000' }], passHostHeader: true } } },
       },
     });
@@ -94,8 +94,9 @@ describe('renderApplicationConfig', () => {
 
   it('https without redirect: websecure router with tls, and plain HTTP serves the same chain', () => {
     const c = renderChecked([valid({ responseHeaders: { 'X-A': 'b' } })]);
-    expect(c.http.routers[`${STEM}-d0-secure`]).toEqual({ entryPoints: ['websecure'], rule: 'Host(`app.example.com`)', service: `${STEM}-p8080`, tls: {}, middlewares: [`${STEM}-d0-headers`] });
-    expect(c.http.routers[`${STEM}-d0-web`]).toEqual({ entryPoints: ['web'], rule: 'Host(`app.example.com`)', service: `${STEM}-p8080`, middlewares: [`${STEM}-d0-headers`] });
+    const priority = EXACT_HOST_PRIORITY_BASE + 'Host(`app.example.com`)'.length;
+    expect(c.http.routers[`${STEM}-d0-secure`]).toEqual({ entryPoints: ['websecure'], rule: 'Host(`app.example.com`)', priority, service: `${STEM}-p8080`, tls: {}, middlewares: [`${STEM}-d0-headers`] });
+    expect(c.http.routers[`${STEM}-d0-web`]).toEqual({ entryPoints: ['web'], rule: 'Host(`app.example.com`)', priority, service: `${STEM}-p8080`, middlewares: [`${STEM}-d0-headers`] });
   });
 
   it('https with redirect: the web router only redirects to https (permanent)', () => {
@@ -159,6 +160,34 @@ describe('renderApplicationConfig', () => {
     expect(re.test('apps.example.com')).toBe(false);
     expect(re.test('x.apps.example.com.evil.com')).toBe(false);
     expect(re.test('a.b.apps.example.com')).toBe(false);
+  });
+
+  it('an exact host outranks a wildcard covering it, whatever the rule lengths; the longer path still wins within each kind', () => {
+    const wildcard = (host: string, pathPrefix?: string) => valid({ host, https: true, ...(pathPrefix ? { pathPrefix } : {}) }, { allowWildcard: true });
+    // Two applications of one organization: the wildcard (a long HostRegexp) and a short specific host under it.
+    const wild = renderChecked([wildcard('*.example.com'), wildcard('*.example.com', '/api/v1')]);
+    const exact = renderChecked([valid({ host: 'a.example.com' }), valid({ host: 'a.example.com', pathPrefix: '/x' })]);
+    const w = wild.http.routers;
+    const e = exact.http.routers;
+    // Traefik's default would be the rule length, which puts the wildcard first: the renderer sets priorities instead.
+    expect(w[`${STEM}-d0-secure`].rule.length).toBeGreaterThan(e[`${STEM}-d0-secure`].rule.length);
+    for (const [name, r] of Object.entries({ ...w, ...e })) expect([name, r.priority]).toEqual([name, expect.any(Number)]);
+    const maxWildcard = Math.max(...Object.values(w).map((r) => r.priority!));
+    const minExact = Math.min(...Object.values(e).map((r) => r.priority!));
+    expect(minExact).toBeGreaterThan(maxWildcard);
+    // Within each kind, the longer path prefix first (as Traefik's rule-length default would have it).
+    expect(w[`${STEM}-d1-secure`].priority!).toBeGreaterThan(w[`${STEM}-d0-secure`].priority!);
+    expect(e[`${STEM}-d1-secure`].priority!).toBeGreaterThan(e[`${STEM}-d0-secure`].priority!);
+    expect(w[`${STEM}-d0-web`].priority).toBe(w[`${STEM}-d0-secure`].priority);
+    // The longest wildcard rule still ranks below the shortest exact rule, and everything below the challenge router.
+    const longest = wildcard(`*.${Array.from({ length: 4 }, () => 'a'.repeat(60)).join('.')}`, `/${'p'.repeat(255)}`);
+    const longestRule = Object.values(render([longest]).http.routers)[0];
+    const shortest = Object.values(render([valid({ host: 'a.bc', https: false })]).http.routers)[0];
+    expect(longestRule.priority!).toBeLessThan(shortest.priority!);
+    expect(routerPriority('x.example.com', 'r'.repeat(2000))).toBeLessThan(ACME_CHALLENGE_PRIORITY);
+    // A www redirect router is on an exact host too.
+    const www = render([valid({ host: 'example.com', wwwRedirect: true })]).http.routers[`${STEM}-d0-www-secure`];
+    expect(www.priority).toBe(EXACT_HOST_PRIORITY_BASE + www.rule.length);
   });
 
   it('tls.certificates lists the certificate files when given', () => {

@@ -11,8 +11,14 @@ import { normalizeHost, type ValidDomainSpec } from '../domain-spec';
 
 export const ENTRYPOINT_WEB = 'web';
 export const ENTRYPOINT_WEBSECURE = 'websecure';
-/** Above any domain router (Traefik's default priority is the rule's length, < 1,000 for valid domains). */
+/** Above any domain router (at most EXACT_HOST_PRIORITY_BASE + a rule length < 1,000). */
 export const ACME_CHALLENGE_PRIORITY = 1_000_000;
+/**
+ * Added to the rule length of every router on an exact host, so it outranks any wildcard router (whose priority is
+ * its rule length, < 1,000): Traefik would otherwise prefer the longer `HostRegexp(…)` of `*.example.com` to
+ * `Host(`x.example.com`)`. Among routers of one kind the longer rule still wins (a longer path prefix first).
+ */
+export const EXACT_HOST_PRIORITY_BASE = 10_000;
 export const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
 
 export interface TraefikRouter {
@@ -82,6 +88,11 @@ export function hostRule(host: string): string {
   return `Host(${ruleLiteral(host)})`;
 }
 
+/** The priority of a router on `host` with `rule`: exact hosts above every wildcard; see EXACT_HOST_PRIORITY_BASE. */
+export function routerPriority(host: string, rule: string): number {
+  return host.startsWith('*.') ? rule.length : EXACT_HOST_PRIORITY_BASE + rule.length;
+}
+
 export function domainRule(host: string, pathPrefix: string): string {
   const h = hostRule(host);
   return pathPrefix === '/' ? h : `${h} && PathPrefix(${ruleLiteral(pathPrefix)})`;
@@ -147,17 +158,18 @@ export function renderApplicationConfig(input: ApplicationRoutingInput): Traefik
     if (d.stripPrefix && d.pathPrefix !== '/') add('strip', { stripPrefix: { prefixes: [d.pathPrefix] } });
 
     const rule = domainRule(d.host, d.pathPrefix);
+    const priority = routerPriority(d.host, rule);
     const withChain = (r: TraefikRouter): TraefikRouter => (chain.length > 0 ? { ...r, middlewares: [...chain] } : r);
     if (d.https) {
-      routers[`${name}-secure`] = withChain({ entryPoints: [ENTRYPOINT_WEBSECURE], rule, service, tls: {} });
+      routers[`${name}-secure`] = withChain({ entryPoints: [ENTRYPOINT_WEBSECURE], rule, priority, service, tls: {} });
       if (d.redirectHttpToHttps) {
         middlewares[`${name}-tohttps`] = { redirectScheme: { scheme: 'https', permanent: true } };
-        routers[`${name}-web`] = { entryPoints: [ENTRYPOINT_WEB], rule, service, middlewares: [`${name}-tohttps`] };
+        routers[`${name}-web`] = { entryPoints: [ENTRYPOINT_WEB], rule, priority, service, middlewares: [`${name}-tohttps`] };
       } else {
-        routers[`${name}-web`] = withChain({ entryPoints: [ENTRYPOINT_WEB], rule, service });
+        routers[`${name}-web`] = withChain({ entryPoints: [ENTRYPOINT_WEB], rule, priority, service });
       }
     } else {
-      routers[`${name}-web`] = withChain({ entryPoints: [ENTRYPOINT_WEB], rule, service });
+      routers[`${name}-web`] = withChain({ entryPoints: [ENTRYPOINT_WEB], rule, priority, service });
     }
 
     if (d.wwwRedirect) {
@@ -168,8 +180,9 @@ export function renderApplicationConfig(input: ApplicationRoutingInput): Traefik
         redirectRegex: { regex: `^https?://${regexEscape(other)}(?::[0-9]+)?(/.*)?$`, replacement: `${scheme}://${d.host}\${1}`, permanent: true },
       };
       const otherRule = domainRule(other, d.pathPrefix);
-      routers[`${name}-www-web`] = { entryPoints: [ENTRYPOINT_WEB], rule: otherRule, service, middlewares: [`${name}-www`] };
-      if (d.https) routers[`${name}-www-secure`] = { entryPoints: [ENTRYPOINT_WEBSECURE], rule: otherRule, service, middlewares: [`${name}-www`], tls: {} };
+      const otherPriority = routerPriority(other, otherRule);
+      routers[`${name}-www-web`] = { entryPoints: [ENTRYPOINT_WEB], rule: otherRule, priority: otherPriority, service, middlewares: [`${name}-www`] };
+      if (d.https) routers[`${name}-www-secure`] = { entryPoints: [ENTRYPOINT_WEBSECURE], rule: otherRule, priority: otherPriority, service, middlewares: [`${name}-www`], tls: {} };
     }
   });
 
@@ -254,19 +267,20 @@ export function renderInstanceConfig(input: InstanceRoutingInput): TraefikDynami
   const host = normalizeHost(input.host);
   if ('error' in host || host.host.startsWith('*.')) throw new RoutingRenderError('host must be a domain name');
   const rule = hostRule(host.host);
+  const priority = routerPriority(host.host, rule);
   const service = `${stem}-api`;
   const config: TraefikDynamicConfig = {
     http: {
-      routers: { [`${stem}-secure`]: { entryPoints: [ENTRYPOINT_WEBSECURE], rule, service, tls: {} } },
+      routers: { [`${stem}-secure`]: { entryPoints: [ENTRYPOINT_WEBSECURE], rule, priority, service, tls: {} } },
       services: { [service]: { loadBalancer: { servers: [{ url }], passHostHeader: true } } },
     },
   };
   if (input.certificate) {
     config.http.middlewares = { [`${stem}-tohttps`]: { redirectScheme: { scheme: 'https', permanent: true } } };
-    config.http.routers[`${stem}-web`] = { entryPoints: [ENTRYPOINT_WEB], rule, service, middlewares: [`${stem}-tohttps`] };
+    config.http.routers[`${stem}-web`] = { entryPoints: [ENTRYPOINT_WEB], rule, priority, service, middlewares: [`${stem}-tohttps`] };
     config.tls = { certificates: checkCertificateFiles([input.certificate]) };
   } else {
-    config.http.routers[`${stem}-web`] = { entryPoints: [ENTRYPOINT_WEB], rule, service };
+    config.http.routers[`${stem}-web`] = { entryPoints: [ENTRYPOINT_WEB], rule, priority, service };
   }
   return config;
 }
