@@ -371,6 +371,7 @@ export const BODY_HINTS: Record<string, Partial<Record<Method, (fx: Fixture) => 
   '/api/v1/organizations/{}/members/{}': { patch: () => ({ role: 'viewer' }) },
   '/api/v1/organizations/{}/roles': { post: () => ({ permissions: ['project:read'] }) },
   '/api/v1/me/api-keys': { post: () => ({ scopes: ['read'] }) },
+  '/api/v1/applications/{}/source': { put: () => ({ repository: 'https://git.example.com/acme/shop.git', ref: 'main', auth: { kind: 'none' } }) },
   // One variable ({key, value}) or many ({variables}): neither is "required" in the schema.
   '/api/v1/projects/{}/variables': { put: () => ({ key: `SEED_${unique().toUpperCase()}`, value: `seed value ${unique()}` }) },
   '/api/v1/environments/{}/variables': { put: () => ({ key: `SEED_${unique().toUpperCase()}`, value: `seed value ${unique()}` }) },

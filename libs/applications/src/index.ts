@@ -2,11 +2,13 @@ import { ApplicationEntity, ApplicationVariableEntity } from './entities/applica
 import { ApplicationRuntimeEntity, DeploymentEntity, DeploymentLogEntity } from './entities/deployment.entity';
 import { RegistryEntity } from './entities/registry.entity';
 import { ServerEntity } from './entities/server.entity';
+import { ApplicationSourceEntity } from './entities/application-source.entity';
 
 export * from './entities/application.entity';
 export * from './entities/deployment.entity';
 export * from './entities/registry.entity';
 export * from './entities/server.entity';
+export * from './entities/application-source.entity';
 export * from './spec/image-reference';
 export * from './spec/application-spec';
 export * from './spec/volume-names';
@@ -21,4 +23,4 @@ export * from './commands/deployment-lifecycle';
 export * from './teardowns/teardowns';
 export * from './applications.module';
 
-export const APPLICATIONS_ENTITIES = [ServerEntity, RegistryEntity, ApplicationEntity, ApplicationVariableEntity, DeploymentEntity, DeploymentLogEntity, ApplicationRuntimeEntity];
+export const APPLICATIONS_ENTITIES = [ApplicationSourceEntity, ServerEntity, RegistryEntity, ApplicationEntity, ApplicationVariableEntity, DeploymentEntity, DeploymentLogEntity, ApplicationRuntimeEntity];

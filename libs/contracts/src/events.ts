@@ -151,6 +151,12 @@ export interface EventPayloads {
   'application.variables-changed': { keys: string[] };
   'application.delete-requested': { removeVolumes: boolean };
   'application.deleted': { volumesRemoved: string[] };
+  /** The application's Git source (never the token, the deploy key's private half or the webhook secret). */
+  'application.source-changed': { applicationId: string };
+  'application.source-removed': { applicationId: string };
+  'application.deploy-key-generated': { applicationId: string };
+  'application.webhook-secret-revealed': { applicationId: string };
+  'application.webhook-secret-rotated': { applicationId: string };
   /** A domain of an application (the subject: type `domain`, named by host and path prefix; never its basic-auth hashes). */
   'domain.created': DomainEventPayload;
   'domain.updated': DomainEventPayload;
@@ -198,6 +204,7 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'variable.created': true, 'variable.updated': true, 'variable.deleted': true, 'variable.revealed': true,
   'registry.created': true, 'registry.updated': true, 'registry.deleted': true, 'registry.tested': true,
   'application.created': true, 'application.updated': true, 'application.variables-changed': true, 'application.delete-requested': true, 'application.deleted': true,
+  'application.source-changed': true, 'application.source-removed': true, 'application.deploy-key-generated': true, 'application.webhook-secret-revealed': true, 'application.webhook-secret-rotated': true,
   'domain.created': true, 'domain.updated': true, 'domain.deleted': true,
   'certificate.issued': true, 'certificate.renewed': true, 'certificate.failed': true, 'certificate.expiring': true,
   'certificate.uploaded': true, 'certificate.removed': true, 'certificate.renew-requested': true, 'acme-settings.updated': true,

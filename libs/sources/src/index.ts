@@ -1,6 +1,9 @@
-// Public surface of the sources lib: where applications' code comes from. For now the webhook layer (pure, no Nest,
-// no database): signatures and delivery ids of every provider, their payloads read into one shape, and whether a push
-// deploys. The API's webhook endpoints and the Git checkout (libs/orchestration GitPort) build on it.
+// Public surface of the sources lib: where applications' code comes from. The webhook layer (pure: signatures and
+// delivery ids of every provider, their payloads read into one shape, whether a push deploys), deploy keys, and the
+// commands and queries of an application's Git source (SourcesModule). The worker's Git checkout is GitPort in
+// libs/orchestration.
 export * from './webhooks/webhook-signatures';
 export * from './webhooks/webhook-events';
 export * from './deploy-keys/deploy-key';
+export * from './commands/source.commands';
+export * from './sources.module';

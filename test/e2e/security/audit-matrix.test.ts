@@ -139,6 +139,14 @@ describe('every successful mutating route writes exactly one audit entry', () =>
         await api().put(url).set(fx.owner.auth).send(pem).expect(200);
         return { ...orgA, url };
       }
+      // The source's key, secret and removal need a source first.
+      case 'POST /api/v1/applications/{applicationId}/source/deploy-key':
+      case 'POST /api/v1/applications/{applicationId}/source/webhook-secret/reveal':
+      case 'POST /api/v1/applications/{applicationId}/source/webhook-secret/rotate':
+      case 'DELETE /api/v1/applications/{applicationId}/source': {
+        await api().put(`/api/v1/applications/${fx.seeds.applications.id}/source`).set(fx.owner.auth).send({ repository: 'https://git.example.com/acme/shop.git', ref: 'main', auth: { kind: 'none' } }).expect(200);
+        return orgA;
+      }
       case 'DELETE /api/v1/organizations/{orgId}': {
         // Its entry goes to the instance chain: the organization's own chain ends with it.
         const o = await api().post('/api/v1/organizations').set(fx.owner.auth).send({ name: `victim-${unique()}` }).expect(201);

@@ -65,3 +65,9 @@ export function generateDeployKey(comment = 'wharf'): DeployKeyPair {
     fingerprint: `SHA256:${createHash('sha256').update(publicBlob).digest('base64').replace(/=+$/, '')}`,
   };
 }
+
+/** `SHA256:…` of an OpenSSH public key line (`ssh-ed25519 AAAA… comment`), as `ssh-keygen -lf` prints it. */
+export function fingerprintOf(publicKeyLine: string): string {
+  const blob = Buffer.from(publicKeyLine.trim().split(/\s+/)[1] ?? '', 'base64');
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}

@@ -841,4 +841,42 @@ export class ApiClient {
     headers?: Partial<NonNullable<operations['RegistriesController_update']['parameters']['header']>>;
   }, observe?: O) => Observable<ApiResult<O, operations['RegistriesController_update']['responses'][200]['content']['application/json']>>
     = this.op('PATCH', '/api/v1/registries/{registryId}');
+
+  /** POST /api/v1/applications/{applicationId}/source/deploy-key: Generate a new ed25519 deploy key (the public key is in the answer; the private key never leaves Wharf) */
+  readonly sourcesDeployKey: <O extends ApiObserve = 'body'>(args: {
+    path: operations['SourcesController_deployKey']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['SourcesController_deployKey']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/source/deploy-key');
+
+  /** GET /api/v1/applications/{applicationId}/source: The application's Git source (ETag: its version; secrets never returned) */
+  readonly sourcesGet: <O extends ApiObserve = 'body'>(args: {
+    path: operations['SourcesController_get']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['SourcesController_get']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/applications/{applicationId}/source');
+
+  /** DELETE /api/v1/applications/{applicationId}/source: Remove the Git source (the application runs its image again; its deploy key and webhook secret go too) */
+  readonly sourcesRemove: <O extends ApiObserve = 'body'>(args: {
+    path: operations['SourcesController_remove']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/applications/{applicationId}/source');
+
+  /** POST /api/v1/applications/{applicationId}/source/webhook-secret/reveal: Show the webhook secret (audited) */
+  readonly sourcesReveal: <O extends ApiObserve = 'body'>(args: {
+    path: operations['SourcesController_reveal']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['SourcesController_reveal']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/source/webhook-secret/reveal');
+
+  /** POST /api/v1/applications/{applicationId}/source/webhook-secret/rotate: Replace the webhook secret and show the new one (audited; deliveries signed with the old one are refused) */
+  readonly sourcesRotate: <O extends ApiObserve = 'body'>(args: {
+    path: operations['SourcesController_rotate']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['SourcesController_rotate']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/source/webhook-secret/rotate');
+
+  /** PUT /api/v1/applications/{applicationId}/source: Set the Git source (repository, ref, build path, watch paths, submodules, authentication, Dockerfile build); If-Match: version */
+  readonly sourcesSet: <O extends ApiObserve = 'body'>(args: {
+    path: operations['SourcesController_set']['parameters']['path'];
+    body: NonNullable<operations['SourcesController_set']['requestBody']>['content']['application/json'];
+    headers?: Partial<NonNullable<operations['SourcesController_set']['parameters']['header']>>;
+  }, observe?: O) => Observable<ApiResult<O, operations['SourcesController_set']['responses'][200]['content']['application/json']>>
+    = this.op('PUT', '/api/v1/applications/{applicationId}/source');
 }

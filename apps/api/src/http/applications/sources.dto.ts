@@ -1,0 +1,56 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsArray, IsBoolean, IsObject, IsOptional, IsString } from 'class-validator';
+
+export class GitAuthInputDto {
+  @ApiProperty({ enum: ['none', 'token', 'deploy-key'] }) kind: string;
+  @ApiPropertyOptional({ description: 'Token authentication: the user name sent with the token (default x-access-token)' }) username?: string;
+  @ApiPropertyOptional({ description: 'Token authentication: an access token (stored encrypted, never returned; leave out to keep the stored one)', format: 'password' }) token?: string;
+}
+export class BuildSettingsInputDto {
+  @ApiPropertyOptional({ enum: ['dockerfile'] }) kind?: string;
+  @ApiPropertyOptional({ description: 'Path of the Dockerfile, relative to the build path (default Dockerfile)' }) dockerfile?: string;
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'Build stage to stop at' }) target?: string | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Build arguments (kept in the image history: never secrets)' }) args?: Record<string, string>;
+}
+export class SetApplicationSourceDto {
+  @ApiProperty({ description: 'https://host/path(.git), ssh://user@host[:port]/path or user@host:path; no credentials in the URL', example: 'https://git.example.com/acme/shop.git' }) @IsString() repository: string;
+  @ApiProperty({ description: 'A branch, a tag, or a full commit id', example: 'main' }) @IsString() ref: string;
+  @ApiPropertyOptional({ description: 'The directory the build starts in, relative to the repository root (default .)' }) @IsOptional() @IsString() buildPath?: string;
+  @ApiPropertyOptional({ type: [String], description: 'Deploy on push only when a changed file matches one of these globs (empty: any change)' }) @IsOptional() @IsArray() watchPaths?: string[];
+  @ApiPropertyOptional({ description: 'Also check out submodules (shallow)' }) @IsOptional() @IsBoolean() submodules?: boolean;
+  @ApiProperty({ type: GitAuthInputDto }) @IsObject() auth: Record<string, unknown>;
+  @ApiPropertyOptional({ type: BuildSettingsInputDto }) @IsOptional() @IsObject() build?: Record<string, unknown>;
+}
+
+class GitAuthViewDto {
+  @ApiProperty({ enum: ['none', 'token', 'deploy-key'] }) kind: string;
+  @ApiProperty({ type: String, nullable: true }) username: string | null;
+  @ApiProperty({ description: 'Whether an access token is stored (it is never returned)' }) tokenSet: boolean;
+}
+class DeployKeyViewDto {
+  @ApiProperty({ description: 'Add this to the repository as a read-only deploy key' }) publicKey: string;
+  @ApiProperty({ example: 'SHA256:…' }) fingerprint: string;
+}
+class BuildSettingsViewDto {
+  @ApiProperty({ enum: ['dockerfile'] }) kind: string;
+  @ApiProperty() dockerfile: string;
+  @ApiProperty({ type: String, nullable: true }) target: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) args: Record<string, string>;
+}
+export class ApplicationSourceDto {
+  @ApiProperty() applicationId: string;
+  @ApiProperty() repository: string;
+  @ApiProperty() ref: string;
+  @ApiProperty() buildPath: string;
+  @ApiProperty({ type: [String] }) watchPaths: string[];
+  @ApiProperty() submodules: boolean;
+  @ApiProperty({ type: GitAuthViewDto }) auth: GitAuthViewDto;
+  @ApiProperty({ type: DeployKeyViewDto, nullable: true }) deployKey: DeployKeyViewDto | null;
+  @ApiProperty({ type: BuildSettingsViewDto }) build: BuildSettingsViewDto;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Webhook endpoint path per provider (github, gitlab, gitea, bitbucket, generic), relative to Wharf’s public URL' }) webhooks: Record<string, string>;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiProperty() version: number;
+}
+export class WebhookSecretDto {
+  @ApiProperty({ description: 'The secret deliveries are signed with (GitHub/Gitea/Bitbucket HMAC, GitLab token, generic HMAC)' }) secret: string;
+}

@@ -1,0 +1,40 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** How a Git source's image is built (a Dockerfile in the build path for now). */
+export interface BuildSettings {
+  kind: 'dockerfile';
+  /** Relative to the build path. */
+  dockerfile: string;
+  target: string | null;
+  /** Build arguments (plain values: they end up in the image's history, so never secrets). */
+  args: Record<string, string>;
+}
+
+/** An application's Git source (see the ApplicationSources migration); secrets only as encrypted boxes. */
+@Entity('application_sources')
+export class ApplicationSourceEntity {
+  @PrimaryColumn({ name: 'application_id', type: 'uuid' }) applicationId: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId: string;
+  @Column({ name: 'project_id', type: 'uuid' }) projectId: string;
+  @Column({ name: 'environment_id', type: 'uuid' }) environmentId: string;
+  @Column('text') repository: string;
+  @Column('text') ref: string;
+  @Column({ name: 'build_path', type: 'text' }) buildPath: string;
+  @Column({ name: 'watch_paths', type: 'text', array: true }) watchPaths: string[];
+  @Column('boolean') submodules: boolean;
+  @Column({ name: 'auth_kind', type: 'text' }) authKind: 'none' | 'token' | 'deploy-key';
+  @Column({ name: 'auth_username', type: 'text', nullable: true }) authUsername: string | null;
+  @Column({ name: 'token_box', type: 'text', nullable: true }) tokenBox: string | null;
+  @Column({ name: 'deploy_key_public', type: 'text', nullable: true }) deployKeyPublic: string | null;
+  @Column({ name: 'deploy_key_box', type: 'text', nullable: true }) deployKeyBox: string | null;
+  @Column({ type: 'jsonb' }) build: BuildSettings;
+  @Column({ name: 'webhook_secret_box', type: 'text' }) webhookSecretBox: string;
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
+  @Column({ type: 'int', default: 1 }) version: number;
+}
+
+/** AAD of the source's encrypted values: a box copied to another application or field does not decrypt. */
+export const sourceTokenAad = (applicationId: string) => `source-token:${applicationId}`;
+export const deployKeyAad = (applicationId: string) => `deploy-key:${applicationId}`;
+export const webhookSecretAad = (applicationId: string) => `webhook-secret:${applicationId}`;

@@ -1,0 +1,250 @@
+/**
+ * An application's Git source: read it, set it, remove it, generate its deploy key, reveal or rotate its webhook
+ * secret. Reading needs `application:read`, every change `application:update`, revealing the webhook secret
+ * `application:update` too (it lets anyone deploy the application) and is audited. Secrets (the access token, the
+ * deploy key's private half, the webhook secret) are encrypted with the instance key and never in a view, an event or
+ * an audit entry; the view says only whether a token is set. The repository's host is checked against private
+ * addresses by the worker right before it clones (the API cannot resolve names the way the worker's network does).
+ */
+import { randomBytes } from 'node:crypto';
+import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
+import type { EntityManager } from 'typeorm';
+import { checkRelativePath, validateGitSource } from '@wharf/contracts';
+import { ConflictError, FieldError, NotFoundError, SecretBox, TransactionRunner, ValidationError, checkVersion } from '@wharf/core';
+import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
+import { ApplicationEntity, ApplicationSourceEntity, BuildSettings, deployKeyAad, sourceTokenAad, webhookSecretAad } from '@wharf/applications';
+import { generateDeployKey, fingerprintOf } from '../deploy-keys/deploy-key';
+import { WEBHOOK_PROVIDERS } from '../webhooks/webhook-signatures';
+
+export interface ApplicationSourceView {
+  applicationId: string;
+  repository: string;
+  ref: string;
+  buildPath: string;
+  watchPaths: string[];
+  submodules: boolean;
+  auth: { kind: 'none' | 'token' | 'deploy-key'; username: string | null; tokenSet: boolean };
+  /** The application's deploy key (add it to the repository as a read-only deploy key); null until generated. */
+  deployKey: { publicKey: string; fingerprint: string } | null;
+  build: BuildSettings;
+  /** Paths of the webhook endpoint per provider (append to Wharf's public URL); the secret is revealed separately. */
+  webhooks: Record<string, string>;
+  updatedAt: string;
+  version: number;
+}
+
+export function sourceView(s: ApplicationSourceEntity): ApplicationSourceView {
+  return {
+    applicationId: s.applicationId, repository: s.repository, ref: s.ref, buildPath: s.buildPath, watchPaths: [...s.watchPaths], submodules: s.submodules,
+    auth: { kind: s.authKind, username: s.authUsername, tokenSet: s.tokenBox !== null },
+    deployKey: s.deployKeyPublic ? { publicKey: s.deployKeyPublic, fingerprint: fingerprintOf(s.deployKeyPublic) } : null,
+    build: { ...s.build, args: { ...s.build.args } },
+    webhooks: Object.fromEntries(WEBHOOK_PROVIDERS.map((p) => [p, `/api/v1/webhooks/applications/${s.applicationId}/${p}`])),
+    updatedAt: s.updatedAt.toISOString(), version: s.version,
+  };
+}
+
+const subjectOf = (a: ApplicationEntity) => ({ type: 'application', id: a.id, name: a.name });
+const newWebhookSecret = () => randomBytes(32).toString('base64url');
+const BUILD_FIELDS = ['kind', 'dockerfile', 'target', 'args'];
+const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** Build settings from untrusted input (defaults: `Dockerfile` in the build path, no target, no arguments). */
+export function buildSettingsFrom(input: unknown, errors: FieldError[]): BuildSettings {
+  const out: BuildSettings = { kind: 'dockerfile', dockerfile: 'Dockerfile', target: null, args: {} };
+  if (input === undefined || input === null) return out;
+  const fail = (pointer: string, detail: string) => errors.push({ pointer: `/build${pointer}`, code: 'invalid', detail });
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    fail('', 'must be an object');
+    return out;
+  }
+  const o = input as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!BUILD_FIELDS.includes(k)) fail(`/${k}`, 'is not a build setting');
+  if (o.kind !== undefined && o.kind !== 'dockerfile') fail('/kind', 'must be dockerfile');
+  if (o.dockerfile !== undefined) {
+    const e = checkRelativePath(o.dockerfile);
+    if (e) fail('/dockerfile', e);
+    else out.dockerfile = o.dockerfile as string;
+  }
+  if (o.target !== undefined && o.target !== null) {
+    if (typeof o.target !== 'string' || !TARGET.test(o.target)) fail('/target', 'must be a build stage name (letters, digits, . _ -)');
+    else out.target = o.target;
+  }
+  if (o.args !== undefined && o.args !== null) {
+    if (typeof o.args !== 'object' || Array.isArray(o.args)) fail('/args', 'must be an object of names to values');
+    else {
+      const entries = Object.entries(o.args as Record<string, unknown>);
+      if (entries.length > 100) fail('/args', 'at most 100 build arguments');
+      for (const [k, v] of entries.slice(0, 100)) {
+        if (!BUILD_ARG_NAME.test(k)) fail(`/args/${k.slice(0, 64)}`, 'a build argument name is letters, digits and _ (not starting with a digit)');
+        else if (typeof v !== 'string' || v.length > 4096 || /[\0]/.test(v)) fail(`/args/${k}`, 'must be a string of at most 4096 characters');
+        else out.args[k] = v;
+      }
+    }
+  }
+  return out;
+}
+
+async function changeableApp(scope: TenantScope, p: Principal, applicationId: string, m?: EntityManager): Promise<ApplicationEntity> {
+  await scope.findOne(p, ApplicationEntity, 'application', applicationId, 'update');
+  const app = await scope.findOne(p, ApplicationEntity, 'application', applicationId, 'read', m ? { m, lock: true } : undefined);
+  if (app.deleting) throw new ConflictError('The application is being deleted', 'application-deleting');
+  return app;
+}
+
+export class GetApplicationSourceQuery extends Query<ApplicationSourceView> {
+  constructor(readonly principal: Principal, readonly applicationId: string) {
+    super();
+  }
+}
+@QueryHandler(GetApplicationSourceQuery)
+export class GetApplicationSourceHandler implements IQueryHandler<GetApplicationSourceQuery> {
+  constructor(private readonly scope: TenantScope) {}
+  async execute({ principal: p, applicationId }: GetApplicationSourceQuery) {
+    const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
+    const s = await this.scope.query(p, ApplicationSourceEntity, 'application').andWhere('x.application_id = :a', { a: app.id }).getOne();
+    if (!s) throw new NotFoundError('Git source');
+    return sourceView(s);
+  }
+}
+
+export class SetApplicationSourceCommand extends Command<ApplicationSourceView> {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly body: Record<string, unknown>, readonly expectedVersion?: number) {
+    super();
+  }
+}
+/**
+ * Sets the whole source (PUT). A token may be left out to keep the stored one; choosing deploy-key authentication
+ * generates the application's key pair when it has none. The webhook secret is made once, with the source.
+ */
+@CommandHandler(SetApplicationSourceCommand)
+export class SetApplicationSourceHandler implements ICommandHandler<SetApplicationSourceCommand> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
+  async execute({ principal: p, applicationId, body, expectedVersion }: SetApplicationSourceCommand) {
+    await changeableApp(this.scope, p, applicationId);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ValidationError.field('', 'type', 'must be an object');
+    const { build, ...gitInput } = body;
+    return this.tx.run(async (m, stage) => {
+      const app = await changeableApp(this.scope, p, applicationId, m);
+      const existing = await m.findOne(ApplicationSourceEntity, { where: { applicationId: app.id }, lock: { mode: 'pessimistic_write' } });
+      if (existing) checkVersion(existing.version, expectedVersion);
+      // Token left out with token authentication: keep the stored token (validated with a stand-in, never echoed).
+      const auth = (gitInput.auth ?? null) as Record<string, unknown> | null;
+      const keepToken = !!auth && auth.kind === 'token' && auth.token === undefined && !!existing?.tokenBox;
+      const checked = validateGitSource(keepToken ? { ...gitInput, auth: { ...auth, token: 'kept' } } : gitInput);
+      const errors: FieldError[] = checked.ok ? [] : checked.errors.map((e) => ({ pointer: e.field ? `/${e.field}` : '', code: 'invalid', detail: e.message }));
+      const buildSettings = buildSettingsFrom(build, errors);
+      if (!checked.ok || errors.length > 0) throw new ValidationError(`Invalid Git source: ${errors.map((e) => `${e.pointer} ${e.detail}`).join('; ')}`, errors);
+      const v = checked.value;
+      const now = new Date();
+      let deployKeyPublic = existing?.deployKeyPublic ?? null;
+      let deployKeyBox = existing?.deployKeyBox ?? null;
+      if (v.auth.kind === 'deploy-key' && !deployKeyBox) {
+        const pair = generateDeployKey(`wharf-${app.name}`);
+        deployKeyPublic = pair.publicKey;
+        deployKeyBox = this.box.encrypt(pair.privateKey, deployKeyAad(app.id));
+      }
+      const row = m.create(ApplicationSourceEntity, {
+        applicationId: app.id, organizationId: app.organizationId, projectId: app.projectId, environmentId: app.environmentId,
+        repository: v.repository, ref: v.ref, buildPath: v.buildPath, watchPaths: v.watchPaths, submodules: v.submodules,
+        authKind: v.auth.kind, authUsername: v.auth.kind === 'token' ? v.auth.username ?? null : null,
+        tokenBox: v.auth.kind !== 'token' ? null : keepToken ? existing!.tokenBox : this.box.encrypt(v.auth.token, sourceTokenAad(app.id)),
+        deployKeyPublic, deployKeyBox, build: buildSettings,
+        webhookSecretBox: existing?.webhookSecretBox ?? this.box.encrypt(newWebhookSecret(), webhookSecretAad(app.id)),
+        createdAt: existing?.createdAt ?? now, updatedAt: now, version: (existing?.version ?? 0) + 1,
+      });
+      await m.save(ApplicationSourceEntity, row);
+      await stage(
+        { type: 'application.source-changed', organizationId: app.organizationId, actor: actorOf(p), subject: subjectOf(app), payload: { applicationId: app.id } },
+        {
+          request: p.client,
+          changes: {
+            repository: row.repository, ref: row.ref, buildPath: row.buildPath, watchPaths: row.watchPaths, submodules: row.submodules, auth: row.authKind,
+            ...(row.authKind === 'token' ? { token: keepToken ? 'kept' : 'set' } : {}), build: { dockerfile: buildSettings.dockerfile, target: buildSettings.target, args: Object.keys(buildSettings.args) },
+          },
+        },
+      );
+      return sourceView(row);
+    });
+  }
+}
+
+export class RemoveApplicationSourceCommand extends Command<void> {
+  constructor(readonly principal: Principal, readonly applicationId: string) {
+    super();
+  }
+}
+/** The application goes back to running its image; its deploy key and webhook secret go with the source. */
+@CommandHandler(RemoveApplicationSourceCommand)
+export class RemoveApplicationSourceHandler implements ICommandHandler<RemoveApplicationSourceCommand> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope) {}
+  async execute({ principal: p, applicationId }: RemoveApplicationSourceCommand) {
+    await changeableApp(this.scope, p, applicationId);
+    await this.tx.run(async (m, stage) => {
+      const app = await changeableApp(this.scope, p, applicationId, m);
+      const r = await m.delete(ApplicationSourceEntity, { applicationId: app.id });
+      if (!r.affected) throw new NotFoundError('Git source');
+      await stage({ type: 'application.source-removed', organizationId: app.organizationId, actor: actorOf(p), subject: subjectOf(app), payload: { applicationId: app.id } }, { request: p.client });
+    });
+  }
+}
+
+export class GenerateDeployKeyCommand extends Command<ApplicationSourceView> {
+  constructor(readonly principal: Principal, readonly applicationId: string) {
+    super();
+  }
+}
+/** A new ed25519 pair replaces the application's deploy key (the old public key stops working once removed upstream). */
+@CommandHandler(GenerateDeployKeyCommand)
+export class GenerateDeployKeyHandler implements ICommandHandler<GenerateDeployKeyCommand> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
+  async execute({ principal: p, applicationId }: GenerateDeployKeyCommand) {
+    await changeableApp(this.scope, p, applicationId);
+    return this.tx.run(async (m, stage) => {
+      const app = await changeableApp(this.scope, p, applicationId, m);
+      const s = await m.findOne(ApplicationSourceEntity, { where: { applicationId: app.id }, lock: { mode: 'pessimistic_write' } });
+      if (!s) throw new NotFoundError('Git source');
+      const pair = generateDeployKey(`wharf-${app.name}`);
+      Object.assign(s, { deployKeyPublic: pair.publicKey, deployKeyBox: this.box.encrypt(pair.privateKey, deployKeyAad(app.id)), updatedAt: new Date(), version: s.version + 1 });
+      await m.save(ApplicationSourceEntity, s);
+      await stage(
+        { type: 'application.deploy-key-generated', organizationId: app.organizationId, actor: actorOf(p), subject: subjectOf(app), payload: { applicationId: app.id } },
+        { request: p.client, changes: { fingerprint: pair.fingerprint } },
+      );
+      return sourceView(s);
+    });
+  }
+}
+
+export class RevealWebhookSecretCommand extends Command<{ secret: string }> {
+  constructor(readonly principal: Principal, readonly applicationId: string, readonly rotate: boolean) {
+    super();
+  }
+}
+/** The webhook secret, shown on request (audited); with `rotate`, a new one first (deliveries signed with the old one stop). */
+@CommandHandler(RevealWebhookSecretCommand)
+export class RevealWebhookSecretHandler implements ICommandHandler<RevealWebhookSecretCommand> {
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
+  async execute({ principal: p, applicationId, rotate }: RevealWebhookSecretCommand) {
+    await changeableApp(this.scope, p, applicationId);
+    return this.tx.run(async (m, stage) => {
+      const app = await changeableApp(this.scope, p, applicationId, m);
+      const s = await m.findOne(ApplicationSourceEntity, { where: { applicationId: app.id }, lock: { mode: 'pessimistic_write' } });
+      if (!s) throw new NotFoundError('Git source');
+      let secret: string;
+      if (rotate) {
+        secret = newWebhookSecret();
+        Object.assign(s, { webhookSecretBox: this.box.encrypt(secret, webhookSecretAad(app.id)), updatedAt: new Date(), version: s.version + 1 });
+        await m.save(ApplicationSourceEntity, s);
+      } else {
+        secret = this.box.decrypt(s.webhookSecretBox, webhookSecretAad(app.id));
+      }
+      await stage(
+        { type: rotate ? 'application.webhook-secret-rotated' : 'application.webhook-secret-revealed', organizationId: app.organizationId, actor: actorOf(p), subject: subjectOf(app), payload: { applicationId: app.id } },
+        { request: p.client },
+      );
+      return { secret };
+    });
+  }
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { handlersOf } from '@wharf/core';
+import { TenancyModule } from '@wharf/tenancy';
+import * as sources from './commands/source.commands';
+
+/** Applications' Git sources (commands and queries); the worker checks out and builds them. */
+@Module({
+  imports: [TenancyModule],
+  providers: [...handlersOf(sources)],
+})
+export class SourcesModule {}
