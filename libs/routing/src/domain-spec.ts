@@ -74,6 +74,12 @@ export interface FieldError {
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: FieldError[] };
 
+/** A wildcard host (`*.example.com`): it answers on every name one label under `example.com`. */
+export const isWildcardHost = (host: string): boolean => host.startsWith('*.');
+
+/** Why a wildcard cannot get a certificate on HTTP-01 (the API refuses such a domain; the issuer fails such an order). */
+export const WILDCARD_NEEDS_DNS01 = "wildcard certificates need the DNS-01 challenge; set a DNS provider in the organization's ACME settings";
+
 export interface DomainValidationOptions {
   /** Accept a leading `*.` (wildcard certificates need DNS-01). Default false. */
   allowWildcard?: boolean;

@@ -3,6 +3,7 @@ import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import type { FieldError } from '@wharf/contracts';
 import { ValidationError } from '@wharf/core';
+import { isWildcardHost } from '../domain-spec';
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/g;
 
@@ -106,7 +107,7 @@ export interface DnsCheckOptions {
   servers: string[];
   publicIps: string[];
   caaIdentities: string[];
-  /** Wildcard names are governed by `issuewild` when present. */
+  /** Wildcard names are governed by `issuewild` when present. Default: whether `host` starts with `*.`. */
   wildcard?: boolean;
   timeoutMs?: number;
 }
@@ -121,10 +122,14 @@ const code = (e: unknown) => (e as { code?: string }).code ?? 'ERROR';
 
 /**
  * Where `host` points and whether a CA named by `caaIdentities` may issue for it (RFC 8659: the closest CAA record set
- * up the tree decides; with no `issue` property at all, any CA may). Read-only DNS queries; nothing is cached.
+ * up the tree decides; with no `issue` property at all, any CA may). For a wildcard `*.example.com` the CAA lookup
+ * starts at `example.com` and `issuewild` decides when present (RFC 8659 §4.3); its addresses are those a DNS wildcard
+ * answers for the name `*.example.com` itself, shown only (no CA needs them: wildcards validate through DNS-01).
+ * Read-only DNS queries; nothing is cached.
  */
 export async function checkDns(host: string, o: DnsCheckOptions): Promise<DnsCheck> {
   const r = resolverFor(o);
+  const wildcard = o.wildcard ?? host.startsWith('*.');
   const addresses: string[] = [];
   const errors: string[] = [];
   for (const q of [() => r.resolve4(host), () => r.resolve6(host)]) {
@@ -149,7 +154,7 @@ export async function checkDns(host: string, o: DnsCheckOptions): Promise<DnsChe
       continue;
     }
     if (records.length === 0) continue;
-    const tag = o.wildcard && records.some((x) => x.issuewild !== undefined) ? 'issuewild' : 'issue';
+    const tag = wildcard && records.some((x) => x.issuewild !== undefined) ? 'issuewild' : 'issue';
     const values = records.map((x) => x[tag]).filter((v): v is string => v !== undefined);
     const issuers = values.map((v) => v.split(';')[0].trim().toLowerCase());
     const allowed = values.length === 0 || issuers.some((i) => o.caaIdentities.map((c) => c.toLowerCase()).includes(i));
@@ -159,12 +164,18 @@ export async function checkDns(host: string, o: DnsCheckOptions): Promise<DnsChe
   return { host, addresses, expected, pointsHere, resolveError, caa };
 }
 
-/** The reason an HTTP-01 order would fail, before asking the CA (null: go ahead). */
+/**
+ * The reason an order would fail, before asking the CA (null: go ahead): CAA always; with HTTP-01, a name that does
+ * not resolve to this server. DNS-01 needs no address record, and neither does a wildcard (a CA validates one only
+ * through DNS-01: the API refuses a wildcard with HTTPS on HTTP-01, and the issuer fails one with reason `dns`).
+ */
 export function dnsProblem(c: DnsCheck, challenge: 'http-01' | 'dns-01'): { reason: 'dns-missing' | 'dns-mismatch' | 'caa-forbidden'; message: string } | null {
   if (!c.caa.allowed) {
-    return { reason: 'caa-forbidden', message: `CAA records at ${c.caa.at} allow only ${c.caa.issuers.filter(Boolean).join(', ') || 'no CA'} to issue for ${c.host}; add an issue record for this CA` };
+    const tag = isWildcardHost(c.host) ? 'issuewild (or issue)' : 'issue';
+    return { reason: 'caa-forbidden', message: `CAA records at ${c.caa.at} allow only ${c.caa.issuers.filter(Boolean).join(', ') || 'no CA'} to issue for ${c.host}; add an ${tag} record for this CA` };
   }
   if (challenge === 'dns-01') return null;
+  if (isWildcardHost(c.host)) return null;
   if (c.resolveError) return { reason: 'dns-missing', message: `${c.host} does not resolve: ${c.resolveError}; point it at ${c.expected.join(', ') || 'this server'}` };
   if (c.pointsHere === false) return { reason: 'dns-mismatch', message: `${c.host} resolves to ${c.addresses.join(', ')}, not to this server (${c.expected.join(', ')})` };
   return null;

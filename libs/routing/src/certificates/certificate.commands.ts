@@ -95,12 +95,14 @@ export class GetDomainDnsCheckQuery extends Query<DnsCheck & { problem: { reason
 }
 @QueryHandler(GetDomainDnsCheckQuery)
 export class GetDomainDnsCheckHandler implements IQueryHandler<GetDomainDnsCheckQuery> {
-  constructor(private readonly scope: TenantScope, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
+  constructor(private readonly scope: TenantScope, private readonly ds: DataSource, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
   async execute({ principal: p, domainId }: GetDomainDnsCheckQuery) {
     const d = await this.scope.findOne(p, DomainEntity, 'application', domainId, 'read', { what: 'Domain' });
     const { publicIps, dnsServers, caaIdentities } = this.config.acme;
     const check = await checkDns(d.host, { servers: dnsServers, publicIps, caaIdentities });
-    return { ...check, problem: dnsProblem(check, 'http-01') };
+    // Judged by the organization's challenge, as the issuer will: DNS-01 needs no address pointing here.
+    const settings = await this.ds.manager.findOneBy(AcmeSettingsEntity, { organizationId: d.organizationId });
+    return { ...check, problem: dnsProblem(check, settings?.challenge ?? 'http-01') };
   }
 }
 

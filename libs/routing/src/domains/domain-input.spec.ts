@@ -1,6 +1,7 @@
 import { ValidationError } from '@wharf/core';
 import { verifyBasicAuthPassword } from '../basic-auth';
-import { defaultHostFor, domainSpecFromInput, fieldPathToPointer } from './domain.commands';
+import { defaultHostFor, domainSpecFromInput, domainSpecOf, fieldPathToPointer, hostClaim } from './domain.commands';
+import type { DomainEntity } from './domain.entity';
 
 describe('fieldPathToPointer', () => {
   it.each([
@@ -39,6 +40,43 @@ describe('domainSpecFromInput', () => {
     );
     expect(await errorsOf({ host: 'a.example.com', port: 80, https: false, basicAuth: [{ username: 'u', password: 'x'.repeat(73) }] })).toEqual(['/basicAuth/0/password']);
     expect(await errorsOf('nope')).toEqual(['']);
+  });
+});
+
+describe('wildcard hosts', () => {
+  it('the API input accepts *.example.com (normalized like any host) but no www redirect on it', async () => {
+    const spec = await domainSpecFromInput({ host: '*.Apps.Example.com', port: 80, https: true });
+    expect(spec.host).toBe('*.apps.example.com');
+    await expect(domainSpecFromInput({ host: '*.example.com', port: 80, https: true, wwwRedirect: true })).rejects.toMatchObject({ errors: [expect.objectContaining({ pointer: '/wwwRedirect' })] });
+    for (const host of ['*.com', 'a.*.example.com', '**.example.com', '*example.com', '*.*.example.com']) {
+      await expect(domainSpecFromInput({ host, port: 80, https: false })).rejects.toMatchObject({ errors: [expect.objectContaining({ pointer: '/host' })] });
+    }
+  });
+
+  it('a stored wildcard domain still reaches the renderer', () => {
+    const row = { host: '*.apps.example.com', pathPrefix: '/', basicAuth: [], options: { stripPrefix: false, port: 80, https: true, redirectHttpToHttps: false, wwwRedirect: false, redirects: [], responseHeaders: {}, ipAllowList: [] } };
+    expect(domainSpecOf(row as unknown as DomainEntity)?.host).toBe('*.apps.example.com');
+  });
+});
+
+describe('hostClaim (the names a domain holds, for the conflict rule)', () => {
+  it('a specific host claims itself and is checked against the wildcard one label up', () => {
+    expect(hostClaim('x.example.com', false)).toEqual({ names: ['x.example.com'], wildcardBases: [], coveringWildcards: ['*.example.com'], locks: ['*.example.com', 'x.example.com'] });
+  });
+
+  it('a wildcard claims its base for names one label under it, and shares its lock with each of them', () => {
+    const wild = hostClaim('*.example.com', false);
+    expect(wild).toEqual({ names: ['*.example.com'], wildcardBases: ['example.com'], coveringWildcards: [], locks: ['*.example.com'] });
+    // The lock a wildcard takes is one every name directly under it takes too: the two requests are serialized.
+    expect(hostClaim('x.example.com', false).locks).toContain(wild.locks[0]);
+    expect(hostClaim('a.b.example.com', false).locks).not.toContain(wild.locks[0]);
+  });
+
+  it('with a www redirect both forms count, and each form\'s covering wildcard', () => {
+    expect(hostClaim('shop.example.com', true)).toEqual({
+      names: ['shop.example.com', 'www.shop.example.com'], wildcardBases: [], coveringWildcards: ['*.example.com', '*.shop.example.com'],
+      locks: ['*.example.com', '*.shop.example.com', 'shop.example.com', 'www.shop.example.com'],
+    });
   });
 });
 

@@ -17,7 +17,7 @@ import { checkVersion, ConflictError, newId, NotFoundError, TransactionRunner, V
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
 import { ApplicationEntity } from '@wharf/applications';
 import { BasicAuthPasswordError, hashBasicAuthPassword } from '../basic-auth';
-import { BasicAuthUser, DomainSpec, validateDomainSpec, ValidDomainSpec } from '../domain-spec';
+import { BasicAuthUser, DomainSpec, isWildcardHost, validateDomainSpec, ValidDomainSpec, WILDCARD_NEEDS_DNS01 } from '../domain-spec';
 import { alternateWwwHost } from '../traefik/traefik-config';
 import { AcmeSettingsEntity } from '../certificates/certificate.entity';
 import { DomainEntity, StoredDomainOptions } from './domain.entity';
@@ -160,9 +160,6 @@ const IN_USE = (host: string) => `${host} is already in use on this install`;
 
 /** `x.example.com` → `example.com`: the name a wildcard `*.example.com` covers one label of. */
 const parentOf = (name: string) => name.slice(name.indexOf('.') + 1);
-export const isWildcardHost = (host: string) => host.startsWith('*.');
-
-export const WILDCARD_NEEDS_DNS01 = "wildcard certificates need the DNS-01 challenge; set a DNS provider in the organization's ACME settings";
 
 /**
  * What a wildcard host needs, checked inside the transaction that stores it: with HTTPS, the organization's ACME
@@ -183,6 +180,20 @@ async function checkWildcardHost(m: EntityManager, d: { organizationId: string; 
 }
 
 /**
+ * What a domain on `host` claims: the names it answers on (`names`: the host and, with wwwRedirect, its other www
+ * form), the bases of the wildcards among them (`*.example.com` → `example.com`: another organization's name one label
+ * under it conflicts), the wildcards that would cover its specific names (`x.example.com` → `*.example.com`: held by
+ * another organization, a conflict) and the advisory locks to take (sorted): the names and those covering wildcards, so
+ * a wildcard and a name under it lock one common key.
+ */
+export function hostClaim(host: string, wwwRedirect: boolean): { names: string[]; wildcardBases: string[]; coveringWildcards: string[]; locks: string[] } {
+  const names = [...new Set([host, ...(wwwRedirect ? [alternateWwwHost(host)] : [])])].sort();
+  const wildcardBases = names.filter(isWildcardHost).map(parentOf);
+  const coveringWildcards = [...new Set(names.filter((n) => !isWildcardHost(n)).map((n) => `*.${parentOf(n)}`))].sort();
+  return { names, wildcardBases, coveringWildcards, locks: [...new Set([...names, ...coveringWildcards])].sort() };
+}
+
+/**
  * Refuses a host another organization uses (any path) and a host + path another domain holds, without naming either.
  * A domain with wwwRedirect also answers on the other form of its host (`www.` added or removed): that name counts as
  * used too, both ways. Wildcards count for what they answer: `*.example.com` is refused while another organization
@@ -193,10 +204,8 @@ async function checkWildcardHost(m: EntityManager, d: { organizationId: string; 
  * name, or for a wildcard and a name under it, are decided one after the other.
  */
 async function claimHost(m: EntityManager, d: { id: string; organizationId: string; host: string; pathPrefix: string; options: StoredDomainOptions }): Promise<void> {
-  const names = [...new Set([d.host, ...(d.options.wwwRedirect ? [alternateWwwHost(d.host)] : [])])].sort();
-  const wildcardBases = names.filter(isWildcardHost).map(parentOf);
-  const coveringWildcards = names.filter((n) => !isWildcardHost(n)).map((n) => `*.${parentOf(n)}`);
-  for (const name of [...new Set([...names, ...coveringWildcards])].sort()) await m.query(`SELECT pg_advisory_xact_lock(hashtext('wharf.domain-host'), hashtext($1))`, [name]);
+  const { names, wildcardBases, coveringWildcards, locks } = hostClaim(d.host, d.options.wwwRedirect);
+  for (const name of locks) await m.query(`SELECT pg_advisory_xact_lock(hashtext('wharf.domain-host'), hashtext($1))`, [name]);
   const rows: unknown[] = await m.query(
     `SELECT 1 FROM (
         SELECT organization_id, path_prefix, host AS name FROM domains WHERE id <> $3

@@ -1,6 +1,6 @@
 import Ajv from 'ajv';
 import { parse } from 'yaml';
-import { ACME_CHALLENGE_PRIORITY, RoutingRenderError, TraefikDynamicConfig, renderAcmeChallengeConfig, renderInstanceConfig, toTraefikYaml } from './traefik-config';
+import { ACME_CHALLENGE_PRIORITY, RoutingRenderError, TraefikDynamicConfig, hostRule, renderAcmeChallengeConfig, renderInstanceConfig, routerPriority, toTraefikYaml } from './traefik-config';
 import { TRAEFIK_V3_DYNAMIC_SCHEMA, checkReferences, matchersOf, parseRule } from './testing/traefik-v3-check';
 
 const validateSchema = new Ajv({ allErrors: true, strict: true }).compile(TRAEFIK_V3_DYNAMIC_SCHEMA);
@@ -35,6 +35,12 @@ describe("Wharf's own host behind the edge", () => {
     const challenge = Object.values(renderAcmeChallengeConfig({ installId: 'i7k2', apiUrl: 'http://172.18.0.1:3000' }).http.routers)[0];
     expect(challenge.priority).toBe(ACME_CHALLENGE_PRIORITY);
     expect(web.priority ?? web.rule.length).toBeLessThan(ACME_CHALLENGE_PRIORITY);
+  });
+
+  it("outranks an organization's wildcard covering Wharf's host", () => {
+    const c = checked(renderInstanceConfig({ installId: 'i7k2', host: 'wharf.example.com', apiUrl: 'http://172.18.0.1:3000', certificate: CERT }));
+    const rule = hostRule('*.example.com');
+    for (const r of Object.values(c.http.routers)) expect(r.priority!).toBeGreaterThan(routerPriority('*.example.com', rule));
   });
 
   it.each([
