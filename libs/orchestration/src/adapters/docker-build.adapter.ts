@@ -1,0 +1,271 @@
+import Docker from 'dockerode';
+import {
+  IMAGE_BUILD_REQUIRED_LABELS,
+  ImageBuildError,
+  type ImageBuilderPort,
+  type ImageBuildInput,
+  type ImageBuildResult,
+  type RemoveImagesResult,
+} from '../ports/image-builder.port';
+import { BuildProgressParser } from './build-progress';
+import { formatBytes, packContext, resolveBuildPaths, scanContext } from './build-context';
+
+export interface DockerBuildAdapterOptions {
+  /** A ready dockerode client (e.g. over SSH); otherwise one is made for `socketPath`. */
+  docker?: Docker;
+  /** Default `/var/run/docker.sock`. */
+  socketPath?: string;
+  /** Largest build context sent to the engine (default 1 GiB). */
+  maxContextBytes?: number;
+  /** Most files, directories and links in a context (default 200 000). */
+  maxContextEntries?: number;
+  /** How long one short Engine API call (inspect, list, remove) may take (default 60 s). */
+  callTimeoutMs?: number;
+}
+
+const TAG = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
+const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;
+const MAX_VALUE = 64 * 1024;
+
+/**
+ * Image builds through the Engine API's classic builder (`POST /build`, `version=1`): the context is packed here from
+ * lstat'ed entries (links stay links, nothing outside the context is read) and streamed as a tar; the JSON progress goes
+ * to `onLog` line by line. Deadline and cancel abort the HTTP request, which makes dockerd cancel the build, kill the
+ * running step's container and remove it (`forcerm`); the image is only tagged when the build completes.
+ *
+ * Build secrets are refused (`secrets-unsupported`): the classic builder has no secret mounts, and a build argument
+ * would leave the value in the image history. BuildKit (`version=2`) would need a gRPC session that serves them.
+ */
+export class DockerBuildAdapter implements ImageBuilderPort {
+  private readonly docker: Docker;
+  private readonly maxContextBytes: number;
+  private readonly maxContextEntries: number;
+  private readonly callTimeoutMs: number;
+
+  constructor(options: DockerBuildAdapterOptions = {}) {
+    this.docker = options.docker ?? new Docker({ socketPath: options.socketPath ?? '/var/run/docker.sock' });
+    this.maxContextBytes = options.maxContextBytes ?? 1024 ** 3;
+    this.maxContextEntries = options.maxContextEntries ?? 200_000;
+    this.callTimeoutMs = options.callTimeoutMs ?? 60_000;
+  }
+
+  async build(input: ImageBuildInput): Promise<ImageBuildResult> {
+    checkBuildInput(input);
+    if (input.secrets && Object.keys(input.secrets).length > 0) {
+      throw new ImageBuildError(
+        'Build secrets are not supported by this builder: the Engine API classic builder has no secret mounts, and passing them as build arguments would store them in the image. Remove the secrets (or use a build argument for a non-secret value).',
+        'secrets-unsupported',
+      );
+    }
+    if (input.signal?.aborted) throw new ImageBuildError('The build was cancelled before it started.', 'cancelled');
+
+    const abort = new AbortController();
+    let why: 'timeout' | 'cancelled' | null = null;
+    const timer = setTimeout(() => {
+      why ??= 'timeout';
+      abort.abort(new Error('build deadline'));
+    }, input.deadlineMs);
+    const onCancel = () => {
+      why ??= 'cancelled';
+      abort.abort(new Error('build cancelled'));
+    };
+    input.signal?.addEventListener('abort', onCancel, { once: true });
+    const aborted = () =>
+      why === 'timeout'
+        ? new ImageBuildError(`The build did not finish within ${Math.round(input.deadlineMs / 1000)} s and was stopped.`, 'timeout')
+        : new ImageBuildError('The build was cancelled.', 'cancelled');
+
+    try {
+      const paths = await resolveBuildPaths(input);
+      const scan = await scanContext(paths.contextDir, { maxBytes: this.maxContextBytes, maxEntries: this.maxContextEntries, signal: abort.signal }).catch((e: unknown) => {
+        throw abort.signal.aborted ? aborted() : e;
+      });
+      input.onLog(`Sending build context: ${scan.entries.length} entries, ${formatBytes(scan.bytes)}`);
+      if (scan.skipped.length > 0) input.onLog(`Left out of the context (not files, directories or links): ${scan.skipped.slice(0, 5).join(', ')}${scan.skipped.length > 5 ? ', …' : ''}`);
+      if (abort.signal.aborted) throw aborted();
+
+      const tar = packContext(paths.contextDir, scan.entries, abort.signal);
+      tar.on('error', () => undefined); // reported through the request
+      const parser = new BuildProgressParser(input.onLog);
+      let response: NodeJS.ReadableStream;
+      try {
+        response = await this.docker.buildImage(tar, {
+          version: '1',
+          dockerfile: paths.dockerfile,
+          t: input.tags as unknown as string,
+          target: input.target,
+          buildargs: input.buildArgs,
+          labels: input.labels,
+          rm: true,
+          forcerm: true,
+          abortSignal: abort.signal,
+        });
+      } catch (e) {
+        tar.destroy();
+        if (abort.signal.aborted) throw aborted();
+        throw engineError(e);
+      }
+      await readBody(response, parser, abort.signal).catch((e: unknown) => {
+        throw abort.signal.aborted ? aborted() : new ImageBuildError(`The build's output stream failed: ${(e as Error).message}`, 'engine');
+      });
+      if (abort.signal.aborted) throw aborted();
+      const state = parser.end();
+      if (state.error !== undefined) {
+        const step = state.step ? ` at ${state.step}` : '';
+        throw new ImageBuildError(`The build failed${step}: ${state.error}`, 'build-failed', { step: state.step, output: state.output });
+      }
+      const inspected = await this.call((signal) => this.docker.getImage(input.tags[0]).inspect({ abortSignal: signal } as object)).catch(() => null);
+      const imageId = state.imageId ?? inspected?.Id;
+      if (!imageId || !inspected || inspected.Id !== imageId) {
+        throw new ImageBuildError('The build ended without producing the tagged image.', 'build-failed', { step: state.step, output: state.output });
+      }
+      input.onLog(`Built ${imageId} (${input.tags.join(', ')})`);
+      return { imageId, tags: [...input.tags] };
+    } catch (e) {
+      if (why) await this.untagAborted(input).catch(() => undefined);
+      if (e instanceof ImageBuildError) throw e;
+      if (why) throw aborted();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      input.signal?.removeEventListener('abort', onCancel);
+    }
+  }
+
+  /**
+   * A cancel that raced the end of the build may find the image already tagged: a tag of this deployment's image is
+   * removed again, so a cancelled build never leaves a usable tag behind.
+   */
+  private async untagAborted(input: ImageBuildInput): Promise<void> {
+    const deployment = input.labels['wharf.deployment'];
+    const install = input.labels['wharf.install'];
+    for (const tag of input.tags) {
+      const img = await this.call((signal) => this.docker.getImage(tag).inspect({ abortSignal: signal } as object)).catch(() => null);
+      const labels = (img?.Config?.Labels ?? {}) as Record<string, string>;
+      if (img && labels['wharf.deployment'] === deployment && labels['wharf.install'] === install) {
+        await this.call((signal) => this.docker.getImage(tag).remove({ abortSignal: signal } as object)).catch(() => undefined);
+      }
+    }
+  }
+
+  async removeImages(filterLabels: Record<string, string>, keep: { newest: number }): Promise<RemoveImagesResult> {
+    if (!filterLabels['wharf.install']) throw new ImageBuildError('Image retention needs the install label (wharf.install) in its filter.', 'invalid-input');
+    if (!Number.isInteger(keep.newest) || keep.newest < 0) throw new ImageBuildError('keep.newest must be a whole number ≥ 0.', 'invalid-input');
+    for (const [k, v] of Object.entries(filterLabels)) {
+      if (!LABEL_KEY.test(k) || typeof v !== 'string' || v.length === 0 || /[\u0000\n\r]/.test(v)) throw new ImageBuildError(`Label filter "${k}" is not valid.`, 'invalid-input');
+    }
+    const filters = JSON.stringify({ label: Object.entries(filterLabels).map(([k, v]) => `${k}=${v}`) });
+    const listed = await this.call((signal) => this.docker.listImages({ filters, abortSignal: signal } as object));
+    // The filter is the engine's; the labels are checked again here before anything is removed.
+    const ours = listed.filter((img) => {
+      const labels = (img.Labels ?? {}) as Record<string, string>;
+      return Object.entries(filterLabels).every(([k, v]) => labels[k] === v);
+    });
+    const withTimes = await Promise.all(
+      ours.map(async (img) => {
+        const inspected = await this.call((signal) => this.docker.getImage(img.Id).inspect({ abortSignal: signal } as object)).catch(() => null);
+        return { img, created: createdKey(inspected?.Created, img.Created) };
+      }),
+    );
+    withTimes.sort((a, b) => (a.created === b.created ? b.img.Id.localeCompare(a.img.Id) : b.created > a.created ? 1 : -1));
+    const result: RemoveImagesResult = { removed: [], kept: [], failed: [] };
+    for (const [i, { img }] of withTimes.entries()) {
+      if (i < keep.newest) {
+        result.kept.push(img.Id);
+        continue;
+      }
+      try {
+        const tags = (img.RepoTags ?? []).filter((t) => t && t !== '<none>:<none>');
+        // Untag one by one (removing an id with several tags needs force, which would also hit a running container's image).
+        for (const tag of tags) await this.call((signal) => this.docker.getImage(tag).remove({ abortSignal: signal } as object)).catch(ignore404);
+        await this.call((signal) => this.docker.getImage(img.Id).remove({ abortSignal: signal } as object)).catch(ignore404);
+        result.removed.push(img.Id);
+      } catch (e) {
+        result.kept.push(img.Id);
+        result.failed.push({ imageId: img.Id, message: (e as Error).message });
+      }
+    }
+    return result;
+  }
+
+  private async call<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new Error('engine call deadline')), this.callTimeoutMs);
+    try {
+      return await fn(ac.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Checks what the caller passed (tags, labels, target, build arguments, deadline) before anything touches the disk. */
+export function checkBuildInput(input: ImageBuildInput): void {
+  const bad = (m: string) => new ImageBuildError(m, 'invalid-input');
+  if (!Array.isArray(input.tags) || input.tags.length === 0) throw bad('A build needs at least one tag.');
+  if (input.tags.length > 20) throw bad('Too many tags.');
+  for (const t of input.tags) if (typeof t !== 'string' || t.length > 255 || !TAG.test(t)) throw bad(`"${String(t).slice(0, 80)}" is not a valid image reference.`);
+  if (input.target !== undefined && !TARGET.test(input.target)) throw bad('The build target is not a valid stage name.');
+  if (!Number.isFinite(input.deadlineMs) || input.deadlineMs <= 0) throw bad('The build deadline must be a positive number of milliseconds.');
+  const args = Object.entries(input.buildArgs ?? {});
+  if (args.length > 200) throw bad('Too many build arguments.');
+  for (const [k, v] of args) {
+    if (!BUILD_ARG.test(k)) throw bad(`Build argument name "${k.slice(0, 80)}" is not valid (letters, digits and _; not starting with a digit).`);
+    if (typeof v !== 'string' || v.length > MAX_VALUE || v.includes('\u0000')) throw bad(`Build argument ${k} has an invalid value.`);
+  }
+  const labels = Object.entries(input.labels ?? {});
+  if (labels.length > 100) throw bad('Too many labels.');
+  for (const [k, v] of labels) {
+    if (!LABEL_KEY.test(k)) throw bad(`Label name "${k.slice(0, 80)}" is not valid.`);
+    if (typeof v !== 'string' || v.length > MAX_VALUE || v.includes('\u0000')) throw bad(`Label ${k} has an invalid value.`);
+  }
+  for (const k of IMAGE_BUILD_REQUIRED_LABELS) if (!input.labels?.[k]) throw bad(`Built images must carry the label ${k}.`);
+  for (const [k, v] of Object.entries(input.secrets ?? {})) {
+    if (!BUILD_ARG.test(k) || typeof v !== 'string') throw bad('A build secret id is not valid.');
+  }
+}
+
+function readBody(stream: NodeJS.ReadableStream, parser: BuildProgressParser, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const s = stream as NodeJS.ReadableStream & { destroy?: (e?: Error) => void };
+    const onAbort = () => {
+      s.destroy?.();
+      reject(new Error('aborted'));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const finish = (err?: Error) => {
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    };
+    s.on('data', (chunk: Buffer | string) => parser.push(chunk));
+    s.on('end', () => finish());
+    s.on('error', (e: Error) => finish(e));
+    s.on('close', () => finish(signal.aborted ? new Error('aborted') : undefined));
+  });
+}
+
+function engineError(e: unknown): ImageBuildError {
+  const err = e as { statusCode?: number; message?: string; json?: { message?: string } };
+  const message = err.json?.message ?? err.message ?? String(e);
+  if (err.statusCode && /Cannot locate specified Dockerfile/i.test(message)) return new ImageBuildError(message, 'dockerfile-missing');
+  // The engine answered (a Dockerfile it cannot parse, an unknown target): the build itself failed.
+  if (err.statusCode && err.statusCode < 500) return new ImageBuildError(`The build failed: ${message}`, 'build-failed');
+  if (err.statusCode === 500 && !/connect|socket/i.test(message)) return new ImageBuildError(`The build failed: ${message.replace(/^\(HTTP code 500\) server error - /, '')}`, 'build-failed');
+  return new ImageBuildError(`The Docker engine could not run the build: ${message}`, 'engine');
+}
+
+/** Sortable creation time: RFC 3339 with nanoseconds (inspect) → `seconds.nnnnnnnnn`, else the list's seconds. */
+export function createdKey(rfc3339: string | undefined, seconds: number): string {
+  const m = rfc3339 ? /^(.*?)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(rfc3339) : null;
+  const whole = m ? Date.parse(`${m[1]}${m[3]}`) / 1000 : NaN;
+  if (m && Number.isFinite(whole)) return `${String(Math.floor(whole)).padStart(12, '0')}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}`;
+  return `${String(seconds).padStart(12, '0')}.000000000`;
+}
+
+function ignore404(e: { statusCode?: number }): void {
+  if (e.statusCode !== 404) throw e;
+}
