@@ -24,3 +24,4 @@ export { GitCliAdapter, directorySize, resolveSubmoduleUrl } from './adapters/gi
 export type { GitCliAdapterOptions } from './adapters/git-cli.adapter';
 export { checkGitHost, isPublicAddress } from './adapters/git-host-policy';
 export type { GitHostPolicyOptions } from './adapters/git-host-policy';
+export * from './image-builder';
