@@ -38,6 +38,7 @@ const REQUEST_LOG_LEVELS = ['info', 'debug', 'trace'];
 
 /** Pieces every role needs: config, logging, database, queues, CQRS. */
 function infrastructure(config: WharfConfig): DynamicModule[] {
+  const requestLogs = REQUEST_LOG_LEVELS.includes(config.logLevel);
   return [
     CoreModule.forRoot(config),
     LoggerModule.forRoot({
@@ -52,7 +53,10 @@ function infrastructure(config: WharfConfig): DynamicModule[] {
         // cost pino-http a child logger and a stringify on every request.
         base: { pid: process.pid, hostname: hostname(), role: config.role },
         // "request completed" lines are written at info: below that level they would be built and dropped on every request.
-        autoLogging: REQUEST_LOG_LEVELS.includes(config.logLevel) ? { ignore: (req) => (req.url ?? '').startsWith('/health') } : false,
+        autoLogging: requestLogs ? { ignore: (req) => (req.url ?? '').startsWith('/health') } : false,
+        // pino-http also gives every request a child logger bound to the serialized (and redacted) request, used only for
+        // that line; without it nothing logs a request or response object, so they are not serialized at all.
+        ...(requestLogs ? {} : { wrapSerializers: false, serializers: { req: () => undefined, res: () => undefined } }),
         quietReqLogger: true,
       },
       exclude: [{ method: RequestMethod.ALL, path: 'health/(.*)' }],
