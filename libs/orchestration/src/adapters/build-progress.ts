@@ -1,3 +1,5 @@
+import { StringDecoder } from 'node:string_decoder';
+
 /**
  * Reads the JSON progress stream of `POST /build` (one JSON message per line: `{"stream": "…"}`, `{"status": …}`,
  * `{"aux": {"ID": "sha256:…"}}`, `{"error": "…", "errorDetail": {"message": "…"}}`) into log lines.
@@ -28,12 +30,13 @@ export class BuildProgressParser {
   readonly state: BuildProgressState = { output: [] };
   private pending = '';
   private streamText = '';
+  private readonly decoder = new StringDecoder('utf8');
 
   constructor(private readonly onLine: (line: string) => void) {}
 
   /** Feeds a chunk of the response body. */
   push(chunk: Buffer | string): void {
-    this.pending += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
     let nl: number;
     while ((nl = this.pending.indexOf('\n')) >= 0) {
       const raw = this.pending.slice(0, nl);
@@ -49,6 +52,7 @@ export class BuildProgressParser {
 
   /** The body ended: whatever is still buffered is handled. */
   end(): BuildProgressState {
+    this.pending += this.decoder.end();
     if (this.pending.trim()) this.message(this.pending);
     this.pending = '';
     this.flushStream(true);
