@@ -107,7 +107,9 @@ describe('certificates (pebble + challtestsrv)', () => {
     expect(c).toMatchObject({ status: 'valid', source: 'acme', lastError: null });
     expect(c.hosts.sort()).toEqual(['shop.example.test', 'www.shop.example.test']);
     expect(c.issuer).toMatch(/Pebble/);
-    // The certificate as Traefik reads it: files under <dir>/certs named in the application's file.
+    // The certificate as Traefik reads it: files under <dir>/certs named in the application's file (written just
+    // after the certificate is stored: wait for it).
+    await until('the application\'s file to name the certificate', async () => !!(await Promise.resolve().then(appFile).catch(() => null))?.tls, 30_000, 100);
     const tls = appFile().tls!.certificates;
     expect(tls).toHaveLength(1);
     expect(tls[0].certFile).toMatch(new RegExp(`^/etc/traefik/dynamic/certs/app-${appId}-${c.id}-[0-9a-f]+\\.crt$`));
