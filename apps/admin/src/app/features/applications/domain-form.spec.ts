@@ -1,6 +1,6 @@
 import type { Domain } from '../../core/api/domains-api.service';
 import type { Problem } from '../../core/api/problem';
-import { domainErrorsToForm, DomainFormValue, domainLabel, domainOpenLinks, domainSummary, domainToForm, domainUrl, EMPTY_DOMAIN, formToBody } from './domain-form';
+import { domainErrorsToForm, DomainFormValue, domainLabel, domainOpenLinks, domainSummary, domainToForm, domainUrl, EMPTY_DOMAIN, formToBody, isWildcardHost } from './domain-form';
 
 const DOMAIN: Domain = {
   id: 'd-1', organizationId: 'o', projectId: 'p', environmentId: 'e', applicationId: 'a',
@@ -53,6 +53,13 @@ describe('domain form → request body', () => {
   it('removes the rate limit with null, sends / for an empty path and no HTTP→HTTPS redirect without HTTPS', () => {
     const body = formToBody({ ...EMPTY_DOMAIN, host: 'a.example.com', port: 80, pathPrefix: ' ', https: false, redirectHttpToHttps: true, rateLimit: { enabled: false, average: 5, burst: 5, periodSeconds: 1 } });
     expect(body).toMatchObject({ pathPrefix: '/', https: false, redirectHttpToHttps: false, rateLimit: null, redirects: [], basicAuth: [], responseHeaders: {}, ipAllowList: [] });
+  });
+
+  it('sends a wildcard host as typed (trimmed), never with the www redirect', () => {
+    const body = formToBody({ ...EMPTY_DOMAIN, host: ' *.apps.example.com ', port: 80, wwwRedirect: true });
+    expect(body).toMatchObject({ host: '*.apps.example.com', wwwRedirect: false, https: true });
+    expect(isWildcardHost(' *.x.com')).toBe(true);
+    expect(isWildcardHost('x*.com')).toBe(false);
   });
 
   it('fills the form from a stored domain (passwords empty, users marked as existing) and back to the same body', () => {
@@ -148,5 +155,7 @@ describe('domain list and header links', () => {
       { id: 'd-3', label: 'other.example.com', href: 'http://other.example.com/' },
     ]);
     expect(domainOpenLinks(null)).toEqual([]);
+    // A wildcard is no address to open.
+    expect(domainOpenLinks([{ ...DOMAIN, host: '*.example.com' }])).toEqual([]);
   });
 });

@@ -55,6 +55,12 @@ export function allowListEntries(text: string): string[] {
   return text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
 }
 
+/** A wildcard host (`*.example.com`): one label under the base; HTTPS for it needs the DNS-01 challenge. */
+export const isWildcardHost = (host: string): boolean => host.trim().startsWith('*.');
+
+/** The hint under the Host field. */
+export const WILDCARD_HINT = 'A wildcard (*.example.com) needs HTTPS through DNS-01';
+
 const num = (v: number | string | null): number => (v === null || v === '' ? NaN : Number(v));
 
 /**
@@ -73,7 +79,8 @@ export function formToBody(v: DomainFormValue): CreateDomainBody & { rateLimit: 
     port: num(v.port),
     https: v.https,
     redirectHttpToHttps: v.https && v.redirectHttpToHttps,
-    wwwRedirect: v.wwwRedirect,
+    // A wildcard has no www form (the server refuses the option on one); the form disables it too.
+    wwwRedirect: v.wwwRedirect && !isWildcardHost(v.host),
     redirects: v.redirects.map((r) => ({ regex: r.regex, replacement: r.replacement.trim(), permanent: r.permanent })),
     basicAuth: v.basicAuth.map((u) => (u.password === '' ? { username: u.username.trim() } : { username: u.username.trim(), password: u.password })),
     responseHeaders: headers,
@@ -161,7 +168,7 @@ export function domainOpenLinks(domains: readonly Domain[] | null): Array<{ id: 
   const links: Array<{ id: string; label: string; href: string }> = [];
   for (const d of domains ?? []) {
     const href = domainUrl(d);
-    if (d.host.startsWith('*.') || seen.has(href)) continue;
+    if (isWildcardHost(d.host) || seen.has(href)) continue;
     seen.add(href);
     links.push({ id: d.id, label: domainLabel(d), href });
   }

@@ -132,6 +132,38 @@ describe('DomainsTab', () => {
     expect(input('username').closest('mat-form-field')!.querySelector('mat-error')?.textContent?.trim()).toBe('basicAuth[0].username is listed twice');
   });
 
+  it('a wildcard host: the hint under Host, no www redirect, the server\'s DNS-01 refusal at the host, no link in the list', async () => {
+    await open(true, [{ ...STORED, id: 'd-9', host: '*.apps.example.com', https: false, basicAuth: [] }]);
+    // Listed as text: a wildcard is no address to open.
+    expect([...el.querySelectorAll('table a')]).toEqual([]);
+    expect(el.querySelector('[data-domain="d-9"]')!.textContent).toContain('http://*.apps.example.com/');
+    button('Add domain')!.click();
+    await settle();
+    const hostField = input('host').closest('mat-form-field')!;
+    expect(hostField.querySelector('mat-hint')?.textContent?.trim()).toBe('A wildcard (*.example.com) needs HTTPS through DNS-01');
+    const www = () => el.querySelector<HTMLInputElement>('mat-checkbox[formcontrolname="wwwRedirect"] input')!;
+    www().click();
+    await settle();
+    expect(www().checked).toBe(true);
+    type(input('host'), '*.shop.example.com');
+    await settle();
+    // The option does not exist for a wildcard: unchecked and disabled, enabled again for a specific host.
+    expect(www().checked).toBe(false);
+    expect(www().disabled).toBe(true);
+    type(input('port'), '8080');
+    await submit();
+    const post = ctl.expectOne((r) => r.method === 'POST' && r.url === '/api/v1/applications/app-1/domains');
+    expect(post.request.body).toMatchObject({ host: '*.shop.example.com', https: true, wwwRedirect: false });
+    const message = "wildcard certificates need the DNS-01 challenge; set a DNS provider in the organization's ACME settings";
+    post.flush({ type: 'about:blank', title: 'Bad Request', status: 400, detail: `/host: ${message}`, code: 'validation-failed', requestId: null, errors: [{ pointer: '/host', code: 'wildcard-needs-dns-01', detail: message }] }, { status: 400, statusText: 'Bad Request' });
+    await settle();
+    expect(hostField.querySelector('mat-error')?.textContent?.trim()).toBe(message);
+    expect(el.querySelector('[role=alert]')).toBeNull();
+    type(input('host'), 'shop.example.com');
+    await settle();
+    expect(www().disabled).toBe(false);
+  });
+
   it('lists the domains without write controls for a viewer', async () => {
     await open(false, [STORED, { ...STORED, id: 'd-2', host: 'plain.example.com', https: false, pathPrefix: '/docs' }]);
     const links = [...el.querySelectorAll('table a')].map((a) => a.getAttribute('href'));

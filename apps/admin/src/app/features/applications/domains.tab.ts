@@ -13,7 +13,9 @@ import { ApplicationStore } from './application.store';
 import { CertificateUploadComponent } from './certificate-upload.component';
 import { CertificatesStore } from './certificates.store';
 import { DomainCertificateComponent } from './domain-certificate.component';
-import { BasicAuthRow, DomainFormValue, domainErrorsToForm, domainLabel, domainSummary, domainToForm, domainUrl, EMPTY_DOMAIN, formToBody, HeaderRow, RedirectRow } from './domain-form';
+import {
+  BasicAuthRow, DomainFormValue, domainErrorsToForm, domainLabel, domainSummary, domainToForm, domainUrl, EMPTY_DOMAIN, formToBody, HeaderRow, isWildcardHost, RedirectRow, WILDCARD_HINT,
+} from './domain-form';
 import { DomainsStore } from './domains.store';
 
 type Controls<T> = { [K in keyof T]: FormControl<T[K]> };
@@ -59,7 +61,11 @@ function passwordForNewUser(c: AbstractControl): ValidationErrors | null {
             @for (d of list; track d.id) {
               <tr [attr.data-domain]="d.id">
                 <td><div class="lines">
-                  <a [href]="url(d)" target="_blank" rel="noopener">{{ url(d) }}</a>
+                  @if (isWildcard(d.host)) {
+                    <span>{{ url(d) }}</span>
+                  } @else {
+                    <a [href]="url(d)" target="_blank" rel="noopener">{{ url(d) }}</a>
+                  }
                   <w-domain-certificate [domain]="d" [certificate]="certificates.byDomain().get(d.id)" [canUpdate]="store.canUpdate()" (upload)="uploading.set($event)" />
                 </div></td>
                 <td>{{ d.https ? 'on' : 'off' }}</td>
@@ -89,7 +95,7 @@ function passwordForNewUser(c: AbstractControl): ValidationErrors | null {
       <form class="w-card w-form" [formGroup]="form" (ngSubmit)="save()" novalidate [attr.aria-label]="formTitle()">
         <h2>{{ formTitle() }}</h2>
         <div class="w-row">
-          <mat-form-field class="grow"><mat-label>Host</mat-label><input matInput formControlName="host" autocomplete="off" placeholder="app.example.com" /><mat-error>{{ fieldError(form.controls.host, 'Host') }}</mat-error></mat-form-field>
+          <mat-form-field class="grow"><mat-label>Host</mat-label><input matInput formControlName="host" autocomplete="off" placeholder="app.example.com" /><mat-hint>{{ wildcardHint }}</mat-hint><mat-error>{{ fieldError(form.controls.host, 'Host') }}</mat-error></mat-form-field>
           <mat-form-field><mat-label>Path prefix</mat-label><input matInput formControlName="pathPrefix" autocomplete="off" /><mat-error>{{ fieldError(form.controls.pathPrefix, 'Path prefix') }}</mat-error></mat-form-field>
           <mat-form-field><mat-label>Container port</mat-label><input matInput type="number" min="1" max="65535" formControlName="port" /><mat-error>{{ fieldError(form.controls.port, 'Container port') }}</mat-error></mat-form-field>
         </div>
@@ -97,7 +103,7 @@ function passwordForNewUser(c: AbstractControl): ValidationErrors | null {
           <mat-checkbox formControlName="stripPrefix">Strip the path prefix</mat-checkbox>
           <mat-checkbox formControlName="https">HTTPS</mat-checkbox>
           <mat-checkbox formControlName="redirectHttpToHttps">Redirect HTTP to HTTPS</mat-checkbox>
-          <mat-checkbox formControlName="wwwRedirect">Redirect the www/apex form to this host</mat-checkbox>
+          <mat-checkbox formControlName="wwwRedirect">Redirect the www/apex form to this host{{ wildcardHost() ? ' (not for a wildcard)' : '' }}</mat-checkbox>
         </div>
 
         <fieldset>
@@ -199,6 +205,10 @@ export class DomainsTab {
   readonly url = domainUrl;
   readonly label = domainLabel;
   readonly summary = (d: Domain) => domainSummary(d).join(' · ');
+  readonly isWildcard = isWildcardHost;
+  readonly wildcardHint = WILDCARD_HINT;
+  /** Whether the host typed is a wildcard: it has no www form, so that option is off and disabled. */
+  readonly wildcardHost = signal(false);
   /** resetForm() also clears the submitted state: a reset form shows no "Host is required" (see the variables editor). */
   private readonly formDirective = viewChild(FormGroupDirective);
 
@@ -231,6 +241,18 @@ export class DomainsTab {
       const c = this.form.controls.redirectHttpToHttps;
       if (on) c.enable({ emitEvent: false });
       else c.disable({ emitEvent: false });
+    });
+    // A wildcard has no www form: the server refuses the redirect option on one.
+    this.form.controls.host.valueChanges.subscribe((host) => {
+      const wildcard = isWildcardHost(host ?? '');
+      this.wildcardHost.set(wildcard);
+      const c = this.form.controls.wwwRedirect;
+      if (wildcard && c.enabled) {
+        c.setValue(false, { emitEvent: false });
+        c.disable({ emitEvent: false });
+      } else if (!wildcard && c.disabled) {
+        c.enable({ emitEvent: false });
+      }
     });
   }
 
