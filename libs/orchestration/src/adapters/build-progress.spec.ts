@@ -97,3 +97,9 @@ describe('BuildProgressParser', () => {
     expect(state.output[state.output.length - 1]).toBe(`line ${BUILD_OUTPUT_TAIL + 9}`);
   });
 });
+
+test('terminal colour codes around stderr lines are removed', () => {
+  const { lines, state } = parse([msg({ stream: '\u001b[91mto-stderr\n' }), msg({ stream: '\u001b[0mRemoving intermediate container 1\n' })]);
+  expect(lines).toEqual(['to-stderr', 'Removing intermediate container 1']);
+  expect(state.output).toEqual(['to-stderr', 'Removing intermediate container 1']);
+});

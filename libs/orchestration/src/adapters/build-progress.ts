@@ -116,7 +116,7 @@ export class BuildProgressParser {
 
   private streamLine(raw: string): void {
     // A carriage return redraws the line (progress bars): keep what was drawn last.
-    const parts = raw.split('\r').filter((p) => p.length > 0);
+    const parts = stripAnsi(raw).split('\r').filter((p) => p.length > 0);
     const line = (parts[parts.length - 1] ?? '').replace(/\s+$/, '');
     if (!line) return;
     const step = /^Step \d+\/\d+ : /.exec(line);
@@ -137,6 +137,13 @@ export class BuildProgressParser {
     }
     this.onLine(out);
   }
+}
+
+/** Terminal escape sequences (colours the classic builder puts around a step's stderr, cursor movement). */
+const ANSI = /\u001b\[[0-9;?]*[ -\/]*[@-~]|\u001b[@-Z\\-_]/g;
+
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
 }
 
 function cut(line: string): string {
