@@ -4,10 +4,12 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Where an application's code comes from (a Git repository), and the webhook deliveries that ask to deploy it.
  *  - application_sources: one per application with a Git source — repository, ref, build path, watch paths,
  *    submodules, how Wharf authenticates (none, a token encrypted in `token_box`, or the application's ed25519 deploy
- *    key: public half in clear, private half encrypted in `deploy_key_box`), the build settings, and the secret its
+ *    key: public half in clear, private half encrypted in `deploy_key_box`, and the SSH host keys the server must
+ *    present, `known_hosts`), the build settings, and the secret its
  *    webhooks are signed with (encrypted). Rows go with their application.
  *  - webhook_deliveries: every delivery received for an application (accepted, ignored with the reason, rejected),
  *    unique per (application, provider, delivery id) so a replay is recognised and processed once.
+ *  - deployments.source: the commit a deployment built (repository, ref, commit, message, author).
  * Additive and idempotent (IF NOT EXISTS): an older version still running ignores both tables.
  */
 export class ApplicationSources1764100018000 implements MigrationInterface {
@@ -30,6 +32,7 @@ export class ApplicationSources1764100018000 implements MigrationInterface {
         token_box text,
         deploy_key_public text,
         deploy_key_box text,
+        known_hosts text[] NOT NULL DEFAULT '{}',
         build jsonb NOT NULL,
         webhook_secret_box text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
@@ -37,6 +40,8 @@ export class ApplicationSources1764100018000 implements MigrationInterface {
         version integer NOT NULL DEFAULT 1
       )`);
     await q.query(`CREATE INDEX IF NOT EXISTS ix_application_sources_organization ON application_sources (organization_id)`);
+    // What a deployment built from: repository, ref, commit, message, author (null for image deployments).
+    await q.query(`ALTER TABLE deployments ADD COLUMN IF NOT EXISTS source jsonb`);
     await q.query(`
       CREATE TABLE IF NOT EXISTS webhook_deliveries (
         id uuid PRIMARY KEY,
@@ -61,5 +66,6 @@ export class ApplicationSources1764100018000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE IF EXISTS webhook_deliveries`);
     await q.query(`DROP TABLE IF EXISTS application_sources`);
+    await q.query(`ALTER TABLE deployments DROP COLUMN IF EXISTS source`);
   }
 }

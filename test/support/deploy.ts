@@ -94,9 +94,9 @@ export interface SwarmSuite {
  * labels its Swarm objects for cleanup, builds the busybox image if missing, and signs up an owner with a project and
  * its production environment. The hook must allow SWARM_SUITE_HOOK_TIMEOUT_MS (pass it to beforeAll/afterAll).
  */
-export async function startSwarmSuite(lock: SwarmTestRun): Promise<SwarmSuite> {
+export async function startSwarmSuite(lock: SwarmTestRun, extraEnv: Record<string, string> = {}): Promise<SwarmSuite> {
   await lock.start();
-  const t = await startTestApp();
+  const t = await startTestApp(extraEnv);
   const run = await swarmRunFor(t);
   await ensureBusyboxImage(run.docker);
   const owner = await setupOwner(t);

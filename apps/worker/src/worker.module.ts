@@ -4,12 +4,13 @@ import { JobRegistry } from './jobs/job-registry';
 import { OutboxMaintenance } from './jobs/outbox-maintenance';
 import { ApplicationsModule } from '@wharf/applications';
 import { WHARF_CONFIG, WharfConfig } from '@wharf/core';
-import { ACME_PORT, AcmeClientAdapter, DockerodeSwarmAdapter, PROXY_CONFIG_PORT, SWARM_PORT } from '@wharf/orchestration';
+import { ACME_PORT, AcmeClientAdapter, checkGitHost, DockerBuildAdapter, DockerodeSwarmAdapter, GIT_PORT, GitCliAdapter, IMAGE_BUILDER_PORT, PROXY_CONFIG_PORT, SWARM_PORT } from '@wharf/orchestration';
 import { CertificateIssuer } from './certificates/certificate-issuer';
 import { AcmeHttp01 } from './certificates/acme-http01';
 import { InstanceTls } from './certificates/instance-tls';
 import { ApplicationRouting, LazyTraefikFiles } from './routing/application-routing';
 import { DeploymentRunner } from './deployments/deployment.runner';
+import { SourceBuild } from './deployments/source-build';
 import { RuntimeReconciler } from './deployments/runtime.reconciler';
 import { DeploymentWatchdog } from './deployments/deployment.watchdog';
 import { RpcServer } from './rpc/rpc-server';
@@ -35,6 +36,15 @@ import { EdgeProxy } from './edge/edge-proxy';
     CertificateIssuer,
     // Wharf's own host (an https WHARF_PUBLIC_URL) behind the edge, with its certificate.
     InstanceTls,
+    // Git sources: git from argument arrays with the SSRF host policy; images built through the Engine API.
+    {
+      provide: GIT_PORT,
+      inject: [WHARF_CONFIG],
+      useFactory: (c: WharfConfig) =>
+        new GitCliAdapter({ hostPolicy: (host) => checkGitHost(host, { allowPrivate: c.sources.allowPrivateHosts }), ...(c.sources.caFile ? { caFile: c.sources.caFile } : {}) }),
+    },
+    { provide: IMAGE_BUILDER_PORT, inject: [WHARF_CONFIG], useFactory: (c: WharfConfig) => new DockerBuildAdapter({ socketPath: c.dockerSocket }) },
+    SourceBuild,
     DeploymentRunner,
     RuntimeReconciler,
     DeploymentWatchdog,

@@ -14,6 +14,7 @@ import { ensureEngineVolumes } from './engine-volumes';
 import { RuntimeReconciler } from './runtime.reconciler';
 import { maxRunLeftMs, waitBudgetMs } from './wait-budget';
 import { ApplicationRouting } from '../routing/application-routing';
+import { SourceBuild } from './source-build';
 import { EdgeProxy } from '../edge/edge-proxy';
 
 const PULL_TIMEOUT_MS = 10 * 60_000;
@@ -96,6 +97,7 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
     private readonly routing: ApplicationRouting,
     private readonly edge: EdgeProxy,
+    private readonly sourceBuild: SourceBuild,
   ) {
     this.leaseMs = config.deployLeaseMs;
   }
@@ -250,6 +252,8 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
    * and leaves what the next one needs on the context; one that returns a failure ends the run there.
    */
   private readonly steps: ReadonlyArray<{ name: string; run: (ctx: RunContext) => Promise<StepFailure | void> }> = [
+    // A Git application: check out and build first (nothing for image applications or reused images).
+    { name: 'source', run: (ctx) => this.sourceBuild.run(ctx) },
     { name: 'network', run: (ctx) => this.networkStep(ctx) },
     { name: 'image', run: (ctx) => this.imageStep(ctx) },
     { name: 'spec', run: (ctx) => this.specStep(ctx) },

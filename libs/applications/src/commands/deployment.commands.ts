@@ -8,7 +8,8 @@ import {
 } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
 import { ApplicationEntity } from '../entities/application.entity';
-import { DeploymentEntity, DeploymentLogEntity, DeploymentSnapshot } from '../entities/deployment.entity';
+import { DeploymentEntity, DeploymentLogEntity, DeploymentSnapshot, DeploymentSourceInfo } from '../entities/deployment.entity';
+import { ApplicationSourceEntity } from '../entities/application-source.entity';
 import { savedVariablesOf } from '../spec/deployment-drift';
 import { unknownReferences } from '../spec/env-resolution';
 import { engineVolumesOf } from '../spec/volume-names';
@@ -29,6 +30,8 @@ export interface DeploymentView {
   finishedAt: string | null;
   durationMs: number | null;
   cancelRequested: boolean;
+  /** The Git commit it built (null for image deployments and the kinds that reuse a built image). */
+  source: DeploymentSourceInfo | null;
 }
 
 export function deploymentView(d: DeploymentEntity): DeploymentView {
@@ -38,6 +41,7 @@ export function deploymentView(d: DeploymentEntity): DeploymentView {
     queuedAt: d.queuedAt.toISOString(), startedAt: d.startedAt?.toISOString() ?? null, finishedAt: d.finishedAt?.toISOString() ?? null,
     durationMs: d.startedAt && d.finishedAt ? d.finishedAt.getTime() - d.startedAt.getTime() : null,
     cancelRequested: d.cancelRequestedAt !== null,
+    source: d.source ?? null,
   };
 }
 
@@ -112,6 +116,8 @@ export interface DeployOptions {
   replicas?: number;
   rollbackTo?: string;
   idempotencyKey?: string;
+  /** Deploy/redeploy of a Git application: build exactly this commit (a webhook's push) instead of the ref's tip. */
+  commit?: string;
 }
 
 /** Who asked for what: the route, the application, the normalised request body and the caller (user or API key). */
@@ -148,19 +154,27 @@ export class RequestDeploymentHandler implements ICommandHandler<RequestDeployme
       let snapshot: DeploymentSnapshot;
       let rollbackOf: string | null = null;
       let imageDigest: string | null = null;
+      let source: DeploymentSourceInfo | null = null;
       const last = await m.findOne(DeploymentEntity, { where: { applicationId: app.id, status: 'succeeded' }, order: { finishedAt: 'DESC' } });
       switch (options.kind) {
         case 'deploy':
-        case 'redeploy':
+        case 'redeploy': {
           snapshot = await buildSnapshot(m, app, id);
           if (options.kind === 'redeploy') snapshot.forceUpdate = true;
           if (app.desiredState === 'stopped') snapshot.replicas = app.spec.replicas;
+          const src = await m.findOneBy(ApplicationSourceEntity, { applicationId: app.id });
+          if (src) {
+            snapshot.source = { repository: src.repository, ref: src.ref, commit: options.commit ?? null, buildPath: src.buildPath, submodules: src.submodules, build: { ...src.build, args: { ...src.build.args } } };
+            source = { repository: src.repository, ref: src.ref, commit: options.commit ?? null, message: null, author: null, authorEmail: null, committedAt: null };
+          }
           break;
+        }
         case 'rollback': {
           const target = options.rollbackTo ? await m.findOneBy(DeploymentEntity, { id: options.rollbackTo, applicationId: app.id }) : null;
           if (!target) throw new NotFoundError('Deployment');
           if (target.status !== 'succeeded') throw new ConflictError('Only a succeeded deployment can be rolled back to', 'not-succeeded');
-          snapshot = { ...target.snapshot, labels: { ...target.snapshot.labels, 'wharf.deployment': id }, image: target.imageDigest ?? target.snapshot.image, forceUpdate: false };
+          snapshot = { ...target.snapshot, labels: { ...target.snapshot.labels, 'wharf.deployment': id }, image: target.imageDigest ?? target.snapshot.image, forceUpdate: false, source: undefined };
+          source = target.source;
           rollbackOf = target.id;
           imageDigest = target.imageDigest;
           break;
@@ -170,7 +184,8 @@ export class RequestDeploymentHandler implements ICommandHandler<RequestDeployme
         case 'restart':
         case 'scale': {
           if (!last) throw new ConflictError('The application has never been deployed', 'never-deployed');
-          snapshot = { ...last.snapshot, labels: { ...last.snapshot.labels, 'wharf.deployment': id }, image: last.imageDigest ?? last.snapshot.image, forceUpdate: options.kind === 'restart' };
+          snapshot = { ...last.snapshot, labels: { ...last.snapshot.labels, 'wharf.deployment': id }, image: last.imageDigest ?? last.snapshot.image, forceUpdate: options.kind === 'restart', source: undefined };
+          source = last.source;
           imageDigest = last.imageDigest;
           if (options.kind === 'stop') snapshot.replicas = 0;
           if (options.kind === 'start') snapshot.replicas = app.spec.replicas;
@@ -195,7 +210,7 @@ export class RequestDeploymentHandler implements ICommandHandler<RequestDeployme
       const failed = unknown.length > 0;
       const d = m.create(DeploymentEntity, {
         id, organizationId: app.organizationId, projectId: app.projectId, environmentId: app.environmentId, applicationId: app.id,
-        kind: options.kind, status: failed ? 'failed' : 'queued', snapshot, imageDigest, rollbackOf, requestedBy: actorOf(p),
+        kind: options.kind, status: failed ? 'failed' : 'queued', snapshot, imageDigest, rollbackOf, source, requestedBy: actorOf(p),
         error: failed ? `Unknown variable reference${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}` : null,
         queuedAt: new Date(), startedAt: null, finishedAt: failed ? new Date() : null, cancelRequestedAt: null, leaseOwner: null, leaseExpiresAt: null,
         attempts: 0, idempotencyKey: options.idempotencyKey ?? null, idempotencyFingerprint: fingerprint, idempotencyResponse: null, version: 1,

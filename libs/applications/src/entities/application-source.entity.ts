@@ -27,6 +27,8 @@ export class ApplicationSourceEntity {
   @Column({ name: 'token_box', type: 'text', nullable: true }) tokenBox: string | null;
   @Column({ name: 'deploy_key_public', type: 'text', nullable: true }) deployKeyPublic: string | null;
   @Column({ name: 'deploy_key_box', type: 'text', nullable: true }) deployKeyBox: string | null;
+  /** known_hosts lines the SSH server must match (deploy-key sources); Wharf never trusts a host key on first use. */
+  @Column({ name: 'known_hosts', type: 'text', array: true, default: () => "'{}'" }) knownHosts: string[];
   @Column({ type: 'jsonb' }) build: BuildSettings;
   @Column({ name: 'webhook_secret_box', type: 'text' }) webhookSecretBox: string;
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;

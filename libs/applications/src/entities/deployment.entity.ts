@@ -23,6 +23,33 @@ export interface DeploymentSnapshot {
    * Wharf-owned: those mount their sources verbatim, as they always did).
    */
   volumes?: Array<{ name: string; engineName: string; legacy: boolean }>;
+  /**
+   * Build from this Git source first (deploy and redeploy of an application with a source): the image is built from
+   * the checkout and `image` becomes the built one. Credentials are read at run time, never frozen here. Absent for
+   * image applications and for rollback/start/stop/restart/scale, which reuse an image already built.
+   */
+  source?: SnapshotSource;
+}
+
+export interface SnapshotSource {
+  repository: string;
+  ref: string;
+  /** A commit to build exactly (a webhook's); null: the ref's tip when the build starts. */
+  commit: string | null;
+  buildPath: string;
+  submodules: boolean;
+  build: { kind: 'dockerfile'; dockerfile: string; target: string | null; args: Record<string, string> };
+}
+
+/** What a deployment built from (shown with the deployment). */
+export interface DeploymentSourceInfo {
+  repository: string;
+  ref: string;
+  commit: string | null;
+  message: string | null;
+  author: string | null;
+  authorEmail: string | null;
+  committedAt: string | null;
 }
 
 export type EnvValue = { plain: string } | { enc: string; aad: string };
@@ -39,6 +66,7 @@ export class DeploymentEntity {
   @Column({ type: 'jsonb' }) snapshot: DeploymentSnapshot;
   @Column({ name: 'image_digest', type: 'text', nullable: true }) imageDigest: string | null;
   @Column({ name: 'rollback_of', type: 'uuid', nullable: true }) rollbackOf: string | null;
+  @Column({ type: 'jsonb', nullable: true }) source: DeploymentSourceInfo | null;
   @Column({ name: 'requested_by', type: 'jsonb' }) requestedBy: ActorRef;
   @Column({ type: 'text', nullable: true }) error: string | null;
   @Column({ name: 'queued_at', type: 'timestamptz', default: () => 'now()' }) queuedAt: Date;

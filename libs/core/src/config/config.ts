@@ -76,6 +76,12 @@ export interface WharfConfig {
    * WHARF_TLS_KEY_FILE when both are set, otherwise from ACME (HTTP-01, contact WHARF_ACME_EMAIL). Null host: off.
    */
   instanceTls: { host: string | null; certFile: string | null; keyFile: string | null; email: string | null };
+  /**
+   * Git sources and builds: whether repositories on private/loopback addresses may be cloned (WHARF_GIT_ALLOW_PRIVATE_HOSTS,
+   * default false: SSRF), an extra CA bundle for self-hosted Git servers over https (WHARF_GIT_CA_FILE), the checkout's
+   * deadline and size limit, and the build's deadline.
+   */
+  sources: { allowPrivateHosts: boolean; caFile: string | null; checkoutTimeoutMs: number; maxCheckoutBytes: number; buildTimeoutMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -320,6 +326,18 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
       dnsServers: list(env, 'WHARF_DNS_SERVERS', [], /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]{2,39}\])(?::\d{1,5})?$/i, 'addresses (ip or ip:port, [v6]:port)'),
     },
     instanceTls: instanceTls(env, publicUrl),
+    sources: {
+      allowPrivateHosts: bool(env, 'WHARF_GIT_ALLOW_PRIVATE_HOSTS', false),
+      caFile: (() => {
+        const f = read(env, 'WHARF_GIT_CA_FILE');
+        if (f === undefined) return null;
+        if (!isAbsolute(f)) throw new ConfigError('WHARF_GIT_CA_FILE: must be an absolute path');
+        return f;
+      })(),
+      checkoutTimeoutMs: int(env, 'WHARF_GIT_TIMEOUT_S', 300, 5, 3600) * 1000,
+      maxCheckoutBytes: int(env, 'WHARF_GIT_MAX_MB', 1024, 1, 102400) * 1024 * 1024,
+      buildTimeoutMs: int(env, 'WHARF_BUILD_TIMEOUT_S', 1800, 10, 6 * 3600) * 1000,
+    },
     loginRateLimit: {
       perAccount: int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 100000),
       perAccountTotal: int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT_TOTAL', 10 * int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 100000), 1, 1000000),

@@ -26,6 +26,8 @@ export interface ApplicationSourceView {
   auth: { kind: 'none' | 'token' | 'deploy-key'; username: string | null; tokenSet: boolean };
   /** The application's deploy key (add it to the repository as a read-only deploy key); null until generated. */
   deployKey: { publicKey: string; fingerprint: string } | null;
+  /** SSH host keys the server must present (known_hosts lines), for deploy-key sources. */
+  knownHosts: string[];
   build: BuildSettings;
   /** Paths of the webhook endpoint per provider (append to Wharf's public URL); the secret is revealed separately. */
   webhooks: Record<string, string>;
@@ -38,6 +40,7 @@ export function sourceView(s: ApplicationSourceEntity): ApplicationSourceView {
     applicationId: s.applicationId, repository: s.repository, ref: s.ref, buildPath: s.buildPath, watchPaths: [...s.watchPaths], submodules: s.submodules,
     auth: { kind: s.authKind, username: s.authUsername, tokenSet: s.tokenBox !== null },
     deployKey: s.deployKeyPublic ? { publicKey: s.deployKeyPublic, fingerprint: fingerprintOf(s.deployKeyPublic) } : null,
+    knownHosts: [...(s.knownHosts ?? [])],
     build: { ...s.build, args: { ...s.build.args } },
     webhooks: Object.fromEntries(WEBHOOK_PROVIDERS.map((p) => [p, `/api/v1/webhooks/applications/${s.applicationId}/${p}`])),
     updatedAt: s.updatedAt.toISOString(), version: s.version,
@@ -49,6 +52,23 @@ const newWebhookSecret = () => randomBytes(32).toString('base64url');
 const BUILD_FIELDS = ['kind', 'dockerfile', 'target', 'args'];
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/** A known_hosts line: `host[,host…] keytype base64` or `[host]:port keytype base64` (no markers, no options). */
+const KNOWN_HOST_LINE = /^(?:\[[A-Za-z0-9.:-]{1,253}\]:\d{1,5}|[A-Za-z0-9.:-]{1,253})(?:,(?:\[[A-Za-z0-9.:-]{1,253}\]:\d{1,5}|[A-Za-z0-9.:-]{1,253}))* (?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]{20,8192}={0,2}$/;
+
+export function knownHostsFrom(input: unknown, errors: FieldError[]): string[] {
+  if (input === undefined || input === null) return [];
+  if (!Array.isArray(input) || input.length > 20) {
+    errors.push({ pointer: '/knownHosts', code: 'invalid', detail: 'must be a list of at most 20 known_hosts lines' });
+    return [];
+  }
+  const out: string[] = [];
+  input.forEach((l, i) => {
+    if (typeof l !== 'string' || !KNOWN_HOST_LINE.test(l.trim())) errors.push({ pointer: `/knownHosts/${i}`, code: 'invalid', detail: 'must be a known_hosts line: host key-type base64-key' });
+    else out.push(l.trim());
+  });
+  return out;
+}
 
 /** Build settings from untrusted input (defaults: `Dockerfile` in the build path, no target, no arguments). */
 export function buildSettingsFrom(input: unknown, errors: FieldError[]): BuildSettings {
@@ -124,7 +144,7 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
   async execute({ principal: p, applicationId, body, expectedVersion }: SetApplicationSourceCommand) {
     await changeableApp(this.scope, p, applicationId);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ValidationError.field('', 'type', 'must be an object');
-    const { build, ...gitInput } = body;
+    const { build, knownHosts, ...gitInput } = body;
     return this.tx.run(async (m, stage) => {
       const app = await changeableApp(this.scope, p, applicationId, m);
       const existing = await m.findOne(ApplicationSourceEntity, { where: { applicationId: app.id }, lock: { mode: 'pessimistic_write' } });
@@ -135,6 +155,7 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
       const checked = validateGitSource(keepToken ? { ...gitInput, auth: { ...auth, token: 'kept' } } : gitInput);
       const errors: FieldError[] = checked.ok ? [] : checked.errors.map((e) => ({ pointer: e.field ? `/${e.field}` : '', code: 'invalid', detail: e.message }));
       const buildSettings = buildSettingsFrom(build, errors);
+      const hostKeys = knownHostsFrom(knownHosts, errors);
       if (!checked.ok || errors.length > 0) throw new ValidationError(`Invalid Git source: ${errors.map((e) => `${e.pointer} ${e.detail}`).join('; ')}`, errors);
       const v = checked.value;
       const now = new Date();
@@ -150,7 +171,7 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
         repository: v.repository, ref: v.ref, buildPath: v.buildPath, watchPaths: v.watchPaths, submodules: v.submodules,
         authKind: v.auth.kind, authUsername: v.auth.kind === 'token' ? v.auth.username ?? null : null,
         tokenBox: v.auth.kind !== 'token' ? null : keepToken ? existing!.tokenBox : this.box.encrypt(v.auth.token, sourceTokenAad(app.id)),
-        deployKeyPublic, deployKeyBox, build: buildSettings,
+        deployKeyPublic, deployKeyBox, knownHosts: hostKeys, build: buildSettings,
         webhookSecretBox: existing?.webhookSecretBox ?? this.box.encrypt(newWebhookSecret(), webhookSecretAad(app.id)),
         createdAt: existing?.createdAt ?? now, updatedAt: now, version: (existing?.version ?? 0) + 1,
       });
@@ -160,7 +181,7 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
         {
           request: p.client,
           changes: {
-            repository: row.repository, ref: row.ref, buildPath: row.buildPath, watchPaths: row.watchPaths, submodules: row.submodules, auth: row.authKind,
+            repository: row.repository, ref: row.ref, buildPath: row.buildPath, watchPaths: row.watchPaths, submodules: row.submodules, auth: row.authKind, knownHosts: hostKeys.length,
             ...(row.authKind === 'token' ? { token: keepToken ? 'kept' : 'set' } : {}), build: { dockerfile: buildSettings.dockerfile, target: buildSettings.target, args: Object.keys(buildSettings.args) },
           },
         },

@@ -94,6 +94,15 @@ export class RevealedAppVariableDto {
   @ApiProperty() key: string;
   @ApiProperty() value: string;
 }
+export class DeploymentSourceDto {
+  @ApiProperty() repository: string;
+  @ApiProperty() ref: string;
+  @ApiProperty({ type: String, nullable: true, description: 'The commit built (null until the checkout resolved it)' }) commit: string | null;
+  @ApiProperty({ type: String, nullable: true }) message: string | null;
+  @ApiProperty({ type: String, nullable: true }) author: string | null;
+  @ApiProperty({ type: String, nullable: true }) authorEmail: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) committedAt: string | null;
+}
 export class DeploymentDto {
   @ApiProperty() id: string;
   @ApiProperty() applicationId: string;
@@ -110,6 +119,7 @@ export class DeploymentDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) finishedAt: string | null;
   @ApiProperty({ type: Number, nullable: true }) durationMs: number | null;
   @ApiProperty() cancelRequested: boolean;
+  @ApiProperty({ type: DeploymentSourceDto, nullable: true, description: 'The Git commit built (null for image deployments)' }) source: DeploymentSourceDto | null;
 }
 export class DeploymentPageDto {
   @ApiProperty({ type: [DeploymentDto] }) items: DeploymentDto[];

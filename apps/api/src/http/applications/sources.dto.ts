@@ -19,6 +19,7 @@ export class SetApplicationSourceDto {
   @ApiPropertyOptional({ type: [String], description: 'Deploy on push only when a changed file matches one of these globs (empty: any change)' }) @IsOptional() @IsArray() watchPaths?: string[];
   @ApiPropertyOptional({ description: 'Also check out submodules (shallow)' }) @IsOptional() @IsBoolean() submodules?: boolean;
   @ApiProperty({ type: GitAuthInputDto }) @IsObject() auth: Record<string, unknown>;
+  @ApiPropertyOptional({ type: [String], description: 'SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use' }) @IsOptional() @IsArray() knownHosts?: string[];
   @ApiPropertyOptional({ type: BuildSettingsInputDto }) @IsOptional() @IsObject() build?: Record<string, unknown>;
 }
 
@@ -46,6 +47,7 @@ export class ApplicationSourceDto {
   @ApiProperty() submodules: boolean;
   @ApiProperty({ type: GitAuthViewDto }) auth: GitAuthViewDto;
   @ApiProperty({ type: DeployKeyViewDto, nullable: true }) deployKey: DeployKeyViewDto | null;
+  @ApiProperty({ type: [String] }) knownHosts: string[];
   @ApiProperty({ type: BuildSettingsViewDto }) build: BuildSettingsViewDto;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Webhook endpoint path per provider (github, gitlab, gitea, bitbucket, generic), relative to Wharf’s public URL' }) webhooks: Record<string, string>;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;

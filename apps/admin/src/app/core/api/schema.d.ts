@@ -2464,6 +2464,17 @@ export interface components {
              */
             kind?: "deploy" | "redeploy";
         };
+        DeploymentSourceDto: {
+            repository: string;
+            ref: string;
+            /** @description The commit built (null until the checkout resolved it) */
+            commit: string | null;
+            message: string | null;
+            author: string | null;
+            authorEmail: string | null;
+            /** Format: date-time */
+            committedAt: string | null;
+        };
         DeploymentDto: {
             id: string;
             applicationId: string;
@@ -2487,6 +2498,8 @@ export interface components {
             finishedAt: string | null;
             durationMs: number | null;
             cancelRequested: boolean;
+            /** @description The Git commit built (null for image deployments) */
+            source: components["schemas"]["DeploymentSourceDto"] | null;
         };
         DeploymentPageDto: {
             items: components["schemas"]["DeploymentDto"][];
@@ -2782,6 +2795,7 @@ export interface components {
             submodules: boolean;
             auth: components["schemas"]["GitAuthViewDto"];
             deployKey: components["schemas"]["DeployKeyViewDto"] | null;
+            knownHosts: string[];
             build: components["schemas"]["BuildSettingsViewDto"];
             /** @description Webhook endpoint path per provider (github, gitlab, gitea, bitbucket, generic), relative to Wharf’s public URL */
             webhooks: {
@@ -2832,6 +2846,8 @@ export interface components {
             /** @description Also check out submodules (shallow) */
             submodules?: boolean;
             auth: components["schemas"]["GitAuthInputDto"];
+            /** @description SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use */
+            knownHosts?: string[];
             build?: components["schemas"]["BuildSettingsInputDto"];
         };
         WebhookSecretDto: {

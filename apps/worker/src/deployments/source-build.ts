@@ -1,0 +1,100 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ApplicationSourceEntity, DeploymentEntity, DeploymentSourceInfo, deployKeyAad, sourceTokenAad } from '@wharf/applications';
+import { SecretBox, WHARF_CONFIG, WharfConfig } from '@wharf/core';
+import { GIT_PORT, GitCheckoutAuth, GitPort, GitSourceError, IMAGE_BUILDER_PORT, ImageBuildError, ImageBuilderPort } from '@wharf/orchestration';
+
+type Level = 'info' | 'warn' | 'error';
+export interface SourceBuildContext {
+  d: DeploymentEntity;
+  signal: AbortSignal;
+  log(step: string, msg: string, level?: Level): Promise<void>;
+  check(): void;
+}
+
+/** The image reference a deployment's build is tagged with: derived from ids only, local to the engine. */
+export function buildImageTag(installId: string, applicationId: string, deploymentId: string): string {
+  return `wharf/${installId.toLowerCase()}-${applicationId}:${deploymentId}`;
+}
+
+/**
+ * The `source` step of a Git application's deployment: checks out the snapshot's repository and ref (or the exact
+ * commit a webhook named) with the source's current credentials, records the commit on the deployment, builds the
+ * image from the build path's Dockerfile through the Engine API (output in the deployment log, cancel and deadline
+ * abort it), and makes the built image the deployment's image (the snapshot's `image` is updated, so a rollback to this
+ * deployment reuses the image by id instead of building again). The checkout lives in a private directory under the
+ * data directory and is removed afterwards whatever happens. A resumed run checks out and builds again (the engine's
+ * layer cache makes the second build quick).
+ */
+@Injectable()
+export class SourceBuild {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly box: SecretBox,
+    @Inject(GIT_PORT) private readonly git: GitPort,
+    @Inject(IMAGE_BUILDER_PORT) private readonly builder: ImageBuilderPort,
+    @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
+  ) {}
+
+  async run(ctx: SourceBuildContext): Promise<{ ok: false; error: string } | void> {
+    const { d, log, signal } = ctx;
+    const s = d.snapshot.source;
+    if (!s) return;
+    const src = await this.ds.manager.findOneBy(ApplicationSourceEntity, { applicationId: d.applicationId });
+    if (!src) return { ok: false, error: 'The application has no Git source any more; set one, or deploy an image' };
+    let auth: GitCheckoutAuth;
+    if (src.authKind === 'token') auth = { kind: 'token', token: this.box.decrypt(src.tokenBox!, sourceTokenAad(src.applicationId)), ...(src.authUsername ? { username: src.authUsername } : {}) };
+    else if (src.authKind === 'deploy-key') auth = { kind: 'deploy-key', privateKey: this.box.decrypt(src.deployKeyBox!, deployKeyAad(src.applicationId)), knownHosts: [...src.knownHosts] };
+    else auth = { kind: 'none' };
+
+    const root = join(this.config.dataDir, 'builds');
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    const work = await mkdtemp(join(root, `${d.id}-`));
+    try {
+      const checkoutDir = join(work, 'src');
+      await log('source', `Checking out ${s.repository} at ${s.commit ?? s.ref}`);
+      let info;
+      try {
+        info = await this.git.checkout({
+          repository: s.repository, ref: s.ref, ...(s.commit ? { commit: s.commit } : {}), auth, submodules: s.submodules, directory: checkoutDir,
+          maxBytes: this.config.sources.maxCheckoutBytes, deadlineMs: this.config.sources.checkoutTimeoutMs, signal,
+          onLog: (line) => void log('source', line),
+        });
+      } catch (e) {
+        ctx.check();
+        const reason = e instanceof GitSourceError ? ` (${e.reason})` : '';
+        return { ok: false, error: `Checkout failed${reason}: ${(e as Error).message}` };
+      }
+      const firstLine = info.message.split('\n')[0].slice(0, 200);
+      await log('source', `Commit ${info.commit.slice(0, 12)} by ${info.author}: ${firstLine}`);
+      const recorded: DeploymentSourceInfo = { repository: s.repository, ref: s.ref, commit: info.commit, message: info.message.slice(0, 4000), author: info.author, authorEmail: info.authorEmail, committedAt: info.committedAt };
+      await this.ds.query(`UPDATE deployments SET source = $2 WHERE id = $1`, [d.id, JSON.stringify(recorded)]);
+      d.source = recorded;
+      ctx.check();
+
+      const install = d.snapshot.labels['wharf.install'];
+      const tag = buildImageTag(install, d.applicationId, d.id);
+      const contextDir = s.buildPath === '.' ? checkoutDir : join(checkoutDir, s.buildPath);
+      await log('build', `Building ${s.build.dockerfile} in ${s.buildPath}${s.build.target ? ` (target ${s.build.target})` : ''}`);
+      try {
+        const r = await this.builder.build({
+          contextDir, rootDir: checkoutDir, dockerfile: s.build.dockerfile, ...(s.build.target ? { target: s.build.target } : {}), buildArgs: { ...s.build.args },
+          tags: [tag], labels: { 'wharf.install': install, 'wharf.organization': d.organizationId, 'wharf.application': d.applicationId, 'wharf.deployment': d.id, 'wharf.commit': info.commit },
+          deadlineMs: this.config.sources.buildTimeoutMs, signal, onLog: (line) => void log('build', line),
+        });
+        await log('build', `Built ${tag} (${r.imageId})`);
+      } catch (e) {
+        ctx.check();
+        const err = e as ImageBuildError;
+        return { ok: false, error: `Build failed${err.reason ? ` (${err.reason})` : ''}: ${err.message}` };
+      }
+      // The deployment runs the built image; a rollback to it reuses that image (its id is recorded by the image step).
+      await this.ds.query(`UPDATE deployments SET snapshot = jsonb_set(snapshot, '{image}', to_jsonb($2::text)) WHERE id = $1`, [d.id, tag]);
+      d.snapshot.image = tag;
+    } finally {
+      await rm(work, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+}
