@@ -16,3 +16,4 @@ export * from './redis/redis';
 export * from './queue/job-producer';
 export * from './rpc/worker-rpc';
 export * from './util/cqrs';
+export * from './database/pg-types';
