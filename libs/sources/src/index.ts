@@ -6,4 +6,5 @@ export * from './webhooks/webhook-signatures';
 export * from './webhooks/webhook-events';
 export * from './deploy-keys/deploy-key';
 export * from './commands/source.commands';
+export * from './commands/webhook.commands';
 export * from './sources.module';

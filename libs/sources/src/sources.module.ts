@@ -2,10 +2,11 @@ import { Module } from '@nestjs/common';
 import { handlersOf } from '@wharf/core';
 import { TenancyModule } from '@wharf/tenancy';
 import * as sources from './commands/source.commands';
+import * as webhooks from './commands/webhook.commands';
 
 /** Applications' Git sources (commands and queries); the worker checks out and builds them. */
 @Module({
   imports: [TenancyModule],
-  providers: [...handlersOf(sources)],
+  providers: [...handlersOf(sources), ...handlersOf(webhooks)],
 })
 export class SourcesModule {}

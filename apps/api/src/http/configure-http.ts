@@ -47,7 +47,14 @@ export function compressResponses(): RequestHandler {
  * controllers unless `prebuilt` is given, and returned for scripts/openapi.ts): shared by main.ts and the tests.
  */
 export function configureHttp(app: NestExpressApplication, config: WharfConfig, prebuilt?: OpenAPIObject): OpenAPIObject {
-  app.useBodyParser('json', { limit: config.bodyLimit, strict: true });
+  // Webhook deliveries are verified over the exact bytes received: the JSON parser keeps them for those routes only.
+  app.useBodyParser('json', {
+    limit: config.bodyLimit,
+    strict: true,
+    verify: (req: Request & { rawBody?: Buffer }, _res: unknown, buf: Buffer) => {
+      if (req.url?.startsWith('/api/v1/webhooks/')) req.rawBody = buf;
+    },
+  });
   app.useBodyParser('urlencoded', { limit: config.bodyLimit, extended: false });
   app.setGlobalPrefix('api/v1', {
     exclude: [

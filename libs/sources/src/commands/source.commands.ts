@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { checkRelativePath, validateGitSource } from '@wharf/contracts';
 import { ConflictError, FieldError, NotFoundError, SecretBox, TransactionRunner, ValidationError, checkVersion } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
@@ -267,5 +267,42 @@ export class RevealWebhookSecretHandler implements ICommandHandler<RevealWebhook
       );
       return { secret };
     });
+  }
+}
+
+export interface WebhookDeliveryView {
+  id: string;
+  provider: string;
+  deliveryId: string;
+  event: string | null;
+  outcome: 'accepted' | 'ignored' | 'rejected';
+  reason: string | null;
+  ref: string | null;
+  commit: string | null;
+  deploymentId: string | null;
+  receivedAt: string;
+}
+
+export class ListWebhookDeliveriesQuery extends Query<WebhookDeliveryView[]> {
+  constructor(readonly principal: Principal, readonly applicationId: string) {
+    super();
+  }
+}
+/** The application's last 100 webhook deliveries, newest first. */
+@QueryHandler(ListWebhookDeliveriesQuery)
+export class ListWebhookDeliveriesHandler implements IQueryHandler<ListWebhookDeliveriesQuery> {
+  constructor(private readonly scope: TenantScope, private readonly ds: DataSource) {}
+  async execute({ principal: p, applicationId }: ListWebhookDeliveriesQuery): Promise<WebhookDeliveryView[]> {
+    const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
+    const rows: Array<Record<string, unknown>> = await this.ds.query(
+      `SELECT id, provider, delivery_id, event, outcome, reason, ref, commit, deployment_id, received_at FROM webhook_deliveries
+        WHERE application_id = $1 ORDER BY received_at DESC, id DESC LIMIT 100`,
+      [app.id],
+    );
+    return rows.map((r) => ({
+      id: String(r.id), provider: String(r.provider), deliveryId: String(r.delivery_id), event: (r.event as string | null) ?? null, outcome: r.outcome as WebhookDeliveryView['outcome'],
+      reason: (r.reason as string | null) ?? null, ref: (r.ref as string | null) ?? null, commit: (r.commit as string | null) ?? null, deploymentId: (r.deployment_id as string | null) ?? null,
+      receivedAt: (r.received_at as Date).toISOString(),
+    }));
   }
 }

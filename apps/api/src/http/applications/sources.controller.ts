@@ -2,12 +2,12 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Res
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { GenerateDeployKeyCommand, GetApplicationSourceQuery, RemoveApplicationSourceCommand, RevealWebhookSecretCommand, SetApplicationSourceCommand } from '@wharf/sources';
+import { GenerateDeployKeyCommand, GetApplicationSourceQuery, ListWebhookDeliveriesQuery, RemoveApplicationSourceCommand, RevealWebhookSecretCommand, SetApplicationSourceCommand } from '@wharf/sources';
 import { Principal } from '@wharf/tenancy';
 import { CurrentPrincipal } from '../common/principal.decorator';
 import { IdPipe, parseIfMatch } from '../common/params';
 import { ApiErrors } from '../common/api-errors.decorator';
-import { ApplicationSourceDto, SetApplicationSourceDto, WebhookSecretDto } from './sources.dto';
+import { ApplicationSourceDto, SetApplicationSourceDto, WebhookDeliveryDto, WebhookSecretDto } from './sources.dto';
 
 const given = (dto: object): Record<string, unknown> => Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined));
 
@@ -50,6 +50,13 @@ export class SourcesController {
   @ApiErrors(403, 409)
   deployKey(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) applicationId: string) {
     return this.commands.execute(new GenerateDeployKeyCommand(p, applicationId));
+  }
+
+  @Get('deliveries')
+  @ApiOperation({ summary: 'The last 100 webhook deliveries (accepted with their deployment, ignored or rejected with the reason), newest first' })
+  @ApiOkResponse({ type: [WebhookDeliveryDto] })
+  deliveries(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) applicationId: string) {
+    return this.queries.execute(new ListWebhookDeliveriesQuery(p, applicationId));
   }
 
   @Post('webhook-secret/reveal')

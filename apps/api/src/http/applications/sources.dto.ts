@@ -56,3 +56,16 @@ export class ApplicationSourceDto {
 export class WebhookSecretDto {
   @ApiProperty({ description: 'The secret deliveries are signed with (GitHub/Gitea/Bitbucket HMAC, GitLab token, generic HMAC)' }) secret: string;
 }
+
+export class WebhookDeliveryDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ enum: ['github', 'gitlab', 'gitea', 'bitbucket', 'generic'] }) provider: string;
+  @ApiProperty({ description: "The provider's delivery id (rejected deliveries get one of Wharf's own)" }) deliveryId: string;
+  @ApiProperty({ type: String, nullable: true }) event: string | null;
+  @ApiProperty({ enum: ['accepted', 'ignored', 'rejected'] }) outcome: string;
+  @ApiProperty({ type: String, nullable: true }) reason: string | null;
+  @ApiProperty({ type: String, nullable: true }) ref: string | null;
+  @ApiProperty({ type: String, nullable: true }) commit: string | null;
+  @ApiProperty({ type: String, nullable: true }) deploymentId: string | null;
+  @ApiProperty({ format: 'date-time' }) receivedAt: string;
+}

@@ -842,6 +842,12 @@ export class ApiClient {
   }, observe?: O) => Observable<ApiResult<O, operations['RegistriesController_update']['responses'][200]['content']['application/json']>>
     = this.op('PATCH', '/api/v1/registries/{registryId}');
 
+  /** GET /api/v1/applications/{applicationId}/source/deliveries: The last 100 webhook deliveries (accepted with their deployment, ignored or rejected with the reason), newest first */
+  readonly sourcesDeliveries: <O extends ApiObserve = 'body'>(args: {
+    path: operations['SourcesController_deliveries']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['SourcesController_deliveries']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/applications/{applicationId}/source/deliveries');
+
   /** POST /api/v1/applications/{applicationId}/source/deploy-key: Generate a new ed25519 deploy key (the public key is in the answer; the private key never leaves Wharf) */
   readonly sourcesDeployKey: <O extends ApiObserve = 'body'>(args: {
     path: operations['SourcesController_deployKey']['parameters']['path'];

@@ -1508,6 +1508,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{applicationId}/source/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last 100 webhook deliveries (accepted with their deployment, ignored or rejected with the reason), newest first */
+        get: operations["SourcesController_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/{applicationId}/source/webhook-secret/reveal": {
         parameters: {
             query?: never;
@@ -2849,6 +2866,22 @@ export interface components {
             /** @description SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use */
             knownHosts?: string[];
             build?: components["schemas"]["BuildSettingsInputDto"];
+        };
+        WebhookDeliveryDto: {
+            id: string;
+            /** @enum {string} */
+            provider: "github" | "gitlab" | "gitea" | "bitbucket" | "generic";
+            /** @description The provider's delivery id (rejected deliveries get one of Wharf's own) */
+            deliveryId: string;
+            event: string | null;
+            /** @enum {string} */
+            outcome: "accepted" | "ignored" | "rejected";
+            reason: string | null;
+            ref: string | null;
+            commit: string | null;
+            deploymentId: string | null;
+            /** Format: date-time */
+            receivedAt: string;
         };
         WebhookSecretDto: {
             /** @description The secret deliveries are signed with (GitHub/Gitea/Bitbucket HMAC, GitLab token, generic HMAC) */
@@ -9235,6 +9268,45 @@ export interface operations {
             };
             /** @description Conflict with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    SourcesController_deliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryDto"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,117 @@
+/**
+ * A webhook delivery for an application, from its Git provider (or anything that signs like the generic sender).
+ * Public (no session): the signature with the application's webhook secret is the authentication. Every delivery is
+ * recorded in webhook_deliveries — accepted (with the deployment it queued), ignored (with the reason: another branch,
+ * no watched path changed, an event Wharf does not act on) or rejected (bad or missing signature, stale timestamp,
+ * oversized) — and a delivery id already seen is answered as a duplicate without acting again. An accepted push queues
+ * a deployment of exactly the pushed commit; a burst of pushes collapses to the newest (a newer request supersedes
+ * queued ones). The deployment is requested as a principal that may only read and deploy this application's
+ * environment, named after the provider and the delivery.
+ */
+import { Command, CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
+import { DataSource } from 'typeorm';
+import { newId, NotFoundError, SecretBox } from '@wharf/core';
+import { buildAbility, ClientContext, Grant, Principal } from '@wharf/tenancy';
+import { ApplicationEntity, ApplicationSourceEntity, RequestDeploymentCommand, webhookSecretAad } from '@wharf/applications';
+import { Headers, verifyWebhook, WebhookProvider, WEBHOOK_PROVIDERS } from '../webhooks/webhook-signatures';
+import { parseWebhookEvent, pushDecision } from '../webhooks/webhook-events';
+
+export type WebhookOutcome = 'accepted' | 'ignored' | 'rejected' | 'duplicate';
+export interface WebhookResult {
+  outcome: WebhookOutcome;
+  reason: string | null;
+  deliveryId: string | null;
+  deploymentId: string | null;
+  /** HTTP status for the answer: 202 accepted/ignored, 200 duplicate, 401 bad signature, 413 too large, 400 otherwise. */
+  status: number;
+}
+
+export const isWebhookProvider = (p: string): p is WebhookProvider => (WEBHOOK_PROVIDERS as readonly string[]).includes(p);
+
+/** A branch name when the source tracks one (a tag or a commit id never moves with a push). */
+const trackedBranch = (ref: string): string | null => (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(ref) || ref.startsWith('refs/tags/') ? null : ref.replace(/^refs\/heads\//, ''));
+
+export class ReceiveWebhookCommand extends Command<WebhookResult> {
+  constructor(
+    readonly provider: WebhookProvider,
+    readonly applicationId: string,
+    readonly headers: Headers,
+    readonly body: Buffer,
+    readonly client: ClientContext,
+  ) {
+    super();
+  }
+}
+
+@CommandHandler(ReceiveWebhookCommand)
+export class ReceiveWebhookHandler implements ICommandHandler<ReceiveWebhookCommand> {
+  constructor(private readonly ds: DataSource, private readonly box: SecretBox, private readonly commands: CommandBus) {}
+
+  async execute({ provider, applicationId, headers, body, client }: ReceiveWebhookCommand): Promise<WebhookResult> {
+    const app = await this.ds.manager.findOneBy(ApplicationEntity, { id: applicationId });
+    const src = app ? await this.ds.manager.findOneBy(ApplicationSourceEntity, { applicationId }) : null;
+    // No application, or no Git source: the same 404 (an unknown id tells nothing).
+    if (!app || !src || app.deleting) throw new NotFoundError('Webhook');
+    const record = async (row: { deliveryId: string; event: string | null; outcome: 'accepted' | 'ignored' | 'rejected'; reason: string | null; ref?: string | null; commit?: string | null }) => {
+      const id = newId();
+      const inserted: unknown[] = await this.ds.query(
+        `INSERT INTO webhook_deliveries (id, application_id, organization_id, project_id, environment_id, provider, delivery_id, event, outcome, reason, ref, commit)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (application_id, provider, delivery_id) DO NOTHING RETURNING id`,
+        [id, app.id, app.organizationId, app.projectId, app.environmentId, provider, row.deliveryId, row.event, row.outcome, row.reason?.slice(0, 500) ?? null, row.ref ?? null, row.commit ?? null],
+      );
+      return inserted.length > 0 ? id : null;
+    };
+
+    const verified = verifyWebhook(provider, headers, body, this.box.decrypt(src.webhookSecretBox, webhookSecretAad(app.id)));
+    if (!verified.ok) {
+      // A rejected delivery's id is the sender's word, not to be trusted: it is recorded under an id of its own.
+      await record({ deliveryId: `rejected:${newId()}`, event: null, outcome: 'rejected', reason: verified.detail });
+      const status = verified.reason === 'too-large' ? 413 : verified.reason === 'bad-signature' || verified.reason === 'missing-signature' || verified.reason === 'stale-timestamp' ? 401 : 400;
+      return { outcome: 'rejected', reason: verified.detail, deliveryId: null, deploymentId: null, status };
+    }
+    const event = parseWebhookEvent(provider, verified.event, body);
+    let outcome: 'accepted' | 'ignored' = 'ignored';
+    let reason: string | null = null;
+    let ref: string | null = null;
+    let commit: string | null = null;
+    if (event.kind === 'push') {
+      ref = event.ref;
+      commit = event.commit;
+      const decision = pushDecision(event, { branch: trackedBranch(src.ref), watchPaths: src.watchPaths });
+      if (decision.deploy) outcome = 'accepted';
+      else reason = decision.reason;
+    } else if (event.kind === 'ping') {
+      reason = 'ping';
+    } else if (event.kind === 'pull-request') {
+      reason = `pull request #${event.number} ${event.action}: preview deployments are not built yet`;
+    } else {
+      reason = event.reason;
+    }
+    const rowId = await record({ deliveryId: verified.deliveryId, event: verified.event, outcome, reason, ref, commit });
+    if (rowId === null) return { outcome: 'duplicate', reason: 'this delivery was already received', deliveryId: verified.deliveryId, deploymentId: null, status: 200 };
+    if (outcome === 'ignored') return { outcome, reason, deliveryId: verified.deliveryId, deploymentId: null, status: 202 };
+
+    const principal = webhookPrincipal(app, provider, verified.deliveryId, client);
+    try {
+      const d = await this.commands.execute(new RequestDeploymentCommand(principal, app.id, { kind: 'deploy', ...(commit ? { commit } : {}) }));
+      await this.ds.query(`UPDATE webhook_deliveries SET deployment_id = $2 WHERE id = $1`, [rowId, d.id]);
+      return { outcome: 'accepted', reason: null, deliveryId: verified.deliveryId, deploymentId: d.id, status: 202 };
+    } catch (e) {
+      const message = (e as Error).message;
+      await this.ds.query(`UPDATE webhook_deliveries SET outcome = 'ignored', reason = $2 WHERE id = $1`, [rowId, `the deployment was refused: ${message}`.slice(0, 500)]);
+      return { outcome: 'ignored', reason: `the deployment was refused: ${message}`, deliveryId: verified.deliveryId, deploymentId: null, status: 202 };
+    }
+  }
+}
+
+/** Read and deploy in the application's environment, nothing else; named after the delivery for the audit log. */
+function webhookPrincipal(app: ApplicationEntity, provider: WebhookProvider, deliveryId: string, client: ClientContext): Principal {
+  const grants: Grant[] = [{
+    organizationId: app.organizationId, role: 'webhook', customRoleId: null, permissions: ['application:read', 'application:deploy'],
+    projectIds: null, environmentIds: [app.environmentId], environmentProjectIds: [app.projectId], blockedByTwoFactor: false,
+  }];
+  return {
+    kind: 'api-key', userId: null, apiKeyId: null, name: `webhook:${provider} ${deliveryId.slice(0, 80)}`, sessionId: null, isInstanceAdmin: false,
+    scopes: null, grants, ability: buildAbility(grants, null), client,
+  };
+}
