@@ -194,11 +194,64 @@ test('a missing Dockerfile, a path with .. and a Dockerfile linked from outside 
   expect(await buildError(builder.build(input(ctx, { deployment: 'dep-r4', dockerfile: 'linked.Dockerfile' })))).toMatchObject({ reason: 'invalid-input' });
   expect(await buildError(builder.build(input(ctx, { deployment: 'dep-r5', dockerfile: 'up/Dockerfile' })))).toMatchObject({ reason: 'invalid-input' });
   expect(await buildError(builder.build(input(ctx, { deployment: 'dep-r6', rootDir: ctx, contextDir: outside })))).toMatchObject({ reason: 'invalid-input' });
-  // Secrets are not faked with build arguments.
-  const secretsErr = await buildError(builder.build(input(outside, { deployment: 'dep-r7', secrets: { NPM_TOKEN: 'npm-token-s3cr3t' } })));
-  expect(secretsErr.reason).toBe('secrets-unsupported');
-  expect(secretsErr.message).not.toContain('npm-token-s3cr3t');
+  expect(await buildError(builder.build(input(outside, { deployment: 'dep-r7', secrets: { 'bad id': 'x' } })))).toMatchObject({ reason: 'invalid-input' });
   for (const d of ['dep-r1', 'dep-r2', 'dep-r3', 'dep-r4', 'dep-r5', 'dep-r6', 'dep-r7']) expect(await tagExists(tag(d))).toBe(false);
+});
+
+test('build secrets reach only RUN --mount=type=secret steps: not in a layer, the history, the config or the log', async () => {
+  const secret = `npm-s3cr3t-${randomBytes(8).toString('hex')}`;
+  const ctx = context('secrets', {
+    Dockerfile: [
+      `FROM ${BUSYBOX_IMAGE}`,
+      'ARG VISIBLE',
+      'RUN --mount=type=secret,id=npm_token echo "secret-length=$(wc -c < /run/secrets/npm_token)" > /secret-length && cat /run/secrets/npm_token && echo',
+      'RUN ls /run/secrets > /listing 2>&1 || echo none > /listing',
+      'CMD ["/bin/sh", "-c", "cat /secret-length /listing"]',
+    ].join('\n'),
+  });
+  const log: string[] = [];
+  const built = await builder.build(input(ctx, { deployment: 'dep-secret', buildArgs: { VISIBLE: 'not-a-secret' }, secrets: { npm_token: secret } }, log));
+  const text = log.join('\n');
+  if (process.env.WHARF_TEST_SHOW_BUILD_LOG) console.log(text);
+  expect(text).toContain('BuildKit');
+  // The step printed the secret: the log shows it redacted.
+  expect(text).toContain('[secret]');
+  expect(text).not.toContain(secret);
+
+  const out = await runOnce(built.imageId);
+  expect(out).toContain(`secret-length=${secret.length}`);
+  expect(out).not.toContain(secret);
+  expect(out).not.toContain('npm_token'); // not left under /run/secrets for the next step
+  expect((await run.docker.getImage(tag('dep-secret')).inspect()).Config.Labels).toMatchObject({ 'wharf.deployment': 'dep-secret', 'wharf.install': run.install });
+
+  // Every byte of the image (layers, config, history) as `docker save` exports it.
+  const saved = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    run.docker.getImage(built.imageId).get().then((s) => {
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.on('end', () => resolve(Buffer.concat(chunks)));
+      s.on('error', reject);
+    }, reject);
+  });
+  expect(saved.length).toBeGreaterThan(1000);
+  expect(saved.indexOf(secret)).toBe(-1);
+  expect(JSON.stringify(await run.docker.getImage(built.imageId).history())).not.toContain(secret);
+
+  // The same steps with another secret (another organization's token) are not served from the cache: BuildKit's cache
+  // key ignores secret values, so a cached layer would carry what the first secret produced.
+  const other = `${secret}-longer`;
+  const second = await builder.build(input(ctx, { deployment: 'dep-secret-2', secrets: { npm_token: other } }));
+  expect(await runOnce(second.imageId)).toContain(`secret-length=${other.length}`);
+
+  // A failing step that prints the secret: the error and its output are redacted too.
+  const failing = context('secrets-fail', { Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN --mount=type=secret,id=npm_token cat /run/secrets/npm_token && exit 4\n` });
+  const failLog: string[] = [];
+  const err = await buildError(builder.build(input(failing, { deployment: 'dep-secret-fail', secrets: { npm_token: secret } }, failLog)));
+  expect(err.reason).toBe('build-failed');
+  expect(err.message).toMatch(/exit code: 4/);
+  expect(JSON.stringify({ m: err.message, d: err.details, l: failLog })).not.toContain(secret);
+  expect(failLog.join('\n')).toContain('[secret]');
+  expect(await tagExists(tag('dep-secret-fail'))).toBe(false);
 });
 
 test('links in the context that point outside it are inert: nothing from outside reaches the image', async () => {
@@ -233,15 +286,17 @@ test('links in the context that point outside it are inert: nothing from outside
 });
 
 test.each([
-  ['cancel through the AbortSignal', 'cancelled' as const],
-  ['the deadline', 'timeout' as const],
-])('%s stops a running step: ends quickly, no build container or process is left, nothing is tagged', async (_what, reason) => {
+  ['cancel through the AbortSignal', 'cancelled' as const, false],
+  ['the deadline', 'timeout' as const, false],
+  ['cancel of a BuildKit build (with secrets)', 'cancelled' as const, true],
+])('%s stops a running step: ends quickly, no build container or process is left, nothing is tagged', async (_what, reason, withSecrets) => {
   const marker = `build-marker-${randomBytes(5).toString('hex')}`;
-  const ctx = context(`slow-${reason}`, { Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN echo ${marker} && sleep 300 && echo ${marker}-not-reached\n` });
+  const ctx = context(`slow-${reason}-${withSecrets}`, { Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN echo ${marker} && sleep 300 && echo ${marker}-not-reached\n` });
   const ac = new AbortController();
   const log: string[] = [];
-  const deployment = `dep-${reason}`;
-  const running = builder.build(input(ctx, { deployment, signal: ac.signal, deadlineMs: reason === 'timeout' ? 4_000 : 60_000 }, log));
+  const deployment = `dep-${reason}${withSecrets ? '-bk' : ''}`;
+  const secrets = withSecrets ? { token: 'cancel-test-secret' } : undefined;
+  const running = builder.build(input(ctx, { deployment, secrets, signal: ac.signal, deadlineMs: reason === 'timeout' ? 4_000 : 60_000 }, log));
   const settled = running.catch((e: unknown) => e);
   // The step is running once its output arrives.
   await until('the slow step to print its marker', async () => log.includes(marker) || (await Promise.race([settled.then(() => 'settled'), Promise.resolve(null)])), 30_000, 50);

@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { decodeBuildkitStatus } from './buildkit-wire';
 
 /**
  * Reads the JSON progress stream of `POST /build` (one JSON message per line: `{"stream": "…"}`, `{"status": …}`,
@@ -31,6 +32,10 @@ export class BuildProgressParser {
   private pending = '';
   private streamText = '';
   private readonly decoder = new StringDecoder('utf8');
+  /** BuildKit: vertices already announced / reported cached, partial log text per vertex. */
+  private readonly announced = new Set<string>();
+  private readonly reportedCached = new Set<string>();
+  private readonly vertexText = new Map<string, string>();
 
   constructor(private readonly onLine: (line: string) => void) {}
 
@@ -55,6 +60,8 @@ export class BuildProgressParser {
     this.pending += this.decoder.end();
     if (this.pending.trim()) this.message(this.pending);
     this.pending = '';
+    for (const rest of this.vertexText.values()) if (rest.trim()) this.emit(stripAnsi(rest).trimEnd());
+    this.vertexText.clear();
     this.flushStream(true);
     return this.state;
   }
@@ -79,6 +86,10 @@ export class BuildProgressParser {
   }
 
   private handle(msg: Record<string, unknown>): void {
+    if (msg.id === 'moby.buildkit.trace' && typeof msg.aux === 'string') {
+      this.trace(msg.aux);
+      return;
+    }
     if (typeof msg.stream === 'string') {
       this.streamText += msg.stream;
       this.flushStream(false);
@@ -98,6 +109,45 @@ export class BuildProgressParser {
       this.state.error = error;
       this.emit(`ERROR: ${error}`, false);
     }
+  }
+
+  /** A BuildKit progress message: steps as they start, cached steps, their output, errors and warnings. */
+  private trace(aux: string): void {
+    let status;
+    try {
+      status = decodeBuildkitStatus(aux);
+    } catch {
+      return;
+    }
+    for (const v of status.vertexes) {
+      if (!v.name || v.name.startsWith('[internal]')) continue;
+      if ((v.started || v.completed) && !this.announced.has(v.digest)) {
+        this.announced.add(v.digest);
+        if (/^\[(?:[\w.-]+ )?\d+\/\d+\] /.test(v.name)) {
+          this.state.step = cut(v.name);
+          this.state.output = [];
+        }
+        this.emit(stripAnsi(v.name), false);
+      }
+      if (v.completed && v.cached && !this.reportedCached.has(v.digest)) {
+        this.reportedCached.add(v.digest);
+        this.emit(`CACHED ${stripAnsi(v.name)}`, false);
+      }
+      if (v.error) this.emit(`ERROR: ${stripAnsi(v.error)}`, false);
+    }
+    for (const log of status.logs) {
+      const text = (this.vertexText.get(log.vertex) ?? '') + log.msg;
+      const lines = text.split('\n');
+      const rest = lines.pop() ?? '';
+      this.vertexText.set(log.vertex, rest.length > MAX_BUILD_LOG_LINE ? '' : rest);
+      if (rest.length > MAX_BUILD_LOG_LINE) lines.push(rest);
+      for (const raw of lines) {
+        const parts = stripAnsi(raw).split('\r').filter((p) => p.length > 0);
+        const line = (parts[parts.length - 1] ?? '').replace(/\s+$/, '');
+        if (line) this.emit(line);
+      }
+    }
+    for (const w of status.warnings) this.emit(`WARNING: ${stripAnsi(w)}`, false);
   }
 
   private flushStream(all: boolean): void {

@@ -9,6 +9,7 @@ import {
 } from '../ports/image-builder.port';
 import { BuildProgressParser } from './build-progress';
 import { formatBytes, packContext, resolveBuildPaths, scanContext } from './build-context';
+import { openBuildkitSession, type BuildkitSession } from './buildkit-session';
 
 export interface DockerBuildAdapterOptions {
   /** A ready dockerode client (e.g. over SSH); otherwise one is made for `socketPath`. */
@@ -26,17 +27,22 @@ export interface DockerBuildAdapterOptions {
 const TAG = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
 const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
+const SECRET_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;
 const MAX_VALUE = 64 * 1024;
 
 /**
- * Image builds through the Engine API's classic builder (`POST /build`, `version=1`): the context is packed here from
- * lstat'ed entries (links stay links, nothing outside the context is read) and streamed as a tar; the JSON progress goes
- * to `onLog` line by line. Deadline and cancel abort the HTTP request, which makes dockerd cancel the build, kill the
- * running step's container and remove it (`forcerm`); the image is only tagged when the build completes.
+ * Image builds through the Engine API (`POST /build`): the context is packed here from lstat'ed entries (links stay
+ * links, nothing outside the context is read) and streamed as a tar; the JSON progress goes to `onLog` line by line.
+ * Deadline and cancel abort the HTTP request, which makes dockerd cancel the build and stop the running step (its
+ * container is removed, `forcerm`); the image is only tagged when the build completes.
  *
- * Build secrets are refused (`secrets-unsupported`): the classic builder has no secret mounts, and a build argument
- * would leave the value in the image history. BuildKit (`version=2`) would need a gRPC session that serves them.
+ * Builds without secrets use the classic builder (`version=1`; its layer cache, "Using cache"). Builds with secrets use
+ * BuildKit (`version=2`) with a session this process serves (see openBuildkitSession): the values reach only
+ * `RUN --mount=type=secret,id=…` steps (as files under /run/secrets), never a layer, the build arguments or the image
+ * history, and every occurrence of a value (4+ characters) is replaced by `[secret]` in the log and the error. An engine
+ * that refuses BuildKit fails such a build with `secrets-unsupported`. BuildKit's cache key ignores secret values, and
+ * the engine's cache is shared by every organization, so builds with secrets run without the cache (`nocache`).
  */
 export class DockerBuildAdapter implements ImageBuilderPort {
   private readonly docker: Docker;
@@ -53,12 +59,9 @@ export class DockerBuildAdapter implements ImageBuilderPort {
 
   async build(input: ImageBuildInput): Promise<ImageBuildResult> {
     checkBuildInput(input);
-    if (input.secrets && Object.keys(input.secrets).length > 0) {
-      throw new ImageBuildError(
-        'Build secrets are not supported by this builder: the Engine API classic builder has no secret mounts, and passing them as build arguments would store them in the image. Remove the secrets (or use a build argument for a non-secret value).',
-        'secrets-unsupported',
-      );
-    }
+    const secrets = input.secrets ?? {};
+    const useBuildkit = Object.keys(secrets).length > 0;
+    const onLog = useBuildkit ? redacting(input.onLog, Object.values(secrets)) : input.onLog;
     if (input.signal?.aborted) throw new ImageBuildError('The build was cancelled before it started.', 'cancelled');
 
     const abort = new AbortController();
@@ -77,35 +80,42 @@ export class DockerBuildAdapter implements ImageBuilderPort {
         ? new ImageBuildError(`The build did not finish within ${Math.round(input.deadlineMs / 1000)} s and was stopped.`, 'timeout')
         : new ImageBuildError('The build was cancelled.', 'cancelled');
 
+    let session: BuildkitSession | undefined;
     try {
       const paths = await resolveBuildPaths(input);
       const scan = await scanContext(paths.contextDir, { maxBytes: this.maxContextBytes, maxEntries: this.maxContextEntries, signal: abort.signal }).catch((e: unknown) => {
         throw abort.signal.aborted ? aborted() : e;
       });
-      input.onLog(`Sending build context: ${scan.entries.length} entries, ${formatBytes(scan.bytes)}`);
-      if (scan.skipped.length > 0) input.onLog(`Left out of the context (not files, directories or links): ${scan.skipped.slice(0, 5).join(', ')}${scan.skipped.length > 5 ? ', …' : ''}`);
+      onLog(`Sending build context: ${scan.entries.length} entries, ${formatBytes(scan.bytes)}${useBuildkit ? ' (BuildKit, for the build secrets)' : ''}`);
+      if (scan.skipped.length > 0) onLog(`Left out of the context (not files, directories or links): ${scan.skipped.slice(0, 5).join(', ')}${scan.skipped.length > 5 ? ', …' : ''}`);
       if (abort.signal.aborted) throw aborted();
 
       const tar = packContext(paths.contextDir, scan.entries, abort.signal);
       tar.on('error', () => undefined); // reported through the request
-      const parser = new BuildProgressParser(input.onLog);
+      const parser = new BuildProgressParser(onLog);
       let response: NodeJS.ReadableStream;
+      const query = {
+        dockerfile: paths.dockerfile,
+        t: input.tags,
+        target: input.target,
+        buildargs: input.buildArgs,
+        labels: input.labels,
+        rm: true,
+        forcerm: true,
+      };
       try {
-        response = await this.docker.buildImage(tar, {
-          version: '1',
-          dockerfile: paths.dockerfile,
-          t: input.tags as unknown as string,
-          target: input.target,
-          buildargs: input.buildArgs,
-          labels: input.labels,
-          rm: true,
-          forcerm: true,
-          abortSignal: abort.signal,
-        });
+        if (useBuildkit) {
+          session = await openBuildkitSession(this.docker, secrets, abort.signal);
+          // BuildKit's cache key leaves secret values out: a step's output made with one secret (one organization's
+          // token) would be reused for anyone building the same steps. Builds with secrets therefore skip the cache.
+          response = await dialBuild(this.docker, tar, { ...query, version: '2', session: session.id, nocache: true }, abort.signal);
+        } else {
+          response = await this.docker.buildImage(tar, { ...query, t: input.tags as unknown as string, version: '1', abortSignal: abort.signal });
+        }
       } catch (e) {
         tar.destroy();
         if (abort.signal.aborted) throw aborted();
-        throw engineError(e);
+        throw engineError(e, useBuildkit);
       }
       await readBody(response, parser, abort.signal).catch((e: unknown) => {
         throw abort.signal.aborted ? aborted() : new ImageBuildError(`The build's output stream failed: ${(e as Error).message}`, 'engine');
@@ -114,14 +124,16 @@ export class DockerBuildAdapter implements ImageBuilderPort {
       const state = parser.end();
       if (state.error !== undefined) {
         const step = state.step ? ` at ${state.step}` : '';
-        throw new ImageBuildError(`The build failed${step}: ${state.error}`, 'build-failed', { step: state.step, output: state.output });
+        const message = useBuildkit ? redact(state.error, Object.values(secrets)) : state.error;
+        const output = useBuildkit ? state.output.map((l) => redact(l, Object.values(secrets))) : state.output;
+        throw new ImageBuildError(`The build failed${step}: ${message}`, 'build-failed', { step: state.step, output });
       }
       const inspected = await this.call((signal) => this.docker.getImage(input.tags[0]).inspect({ abortSignal: signal } as object)).catch(() => null);
       const imageId = state.imageId ?? inspected?.Id;
       if (!imageId || !inspected || inspected.Id !== imageId) {
         throw new ImageBuildError('The build ended without producing the tagged image.', 'build-failed', { step: state.step, output: state.output });
       }
-      input.onLog(`Built ${imageId} (${input.tags.join(', ')})`);
+      onLog(`Built ${imageId} (${input.tags.join(', ')})`);
       return { imageId, tags: [...input.tags] };
     } catch (e) {
       if (why) await this.untagAborted(input).catch(() => undefined);
@@ -129,6 +141,7 @@ export class DockerBuildAdapter implements ImageBuilderPort {
       if (why) throw aborted();
       throw e;
     } finally {
+      session?.close();
       clearTimeout(timer);
       input.signal?.removeEventListener('abort', onCancel);
     }
@@ -222,8 +235,11 @@ export function checkBuildInput(input: ImageBuildInput): void {
     if (typeof v !== 'string' || v.length > MAX_VALUE || v.includes('\u0000')) throw bad(`Label ${k} has an invalid value.`);
   }
   for (const k of IMAGE_BUILD_REQUIRED_LABELS) if (!input.labels?.[k]) throw bad(`Built images must carry the label ${k}.`);
-  for (const [k, v] of Object.entries(input.secrets ?? {})) {
-    if (!BUILD_ARG.test(k) || typeof v !== 'string') throw bad('A build secret id is not valid.');
+  const secrets = Object.entries(input.secrets ?? {});
+  if (secrets.length > 100) throw bad('Too many build secrets.');
+  for (const [k, v] of secrets) {
+    if (!SECRET_ID.test(k)) throw bad(`Build secret id "${k.slice(0, 80)}" is not valid (letters, digits, _, . and -).`);
+    if (typeof v !== 'string' || v.length > MAX_VALUE) throw bad(`Build secret ${k} has an invalid value.`);
   }
 }
 
@@ -248,9 +264,12 @@ function readBody(stream: NodeJS.ReadableStream, parser: BuildProgressParser, si
   });
 }
 
-function engineError(e: unknown): ImageBuildError {
+function engineError(e: unknown, buildkit: boolean): ImageBuildError {
   const err = e as { statusCode?: number; message?: string; json?: { message?: string } };
   const message = err.json?.message ?? err.message ?? String(e);
+  if (buildkit && err.statusCode && /buildkit|session/i.test(message)) {
+    return new ImageBuildError(`Build secrets need BuildKit, which this Docker engine refused: ${message}`, 'secrets-unsupported');
+  }
   if (err.statusCode && /Cannot locate specified Dockerfile/i.test(message)) return new ImageBuildError(message, 'dockerfile-missing');
   // The engine answered (a Dockerfile it cannot parse, an unknown target): the build itself failed.
   if (err.statusCode && err.statusCode < 500) return new ImageBuildError(`The build failed: ${message}`, 'build-failed');
@@ -264,6 +283,28 @@ export function createdKey(rfc3339: string | undefined, seconds: number): string
   const whole = m ? Date.parse(`${m[1]}${m[3]}`) / 1000 : NaN;
   if (m && Number.isFinite(whole)) return `${String(Math.floor(whole)).padStart(12, '0')}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}`;
   return `${String(seconds).padStart(12, '0')}.000000000`;
+}
+
+/** POST /build with the query as given (dockerode's buildImage would open a session of its own for version 2). */
+function dialBuild(docker: Docker, body: NodeJS.ReadableStream, query: Record<string, unknown>, signal: AbortSignal): Promise<NodeJS.ReadableStream> {
+  return new Promise((resolve, reject) => {
+    const modem = docker.modem as unknown as { dial(o: object, cb: (err: Error | null, res: NodeJS.ReadableStream) => void): void };
+    modem.dial(
+      { path: '/build?', method: 'POST', file: body, options: query, abortSignal: signal, isStream: true, statusCodes: { 200: true, 400: 'bad parameter', 500: 'server error' } },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+  });
+}
+
+/** Secret values (4 characters or more) are replaced in everything a build with secrets logs. */
+function redacting(onLog: (line: string) => void, values: string[]): (line: string) => void {
+  return (line) => onLog(redact(line, values));
+}
+
+export function redact(text: string, values: string[]): string {
+  let out = text;
+  for (const v of values.filter((x) => x.length >= 4).sort((a, b) => b.length - a.length)) out = out.split(v).join('[secret]');
+  return out;
 }
 
 function ignore404(e: { statusCode?: number }): void {

@@ -22,7 +22,7 @@ export type ImageBuildFailureReason =
   | 'build-failed'
   | 'timeout'
   | 'cancelled'
-  /** Build secrets were asked for and this builder cannot keep them out of layers and logs. */
+  /** Build secrets were asked for and the engine cannot serve them (no BuildKit): they are never passed another way. */
   | 'secrets-unsupported'
   /** The engine could not be reached or answered with an error before building. */
   | 'engine';
@@ -52,7 +52,10 @@ export interface ImageBuildInput {
   target?: string;
   /** Passed as build arguments (never through a shell); visible in the image history, so not for secrets. */
   buildArgs: Record<string, string>;
-  /** Build secrets (id → value) for `RUN --mount=type=secret`; see the adapter for whether it supports them. */
+  /**
+   * Build secrets (id → value) for `RUN --mount=type=secret,id=…` steps: never in a layer, the image history or the
+   * build arguments; values of 4+ characters are replaced by `[secret]` in the log and the error.
+   */
   secrets?: Record<string, string>;
   /** Full references (`name:tag`) the image gets; at least one. */
   tags: string[];
