@@ -3,17 +3,12 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 export type CertificateSource = 'acme' | 'custom';
 export type CertificateStatus = 'pending' | 'valid' | 'failed';
 
-/** The certificate of one domain (ACME-issued or uploaded). The key is encrypted (`keyBox`) and never returned. */
-@Entity('certificates')
-export class CertificateEntity {
-  @PrimaryColumn('uuid') id: string;
-  @Column({ name: 'organization_id', type: 'uuid' }) organizationId: string;
-  @Column({ name: 'project_id', type: 'uuid' }) projectId: string;
-  @Column({ name: 'environment_id', type: 'uuid' }) environmentId: string;
-  @Column({ name: 'application_id', type: 'uuid' }) applicationId: string;
-  @Column({ name: 'domain_id', type: 'uuid' }) domainId: string;
+/**
+ * What every certificate row holds: where it came from, its state, the PEM chain and the encrypted key, and the last
+ * attempt with its error, reason and backoff (domains' certificates and Wharf's own share these columns).
+ */
+export abstract class CertificateStateColumns {
   @Column('text') source: CertificateSource;
-  @Column('text', { array: true }) hosts: string[];
   @Column('text') status: CertificateStatus;
   @Column({ type: 'text', nullable: true }) issuer: string | null;
   @Column({ type: 'text', nullable: true }) serial: string | null;
@@ -26,6 +21,18 @@ export class CertificateEntity {
   @Column({ name: 'last_error_reason', type: 'text', nullable: true }) lastErrorReason: string | null;
   @Column({ type: 'int', default: 0 }) failures: number;
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true }) nextAttemptAt: Date | null;
+}
+
+/** The certificate of one domain (ACME-issued or uploaded). The key is encrypted (`keyBox`) and never returned. */
+@Entity('certificates')
+export class CertificateEntity extends CertificateStateColumns {
+  @PrimaryColumn('uuid') id: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId: string;
+  @Column({ name: 'project_id', type: 'uuid' }) projectId: string;
+  @Column({ name: 'environment_id', type: 'uuid' }) environmentId: string;
+  @Column({ name: 'application_id', type: 'uuid' }) applicationId: string;
+  @Column({ name: 'domain_id', type: 'uuid' }) domainId: string;
+  @Column('text', { array: true }) hosts: string[];
   @Column({ name: 'expiry_warned_at', type: 'timestamptz', nullable: true }) expiryWarnedAt: Date | null;
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
@@ -57,21 +64,8 @@ export function renewalDueAt(notBefore: Date, notAfter: Date): Date {
 
 /** The certificate of Wharf's own host (see the InstanceCertificates migration); the key is encrypted and never returned. */
 @Entity('instance_certificates')
-export class InstanceCertificateEntity {
+export class InstanceCertificateEntity extends CertificateStateColumns {
   @PrimaryColumn('text') host: string;
-  @Column('text') source: CertificateSource;
-  @Column('text') status: CertificateStatus;
-  @Column({ type: 'text', nullable: true }) issuer: string | null;
-  @Column({ type: 'text', nullable: true }) serial: string | null;
-  @Column({ name: 'not_before', type: 'timestamptz', nullable: true }) notBefore: Date | null;
-  @Column({ name: 'not_after', type: 'timestamptz', nullable: true }) notAfter: Date | null;
-  @Column({ name: 'chain_pem', type: 'text', nullable: true }) chainPem: string | null;
-  @Column({ name: 'key_box', type: 'text', nullable: true }) keyBox: string | null;
-  @Column({ name: 'last_attempt_at', type: 'timestamptz', nullable: true }) lastAttemptAt: Date | null;
-  @Column({ name: 'last_error', type: 'text', nullable: true }) lastError: string | null;
-  @Column({ name: 'last_error_reason', type: 'text', nullable: true }) lastErrorReason: string | null;
-  @Column({ type: 'int', default: 0 }) failures: number;
-  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true }) nextAttemptAt: Date | null;
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
 }
 
