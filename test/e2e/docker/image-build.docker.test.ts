@@ -254,12 +254,15 @@ test('build secrets reach only RUN --mount=type=secret steps: not in a layer, th
   expect(await tagExists(tag('dep-secret-fail'))).toBe(false);
 });
 
-test('links in the context that point outside it are inert: nothing from outside reaches the image', async () => {
+test('links in the context that point outside it are inert (nothing from outside reaches the image); .dockerignore is applied', async () => {
   const secret = `host-secret-${randomBytes(6).toString('hex')}`;
   writeFileSync(join(dir, 'host-secret.txt'), `${secret}\n`);
   const ctx = context('links', {
     Dockerfile: [`FROM ${BUSYBOX_IMAGE}`, 'COPY . /ctx/', 'CMD ["/bin/sh", "-c", "cat /ctx/abs-link /ctx/rel-link /ctx/dir-link/host-secret.txt; ls -l /ctx"]'].join('\n'),
     'app.txt': 'inside\n',
+    // .dockerignore keeps files out of the context sent to the engine.
+    '.dockerignore': 'ignored.env\n',
+    'ignored.env': 'IGNORED=1\n',
   });
   symlinkSync(join(dir, 'host-secret.txt'), join(ctx, 'abs-link'));
   symlinkSync('../host-secret.txt', join(ctx, 'rel-link'));
@@ -268,6 +271,9 @@ test('links in the context that point outside it are inert: nothing from outside
   const built = await builder.build(input(ctx, { deployment: 'dep-links' }, log));
   const out = await runOnce(built.imageId);
   expect(out).toContain('abs-link ->');
+  expect(out).toContain('app.txt');
+  expect(out).not.toContain('ignored.env');
+  expect(log.some((l) => /left out by \.dockerignore/.test(l))).toBe(true);
   expect(out).not.toContain(secret);
   expect(log.join('\n')).not.toContain(secret);
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import { ImageBuildError } from '../ports/image-builder.port';
-import { checkDockerfilePath, isInside, packContext, resolveBuildPaths, scanContext } from './build-context';
+import { checkDockerfilePath, isInside, packContext, readDockerignore, resolveBuildPaths, scanContext } from './build-context';
 
 function reasonOf(fn: () => unknown): string | undefined {
   try {
@@ -159,5 +159,33 @@ describe('resolveBuildPaths and packing', () => {
     expect(await reasonOfAsync(scanContext(ctx, { maxBytes: 100 * 1024, maxEntries: 1000 }))).toMatch(/^context-too-large/);
     expect(await reasonOfAsync(scanContext(ctx, { maxBytes: 10 * 1024 * 1024, maxEntries: 3 }))).toMatch(/^context-too-large/);
     expect(await reasonOfAsync(scanContext(ctx, { maxBytes: 10 * 1024 * 1024, maxEntries: 100 }))).toBeUndefined();
+  });
+
+  test(".dockerignore leaves paths out with Docker's rules; the Dockerfile and .dockerignore are always sent", async () => {
+    mkdirSync(join(ctx, 'node_modules', 'dep'), { recursive: true });
+    writeFileSync(join(ctx, 'node_modules', 'dep', 'index.js'), 'x');
+    mkdirSync(join(ctx, '.git'));
+    writeFileSync(join(ctx, '.git', 'HEAD'), 'ref');
+    writeFileSync(join(ctx, 'prod.env'), 'TOKEN=1');
+    writeFileSync(join(ctx, 'keep.env'), 'PUBLIC=1');
+    writeFileSync(join(ctx, '.dockerignore'), '# comment\nnode_modules\n.git\n*.env\n!keep.env\ndocker\n.dockerignore\n');
+    const ignore = await readDockerignore(ctx);
+    const scan = await scanContext(ctx, { maxBytes: 1024 * 1024, maxEntries: 1000, ignore, keep: ['docker/prod.Dockerfile'] });
+    expect(scan.entries.map((e) => e.name).sort()).toEqual(['.dockerignore', 'Dockerfile', 'app.txt', 'docker/prod.Dockerfile', 'keep.env']);
+    expect(scan.ignored).toBeGreaterThanOrEqual(4);
+    // Without exceptions an ignored directory is not even walked (a huge node_modules costs nothing).
+    writeFileSync(join(ctx, '.dockerignore'), 'node_modules\n');
+    const noExceptions = await readDockerignore(ctx);
+    const scan2 = await scanContext(ctx, { maxBytes: 1024 * 1024, maxEntries: 1000, ignore: noExceptions });
+    expect(scan2.entries.map((e) => e.name)).not.toContain('node_modules/dep/index.js');
+    expect(scan2.ignored).toBe(1);
+  });
+
+  test('a .dockerignore that is a link is refused, not followed', async () => {
+    writeFileSync(join(dir, 'ignore-outside'), '*\n');
+    symlinkSync(join(dir, 'ignore-outside'), join(ctx, '.dockerignore'));
+    expect(await reasonOfAsync(readDockerignore(ctx))).toMatch(/^invalid-input/);
+    rmSync(join(ctx, '.dockerignore'));
+    expect(await readDockerignore(ctx)).toBeNull();
   });
 });

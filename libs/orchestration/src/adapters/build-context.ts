@@ -7,6 +7,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
+import dockerignore from '@balena/dockerignore';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { ImageBuildError } from '../ports/image-builder.port';
 
@@ -93,21 +94,71 @@ export interface ContextEntry {
   linkname?: string;
 }
 
+/** Largest .dockerignore read. */
+const MAX_DOCKERIGNORE = 1024 * 1024;
+
+export interface ContextIgnore {
+  /** Whether a path (relative, `/`-separated) is left out. */
+  ignores(rel: string): boolean;
+  /** With `!` exceptions an ignored directory must still be walked (a file inside may be re-included). */
+  hasExceptions: boolean;
+}
+
+/**
+ * The context's `.dockerignore` (Docker's pattern rules), or null when there is none. A link or anything but a small
+ * regular file is refused (`invalid-input`) rather than followed.
+ */
+export async function readDockerignore(contextDir: string): Promise<ContextIgnore | null> {
+  const path = join(contextDir, '.dockerignore');
+  let st;
+  try {
+    st = await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  if (!st.isFile()) throw invalid('.dockerignore must be a regular file (not a link or a directory).');
+  if (st.size > MAX_DOCKERIGNORE) throw invalid('.dockerignore is larger than 1 MiB.');
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  let text: string;
+  try {
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+  const patterns = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const ig = dockerignore({ ignorecase: false }).add(patterns);
+  return { ignores: (rel) => ig.ignores(rel), hasExceptions: patterns.some((p) => p.startsWith('!')) };
+}
+
 export interface ContextScan {
   entries: ContextEntry[];
   /** File bytes plus tar headers: about what is sent. */
   bytes: number;
   /** Sockets, FIFOs and devices, which are left out. */
   skipped: string[];
+  /** How many paths .dockerignore left out (a directory left out whole counts once). */
+  ignored: number;
 }
 
 /**
  * Lists the context without following links (lstat only), in a stable order, failing with `context-too-large` as soon as
  * the sum passes `maxBytes` or the count passes `maxEntries`.
  */
-export async function scanContext(contextDir: string, limits: { maxBytes: number; maxEntries: number; signal?: AbortSignal }): Promise<ContextScan> {
+export async function scanContext(
+  contextDir: string,
+  limits: { maxBytes: number; maxEntries: number; signal?: AbortSignal; ignore?: ContextIgnore | null; keep?: string[] },
+): Promise<ContextScan> {
   const entries: ContextEntry[] = [];
   const skipped: string[] = [];
+  let ignored = 0;
+  // The Dockerfile and .dockerignore are always sent (as the docker CLI does), whatever the patterns say.
+  const keep = new Set(['.dockerignore', ...(limits.keep ?? [])]);
+  const keepDirs = new Set([...keep].flatMap((k) => k.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+  const ig = limits.ignore ?? null;
   let bytes = 1024;
   const tooLarge = () =>
     new ImageBuildError(
@@ -122,6 +173,13 @@ export async function scanContext(contextDir: string, limits: { maxBytes: number
       const rel = prefix ? `${prefix}/${name}` : name;
       const st = await lstat(abs);
       const base = { name: rel, mode: st.mode & 0o7777, mtime: st.mtime };
+      const isIgnored = ig !== null && !keep.has(rel) && ig.ignores(rel);
+      if (isIgnored) {
+        ignored++;
+        // An ignored directory is walked only when an exception (or the Dockerfile) may be inside it.
+        if (st.isDirectory() && (ig.hasExceptions || keepDirs.has(rel))) await walk(abs, rel);
+        continue;
+      }
       if (st.isSymbolicLink()) {
         entries.push({ ...base, type: 'symlink', size: 0, linkname: await readlink(abs) });
         bytes += 512;
@@ -140,7 +198,7 @@ export async function scanContext(contextDir: string, limits: { maxBytes: number
     }
   };
   await walk(contextDir, '');
-  return { entries, bytes, skipped };
+  return { entries, bytes, skipped, ignored };
 }
 
 /**

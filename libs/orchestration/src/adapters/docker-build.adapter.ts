@@ -8,7 +8,7 @@ import {
   type RemoveImagesResult,
 } from '../ports/image-builder.port';
 import { BuildProgressParser } from './build-progress';
-import { formatBytes, packContext, resolveBuildPaths, scanContext } from './build-context';
+import { formatBytes, packContext, readDockerignore, resolveBuildPaths, scanContext } from './build-context';
 import { openBuildkitSession, type BuildkitSession } from './buildkit-session';
 
 export interface DockerBuildAdapterOptions {
@@ -83,10 +83,18 @@ export class DockerBuildAdapter implements ImageBuilderPort {
     let session: BuildkitSession | undefined;
     try {
       const paths = await resolveBuildPaths(input);
-      const scan = await scanContext(paths.contextDir, { maxBytes: this.maxContextBytes, maxEntries: this.maxContextEntries, signal: abort.signal }).catch((e: unknown) => {
+      const ignore = await readDockerignore(paths.contextDir);
+      const scan = await scanContext(paths.contextDir, {
+        maxBytes: this.maxContextBytes,
+        maxEntries: this.maxContextEntries,
+        signal: abort.signal,
+        ignore,
+        keep: [paths.dockerfile],
+      }).catch((e: unknown) => {
         throw abort.signal.aborted ? aborted() : e;
       });
-      onLog(`Sending build context: ${scan.entries.length} entries, ${formatBytes(scan.bytes)}${useBuildkit ? ' (BuildKit, for the build secrets)' : ''}`);
+      const ignoredNote = scan.ignored > 0 ? `, ${scan.ignored} left out by .dockerignore` : '';
+      onLog(`Sending build context: ${scan.entries.length} entries, ${formatBytes(scan.bytes)}${ignoredNote}${useBuildkit ? ' (BuildKit, for the build secrets)' : ''}`);
       if (scan.skipped.length > 0) onLog(`Left out of the context (not files, directories or links): ${scan.skipped.slice(0, 5).join(', ')}${scan.skipped.length > 5 ? ', …' : ''}`);
       if (abort.signal.aborted) throw aborted();
 
