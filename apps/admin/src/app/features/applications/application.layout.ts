@@ -58,6 +58,7 @@ export class ApplicationLayout {
     { path: 'deployments', label: 'Deployments' },
     { path: 'logs', label: 'Runtime logs' },
     { path: 'domains', label: 'Domains' },
+    { path: 'source', label: 'Source' },
     { path: 'variables', label: 'Variables' },
     { path: 'settings', label: 'Settings' },
     { path: 'danger', label: 'Danger zone' },

@@ -1,0 +1,302 @@
+import { Clipboard } from '@angular/cdk/clipboard';
+import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked, viewChild } from '@angular/core';
+import { FormControl, FormGroup, FormGroupDirective, NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
+import { MatButtonModule } from '@angular/material/button';
+import { MatCheckboxModule } from '@angular/material/checkbox';
+import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatInputModule } from '@angular/material/input';
+import { MatSelectModule } from '@angular/material/select';
+import { MatSnackBar } from '@angular/material/snack-bar';
+import { firstValueFrom } from 'rxjs';
+import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
+import { ApplicationSource, SourcesApi } from '../../core/api/sources-api.service';
+import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
+import { ApplicationStore } from './application.store';
+import { AuthKind, BuildArgRow, EMPTY_SOURCE, formToBody, sourceErrorsToForm, SourceFormValue, sourceToForm } from './source-form';
+import { SourceWebhooksComponent } from './source-webhooks.component';
+
+type ArgGroup = FormGroup<{ name: FormControl<string>; value: FormControl<string> }>;
+
+/** A build argument name as the API takes it (checked here to answer before sending). */
+const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The application's Git source: without one, the application runs its image and may be connected to a repository;
+ * with one, the whole source in one form (repository, ref, paths, authentication — a stored token is never shown —,
+ * deploy key and known hosts, Dockerfile build), saved with If-Match, server field errors at their fields; the
+ * webhooks panel below. Write controls only with `application:update` (the form is read-only otherwise).
+ */
+@Component({
+  selector: 'w-app-source',
+  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, MatSelectModule, ProblemAlertComponent, SourceWebhooksComponent],
+  template: `
+    <w-problem [problem]="problem()" />
+    @if (source() === undefined) {
+      <p class="w-muted">Loading the source…</p>
+    } @else if (source() === null && !connecting()) {
+      <section class="w-card" aria-label="No Git source">
+        <p>This application runs its image: each deployment pulls the image its settings name. Connect a Git repository to build it from source instead, on every deployment and on each push.</p>
+        @if (store.canUpdate()) {
+          <button mat-flat-button type="button" (click)="connect()">Connect a Git repository</button>
+        }
+      </section>
+    } @else {
+      <form class="w-card w-form" [formGroup]="form" (ngSubmit)="save()" novalidate aria-label="Git source">
+        <h2>{{ source() ? 'Git source' : 'Connect a Git repository' }}</h2>
+        <div class="w-row">
+          <mat-form-field class="grow"><mat-label>Repository</mat-label><input matInput formControlName="repository" autocomplete="off" spellcheck="false" placeholder="https://git.example.com/acme/shop.git" /><mat-hint>https://host/path.git, ssh://user&#64;host/path or user&#64;host:path</mat-hint><mat-error>{{ fieldError(form.controls.repository, 'Repository') }}</mat-error></mat-form-field>
+          <mat-form-field><mat-label>Ref</mat-label><input matInput formControlName="ref" autocomplete="off" spellcheck="false" /><mat-hint>A branch, a tag or a commit id</mat-hint><mat-error>{{ fieldError(form.controls.ref, 'Ref') }}</mat-error></mat-form-field>
+        </div>
+        <div class="w-row">
+          <mat-form-field><mat-label>Build path</mat-label><input matInput formControlName="buildPath" autocomplete="off" spellcheck="false" /><mat-hint>Relative to the repository root</mat-hint><mat-error>{{ fieldError(form.controls.buildPath, 'Build path') }}</mat-error></mat-form-field>
+          <mat-form-field class="grow">
+            <mat-label>Watch paths (one glob per line)</mat-label>
+            <textarea matInput formControlName="watchPaths" rows="2" spellcheck="false"></textarea>
+            <mat-hint>A push deploys only when a changed file matches one; empty: any change</mat-hint>
+            <mat-error>{{ fieldError(form.controls.watchPaths, 'Watch paths') }}</mat-error>
+          </mat-form-field>
+        </div>
+        <mat-checkbox formControlName="submodules">Check out submodules</mat-checkbox>
+
+        <fieldset formGroupName="auth">
+          <legend>Authentication</legend>
+          <div class="w-row">
+            <mat-form-field>
+              <mat-label>Authentication</mat-label>
+              <mat-select formControlName="kind">
+                <mat-option value="none">None (public repository)</mat-option>
+                <mat-option value="token">Access token</mat-option>
+                <mat-option value="deploy-key">Deploy key (SSH)</mat-option>
+              </mat-select>
+              <mat-error>{{ fieldError(form.controls.auth.controls.kind, 'Authentication') }}</mat-error>
+            </mat-form-field>
+            @if (authKind() === 'token') {
+              <mat-form-field><mat-label>Username</mat-label><input matInput formControlName="username" autocomplete="off" placeholder="x-access-token" /><mat-hint>Optional</mat-hint><mat-error>{{ fieldError(form.controls.auth.controls.username, 'Username') }}</mat-error></mat-form-field>
+              <mat-form-field class="grow">
+                <mat-label>Access token</mat-label>
+                <input matInput type="password" formControlName="token" autocomplete="new-password" spellcheck="false" />
+                @if (tokenStored()) { <mat-hint data-testid="token-stored">A token is stored; leave empty to keep it</mat-hint> } @else { <mat-hint>Read-only access to the repository is enough</mat-hint> }
+                <mat-error>{{ fieldError(form.controls.auth.controls.token, 'Access token') }}</mat-error>
+              </mat-form-field>
+            }
+          </div>
+          @if (authKind() === 'deploy-key') {
+            @if (source()?.deployKey; as key) {
+              <div class="key">
+                <p>Add this public key to the repository as a read-only deploy key:</p>
+                <div class="w-row">
+                  <code class="w-secret grow" data-testid="deploy-key">{{ key.publicKey }}</code>
+                  <button mat-stroked-button type="button" (click)="copyKey(key.publicKey)" aria-label="Copy the public key">{{ keyCopied() ? 'Copied' : 'Copy' }}</button>
+                </div>
+                <p class="w-muted">Fingerprint <code>{{ key.fingerprint }}</code></p>
+                @if (store.canUpdate()) {
+                  <button mat-button type="button" (click)="newKey()" [disabled]="busy()">Generate a new key</button>
+                }
+              </div>
+            } @else {
+              <p class="w-muted">A key pair is generated when you save; its public key then shows here.</p>
+            }
+            <mat-form-field class="full">
+              <mat-label>Known hosts (one known_hosts line each)</mat-label>
+              <textarea matInput formControlName="knownHosts" rows="3" spellcheck="false"></textarea>
+              <mat-hint>Paste what <code>ssh-keyscan host</code> prints; no host key is trusted on first use</mat-hint>
+              <mat-error>{{ fieldError(form.controls.knownHosts, 'Known hosts') }}</mat-error>
+            </mat-form-field>
+          }
+        </fieldset>
+
+        <fieldset formGroupName="build">
+          <legend>Build (Dockerfile)</legend>
+          <div class="w-row">
+            <mat-form-field class="grow"><mat-label>Dockerfile path</mat-label><input matInput formControlName="dockerfile" autocomplete="off" spellcheck="false" /><mat-hint>Relative to the build path</mat-hint><mat-error>{{ fieldError(form.controls.build.controls.dockerfile, 'Dockerfile path') }}</mat-error></mat-form-field>
+            <mat-form-field><mat-label>Target stage</mat-label><input matInput formControlName="target" autocomplete="off" spellcheck="false" /><mat-hint>Optional</mat-hint><mat-error>{{ fieldError(form.controls.build.controls.target, 'Target stage') }}</mat-error></mat-form-field>
+          </div>
+          <p class="w-muted">Build arguments are kept in the image history: never put secrets in them.</p>
+          @for (a of args.controls; track a; let i = $index) {
+            <div class="w-row" [formGroup]="a">
+              <mat-form-field><mat-label>Argument name {{ i + 1 }}</mat-label><input matInput formControlName="name" autocomplete="off" spellcheck="false" /><mat-error>{{ fieldError(a.controls.name, 'Name') }}</mat-error></mat-form-field>
+              <mat-form-field class="grow"><mat-label>Argument value {{ i + 1 }}</mat-label><input matInput formControlName="value" autocomplete="off" spellcheck="false" /><mat-error>{{ fieldError(a.controls.value, 'Value') }}</mat-error></mat-form-field>
+              @if (store.canUpdate()) { <button mat-button type="button" (click)="args.removeAt(i)">Remove argument {{ i + 1 }}</button> }
+            </div>
+          }
+          @if (store.canUpdate()) { <button mat-stroked-button type="button" (click)="addArg()">Add build argument</button> }
+        </fieldset>
+
+        @if (store.canUpdate()) {
+          <div class="w-row">
+            <button mat-flat-button type="submit" [disabled]="busy()">{{ source() ? 'Save source' : 'Connect' }}</button>
+            @if (source()) {
+              <button mat-button type="button" (click)="reset()" [disabled]="busy()">Discard changes</button>
+              <span class="w-spacer"></span>
+              <button mat-button type="button" class="danger" (click)="disconnect()" [disabled]="busy()">Disconnect</button>
+            } @else {
+              <button mat-button type="button" (click)="connecting.set(false)">Cancel</button>
+            }
+          </div>
+        }
+      </form>
+      @if (source(); as s) {
+        <w-source-webhooks [applicationId]="s.applicationId" [source]="s" [canUpdate]="store.canUpdate()" />
+      }
+    }
+  `,
+  styles: `
+    h2 { margin: 0 0 8px; }
+    fieldset { border: 1px solid var(--mat-sys-outline-variant); border-radius: 8px; margin: 12px 0; padding: 8px 16px; }
+    legend { padding: 0 4px; }
+    .grow { flex: 1 1 320px; }
+    .full { width: 100%; }
+    .key code { overflow-wrap: anywhere; }
+    .danger { color: var(--mat-sys-error); }
+  `,
+  changeDetection: ChangeDetectionStrategy.OnPush,
+})
+export class SourceTab {
+  readonly store = inject(ApplicationStore);
+  private readonly api = inject(SourcesApi);
+  private readonly snack = inject(MatSnackBar);
+  private readonly clipboard = inject(Clipboard);
+  private readonly fb = inject(NonNullableFormBuilder);
+  /** undefined: loading; null: the application has no source (it runs its image). */
+  readonly source = signal<ApplicationSource | null | undefined>(undefined);
+  /** The form is open to connect a repository (no source yet). */
+  readonly connecting = signal(false);
+  readonly problem = signal<Problem | null>(null);
+  readonly busy = signal(false);
+  readonly keyCopied = signal(false);
+  readonly fieldError = fieldError;
+  readonly tokenStored = computed(() => !!this.source()?.auth.tokenSet);
+  private readonly formDirective = viewChild(FormGroupDirective);
+
+  readonly args = this.fb.array<ArgGroup>([]);
+  readonly form = this.fb.group({
+    repository: ['', Validators.required],
+    ref: ['main', Validators.required],
+    buildPath: ['.'],
+    watchPaths: [''],
+    submodules: [false],
+    auth: this.fb.group({ kind: this.fb.control<AuthKind>('none'), username: [''], token: [''] }),
+    knownHosts: [''],
+    build: this.fb.group({ dockerfile: ['Dockerfile'], target: [''], args: this.args }),
+  });
+  /** The authentication chosen in the form (what the fields below it show). */
+  readonly authKind = signal<AuthKind>('none');
+
+  constructor() {
+    this.form.controls.auth.controls.kind.valueChanges.subscribe((k) => this.authKind.set(k));
+    effect(() => {
+      const id = this.store.app()?.id;
+      if (id) untracked(() => void this.load(id));
+    });
+    // Without application:update the form shows the source read-only.
+    effect(() => {
+      const can = this.store.canUpdate();
+      untracked(() => (can ? this.form.enable({ emitEvent: false }) : this.form.disable({ emitEvent: false })));
+    });
+  }
+
+  private argGroup(r: BuildArgRow = { name: '', value: '' }): ArgGroup {
+    return this.fb.group({ name: [r.name, [Validators.required, Validators.pattern(BUILD_ARG_NAME)]], value: [r.value] });
+  }
+  addArg(): void {
+    this.args.push(this.argGroup());
+  }
+
+  /** Puts a value in the form: rows rebuilt, nothing touched, no submitted state, no error shown. */
+  private fill(v: SourceFormValue): void {
+    this.args.clear({ emitEvent: false });
+    for (const r of v.build.args) this.args.push(this.argGroup(r), { emitEvent: false });
+    const dir = this.formDirective();
+    if (dir) dir.resetForm(v);
+    else this.form.reset(v);
+    this.authKind.set(v.auth.kind);
+    if (!this.store.canUpdate()) this.form.disable({ emitEvent: false });
+  }
+
+  async load(applicationId: string): Promise<void> {
+    try {
+      const s = await firstValueFrom(this.api.get(applicationId));
+      this.show(s);
+    } catch (e) {
+      const p = toProblem(e);
+      if (p.status === 404) this.show(null);
+      else this.problem.set(p);
+    }
+  }
+
+  private show(s: ApplicationSource | null): void {
+    this.source.set(s);
+    this.connecting.set(false);
+    this.keyCopied.set(false);
+    this.fill(s ? sourceToForm(s) : EMPTY_SOURCE);
+  }
+
+  connect(): void {
+    this.problem.set(null);
+    this.fill(EMPTY_SOURCE);
+    this.connecting.set(true);
+  }
+
+  reset(): void {
+    this.problem.set(null);
+    const s = this.source();
+    this.fill(s ? sourceToForm(s) : EMPTY_SOURCE);
+  }
+
+  async save(): Promise<void> {
+    const a = this.store.app();
+    if (!a || !this.store.canUpdate()) return;
+    if (this.form.invalid) {
+      this.form.markAllAsTouched();
+      return;
+    }
+    const value = this.form.getRawValue() as SourceFormValue;
+    this.busy.set(true);
+    this.problem.set(null);
+    try {
+      const saved = await firstValueFrom(this.api.set(a.id, formToBody(value), this.source()?.version ?? null));
+      this.show(saved);
+      this.snack.open('Source saved; the next deployment builds it', 'Dismiss', { duration: 4000 });
+    } catch (e) {
+      this.problem.set(applyProblem(this.form, sourceErrorsToForm(toProblem(e), value)));
+    } finally {
+      this.busy.set(false);
+    }
+  }
+
+  async newKey(): Promise<void> {
+    const a = this.store.app();
+    if (!a || !confirm('Generate a new deploy key? The current key stops working: add the new public key to the repository before the next deployment.')) return;
+    await this.run(async () => {
+      const s = await firstValueFrom(this.api.newDeployKey(a.id));
+      // Keep what is being typed; only the key (and the version) change.
+      this.source.set(s);
+      this.keyCopied.set(false);
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    const a = this.store.app();
+    if (!a || !confirm(`Disconnect the Git repository from ${a.name}? Its deploy key and webhook secret are deleted; the application runs its image again at the next deployment.`)) return;
+    await this.run(async () => {
+      await firstValueFrom(this.api.remove(a.id));
+      this.show(null);
+    });
+  }
+
+  copyKey(key: string): void {
+    this.keyCopied.set(this.clipboard.copy(key));
+  }
+
+  private async run(fn: () => Promise<void>): Promise<void> {
+    this.busy.set(true);
+    this.problem.set(null);
+    try {
+      await fn();
+    } catch (e) {
+      this.problem.set(toProblem(e));
+    } finally {
+      this.busy.set(false);
+    }
+  }
+}
