@@ -3,6 +3,7 @@ import { afterRenderEffect, ChangeDetectionStrategy, Component, computed, Destro
 import { MatButtonModule } from '@angular/material/button';
 import { MatProgressBarModule } from '@angular/material/progress-bar';
 import { MatSnackBar } from '@angular/material/snack-bar';
+import { ActivatedRoute } from '@angular/router';
 import { firstValueFrom, Subscription } from 'rxjs';
 import { Deployment, DeploymentLogLine, DeploymentStatus, FINISHED } from '../../core/api/api-types';
 import { Problem, toProblem } from '../../core/api/problem';
@@ -13,6 +14,7 @@ import { StatusChipComponent } from '../../shared/ui/status-chip.component';
 import { ApplicationStore } from './application.store';
 import { canRollBackTo, liveDeploymentId, rollbackQuestion } from './application-actions';
 import { DeploymentProgress } from './deployment-progress';
+import { deploymentCommit } from './source-form';
 
 /**
  * Deployment history (status, who, when, duration) and the selected deployment's steps with a progress bar and its
@@ -28,6 +30,9 @@ import { DeploymentProgress } from './deployment-progress';
         <div class="w-row">
           <h2>Deployment {{ selectedId()!.slice(-8) }}</h2>
           <w-status kind="deployment" [state]="pr.status()" />
+          @if (selectedCommit(); as c) {
+            <span class="commit" data-testid="deployment-commit">{{ c.ref }} @ @if (c.sha) { <code [attr.title]="c.fullSha">{{ c.sha }}</code> @if (c.subject) { {{ c.subject }} } @if (c.author) { <span class="w-muted">by {{ c.author }}</span> } } @else { <span class="w-muted">commit not resolved yet</span> }</span>
+          }
           <span class="w-spacer"></span>
           @if (store.canDeploy() && !pr.finished()) {
             <button mat-stroked-button type="button" (click)="cancel(selectedId()!)">Cancel deployment</button>
@@ -59,7 +64,12 @@ import { DeploymentProgress } from './deployment-progress';
               <td>{{ d.requestedBy.name }}</td>
               <td>{{ d.queuedAt | date: 'medium' }}</td>
               <td>{{ d.durationMs === null ? '—' : (d.durationMs / 1000).toFixed(1) + ' s' }}</td>
-              <td><code>{{ d.image }}</code></td>
+              <td>
+                <code>{{ d.image }}</code>
+                @if (commitOf(d); as c) {
+                  <div class="commit" [attr.aria-label]="'Commit ' + (c.sha || 'not resolved')">@if (c.sha) { <code [attr.title]="c.fullSha">{{ c.sha }}</code> {{ c.subject }} @if (c.author) { <span class="w-muted">by {{ c.author }}</span> } } @else { <span class="w-muted">{{ c.ref }}, commit not resolved</span> }</div>
+                }
+              </td>
               <td class="row-actions">
                 <button mat-button type="button" (click)="select(d.id)" [attr.aria-label]="'Show log of ' + d.id">Log</button>
                 @if (d.id === liveId()) {
@@ -83,6 +93,8 @@ import { DeploymentProgress } from './deployment-progress';
     .live-mark { padding: 0 12px; }
     tr.selected { background: var(--mat-sys-surface-container); }
     .row-actions { white-space: nowrap; }
+    .commit { display: block; margin-top: 2px; font-size: 13px; overflow-wrap: anywhere; max-width: 36em; }
+    .live .commit { display: inline; margin: 0; }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
@@ -99,6 +111,14 @@ export class DeploymentsTab {
   /** The deployment the service runs now: no Roll back on it (it would change nothing). */
   readonly liveId = computed(() => liveDeploymentId(this.store.status(), this.list()));
   readonly canRollBackTo = canRollBackTo;
+  /** The Git commit a deployment built (short sha, the message's first line, author); null for image deployments. */
+  readonly commitOf = deploymentCommit;
+  readonly selectedCommit = computed(() => {
+    const d = this.list()?.find((x) => x.id === this.selectedId());
+    return d ? deploymentCommit(d) : null;
+  });
+  /** `?deployment=<id>` (a link from a webhook delivery): that deployment is shown on opening instead of the newest. */
+  private readonly wanted = inject(ActivatedRoute).snapshot.queryParamMap.get('deployment');
   private readonly appId = computed(() => this.store.app()?.id ?? null);
   private follow: Subscription | null = null;
   private readonly logEl = viewChild<ElementRef<HTMLElement>>('log');
@@ -144,7 +164,8 @@ export class DeploymentsTab {
       const newest = page.items[0];
       // The latest on opening; later, a deployment started meanwhile (from the header) so its progress shows.
       const started = newest && !FINISHED.includes(newest.status) && newest.id !== this.selectedId();
-      if (newest && ((selectLatest && !this.selectedId()) || started)) this.select(newest.id, newest.status);
+      if (selectLatest && !this.selectedId() && this.wanted) this.select(this.wanted, page.items.find((d) => d.id === this.wanted)?.status);
+      else if (newest && ((selectLatest && !this.selectedId()) || started)) this.select(newest.id, newest.status);
     } catch (e) {
       this.problem.set(toProblem(e));
     }
