@@ -92,6 +92,26 @@ describe('Git applications: checkout, build, deploy, rollback', () => {
     await httpGetUntil(port, (r) => r.body === 'hello from git v1', 60_000);
   });
 
+  it('over SSH with a deploy key: host keys scanned by the worker are saved as known hosts, then the checkout works', async () => {
+    await git.createRepository('ssh-shop', [{ message: 'Over SSH', files: { 'Dockerfile': dockerfile(), 'site/index.html': 'hello over ssh' } }]);
+    const port = await freePort();
+    const app = await request(t.server).post(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth)
+      .send({ name: 'ssh-shop', spec: httpdSpec(port, { command: ['httpd', '-f', '-p', '8080', '-h', '/www'] }) }).expect(201);
+    const src = await request(t.server).put(`/api/v1/applications/${app.body.id}/source`).set(owner.auth).send({ repository: git.sshUrl('ssh-shop'), ref: 'main', auth: { kind: 'deploy-key' } }).expect(200);
+    git.authorizeKey(src.body.deployKey.publicKey);
+    // No known hosts yet: the checkout refuses the server's key.
+    const refused = await deploy(app.body.id);
+    expect(refused.error).toMatch(/^Checkout failed \(host-key\)/);
+    const scan = (await request(t.server).post(`/api/v1/applications/${app.body.id}/source/scan-host-keys`).set(owner.auth).expect(200)).body;
+    expect(scan.ok).toBe(true);
+    const serverKey = git.knownHost.split(' ').slice(1).join(' ');
+    expect(scan.lines.some((l: string) => l.endsWith(serverKey))).toBe(true);
+    await request(t.server).put(`/api/v1/applications/${app.body.id}/source`).set(owner.auth).send({ repository: git.sshUrl('ssh-shop'), ref: 'main', auth: { kind: 'deploy-key' }, knownHosts: scan.lines }).expect(200);
+    const ok = await deploy(app.body.id);
+    expect({ status: ok.status, error: ok.error }).toEqual({ status: 'succeeded', error: null });
+    await httpGetUntil(port, (r) => r.body === 'hello over ssh', 60_000);
+  });
+
   it('a failing build step fails the deployment with its output; a wrong token fails the checkout without showing it', async () => {
     await git.createRepository('broken', [{ message: 'Broken', files: { 'Dockerfile': dockerfile('\nRUN echo "step output before failing" && exit 3') , 'site/index.html': 'x' } }]);
     const app = await request(t.server).post(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth)

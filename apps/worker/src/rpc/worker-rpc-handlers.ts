@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ApplicationEntity, registryAad, RegistryEntity } from '@wharf/applications';
+import { ApplicationEntity, ApplicationSourceEntity, registryAad, RegistryEntity } from '@wharf/applications';
 import { NotFoundError, RpcHandler, SecretBox } from '@wharf/core';
-import { LogLine, SWARM_PORT, SwarmPort } from '@wharf/orchestration';
+import { GIT_PORT, GitPort, GitSourceError, LogLine, SWARM_PORT, SwarmPort } from '@wharf/orchestration';
 import { timeOrderedLogs } from './time-ordered-logs';
 
 /**
@@ -11,7 +11,28 @@ import { timeOrderedLogs } from './time-ordered-logs';
  */
 @Injectable()
 export class WorkerRpcHandlers {
-  constructor(private readonly ds: DataSource, private readonly box: SecretBox, @Inject(SWARM_PORT) private readonly swarm: SwarmPort) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly box: SecretBox,
+    @Inject(SWARM_PORT) private readonly swarm: SwarmPort,
+    @Inject(GIT_PORT) private readonly git: GitPort,
+  ) {}
+
+  /**
+   * The SSH host keys of a Git source's server (ssh-keyscan, after the host policy), for the user to compare with the
+   * provider's published fingerprints before saving them as the source's known hosts. Never stored by this call.
+   */
+  @RpcHandler('source.scan-host-keys')
+  async scanHostKeys(params: Record<string, unknown>): Promise<{ ok: boolean; lines: string[]; message: string }> {
+    const s = await this.ds.getRepository(ApplicationSourceEntity).findOneBy({ applicationId: String(params.applicationId) });
+    if (!s) throw new NotFoundError('Git source');
+    try {
+      const lines = await this.git.scanHostKeys({ repository: s.repository, deadlineMs: 15_000 });
+      return { ok: lines.length > 0, lines, message: lines.length > 0 ? `${lines.length} host key${lines.length === 1 ? '' : 's'}` : 'the server offered no host key' };
+    } catch (e) {
+      return { ok: false, lines: [], message: e instanceof GitSourceError ? `${e.message} (${e.reason})` : (e as Error).message };
+    }
+  }
 
   @RpcHandler('registry.test')
   async testRegistry(params: Record<string, unknown>): Promise<{ ok: boolean; message: string }> {

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
 import { checkRelativePath, validateGitSource } from '@wharf/contracts';
-import { ConflictError, FieldError, NotFoundError, SecretBox, TransactionRunner, ValidationError, checkVersion } from '@wharf/core';
+import { ConflictError, FieldError, NotFoundError, SecretBox, TransactionRunner, ValidationError, WorkerRpcClient, checkVersion } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
 import { ApplicationEntity, ApplicationSourceEntity, BuildSettings, deployKeyAad, sourceTokenAad, webhookSecretAad } from '@wharf/applications';
 import { generateDeployKey, fingerprintOf } from '../deploy-keys/deploy-key';
@@ -304,5 +304,23 @@ export class ListWebhookDeliveriesHandler implements IQueryHandler<ListWebhookDe
       reason: (r.reason as string | null) ?? null, ref: (r.ref as string | null) ?? null, commit: (r.commit as string | null) ?? null, deploymentId: (r.deployment_id as string | null) ?? null,
       receivedAt: (r.received_at as Date).toISOString(),
     }));
+  }
+}
+
+export class ScanHostKeysQuery extends Query<{ ok: boolean; lines: string[]; message: string }> {
+  constructor(readonly principal: Principal, readonly applicationId: string) {
+    super();
+  }
+}
+/** The source server's SSH host keys as the worker sees them (to review and save as known hosts); needs application:update. */
+@QueryHandler(ScanHostKeysQuery)
+export class ScanHostKeysHandler implements IQueryHandler<ScanHostKeysQuery> {
+  constructor(private readonly scope: TenantScope, private readonly rpc: WorkerRpcClient) {}
+  async execute({ principal: p, applicationId }: ScanHostKeysQuery) {
+    const app = await changeableApp(this.scope, p, applicationId);
+    const s = await this.scope.query(p, ApplicationSourceEntity, 'application').andWhere('x.application_id = :a', { a: app.id }).getOne();
+    if (!s) throw new NotFoundError('Git source');
+    if (s.repository.startsWith('https://')) throw new ConflictError('The repository is reached over HTTPS: host keys are for SSH sources', 'not-ssh');
+    return this.rpc.call<{ ok: boolean; lines: string[]; message: string }>('source.scan-host-keys', { applicationId: app.id }, 30_000);
   }
 }

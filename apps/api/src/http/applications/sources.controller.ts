@@ -2,12 +2,12 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Put, Res
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { GenerateDeployKeyCommand, GetApplicationSourceQuery, ListWebhookDeliveriesQuery, RemoveApplicationSourceCommand, RevealWebhookSecretCommand, SetApplicationSourceCommand } from '@wharf/sources';
+import { GenerateDeployKeyCommand, GetApplicationSourceQuery, ListWebhookDeliveriesQuery, ScanHostKeysQuery, RemoveApplicationSourceCommand, RevealWebhookSecretCommand, SetApplicationSourceCommand } from '@wharf/sources';
 import { Principal } from '@wharf/tenancy';
 import { CurrentPrincipal } from '../common/principal.decorator';
 import { IdPipe, parseIfMatch } from '../common/params';
 import { ApiErrors } from '../common/api-errors.decorator';
-import { ApplicationSourceDto, SetApplicationSourceDto, WebhookDeliveryDto, WebhookSecretDto } from './sources.dto';
+import { ApplicationSourceDto, HostKeyScanDto, SetApplicationSourceDto, WebhookDeliveryDto, WebhookSecretDto } from './sources.dto';
 
 const given = (dto: object): Record<string, unknown> => Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined));
 
@@ -50,6 +50,15 @@ export class SourcesController {
   @ApiErrors(403, 409)
   deployKey(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) applicationId: string) {
     return this.commands.execute(new GenerateDeployKeyCommand(p, applicationId));
+  }
+
+  @Post('scan-host-keys')
+  @HttpCode(200)
+  @ApiOperation({ summary: "The SSH server's host keys as the worker sees them (ssh-keyscan), to compare with the provider's fingerprints and save as knownHosts; nothing is stored" })
+  @ApiOkResponse({ type: HostKeyScanDto })
+  @ApiErrors(403, 409)
+  scanHostKeys(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) applicationId: string) {
+    return this.queries.execute(new ScanHostKeysQuery(p, applicationId));
   }
 
   @Get('deliveries')

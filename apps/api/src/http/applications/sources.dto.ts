@@ -69,3 +69,9 @@ export class WebhookDeliveryDto {
   @ApiProperty({ type: String, nullable: true }) deploymentId: string | null;
   @ApiProperty({ format: 'date-time' }) receivedAt: string;
 }
+
+export class HostKeyScanDto {
+  @ApiProperty({ description: 'Whether any host key was found' }) ok: boolean;
+  @ApiProperty({ type: [String], description: 'known_hosts lines (host key-type base64-key)' }) lines: string[];
+  @ApiProperty() message: string;
+}

@@ -878,6 +878,12 @@ export class ApiClient {
   }, observe?: O) => Observable<ApiResult<O, operations['SourcesController_rotate']['responses'][200]['content']['application/json']>>
     = this.op('POST', '/api/v1/applications/{applicationId}/source/webhook-secret/rotate');
 
+  /** POST /api/v1/applications/{applicationId}/source/scan-host-keys: The SSH server's host keys as the worker sees them (ssh-keyscan), to compare with the provider's fingerprints and save as knownHosts; nothing is stored */
+  readonly sourcesScanHostKeys: <O extends ApiObserve = 'body'>(args: {
+    path: operations['SourcesController_scanHostKeys']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['SourcesController_scanHostKeys']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/source/scan-host-keys');
+
   /** PUT /api/v1/applications/{applicationId}/source: Set the Git source (repository, ref, build path, watch paths, submodules, authentication, Dockerfile build); If-Match: version */
   readonly sourcesSet: <O extends ApiObserve = 'body'>(args: {
     path: operations['SourcesController_set']['parameters']['path'];

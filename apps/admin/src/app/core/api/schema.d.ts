@@ -1508,6 +1508,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{applicationId}/source/scan-host-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The SSH server's host keys as the worker sees them (ssh-keyscan), to compare with the provider's fingerprints and save as knownHosts; nothing is stored */
+        post: operations["SourcesController_scanHostKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/{applicationId}/source/deliveries": {
         parameters: {
             query?: never;
@@ -2866,6 +2883,13 @@ export interface components {
             /** @description SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use */
             knownHosts?: string[];
             build?: components["schemas"]["BuildSettingsInputDto"];
+        };
+        HostKeyScanDto: {
+            /** @description Whether any host key was found */
+            ok: boolean;
+            /** @description known_hosts lines (host key-type base64-key) */
+            lines: string[];
+            message: string;
         };
         WebhookDeliveryDto: {
             id: string;
@@ -9237,6 +9261,63 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApplicationSourceDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    SourcesController_scanHostKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostKeyScanDto"];
                 };
             };
             /** @description Not authenticated */
