@@ -93,8 +93,23 @@ export class SourceBuild {
       // The deployment runs the built image; a rollback to it reuses that image (its id is recorded by the image step).
       await this.ds.query(`UPDATE deployments SET snapshot = jsonb_set(snapshot, '{image}', to_jsonb($2::text)) WHERE id = $1`, [d.id, tag]);
       d.snapshot.image = tag;
+      await this.prune(install, d, log);
     } finally {
       await rm(work, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Retention: the application's newest WHARF_BUILD_IMAGES_KEEP built images stay (rollback reaches back that far);
+   * older ones are removed, only when they carry this install's and this application's labels, and never while a
+   * container uses one (the engine refuses, and the image is kept). Best effort: a failure is a warning in the log.
+   */
+  private async prune(install: string, d: DeploymentEntity, log: SourceBuildContext['log']): Promise<void> {
+    try {
+      const r = await this.builder.removeImages({ 'wharf.install': install, 'wharf.application': d.applicationId }, { newest: this.config.sources.keepImages });
+      if (r.removed.length > 0) await log('build', `Removed ${r.removed.length} older build image${r.removed.length === 1 ? '' : 's'} (keeping the newest ${this.config.sources.keepImages})`);
+    } catch (e) {
+      await log('build', `Could not remove older build images: ${(e as Error).message}`, 'warn');
     }
   }
 }

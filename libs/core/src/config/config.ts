@@ -81,7 +81,7 @@ export interface WharfConfig {
    * default false: SSRF), an extra CA bundle for self-hosted Git servers over https (WHARF_GIT_CA_FILE), the checkout's
    * deadline and size limit, and the build's deadline.
    */
-  sources: { allowPrivateHosts: boolean; caFile: string | null; checkoutTimeoutMs: number; maxCheckoutBytes: number; buildTimeoutMs: number };
+  sources: { allowPrivateHosts: boolean; caFile: string | null; checkoutTimeoutMs: number; maxCheckoutBytes: number; buildTimeoutMs: number; keepImages: number };
 }
 
 export class ConfigError extends Error {}
@@ -337,6 +337,7 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
       checkoutTimeoutMs: int(env, 'WHARF_GIT_TIMEOUT_S', 300, 5, 3600) * 1000,
       maxCheckoutBytes: int(env, 'WHARF_GIT_MAX_MB', 1024, 1, 102400) * 1024 * 1024,
       buildTimeoutMs: int(env, 'WHARF_BUILD_TIMEOUT_S', 1800, 10, 6 * 3600) * 1000,
+      keepImages: int(env, 'WHARF_BUILD_IMAGES_KEEP', 10, 1, 1000),
     },
     loginRateLimit: {
       perAccount: int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 100000),
