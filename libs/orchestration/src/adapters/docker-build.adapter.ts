@@ -30,6 +30,8 @@ const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 const SECRET_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;
 const MAX_VALUE = 64 * 1024;
+/** How long a cancelled or timed-out build may spend removing a tag that raced the cancel. */
+const UNTAG_AFTER_ABORT_MS = 5_000;
 
 /**
  * Image builds through the Engine API (`POST /build`): the context is packed here from lstat'ed entries (links stay
@@ -99,7 +101,10 @@ export class DockerBuildAdapter implements ImageBuilderPort {
       if (abort.signal.aborted) throw aborted();
 
       const tar = packContext(paths.contextDir, scan.entries, abort.signal);
-      tar.on('error', () => undefined); // reported through the request
+      let tarError: Error | null = null;
+      tar.on('error', (e: Error) => (tarError ??= e));
+      const contextFailed = () =>
+        tarError && !abort.signal.aborted ? new ImageBuildError(`The build context could not be sent: ${tarError.message}`, 'invalid-input') : null;
       const parser = new BuildProgressParser(onLog);
       let response: NodeJS.ReadableStream;
       const query = {
@@ -123,10 +128,10 @@ export class DockerBuildAdapter implements ImageBuilderPort {
       } catch (e) {
         tar.destroy();
         if (abort.signal.aborted) throw aborted();
-        throw engineError(e, useBuildkit);
+        throw contextFailed() ?? engineError(e, useBuildkit);
       }
       await readBody(response, parser, abort.signal).catch((e: unknown) => {
-        throw abort.signal.aborted ? aborted() : new ImageBuildError(`The build's output stream failed: ${(e as Error).message}`, 'engine');
+        throw abort.signal.aborted ? aborted() : (contextFailed() ?? new ImageBuildError(`The build's output stream failed: ${(e as Error).message}`, 'engine'));
       });
       if (abort.signal.aborted) throw aborted();
       const state = parser.end();
@@ -136,7 +141,7 @@ export class DockerBuildAdapter implements ImageBuilderPort {
         const output = useBuildkit ? state.output.map((l) => redact(l, Object.values(secrets))) : state.output;
         throw new ImageBuildError(`The build failed${step}: ${message}`, 'build-failed', { step: state.step, output });
       }
-      const inspected = await this.call((signal) => this.docker.getImage(input.tags[0]).inspect({ abortSignal: signal } as object)).catch(() => null);
+      const inspected = await this.inspectImage(input.tags[0]).catch(() => null);
       const imageId = state.imageId ?? inspected?.Id;
       if (!imageId || !inspected || inspected.Id !== imageId) {
         throw new ImageBuildError('The build ended without producing the tagged image.', 'build-failed', { step: state.step, output: state.output });
@@ -144,7 +149,12 @@ export class DockerBuildAdapter implements ImageBuilderPort {
       onLog(`Built ${imageId} (${input.tags.join(', ')})`);
       return { imageId, tags: [...input.tags] };
     } catch (e) {
-      if (why) await this.untagAborted(input).catch(() => undefined);
+      if (why) {
+        // Bounded: a cancel must end promptly even when the engine hangs.
+        let t: NodeJS.Timeout | undefined;
+        await Promise.race([this.untagAborted(input).catch(() => undefined), new Promise((r) => (t = setTimeout(r, UNTAG_AFTER_ABORT_MS)))]);
+        clearTimeout(t);
+      }
       if (e instanceof ImageBuildError) throw e;
       if (why) throw aborted();
       throw e;
@@ -163,7 +173,7 @@ export class DockerBuildAdapter implements ImageBuilderPort {
     const deployment = input.labels['wharf.deployment'];
     const install = input.labels['wharf.install'];
     for (const tag of input.tags) {
-      const img = await this.call((signal) => this.docker.getImage(tag).inspect({ abortSignal: signal } as object)).catch(() => null);
+      const img = await this.inspectImage(tag).catch(() => null);
       const labels = (img?.Config?.Labels ?? {}) as Record<string, string>;
       if (img && labels['wharf.deployment'] === deployment && labels['wharf.install'] === install) {
         await this.call((signal) => this.docker.getImage(tag).remove({ abortSignal: signal } as object)).catch(() => undefined);
@@ -186,7 +196,7 @@ export class DockerBuildAdapter implements ImageBuilderPort {
     });
     const withTimes = await Promise.all(
       ours.map(async (img) => {
-        const inspected = await this.call((signal) => this.docker.getImage(img.Id).inspect({ abortSignal: signal } as object)).catch(() => null);
+        const inspected = await this.inspectImage(img.Id).catch(() => null);
         return { img, created: createdKey(inspected?.Created, img.Created) };
       }),
     );
@@ -211,11 +221,36 @@ export class DockerBuildAdapter implements ImageBuilderPort {
     return result;
   }
 
+  /** GET /images/{ref}/json with the call deadline (dockerode's inspect takes no abort signal). */
+  private inspectImage(ref: string): Promise<Docker.ImageInspectInfo> {
+    const modem = this.docker.modem as unknown as { dial(o: object, cb: (err: Error | null, res: Docker.ImageInspectInfo) => void): void };
+    return this.call(
+      (signal) =>
+        new Promise((resolve, reject) =>
+          modem.dial(
+            { path: `/images/${ref}/json`, method: 'GET', abortSignal: signal, statusCodes: { 200: true, 404: 'no such image', 500: 'server error' } },
+            (err, res) => (err ? reject(err) : resolve(res)),
+          ),
+        ),
+    );
+  }
+
+  /**
+   * One short engine call with the deadline: the signal aborts its request, and the promise gives up at the deadline
+   * even if a call ignores the signal.
+   */
   private async call<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new Error('engine call deadline')), this.callTimeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new Error(`The Docker engine did not answer within ${this.callTimeoutMs} ms`);
+        ac.abort(err);
+        reject(err);
+      }, this.callTimeoutMs);
+    });
     try {
-      return await fn(ac.signal);
+      return await Promise.race([fn(ac.signal), deadline]);
     } finally {
       clearTimeout(timer);
     }
@@ -265,10 +300,14 @@ function readBody(stream: NodeJS.ReadableStream, parser: BuildProgressParser, si
       if (err) reject(err);
       else resolve();
     };
+    let ended = false;
     s.on('data', (chunk: Buffer | string) => parser.push(chunk));
-    s.on('end', () => finish());
+    s.on('end', () => {
+      ended = true;
+      finish();
+    });
     s.on('error', (e: Error) => finish(e));
-    s.on('close', () => finish(signal.aborted ? new Error('aborted') : undefined));
+    s.on('close', () => finish(ended ? undefined : new Error(signal.aborted ? 'aborted' : 'the engine closed the connection before the build ended')));
   });
 }
 
