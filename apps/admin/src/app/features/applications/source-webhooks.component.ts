@@ -81,7 +81,7 @@ const PROVIDER_NAMES: Record<string, string> = { github: 'GitHub', gitlab: 'GitL
                   <td>@if (d.commit) { <code [attr.title]="d.commit">{{ short(d.commit) }}</code> }</td>
                   <td>
                     @if (d.deploymentId; as id) {
-                      <a [routerLink]="['/orgs', orgId(), 'applications', applicationId(), 'deployments']" [queryParams]="{ deployment: id }" [attr.aria-label]="'Deployment ' + id">{{ id.slice(-8) }}</a>
+                      <a [routerLink]="['/orgs', orgId(), 'applications', applicationId(), 'deployments']" [queryParams]="{ deployment: id }" [attr.title]="id">{{ id.slice(-8) }}</a>
                     }
                   </td>
                 </tr>

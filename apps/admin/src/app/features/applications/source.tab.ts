@@ -96,9 +96,10 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
             } @else {
               <p class="w-muted">A key pair is generated when you save; its public key then shows here.</p>
             }
+            <!-- In the authentication fieldset, but a field of the source (the fieldset's group is auth). -->
             <mat-form-field class="full">
               <mat-label>Known hosts (one known_hosts line each)</mat-label>
-              <textarea matInput formControlName="knownHosts" rows="3" spellcheck="false"></textarea>
+              <textarea matInput [formControl]="form.controls.knownHosts" rows="3" spellcheck="false"></textarea>
               <mat-hint>Paste what <code>ssh-keyscan host</code> prints; no host key is trusted on first use</mat-hint>
               <mat-error>{{ fieldError(form.controls.knownHosts, 'Known hosts') }}</mat-error>
             </mat-form-field>
