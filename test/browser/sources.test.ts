@@ -53,7 +53,7 @@ describe('the Source tab', () => {
     await page.getByRole('option', { name: option }).click();
   };
   /** Every value the page holds: its markup and what its fields hold (an input's value is not in the markup). */
-  const pageText = async () => `${await page.content()}\n${(await page.locator('input, textarea').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))).join('\n')}`;
+  const pageText = async () => `${await page.content()}\n${(await page.locator('input, textarea').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value))).join('\n')}`;
 
   it('connects a repository with an access token: the API holds it, the page never shows it again', async () => {
     await page.goto(`/orgs/${orgId}/applications/${appId}/overview`);
