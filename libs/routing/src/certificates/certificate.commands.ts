@@ -150,6 +150,13 @@ export class UploadCertificateHandler implements ICommandHandler<UploadCertifica
     const hosts = certificateHostsOf(d);
     const { chainPem, keyPem, facts } = checkUploadedCertificate({ certificatePem: body.certificatePem, privateKeyPem: body.privateKeyPem, hosts });
     return this.tx.run(async (m, stage) => {
+      // The worker may be creating the domain's ACME row right now (its first order): make sure one row exists, then
+      // lock and replace it, instead of racing it to the unique domain index.
+      await m.query(
+        `INSERT INTO certificates (id, organization_id, project_id, environment_id, application_id, domain_id, source, hosts, status)
+         VALUES ($1, $2, $3, $4, $5, $6, 'custom', $7, 'pending') ON CONFLICT (domain_id) DO NOTHING`,
+        [newId(), d.organizationId, d.projectId, d.environmentId, d.applicationId, d.id, hosts],
+      );
       const existing = await m.findOne(CertificateEntity, { where: { domainId: d.id }, lock: { mode: 'pessimistic_write' } });
       const id = existing?.id ?? newId();
       const now = new Date();
