@@ -10,6 +10,7 @@
  */
 import { Command, CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
+import { isCommitId } from '@wharf/contracts';
 import { newId, NotFoundError, SecretBox } from '@wharf/core';
 import { buildAbility, ClientContext, Grant, Principal } from '@wharf/tenancy';
 import { ApplicationEntity, ApplicationSourceEntity, RequestDeploymentCommand, webhookSecretAad } from '@wharf/applications';
@@ -29,7 +30,7 @@ export interface WebhookResult {
 export const isWebhookProvider = (p: string): p is WebhookProvider => (WEBHOOK_PROVIDERS as readonly string[]).includes(p);
 
 /** A branch name when the source tracks one (a tag or a commit id never moves with a push). */
-const trackedBranch = (ref: string): string | null => (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(ref) || ref.startsWith('refs/tags/') ? null : ref.replace(/^refs\/heads\//, ''));
+const trackedBranch = (ref: string): string | null => (isCommitId(ref) || ref.startsWith('refs/tags/') ? null : ref.replace(/^refs\/heads\//, ''));
 
 export class ReceiveWebhookCommand extends Command<WebhookResult> {
   constructor(

@@ -6,6 +6,7 @@
  * malformed payload is "ignored: malformed" rather than an exception.
  */
 import picomatch from 'picomatch';
+import { isCommitId } from '@wharf/contracts';
 import type { WebhookProvider } from './webhook-signatures';
 
 export interface CommitInfo {
@@ -51,11 +52,7 @@ export type WebhookEvent =
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj | null => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null);
 const str = (v: unknown, max = 4096): string | null => (typeof v === 'string' && v.length <= max ? v : null);
-const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
-const sha = (v: unknown): string | null => {
-  const s = str(v, 64);
-  return s && SHA.test(s) ? s : null;
-};
+const sha = (v: unknown): string | null => (isCommitId(v) ? (v as string) : null);
 const ZERO_SHA = /^0+$/;
 const malformed = (what: string): WebhookEvent => ({ kind: 'ignored', reason: `malformed payload: ${what}` });
 
