@@ -172,6 +172,22 @@ describeIf('Git checkout (git-cli adapter) against real servers', () => {
     expect(servers.requests.length).toBe(before);
   });
 
+  it('connects to the addresses the host policy checked, not to a second DNS answer (rebinding)', async () => {
+    const byName = `https://localhost:${servers.httpsPort}/app.git`;
+    // The policy "checked" 127.0.0.1: the clone goes there and works.
+    const pinned = new GitCliAdapter({ caFile: servers.caFile, tmpRoot: work, hostPolicy: async () => ['127.0.0.1'] });
+    const info = await pinned.checkout(tokenInput({ repository: byName }));
+    expect(info.commit).toBe(app.commits[1]);
+    // The policy checked 127.0.0.3 (nothing listens there): git must not fall back to what the system resolver says
+    // for localhost (127.0.0.1, where the server is), so the clone fails without a request reaching the server.
+    const before = servers.requests.length;
+    const elsewhere = new GitCliAdapter({ caFile: servers.caFile, tmpRoot: work, hostPolicy: async () => ['127.0.0.3'] });
+    const e = (await elsewhere.checkout(tokenInput({ repository: byName })).catch((x) => x)) as GitSourceError;
+    expect(e).toBeInstanceOf(GitSourceError);
+    expect(e.reason).toBe('unreachable');
+    expect(servers.requests.length).toBe(before);
+  });
+
   it('clones over SSH with a deploy key and the recorded host key; an unknown host key is refused', async () => {
     const dir = newDir();
     const info = await adapter.checkout({

@@ -25,6 +25,7 @@ import { spawn } from 'node:child_process';
 import { chmod, lstat, mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve, sep } from 'node:path';
+import { isIP } from 'node:net';
 import { checkGitRef, isCommitId, parseGitRepository } from '@wharf/contracts';
 import type { GitRepositoryUrl } from '@wharf/contracts';
 import {
@@ -109,7 +110,7 @@ export class GitCliAdapter implements GitPort {
     const dir = input.directory;
     let ok = false;
     try {
-      await this.policy(repo.host);
+      await this.policy(repo.host, { ctx, transport: repo.transport, port: repo.port });
       await mkdir(dir, { recursive: true, mode: 0o700 });
       if ((await readdir(dir)).length > 0) throw new GitSourceError('the checkout directory is not empty', 'invalid-input');
       const limit = { directory: dir, maxBytes: input.maxBytes };
@@ -156,7 +157,7 @@ export class GitCliAdapter implements GitPort {
     if (isCommitId(input.ref)) return input.ref;
     const ctx = await this.open(repo, input);
     try {
-      await this.policy(repo.host);
+      await this.policy(repo.host, { ctx, transport: repo.transport, port: repo.port });
       const patterns = input.ref.startsWith('refs/') ? [input.ref] : [`refs/heads/${input.ref}`, `refs/tags/${input.ref}`];
       // `<tag>^{}` is the commit an annotated tag points at; ls-remote lists it only when asked by that name.
       const r = await this.must(ctx, 'git ls-remote', ['ls-remote', '--', repo.url, ...patterns.flatMap((p) => [p, `${p}^{}`])], { cwd: ctx.privateDir, log: false });
@@ -226,14 +227,25 @@ export class GitCliAdapter implements GitPort {
 
   // -------------------------------------------------------------------------------------------------------------------
 
-  private async policy(host: string): Promise<void> {
+  /**
+   * Runs the host policy. When it answers with the addresses it checked and the repository is https, those addresses
+   * are pinned for the call (`http.curloptResolve`): git connects to what was checked, so a DNS answer that changes
+   * between the check and the connection (rebinding to an internal address) cannot redirect it. SSH connections are
+   * not pinned this way; their host key is checked against the source's known hosts.
+   */
+  private async policy(host: string, pin?: { ctx: Context; transport: 'https' | 'ssh'; port: number | null }): Promise<void> {
     if (!this.options.hostPolicy) return;
+    let checked: unknown;
     try {
-      await this.options.hostPolicy(host);
+      checked = await this.options.hostPolicy(host);
     } catch (e) {
       if (e instanceof GitSourceError) throw e;
       throw new GitSourceError(`the Git host ${host} is not allowed: ${(e as Error).message}`, 'host-refused');
     }
+    if (!pin || pin.transport !== 'https' || isIP(host) !== 0) return;
+    if (!Array.isArray(checked) || checked.length === 0 || !checked.every((a) => typeof a === 'string' && isIP(a) !== 0)) return;
+    const addresses = (checked as string[]).map((a) => (isIP(a) === 6 ? `[${a}]` : a)).join(',');
+    addConfig(pin.ctx.env, 'http.curloptResolve', `${host}:${pin.port ?? 443}:${addresses}`);
   }
 
   /** The private directory, the environment and the secrets to scrub for one call. */
@@ -443,7 +455,7 @@ export class GitCliAdapter implements GitPort {
         const url = resolveSubmoduleUrl(parent, value);
         const parsed = url === null ? null : parseGitRepository(url);
         if (!parsed || !parsed.ok) throw new GitSourceError(`a submodule URL in .gitmodules is not an https:// or SSH repository (${key.slice(10, -4).slice(0, 100)})`, 'submodule');
-        await this.policy(parsed.value.host);
+        await this.policy(parsed.value.host, { ctx, transport: parsed.value.transport, port: parsed.value.port });
       } else {
         paths.push(value);
       }
@@ -464,6 +476,14 @@ export class GitCliAdapter implements GitPort {
       await this.submodules(ctx, sub, parsed.value, limit, level + 1);
     }
   }
+}
+
+/** Appends one `-c key=value` through the environment (GIT_CONFIG_COUNT/KEY_n/VALUE_n), as `open` sets the others. */
+function addConfig(env: NodeJS.ProcessEnv, key: string, value: string): void {
+  const i = Number(env.GIT_CONFIG_COUNT ?? '0');
+  env[`GIT_CONFIG_KEY_${i}`] = key;
+  env[`GIT_CONFIG_VALUE_${i}`] = value;
+  env.GIT_CONFIG_COUNT = String(i + 1);
 }
 
 /** `../other.git` and `./x` resolve against the parent repository's URL as git does; other values are kept. */
