@@ -34,6 +34,8 @@ export interface JobPayloads {
    * (ACME, or the files WHARF_TLS_CERT_FILE/KEY_FILE) valid. Repeating; `force` orders now, ignoring the backoff.
    */
   'instance.tls': { v: 1; force?: boolean };
+  /** Webhook delivery history retention: 30 days (rejected ones 7), at most 1,000 per application. */
+  'webhooks.purge-deliveries': { v: 1 };
 }
 export type JobName = keyof JobPayloads;
 
@@ -51,4 +53,5 @@ export const JOB_QUEUES: Record<JobName, QueueName> = {
   'certificates.renew-due': QUEUES.maintenance,
   'routing.apply': QUEUES.maintenance,
   'instance.tls': QUEUES.maintenance,
+  'webhooks.purge-deliveries': QUEUES.maintenance,
 };

@@ -17,6 +17,7 @@ export const REPEATING: Partial<Record<JobName, number>> = {
   'deployments.purge-logs': 6 * 60 * 60 * 1000,
   'certificates.renew-due': 60 * 60 * 1000,
   'instance.tls': 10 * 60 * 1000,
+  'webhooks.purge-deliveries': 6 * 60 * 60 * 1000,
 };
 
 export class JobWiringError extends Error {}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { JobHandler } from '@wharf/core';
 
-/** Deletes outbox rows that were published more than 7 days ago. */
+/** Retention of rows that only grow: published outbox events, webhook deliveries. */
 @Injectable()
 export class OutboxMaintenance {
   constructor(private readonly ds: DataSource) {}
@@ -12,4 +12,26 @@ export class OutboxMaintenance {
     const r = await this.ds.query(`DELETE FROM outbox_events WHERE published_at < now() - interval '7 days'`);
     return { deleted: Number(r[1] ?? 0) };
   }
+
+  /**
+   * Webhook deliveries are kept 30 days (rejected ones, which anyone can send, 7 days) and at most the newest
+   * {@link DELIVERIES_KEPT_PER_APPLICATION} per application. Duplicate detection needs only the recent ones: a replay
+   * older than that is refused by the signature's replay window or is an ordinary duplicate of a long-gone push.
+   */
+  @JobHandler('webhooks.purge-deliveries')
+  async purgeDeliveries(): Promise<{ deleted: number }> {
+    const old = await this.ds.query(
+      `DELETE FROM webhook_deliveries WHERE received_at < now() - interval '30 days' OR (outcome = 'rejected' AND received_at < now() - interval '7 days')`,
+    );
+    const surplus = await this.ds.query(
+      `DELETE FROM webhook_deliveries w USING (
+         SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY application_id ORDER BY received_at DESC, id DESC) AS n FROM webhook_deliveries) ranked
+         WHERE ranked.n > $1
+       ) extra WHERE w.id = extra.id`,
+      [DELIVERIES_KEPT_PER_APPLICATION],
+    );
+    return { deleted: Number(old[1] ?? 0) + Number(surplus[1] ?? 0) };
+  }
 }
+
+export const DELIVERIES_KEPT_PER_APPLICATION = 1000;

@@ -44,6 +44,9 @@ export class ReceiveWebhookCommand extends Command<WebhookResult> {
   }
 }
 
+/** Rejected deliveries recorded per application in any 10 minutes; more are answered the same but not stored. */
+export const REJECTED_RECORDED_PER_10_MIN = 50;
+
 @CommandHandler(ReceiveWebhookCommand)
 export class ReceiveWebhookHandler implements ICommandHandler<ReceiveWebhookCommand> {
   constructor(private readonly ds: DataSource, private readonly box: SecretBox, private readonly commands: CommandBus) {}
@@ -65,8 +68,13 @@ export class ReceiveWebhookHandler implements ICommandHandler<ReceiveWebhookComm
 
     const verified = verifyWebhook(provider, headers, body, this.box.decrypt(src.webhookSecretBox, webhookSecretAad(app.id)));
     if (!verified.ok) {
-      // A rejected delivery's id is the sender's word, not to be trusted: it is recorded under an id of its own.
-      await record({ deliveryId: `rejected:${newId()}`, event: null, outcome: 'rejected', reason: verified.detail });
+      // A rejected delivery's id is the sender's word, not to be trusted: it is recorded under an id of its own. Anyone
+      // can send one, so at most REJECTED_RECORDED_PER_10_MIN are recorded per application (the answer is the same).
+      const [{ n }] = await this.ds.query(
+        `SELECT count(*)::int AS n FROM (SELECT 1 FROM webhook_deliveries WHERE application_id = $1 AND received_at > now() - interval '10 minutes' AND outcome = 'rejected' LIMIT $2) recent`,
+        [app.id, REJECTED_RECORDED_PER_10_MIN],
+      );
+      if (n < REJECTED_RECORDED_PER_10_MIN) await record({ deliveryId: `rejected:${newId()}`, event: null, outcome: 'rejected', reason: verified.detail });
       const status = verified.reason === 'too-large' ? 413 : verified.reason === 'bad-signature' || verified.reason === 'missing-signature' || verified.reason === 'stale-timestamp' ? 401 : 400;
       return { outcome: 'rejected', reason: verified.detail, deliveryId: null, deploymentId: null, status };
     }
