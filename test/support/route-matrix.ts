@@ -4,7 +4,7 @@
  * and snapshot the database. The security suites (test/e2e/security) iterate over it, so a route added anywhere in
  * the app is covered without touching the tests.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Client } from 'pg';
 import request from 'supertest';
@@ -513,6 +513,7 @@ export async function buildFixture(t: TestApp, opts: { readKey?: boolean; deploy
     if (!progress) break;
   }
   for (const op of pending) fx.notes.push(`not seeded (path params unresolvable): ${op.label}`);
+  await seedPreview(fx);
 
   // Resources that are not created directly (audit events, …): take the first one a list of A shows its owner. Log
   // tails are streams read through the worker, not lists of resources (without a worker they wait for its answer).
@@ -559,6 +560,30 @@ async function seedDeployment(fx: Fixture): Promise<void> {
   const seed: Seed = { noun: 'deployments', id: res.body.id, op: `POST /api/v1/applications/{applicationId}/deployments`, request: {}, response: res.body };
   fx.seeds['applications/deployments'] = seed;
   fx.seeds.deployments = seed;
+}
+
+/**
+ * A pull request preview of A's seeded application (previews enabled, a signed GitHub pull request from a fork), so
+ * `/applications/{applicationId}/previews/{number}…` routes resolve. A fork's preview awaits an approval: nothing is
+ * deployed behind a sweep's back.
+ */
+async function seedPreview(fx: Fixture): Promise<void> {
+  const app = fx.seeds.applications;
+  if (!app) return;
+  const settings = await call(fx.t, 'put', `/api/v1/applications/${app.id}/previews/settings`, fx.owner.auth, { enabled: true });
+  const secret = await call(fx.t, 'post', `/api/v1/applications/${app.id}/source/webhook-secret/reveal`, fx.owner.auth, {});
+  if (settings.status !== 200 || secret.status !== 200) return void fx.notes.push(`could not seed a preview: settings ${settings.status}, webhook secret ${secret.status}`);
+  const sha = 'c'.repeat(40);
+  const body = JSON.stringify({
+    action: 'opened', number: 7,
+    pull_request: {
+      number: 7, title: 'seed', merged: false, author_association: 'NONE', user: { login: 'stranger' },
+      head: { ref: 'seed', sha, repo: { full_name: 'stranger/shop', fork: true } }, base: { ref: 'main', sha, repo: { full_name: 'acme/shop', fork: false } },
+    },
+  });
+  const res = await request(fx.t.server).post(`/api/v1/webhooks/applications/${app.id}/github`).set('Content-Type', 'application/json').set('X-GitHub-Event', 'pull_request')
+    .set('X-GitHub-Delivery', `seed-${unique()}`).set('X-Hub-Signature-256', `sha256=${createHmac('sha256', secret.body.secret as string).update(body).digest('hex')}`).send(body);
+  if (res.status !== 202 || res.body?.outcome !== 'accepted') fx.notes.push(`could not seed a preview: ${res.status} ${res.text.slice(0, 300)}`);
 }
 
 /**

@@ -86,6 +86,17 @@ export interface DomainEventPayload {
   projectId: string;
   environmentId: string;
 }
+/** A pull request's preview: the parent application, the provider and number, the commit and the preview application. */
+export interface PreviewEventPayload {
+  applicationId: string;
+  previewId: string;
+  provider: string;
+  number: number;
+  commit: string;
+  /** The child application that runs the preview (null while it awaits its first approval). */
+  previewApplicationId: string | null;
+  url: string | null;
+}
 export interface DeploymentEventPayload {
   applicationId: string;
   kind?: string;
@@ -157,6 +168,15 @@ export interface EventPayloads {
   'application.deploy-key-generated': { applicationId: string };
   'application.webhook-secret-revealed': { applicationId: string };
   'application.webhook-secret-rotated': { applicationId: string };
+  /**
+   * A pull request's preview (subject: the parent application; payload: the preview). `preview.deployed` tells how its
+   * deployment ended (`succeeded`/`failed`) with the commit and URL, for a provider commit status.
+   */
+  'preview.created': PreviewEventPayload;
+  'preview.approved': PreviewEventPayload;
+  'preview.deployed': PreviewEventPayload & { deploymentId: string; status: 'succeeded' | 'failed' };
+  'preview.removed': PreviewEventPayload;
+  'preview.settings-changed': { applicationId: string };
   /** A domain of an application (the subject: type `domain`, named by host and path prefix; never its basic-auth hashes). */
   'domain.created': DomainEventPayload;
   'domain.updated': DomainEventPayload;
@@ -205,6 +225,7 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'registry.created': true, 'registry.updated': true, 'registry.deleted': true, 'registry.tested': true,
   'application.created': true, 'application.updated': true, 'application.variables-changed': true, 'application.delete-requested': true, 'application.deleted': true,
   'application.source-changed': true, 'application.source-removed': true, 'application.deploy-key-generated': true, 'application.webhook-secret-revealed': true, 'application.webhook-secret-rotated': true,
+  'preview.created': true, 'preview.approved': true, 'preview.deployed': true, 'preview.removed': true, 'preview.settings-changed': true,
   'domain.created': true, 'domain.updated': true, 'domain.deleted': true,
   'certificate.issued': true, 'certificate.renewed': true, 'certificate.failed': true, 'certificate.expiring': true,
   'certificate.uploaded': true, 'certificate.removed': true, 'certificate.renew-requested': true, 'acme-settings.updated': true,

@@ -3,10 +3,11 @@ import { handlersOf } from '@wharf/core';
 import { TenancyModule } from '@wharf/tenancy';
 import * as sources from './commands/source.commands';
 import * as webhooks from './commands/webhook.commands';
+import * as previews from './previews/preview.commands';
 
 /** Applications' Git sources (commands and queries); the worker checks out and builds them. */
 @Module({
   imports: [TenancyModule],
-  providers: [...handlersOf(sources), ...handlersOf(webhooks)],
+  providers: [...handlersOf(sources), ...handlersOf(webhooks), ...handlersOf(previews), previews.PreviewDeployer, previews.PreviewEventsListener],
 })
 export class SourcesModule {}

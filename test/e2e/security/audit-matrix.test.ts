@@ -124,6 +124,9 @@ describe('every successful mutating route writes exactly one audit entry', () =>
       case 'PATCH /api/v1/registries/{registryId}':
       case 'PATCH /api/v1/applications/{applicationId}':
         return { ...orgA, body: { name: `renamed-${unique()}` } };
+      // Approving the seeded fork preview deploys it: its own entry plus the preview application's deployment.queued.
+      case 'POST /api/v1/applications/{applicationId}/previews/{number}/approve':
+        return { ...orgA, body: {}, cascade: { action: 'deployment.queued', count: async () => 1 } };
       case 'PUT /api/v1/organizations/{orgId}/container-policy':
         return { ...orgA, body: { allowedBindPaths: ['/srv/wharf-data'] } };
       case 'POST /api/v1/organizations':

@@ -123,6 +123,8 @@ export class ListApplicationsHandler implements IQueryHandler<ListApplicationsQu
     // The parent is resolved through the scoped path first: outside your scope it is a 404, not an empty list.
     if (filter.environmentId) await this.scope.findOne(p, EnvironmentEntity, 'environment', filter.environmentId);
     const qb = this.scope.query(p, ApplicationEntity, 'application').leftJoinAndMapOne('x.runtime', ApplicationRuntimeEntity, 'rt', 'rt.application_id = x.id');
+    // Previews of pull requests are listed on their application (GET /applications/{id}/previews), not here.
+    qb.andWhere('x.preview_of IS NULL');
     if (filter.environmentId) qb.andWhere('x.environment_id = :e', { e: filter.environmentId });
     if (filter.projectId) qb.andWhere('x.project_id = :pr', { pr: filter.projectId });
     if (filter.organizationId) qb.andWhere('x.organization_id = :o', { o: filter.organizationId });

@@ -25,6 +25,8 @@ export class ApplicationEntity {
    * verbatim engine name. Never extended; new mounts always get a derived, labelled engine volume.
    */
   @Column({ name: 'legacy_volumes', type: 'jsonb', default: () => "'[]'::jsonb" }) legacyVolumes: string[];
+  /** A preview deployment of a pull request: the application it previews (see application_previews); null otherwise. */
+  @Column({ name: 'preview_of', type: 'uuid', nullable: true }) previewOf?: string | null;
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
   @Column({ type: 'int', default: 1 }) version: number;

@@ -16,6 +16,7 @@ import { buildAbility, ClientContext, Grant, Principal } from '@wharf/tenancy';
 import { ApplicationEntity, ApplicationSourceEntity, RequestDeploymentCommand, webhookSecretAad } from '@wharf/applications';
 import { Headers, verifyWebhook, WebhookProvider, WEBHOOK_PROVIDERS } from '../webhooks/webhook-signatures';
 import { parseWebhookEvent, pushDecision } from '../webhooks/webhook-events';
+import { PreviewDeployer } from '../previews/preview.commands';
 
 export type WebhookOutcome = 'accepted' | 'ignored' | 'rejected' | 'duplicate';
 export interface WebhookResult {
@@ -49,13 +50,13 @@ export const REJECTED_RECORDED_PER_10_MIN = 50;
 
 @CommandHandler(ReceiveWebhookCommand)
 export class ReceiveWebhookHandler implements ICommandHandler<ReceiveWebhookCommand> {
-  constructor(private readonly ds: DataSource, private readonly box: SecretBox, private readonly commands: CommandBus) {}
+  constructor(private readonly ds: DataSource, private readonly box: SecretBox, private readonly commands: CommandBus, private readonly previews: PreviewDeployer) {}
 
   async execute({ provider, applicationId, headers, body, client }: ReceiveWebhookCommand): Promise<WebhookResult> {
     const app = await this.ds.manager.findOneBy(ApplicationEntity, { id: applicationId });
     const src = app ? await this.ds.manager.findOneBy(ApplicationSourceEntity, { applicationId }) : null;
-    // No application, or no Git source: the same 404 (an unknown id tells nothing).
-    if (!app || !src || app.deleting) throw new NotFoundError('Webhook');
+    // No application, or no Git source: the same 404 (an unknown id tells nothing). A preview takes no webhooks of its own.
+    if (!app || !src || app.deleting || app.previewOf) throw new NotFoundError('Webhook');
     const record = async (row: { deliveryId: string; event: string | null; outcome: 'accepted' | 'ignored' | 'rejected'; reason: string | null; ref?: string | null; commit?: string | null }) => {
       const id = newId();
       const inserted: unknown[] = await this.ds.query(
@@ -92,13 +93,26 @@ export class ReceiveWebhookHandler implements ICommandHandler<ReceiveWebhookComm
     } else if (event.kind === 'ping') {
       reason = 'ping';
     } else if (event.kind === 'pull-request') {
-      reason = `pull request #${event.number} ${event.action}: preview deployments are not built yet`;
+      // Recorded first (a replayed delivery stops here), then handed to the previews; the row gets their outcome.
+      outcome = 'accepted';
+      ref = event.headRef.slice(0, 1024);
+      commit = event.headSha;
     } else {
       reason = event.reason;
     }
     const rowId = await record({ deliveryId: verified.deliveryId, event: verified.event, outcome, reason, ref, commit });
     if (rowId === null) return { outcome: 'duplicate', reason: 'this delivery was already received', deliveryId: verified.deliveryId, deploymentId: null, status: 200 };
     if (outcome === 'ignored') return { outcome, reason, deliveryId: verified.deliveryId, deploymentId: null, status: 202 };
+    if (event.kind === 'pull-request') {
+      let r: { outcome: 'accepted' | 'ignored'; reason: string | null; deploymentId: string | null };
+      try {
+        r = await this.previews.onPullRequest(app, provider, event, verified.deliveryId, client);
+      } catch (e) {
+        r = { outcome: 'ignored', reason: `the preview was refused: ${(e as Error).message}`.slice(0, 500), deploymentId: null };
+      }
+      await this.ds.query(`UPDATE webhook_deliveries SET outcome = $2, reason = $3, deployment_id = $4 WHERE id = $1`, [rowId, r.outcome, r.reason?.slice(0, 500) ?? null, r.deploymentId]);
+      return { ...r, deliveryId: verified.deliveryId, status: 202 };
+    }
 
     const principal = webhookPrincipal(app, provider, verified.deliveryId, client);
     try {

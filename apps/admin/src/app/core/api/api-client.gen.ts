@@ -721,6 +721,33 @@ export class ApiClient {
   }, observe?: O) => Observable<ApiResult<O, operations['OrganizationsController_updateRole']['responses'][200]['content']['application/json']>>
     = this.op('PATCH', '/api/v1/organizations/{orgId}/roles/{roleId}');
 
+  /** POST /api/v1/applications/{applicationId}/previews/{number}/approve: Approve a preview that awaits an approval (a fork, or an author without write access): its head commit deploys (audited) */
+  readonly previewsApprove: <O extends ApiObserve = 'body'>(args: {
+    path: operations['PreviewsController_approve']['parameters']['path'];
+    body?: NonNullable<operations['PreviewsController_approve']['requestBody']>['content']['application/json'];
+  }, observe?: O) => Observable<ApiResult<O, operations['PreviewsController_approve']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/applications/{applicationId}/previews/{number}/approve');
+
+  /** GET /api/v1/applications/{applicationId}/previews: The application's pull request previews (state, head commit, URL, deployment), newest first */
+  readonly previewsList: <O extends ApiObserve = 'body'>(args: {
+    path: operations['PreviewsController_list']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['PreviewsController_list']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/applications/{applicationId}/previews');
+
+  /** PUT /api/v1/applications/{applicationId}/previews/settings: Set the preview settings (enabled, wildcard domain, port, HTTPS, variable overrides, limit); If-Match: version */
+  readonly previewsSetSettings: <O extends ApiObserve = 'body'>(args: {
+    path: operations['PreviewsController_setSettings']['parameters']['path'];
+    body?: NonNullable<operations['PreviewsController_setSettings']['requestBody']>['content']['application/json'];
+    headers?: Partial<NonNullable<operations['PreviewsController_setSettings']['parameters']['header']>>;
+  }, observe?: O) => Observable<ApiResult<O, operations['PreviewsController_setSettings']['responses'][200]['content']['application/json']>>
+    = this.op('PUT', '/api/v1/applications/{applicationId}/previews/settings');
+
+  /** GET /api/v1/applications/{applicationId}/previews/settings: Preview settings (ETag: their version; secret overrides never returned) */
+  readonly previewsSettings: <O extends ApiObserve = 'body'>(args: {
+    path: operations['PreviewsController_settings']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['PreviewsController_settings']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/applications/{applicationId}/previews/settings');
+
   /** POST /api/v1/organizations/{orgId}/projects: Create a project; it starts with a production environment */
   readonly projectsCreate: <O extends ApiObserve = 'body'>(args: {
     path: operations['ProjectsController_create']['parameters']['path'];

@@ -1576,6 +1576,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{applicationId}/previews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The application's pull request previews (state, head commit, URL, deployment), newest first */
+        get: operations["PreviewsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{applicationId}/previews/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Preview settings (ETag: their version; secret overrides never returned) */
+        get: operations["PreviewsController_settings"];
+        /** Set the preview settings (enabled, wildcard domain, port, HTTPS, variable overrides, limit); If-Match: version */
+        put: operations["PreviewsController_setSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{applicationId}/previews/{number}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a preview that awaits an approval (a fork, or an author without write access): its head commit deploys (audited) */
+        post: operations["PreviewsController_approve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/organizations/{orgId}/events": {
         parameters: {
             query?: never;
@@ -2910,6 +2962,80 @@ export interface components {
         WebhookSecretDto: {
             /** @description The secret deliveries are signed with (GitHub/Gitea/Bitbucket HMAC, GitLab token, generic HMAC) */
             secret: string;
+        };
+        PreviewDeploymentDto: {
+            id: string;
+            status: string;
+        };
+        PreviewDto: {
+            id: string;
+            /** @description The pull/merge request number */
+            number: number;
+            /** @enum {string} */
+            provider: "github" | "gitlab" | "gitea" | "bitbucket";
+            /** @enum {string} */
+            state: "awaiting-approval" | "active";
+            /** @description Why it awaits an approval */
+            approvalReason: string | null;
+            headRef: string;
+            headSha: string;
+            /** @description The commit that was approved or trusted (what deploys) */
+            approvedSha: string | null;
+            deployedSha: string | null;
+            fromFork: boolean;
+            author: string | null;
+            authorAssociation: string | null;
+            title: string | null;
+            /** @description The preview application (null until its first deployment) */
+            applicationId: string | null;
+            url: string | null;
+            deployment: components["schemas"]["PreviewDeploymentDto"] | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        PreviewEnvDto: {
+            /** @example API_URL */
+            key: string;
+            /** @description The value; a secret is never returned (null), and a secret sent without a value keeps its stored value */
+            value: string | null;
+            /** @description Stored encrypted, never returned */
+            secret: boolean;
+        };
+        PreviewSettingsDto: {
+            applicationId: string;
+            enabled: boolean;
+            domain: string | null;
+            port: number | null;
+            https: boolean;
+            env: components["schemas"]["PreviewEnvDto"][];
+            maxPreviews: number;
+            /** Format: date-time */
+            updatedAt: string | null;
+            /** @description 0 until the settings are first saved */
+            version: number;
+        };
+        SetPreviewSettingsDto: {
+            /** @description Pull requests get previews (default false) */
+            enabled?: boolean;
+            /**
+             * @description Wildcard domain previews answer under: *.preview.example.com gives pr-<n>-<app>.preview.example.com (point its DNS at Wharf); null: no domain
+             * @example *.preview.example.com
+             */
+            domain?: string | null;
+            /** @description Container port the preview's domain routes to (default: the application's first port, else 80) */
+            port?: number | null;
+            /** @description Serve the preview's domain over HTTPS (default true) */
+            https?: boolean;
+            /** @description Overrides of the application's variables in previews */
+            env?: components["schemas"]["PreviewEnvDto"][];
+            /** @description Most previews at once, awaiting ones included (1–50, default 5) */
+            maxPreviews?: number;
+        };
+        ApprovePreviewDto: {
+            /** @description The head commit you reviewed: refused (409) when the pull request has moved on since */
+            commit?: string;
         };
     };
     responses: never;
@@ -9471,6 +9597,238 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookSecretDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PreviewsController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewDto"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PreviewsController_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    /** @description The version, for If-Match */
+                    ETag?: unknown;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewSettingsDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PreviewsController_setSettings: {
+        parameters: {
+            query?: never;
+            header: {
+                "if-match": string;
+            };
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetPreviewSettingsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewSettingsDto"];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description If-Match version is stale */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    PreviewsController_approve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                applicationId: string;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovePreviewDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewDto"];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Not authenticated */
