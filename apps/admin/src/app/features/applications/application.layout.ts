@@ -59,6 +59,7 @@ export class ApplicationLayout {
     { path: 'logs', label: 'Runtime logs' },
     { path: 'domains', label: 'Domains' },
     { path: 'source', label: 'Source' },
+    { path: 'previews', label: 'Previews' },
     { path: 'variables', label: 'Variables' },
     { path: 'settings', label: 'Settings' },
     { path: 'danger', label: 'Danger zone' },

@@ -12,6 +12,7 @@ export const APPLICATION_ROUTES: Routes = [
       { path: 'logs', title: 'Runtime logs · Wharf', loadComponent: () => import('./runtime-logs.tab').then((m) => m.RuntimeLogsTab) },
       { path: 'domains', title: 'Domains · Wharf', loadComponent: () => import('./domains.tab').then((m) => m.DomainsTab) },
       { path: 'source', title: 'Source · Wharf', loadComponent: () => import('./source.tab').then((m) => m.SourceTab) },
+      { path: 'previews', title: 'Previews · Wharf', loadComponent: () => import('./previews.tab').then((m) => m.PreviewsTab) },
       { path: 'variables', title: 'Variables · Wharf', loadComponent: () => import('./variables.tab').then((m) => m.VariablesTab) },
       { path: 'settings', title: 'Settings · Wharf', loadComponent: () => import('./settings.tab').then((m) => m.SettingsTab) },
       { path: 'danger', title: 'Danger zone · Wharf', loadComponent: () => import('./danger.tab').then((m) => m.DangerTab) },
