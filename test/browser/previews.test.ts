@@ -120,6 +120,9 @@ describe('the Previews tab', () => {
     await page.waitForURL(`**/applications/${p.applicationId}/deployments?deployment=${p.deployment.id}`);
     await page.getByRole('tab', { name: 'Previews' }).click();
     await page.getByText('This application is the preview of a pull request').waitFor();
+    await page.getByRole('link', { name: 'Previews and their settings are on the application it previews' }).click();
+    await page.waitForURL(`**/applications/${appId}/previews`);
+    await page.getByRole('table', { name: 'Previews' }).locator('tr[data-preview="42"]').waitFor();
   });
 
   it('a viewer sees the previews without Approve or write controls', async () => {

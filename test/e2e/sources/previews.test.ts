@@ -89,7 +89,7 @@ describe('preview deployments', () => {
     expect(d).toMatchObject({ applicationId: p!.applicationId, status: 'queued', source: { repository: 'https://git.example.com/acme/shop.git', ref: 'feature-1', commit: SHA(1) } });
     // The child: the parent's spec with one replica and no published port, its own source (token kept, not shown), the overrides, the preview domain.
     const child = (await request(t.server).get(`/api/v1/applications/${p!.applicationId}`).set(owner.auth).expect(200)).body;
-    expect(child).toMatchObject({ environmentId: envId, name: 'shop PR #1', spec: { image: 'busybox:latest', replicas: 1, ports: [] } });
+    expect(child).toMatchObject({ environmentId: envId, previewOf: appId, name: 'shop PR #1', spec: { image: 'busybox:latest', replicas: 1, ports: [] } });
     expect((await request(t.server).get(`/api/v1/applications/${p!.applicationId}/source`).set(owner.auth).expect(200)).body).toMatchObject({ ref: 'feature-1', auth: { kind: 'token', tokenSet: true } });
     const vars = (await request(t.server).get(`/api/v1/applications/${p!.applicationId}/variables`).set(owner.auth).expect(200)).body as Array<{ key: string; value: string | null; secret: boolean }>;
     expect(vars.map((v) => [v.key, v.value, v.secret])).toEqual([['DB_PASSWORD', null, true], ['MODE', 'preview', false], ['PREVIEW_TOKEN', null, true]]);
@@ -112,6 +112,9 @@ describe('preview deployments', () => {
     expect(await preview(1)).toMatchObject({ headSha: SHA(2), deployedSha: SHA(2), deployment: { id: r.body.deploymentId, status: 'queued' } });
     // The same delivery again is a duplicate, nothing happens.
     expect((await send(pr(1, 'synchronize', SHA(2)), 'pr-1-sync').expect(200)).body.outcome).toBe('duplicate');
+    // An edit without a new commit (GitHub's "edited") changes nothing.
+    expect((await send(pr(1, 'edited', SHA(2)), 'pr-1-edit').expect(202)).body).toMatchObject({ outcome: 'ignored', reason: 'pull request #1: no new commit' });
+    expect((await preview(1))!.deployment.id).toBe(r.body.deploymentId);
   });
 
   it('a fork waits for an approval: viewer 403, other organization 404, a developer approves, a new push needs a new approval', async () => {
@@ -135,6 +138,10 @@ describe('preview deployments', () => {
     const push = await send(pr(2, 'synchronize', SHA(4), { fork: true, association: 'NONE' }), 'pr-2-sync').expect(202);
     expect(push.body).toMatchObject({ outcome: 'accepted', deploymentId: null });
     expect(await preview(2)).toMatchObject({ state: 'awaiting-approval', headSha: SHA(4), approvedSha: SHA(3), deployedSha: SHA(3), deployment: { id: approved.body.deployment.id } });
+    // Approving it again deploys the new head (the approval names what was reviewed).
+    const again = await request(t.server).post(`/api/v1/applications/${appId}/previews/2/approve`).set(owner.auth).send({ commit: SHA(4) }).expect(200);
+    expect(again.body).toMatchObject({ state: 'active', approvedSha: SHA(4), deployedSha: SHA(4), applicationId: approved.body.applicationId });
+    expect(again.body.deployment.id).not.toBe(approved.body.deployment.id);
   });
 
   it('the limit is enforced with the reason; a GitHub author without write access waits for an approval', async () => {

@@ -30,6 +30,8 @@ export interface ApplicationView {
   version: number;
   /** The update and rollback order deployments really use on the application's server (single-item reads only). */
   updateOrder?: UpdateOrderView;
+  /** A pull request preview: the application it previews (absent otherwise). */
+  previewOf?: string;
 }
 
 export interface UpdateOrderView {
@@ -50,6 +52,7 @@ export function applicationView(a: ApplicationEntity, rt?: ApplicationRuntimeEnt
     name: a.name, slug: a.slug, serviceName: a.serviceName, spec: a.spec, desiredState: a.desiredState,
     runtime: rt ? { state: rt.state, running: rt.running, desired: rt.desired, observedAt: rt.observedAt.toISOString() } : null,
     createdAt: a.createdAt.toISOString(), updatedAt: a.updatedAt.toISOString(), version: a.version,
+    ...(a.previewOf ? { previewOf: a.previewOf } : {}),
   };
 }
 

@@ -187,6 +187,8 @@ export class PreviewDeployer {
       const id = existing?.id ?? newId();
       const state = needsApproval ? 'awaiting-approval' : 'active';
       const headSha = exact ? e.headSha : existing?.head_sha && existing.head_ref === e.headRef ? existing.head_sha : e.headSha;
+      // An update that brings no new commit (a GitHub title edit is "edited" too) changes nothing, nor asks for a new approval.
+      if (existing && exact && e.action === 'updated' && existing.head_sha === headSha) return { kind: 'ignored' as const, reason: `pull request #${e.number}: no new commit` };
       if (existing) {
         await m.query(
           `UPDATE application_previews SET state = $2, head_ref = $3, head_sha = $4, approved_sha = CASE WHEN $2 = 'active' THEN $4 ELSE approved_sha END, from_fork = $5, author = $6,
@@ -429,7 +431,13 @@ export class ApprovePreviewHandler implements ICommandHandler<ApprovePreviewComm
       return row;
     });
     const sys = previewPrincipal(app, `preview approved by ${p.name}`, p.client);
-    await this.previews.deploy(app.id, pr.id, sys, p, isCommitId(pr.head_sha) ? pr.head_sha : null);
+    try {
+      await this.previews.deploy(app.id, pr.id, sys, p, isCommitId(pr.head_sha) ? pr.head_sha : null);
+    } catch (e) {
+      // Nothing deployed: the preview still awaits an approval (the audit entry says who tried).
+      await this.ds.query(`UPDATE application_previews SET state = 'awaiting-approval', approved_sha = $2, updated_at = now() WHERE id = $1 AND approved_sha = head_sha`, [pr.id, pr.approved_sha]);
+      throw e;
+    }
     const [row] = (await this.ds.query(`${PREVIEW_SELECT} WHERE p.id = $1`, [pr.id])) as PreviewRow[];
     return previewView(row);
   }

@@ -56,6 +56,7 @@ export class ApplicationDto {
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiProperty() version: number;
   @ApiProperty({ type: UpdateOrderDto, required: false, description: 'The update and rollback order deployments really use on this server, and why (on single-application reads)' }) updateOrder?: UpdateOrderDto;
+  @ApiProperty({ required: false, description: 'A pull request preview: the id of the application it previews (absent otherwise)' }) previewOf?: string;
 }
 export class ApplicationPageDto {
   @ApiProperty({ type: [ApplicationDto] }) items: ApplicationDto[];

@@ -2458,6 +2458,8 @@ export interface components {
             version: number;
             /** @description The update and rollback order deployments really use on this server, and why (on single-application reads) */
             updateOrder?: components["schemas"]["UpdateOrderDto"];
+            /** @description A pull request preview: the id of the application it previews (absent otherwise) */
+            previewOf?: string;
         };
         ApplicationPageDto: {
             items: components["schemas"]["ApplicationDto"][];

@@ -1,5 +1,5 @@
 import { DatePipe } from '@angular/common';
-import { ChangeDetectionStrategy, Component, effect, inject, signal, untracked, viewChild } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked, viewChild } from '@angular/core';
 import { FormControl, FormGroup, FormGroupDirective, NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatCheckboxModule } from '@angular/material/checkbox';
@@ -32,7 +32,10 @@ const STATE_LABELS: Record<string, string> = { 'awaiting-approval': 'awaiting ap
     <w-problem [problem]="problem()" />
     @if (isPreview()) {
       <section class="w-card" aria-label="A preview application">
-        <p>This application is the preview of a pull request. Its previews and their settings are on the application it previews.</p>
+        <p>This application is the preview of a pull request: it is rebuilt from the pull request, and removed when the pull request closes.</p>
+        @if (store.app()?.previewOf; as parent) {
+          <a [routerLink]="['/orgs', orgId(), 'applications', parent, 'previews']">Previews and their settings are on the application it previews</a>
+        }
       </section>
     } @else {
       <section class="w-card" aria-labelledby="previews-title">
@@ -159,8 +162,9 @@ export class PreviewsTab {
   readonly orgId = inject(OrgContext).currentId;
   readonly previews = signal<Preview[] | null>(null);
   readonly settings = signal<PreviewSettings | null>(null);
-  /** The application is itself a preview (its settings answer 404). */
-  readonly isPreview = signal(false);
+  /** The application is itself a preview (its settings live on the application it previews). */
+  readonly isPreview = computed(() => !!this.store.app()?.previewOf || this.settingsMissing());
+  private readonly settingsMissing = signal(false);
   readonly problem = signal<Problem | null>(null);
   readonly busy = signal(false);
   readonly loading = signal(false);
@@ -182,7 +186,7 @@ export class PreviewsTab {
   constructor() {
     effect(() => {
       const id = this.store.app()?.id;
-      if (id) untracked(() => void this.load(id));
+      if (id && !this.store.app()?.previewOf) untracked(() => void this.load(id));
     });
     effect(() => {
       const can = this.store.canUpdate();
@@ -214,7 +218,7 @@ export class PreviewsTab {
       this.fill(s);
     } catch (e) {
       const p = toProblem(e);
-      if (p.status === 404) return this.isPreview.set(true);
+      if (p.status === 404) return this.settingsMissing.set(true);
       this.problem.set(p);
     }
     await this.loadList();
