@@ -230,6 +230,7 @@ export class PreviewDeployer {
       let child = pr.application_id ? await m.findOne(ApplicationEntity, { where: { id: pr.application_id }, lock: { mode: 'pessimistic_write' } }) : null;
       if (child?.deleting) child = null;
       const spec = previewSpec(parent.spec);
+      let host = pr.host;
       if (!child) {
         const env = await m.findOneByOrFail(EnvironmentEntity, { id: parent.environmentId });
         const base = `${parent.slug}-pr-${pr.number}`.slice(0, 50).replace(/-+$/, '');
@@ -243,6 +244,7 @@ export class PreviewDeployer {
         });
         await m.insert(ApplicationEntity, child);
         await m.query(`UPDATE application_previews SET application_id = $2, host = NULL WHERE id = $1`, [pr.id, child.id]);
+        host = null;
       } else {
         child.spec = spec;
         child.updatedAt = new Date();
@@ -275,9 +277,9 @@ export class PreviewDeployer {
           value: v.secret ? null : v.value, valueEncrypted: v.secret ? this.box.encrypt(v.value, appVariableAad(vid, key)) : null, createdAt: new Date(), updatedAt: new Date(), version: 1,
         });
       }
-      const host = settings?.domain && !pr.host ? previewHost(settings.domain, pr.number, parent.slug) : null;
+      const newHost = settings?.domain && !host ? previewHost(settings.domain, pr.number, parent.slug) : null;
       const port = settings?.port ?? parent.spec.ports[0]?.target ?? 80;
-      return { child, host, port, https: settings?.https ?? true, pr };
+      return { child, host: newHost, port, https: settings?.https ?? true, pr };
     });
     if (prepared.host) {
       try {
