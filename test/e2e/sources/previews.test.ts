@@ -174,6 +174,27 @@ describe('preview deployments', () => {
     expect(audit.filter((e) => e.action === 'preview.removed').length).toBe(1);
   });
 
+  it('GitLab merge requests: opened from the project deploys, merged removes; from a fork it waits; previews off ignores them', async () => {
+    const gl = (await request(t.server).post(`/api/v1/environments/${envId}/applications`).set(owner.auth).send({ name: 'gl', spec: { image: 'busybox:latest' } }).expect(201)).body.id as string;
+    await request(t.server).put(`/api/v1/applications/${gl}/source`).set(owner.auth).send({ repository: 'https://gitlab.example.com/acme/gl.git', ref: 'main', auth: { kind: 'none' } }).expect(200);
+    const token = (await request(t.server).post(`/api/v1/applications/${gl}/source/webhook-secret/reveal`).set(owner.auth).expect(200)).body.secret as string;
+    const mr = (iid: number, action: string, sha: string, source = 10) => JSON.stringify({
+      object_kind: 'merge_request', user: { username: 'dev' },
+      object_attributes: { iid, action, state: action === 'merge' ? 'merged' : 'opened', title: `MR ${iid}`, source_branch: `mr-${iid}`, target_branch: 'main', source_project_id: source, target_project_id: 10, last_commit: { id: sha } },
+    });
+    const hookGl = (body: string, uuid: string) => request(t.server).post(`/api/v1/webhooks/applications/${gl}/gitlab`).set('Content-Type', 'application/json')
+      .set('X-Gitlab-Event', 'Merge Request Hook').set('X-Gitlab-Event-UUID', uuid).set('X-Gitlab-Token', token).send(body).expect(202);
+    expect((await hookGl(mr(1, 'open', SHA(20)), 'gl-1')).body).toMatchObject({ outcome: 'ignored', reason: 'pull request #1: previews are not enabled for this application' });
+    await request(t.server).put(`/api/v1/applications/${gl}/previews/settings`).set(owner.auth).send({ enabled: true }).expect(200);
+    const opened = (await hookGl(mr(1, 'open', SHA(21)), 'gl-2')).body;
+    expect(opened).toMatchObject({ outcome: 'accepted', deploymentId: expect.any(String) });
+    const list = (await request(t.server).get(`/api/v1/applications/${gl}/previews`).set(owner.auth).expect(200)).body;
+    expect(list).toMatchObject([{ number: 1, provider: 'gitlab', state: 'active', headSha: SHA(21), url: null, deployment: { id: opened.deploymentId } }]);
+    expect((await hookGl(mr(2, 'open', SHA(22), 99), 'gl-3')).body).toMatchObject({ outcome: 'accepted', deploymentId: null, reason: expect.stringMatching(/fork/) });
+    expect((await hookGl(mr(1, 'merge', SHA(21)), 'gl-4')).body).toMatchObject({ outcome: 'accepted', reason: 'pull request #1 merged: preview removed' });
+    expect(((await request(t.server).get(`/api/v1/applications/${gl}/previews`).set(owner.auth).expect(200)).body as Array<{ number: number }>).map((p) => p.number)).toEqual([2]);
+  });
+
   it('deleting the application deletes its previews', async () => {
     const children = (await previews()).map((p) => p.applicationId).filter(Boolean);
     expect(children.length).toBeGreaterThan(0);
