@@ -128,7 +128,7 @@ describe('preview deployments', () => {
     const approved = await request(t.server).post(`/api/v1/applications/${appId}/previews/2/approve`).set(developer.auth).send({ commit: SHA(3) }).expect(200);
     expect(approved.body).toMatchObject({ state: 'active', approvedSha: SHA(3), deployedSha: SHA(3), deployment: { status: 'queued' }, url: 'http://pr-2-shop.preview.example.com' });
     const d = (await request(t.server).get(`/api/v1/deployments/${approved.body.deployment.id}`).set(owner.auth).expect(200)).body;
-    expect(d).toMatchObject({ source: { commit: SHA(3), ref: 'main' }, requestedBy: { type: 'user', name: expect.any(String) } });
+    expect(d).toMatchObject({ source: { commit: SHA(3), ref: SHA(3) }, requestedBy: { type: 'user', name: expect.any(String) } });
     await request(t.server).post(`/api/v1/applications/${appId}/previews/2/approve`).set(developer.auth).send({}).expect(409);
     const audit = (await auditAll(t, owner, owner.organizationId)).filter((e) => e.action === 'preview.approved');
     expect(audit).toHaveLength(1);

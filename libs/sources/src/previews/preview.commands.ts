@@ -251,8 +251,9 @@ export class PreviewDeployer {
         child.version += 1;
         await m.save(ApplicationEntity, child);
       }
-      // The source: the parent's repository and build, the pull request's branch (its head commit is what builds).
-      const ref = checkGitRef(pr.head_ref) === null && !pr.from_fork ? pr.head_ref : src.ref;
+      // The source: the parent's repository and build, the pull request's branch (its head commit is what builds). A
+      // fork's branch is not in the repository: its ref is the approved commit, so a manual redeploy builds that again.
+      const ref = pr.from_fork ? (commit && isCommitId(commit) ? commit : src.ref) : checkGitRef(pr.head_ref) === null ? pr.head_ref : src.ref;
       const existingSrc = await m.findOneBy(ApplicationSourceEntity, { applicationId: child.id });
       const reboxed = (b: string | null, aad: (id: string) => string) => (b ? this.box.encrypt(this.box.decrypt(b, aad(parent.id)), aad(child!.id)) : null);
       await m.save(ApplicationSourceEntity, m.create(ApplicationSourceEntity, {
