@@ -252,8 +252,10 @@ export class PreviewDeployer {
         await m.save(ApplicationEntity, child);
       }
       // The source: the parent's repository and build, the pull request's branch (its head commit is what builds). A
-      // fork's branch is not in the repository: its ref is the approved commit, so a manual redeploy builds that again.
-      const ref = pr.from_fork ? (commit && isCommitId(commit) ? commit : src.ref) : checkGitRef(pr.head_ref) === null ? pr.head_ref : src.ref;
+      // pull request that needs approvals (a fork's branch is not even in the repository) gets the approved commit as
+      // its ref, so a manual redeploy builds exactly that again, never a newer unapproved push.
+      const untrusted = approvalReason(pr.provider, { fromFork: pr.from_fork, authorAssociation: pr.author_association }) !== null;
+      const ref = untrusted ? (commit && isCommitId(commit) ? commit : src.ref) : checkGitRef(pr.head_ref) === null ? pr.head_ref : src.ref;
       const existingSrc = await m.findOneBy(ApplicationSourceEntity, { applicationId: child.id });
       const reboxed = (b: string | null, aad: (id: string) => string) => (b ? this.box.encrypt(this.box.decrypt(b, aad(parent.id)), aad(child!.id)) : null);
       await m.save(ApplicationSourceEntity, m.create(ApplicationSourceEntity, {
