@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { DataSource, EntityManager } from 'typeorm';
 import Redis from 'ioredis';
-import type { ActorRef, DeploymentKind, DeploymentStatus } from '@wharf/contracts';
+import { checkGitRef, isCommitId, type ActorRef, type DeploymentKind, type DeploymentStatus } from '@wharf/contracts';
 import {
   ConflictError, encodeCursor, JobProducer, newId, NotFoundError, Page, PageRequest, REDIS, sha256, TransactionRunner, UnprocessableError, ValidationError, WHARF_CONFIG, WharfConfig,
 } from '@wharf/core';
@@ -116,14 +116,28 @@ export interface DeployOptions {
   replicas?: number;
   rollbackTo?: string;
   idempotencyKey?: string;
-  /** Deploy/redeploy of a Git application: build exactly this commit (a webhook's push) instead of the ref's tip. */
+  /** Deploy/redeploy of a Git application: build exactly this commit (a webhook's push, a chosen commit) instead of the ref's tip. */
   commit?: string;
+  /** Deploy/redeploy of a Git application: this branch or tag instead of the source's ref (for this deployment only). */
+  ref?: string;
 }
 
 /** Who asked for what: the route, the application, the normalised request body and the caller (user or API key). */
 function idempotencyFingerprint(p: Principal, applicationId: string, o: DeployOptions): string {
-  const body = { kind: o.kind, replicas: o.replicas ?? null, rollbackTo: o.rollbackTo ?? null };
+  const body = { kind: o.kind, replicas: o.replicas ?? null, rollbackTo: o.rollbackTo ?? null, ...(o.commit ? { commit: o.commit } : {}), ...(o.ref ? { ref: o.ref } : {}) };
   return sha256(JSON.stringify(['POST /applications/:id/deployments', applicationId, body, p.apiKeyId ?? p.userId]));
+}
+
+/** `commit` (a full commit id) and `ref` (a branch or tag) apply to deploy/redeploy only, and are checked before any lookup. */
+function checkSourceOverrides(o: DeployOptions): void {
+  if (o.commit === undefined && o.ref === undefined) return;
+  const field = o.commit !== undefined ? '/commit' : '/ref';
+  if (o.kind !== 'deploy' && o.kind !== 'redeploy') throw ValidationError.field(field, 'not-allowed', `only a deploy or redeploy takes a ${field.slice(1)}`);
+  if (o.commit !== undefined && !isCommitId(o.commit)) throw ValidationError.field('/commit', 'invalid', 'commit must be a full commit id (40 or 64 lowercase hexadecimal characters)');
+  if (o.ref !== undefined) {
+    const why = checkGitRef(o.ref);
+    if (why) throw ValidationError.field('/ref', 'invalid', `ref ${why}`);
+  }
 }
 
 export class RequestDeploymentCommand extends Command<DeploymentView> {
@@ -137,6 +151,7 @@ export class RequestDeploymentHandler implements ICommandHandler<RequestDeployme
 
   async execute({ principal: p, applicationId, options }: RequestDeploymentCommand): Promise<DeploymentView> {
     await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'deploy');
+    checkSourceOverrides(options);
     const { view, superseded } = await this.tx.run(async (m, stage) => {
       // The row lock serialises requests for one application: two racing deploys queue one after the other.
       const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId, 'read', { m, lock: true });
@@ -163,9 +178,13 @@ export class RequestDeploymentHandler implements ICommandHandler<RequestDeployme
           if (options.kind === 'redeploy') snapshot.forceUpdate = true;
           if (app.desiredState === 'stopped') snapshot.replicas = app.spec.replicas;
           const src = await m.findOneBy(ApplicationSourceEntity, { applicationId: app.id });
+          if (!src && (options.commit !== undefined || options.ref !== undefined)) {
+            throw ValidationError.field(options.commit !== undefined ? '/commit' : '/ref', 'not-git', 'only an application built from a Git source can deploy a chosen commit or ref');
+          }
           if (src) {
-            snapshot.source = { repository: src.repository, ref: src.ref, commit: options.commit ?? null, buildPath: src.buildPath, submodules: src.submodules, build: { ...src.build, args: { ...src.build.args } } };
-            source = { repository: src.repository, ref: src.ref, commit: options.commit ?? null, message: null, author: null, authorEmail: null, committedAt: null };
+            const ref = options.ref ?? src.ref;
+            snapshot.source = { repository: src.repository, ref, commit: options.commit ?? null, buildPath: src.buildPath, submodules: src.submodules, build: { ...src.build, args: { ...src.build.args } } };
+            source = { repository: src.repository, ref, commit: options.commit ?? null, message: null, author: null, authorEmail: null, committedAt: null };
           }
           break;
         }

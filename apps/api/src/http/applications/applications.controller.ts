@@ -247,7 +247,7 @@ export class ApplicationsController {
   @ApiAcceptedResponse({ type: DeploymentDto, description: 'The deployment (queued, or already finished when it failed validation)' })
   @ApiErrors(400, 403, 409, 422)
   deploy(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) id: string, @Body() dto: RequestDeploymentDto, @Headers('idempotency-key') key?: string) {
-    return this.commands.execute(new RequestDeploymentCommand(p, id, { kind: dto.kind ?? 'deploy', idempotencyKey: idempotencyKey(key) }));
+    return this.commands.execute(new RequestDeploymentCommand(p, id, { kind: dto.kind ?? 'deploy', idempotencyKey: idempotencyKey(key), ...(dto.commit !== undefined ? { commit: dto.commit } : {}), ...(dto.ref !== undefined ? { ref: dto.ref } : {}) }));
   }
 
   @Get('deployments')

@@ -71,6 +71,10 @@ export class SetVariablesDto {
 }
 export class RequestDeploymentDto {
   @ApiPropertyOptional({ enum: ['deploy', 'redeploy'], description: 'redeploy forces new tasks even when nothing changed' }) @IsOptional() @IsIn(['deploy', 'redeploy']) kind?: 'deploy' | 'redeploy';
+  @ApiPropertyOptional({ description: 'Git applications: build exactly this commit (a full 40- or 64-character hexadecimal id)', example: '0123456789abcdef0123456789abcdef01234567', maxLength: 64 })
+  @IsOptional() @IsString() @MaxLength(64) commit?: string;
+  @ApiPropertyOptional({ description: 'Git applications: this branch or tag instead of the source\'s ref, for this deployment only (with `commit`: where to find it)', example: 'refs/tags/v1.2.0', maxLength: 255 })
+  @IsOptional() @IsString() @MaxLength(255) ref?: string;
 }
 export class ScaleDto {
   @ApiProperty({ minimum: 0, maximum: 100 }) @IsInt() @Min(0) @Max(100) replicas: number;

@@ -137,6 +137,10 @@ export class ResourcesApi {
   deploy(appId: string, kind: 'deploy' | 'redeploy' = 'deploy'): Observable<Deployment> {
     return this.api.applicationsDeploy({ path: { applicationId: appId }, body: { kind } });
   }
+  /** A Git application's deployment of a chosen commit and/or ref (for this deployment only). */
+  deployCommit(appId: string, pick: { commit?: string; ref?: string }): Observable<Deployment> {
+    return this.api.applicationsDeploy({ path: { applicationId: appId }, body: { kind: 'deploy', ...pick } });
+  }
   deployments(appId: string): Observable<DeploymentPage> {
     return this.api.applicationsDeployments({ path: { applicationId: appId }, query: { limit: '50' } });
   }

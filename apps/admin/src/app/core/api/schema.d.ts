@@ -2551,6 +2551,16 @@ export interface components {
              * @enum {string}
              */
             kind?: "deploy" | "redeploy";
+            /**
+             * @description Git applications: build exactly this commit (a full 40- or 64-character hexadecimal id)
+             * @example 0123456789abcdef0123456789abcdef01234567
+             */
+            commit?: string;
+            /**
+             * @description Git applications: this branch or tag instead of the source's ref, for this deployment only (with `commit`: where to find it)
+             * @example refs/tags/v1.2.0
+             */
+            ref?: string;
         };
         DeploymentSourceDto: {
             repository: string;

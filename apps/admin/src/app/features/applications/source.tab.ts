@@ -14,6 +14,7 @@ import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { ApplicationStore } from './application.store';
 import { AuthKind, BuildArgRow, EMPTY_SOURCE, formToBody, sourceErrorsToForm, SourceFormValue, sourceToForm } from './source-form';
 import { SourceWebhooksComponent } from './source-webhooks.component';
+import { DeployCommitComponent } from './deploy-commit.component';
 
 type ArgGroup = FormGroup<{ name: FormControl<string>; value: FormControl<string> }>;
 
@@ -28,7 +29,7 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 @Component({
   selector: 'w-app-source',
-  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, MatSelectModule, ProblemAlertComponent, SourceWebhooksComponent],
+  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, MatSelectModule, ProblemAlertComponent, SourceWebhooksComponent, DeployCommitComponent],
   template: `
     <w-problem [problem]="problem()" />
     @if (source() === undefined) {
@@ -137,6 +138,9 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
         }
       </form>
       @if (source(); as s) {
+        @if (store.canDeploy()) {
+          <w-deploy-commit [applicationId]="s.applicationId" [sourceRef]="s.ref" />
+        }
         <w-source-webhooks [applicationId]="s.applicationId" [source]="s" [canUpdate]="store.canUpdate()" />
       }
     }
