@@ -1,4 +1,4 @@
-import { checkGitRef, checkRelativePath, isGitHost, parseGitRepository, validateGitSource } from './git-source';
+import { checkGitRef, checkRelativePath, checkTagPattern, isGitHost, parseGitRepository, validateGitSource } from './git-source';
 
 const base = { repository: 'https://git.example.com/team/app.git', ref: 'main', auth: { kind: 'none' } };
 
@@ -177,7 +177,7 @@ describe('validateGitSource', () => {
   it('normalises a valid source and fills defaults', () => {
     expect(validateGitSource({ ...base, buildPath: './apps/web/', watchPaths: ['apps/web/**', './libs/'] })).toEqual({
       ok: true,
-      value: { repository: 'https://git.example.com/team/app.git', ref: 'main', buildPath: 'apps/web', watchPaths: ['apps/web/**', 'libs'], submodules: false, auth: { kind: 'none' } },
+      value: { repository: 'https://git.example.com/team/app.git', ref: 'main', buildPath: 'apps/web', watchPaths: ['apps/web/**', 'libs'], submodules: false, deployTags: [], auth: { kind: 'none' } },
     });
     expect(validateGitSource({ ...base, submodules: true, auth: { kind: 'token', username: 'oauth2', token: 'glpat-xyz' } })).toMatchObject({
       ok: true,
@@ -239,5 +239,20 @@ describe('validateGitSource', () => {
       const r = validateGitSource({ ...base, [field]: v });
       expect({ field, v, ok: r.ok }).toEqual({ field, v, ok: false });
     }
+  });
+});
+
+describe('deployTags (checkTagPattern)', () => {
+  it('takes tag-name globs, de-duplicated', () => {
+    for (const p of ['v*', 'v[0-9]*', 'release-*', 'v{1,2}.*', 'prod/*', 'v1.2.3', '?x', 'build@2+1']) expect(checkTagPattern(p)).toBeNull();
+    expect(validateGitSource({ ...base, deployTags: ['v*', 'v*', 'release-*'] })).toMatchObject({ ok: true, value: { deployTags: ['v*', 'release-*'] } });
+  });
+
+  it('refuses hostile or malformed patterns, naming the entry', () => {
+    for (const p of [...HOSTILE, '', 'refs/tags/v*', '/v*', 'v\\*', 'v*!(x)', 'a'.repeat(101), 'v *', 42]) expect(checkTagPattern(p)).not.toBeNull();
+    const r = validateGitSource({ ...base, deployTags: ['v*', '$(id)'] });
+    expect(r).toEqual({ ok: false, errors: [expect.objectContaining({ field: 'deployTags/1' })] });
+    expect(validateGitSource({ ...base, deployTags: 'v*' })).toEqual({ ok: false, errors: [expect.objectContaining({ field: 'deployTags' })] });
+    expect(validateGitSource({ ...base, deployTags: Array.from({ length: 21 }, (_, i) => `v${i}`) })).toEqual({ ok: false, errors: [expect.objectContaining({ field: 'deployTags' })] });
   });
 });

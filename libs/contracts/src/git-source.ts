@@ -26,6 +26,8 @@ export interface GitSourceInput {
   /** Globs (picomatch) of paths whose change triggers a deploy; empty = every change. */
   watchPaths?: string[];
   submodules?: boolean;
+  /** Globs of tag names whose push deploys that tag's commit (`v*`, `release-*`); empty = tags never deploy. */
+  deployTags?: string[];
   auth: GitAuth;
 }
 
@@ -35,6 +37,7 @@ export interface GitSource {
   buildPath: string;
   watchPaths: string[];
   submodules: boolean;
+  deployTags: string[];
   auth: GitAuth;
 }
 
@@ -54,7 +57,7 @@ export interface GitRepositoryUrl {
 export type GitFieldErrors = Array<{ field: string; message: string }>;
 export type GitSourceValidation = { ok: true; value: GitSource } | { ok: false; errors: GitFieldErrors };
 
-export const GIT_LIMITS = { repository: 2048, ref: 255, path: 1024, watchPaths: 50, token: 4096, username: 128 } as const;
+export const GIT_LIMITS = { repository: 2048, ref: 255, path: 1024, watchPaths: 50, deployTags: 20, tagPattern: 100, token: 4096, username: 128 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Hosts
@@ -262,7 +265,22 @@ function normalisePath(path: string): string {
 // ---------------------------------------------------------------------------------------------------------------------
 // The whole source
 
-const FIELDS = ['repository', 'ref', 'buildPath', 'watchPaths', 'submodules', 'auth'];
+const FIELDS = ['repository', 'ref', 'buildPath', 'watchPaths', 'submodules', 'deployTags', 'auth'];
+
+/**
+ * A tag pattern of `deployTags`: a picomatch glob over tag names (`v*`, `v[0-9]*`, `release-*`, `v{1,2}.*`) from an
+ * allow-list of characters (letters, digits, `. _ - / + @` and the glob characters `* ? [ ] { } ,`), at most 100;
+ * no leading `-` or `/`, no `..` and no `refs/` prefix (the name alone is matched). Returns null when valid.
+ */
+export function checkTagPattern(p: unknown): string | null {
+  if (typeof p !== 'string' || p.length === 0) return 'is required';
+  if (p.length > GIT_LIMITS.tagPattern) return `must be at most ${GIT_LIMITS.tagPattern} characters`;
+  if (!/^[A-Za-z0-9._\/+@*?[\]{},-]+$/.test(p)) return 'may only contain letters, digits, . _ - / + @ and the glob characters * ? [ ] { } ,';
+  if (p.startsWith('-') || p.startsWith('/')) return 'must not start with - or /';
+  if (p.includes('..')) return 'must not contain ..';
+  if (p.startsWith('refs/')) return 'names the tag only (no refs/tags/ prefix)';
+  return null;
+}
 
 /** Checks untrusted input (API bodies, stored settings); errors name the field and never echo a value. */
 export function validateGitSource(input: unknown): GitSourceValidation {
@@ -296,6 +314,19 @@ export function validateGitSource(input: unknown): GitSourceValidation {
         const e = checkRelativePath(p, { glob: true });
         if (e) err(`watchPaths/${i}`, e);
         else watchPaths.push(normalisePath(p as string));
+      });
+    }
+  }
+
+  const deployTags: string[] = [];
+  if (o.deployTags !== undefined) {
+    if (!Array.isArray(o.deployTags)) err('deployTags', 'must be a list of tag patterns');
+    else if (o.deployTags.length > GIT_LIMITS.deployTags) err('deployTags', `must hold at most ${GIT_LIMITS.deployTags} patterns`);
+    else {
+      o.deployTags.forEach((p, i) => {
+        const e = checkTagPattern(p);
+        if (e) err(`deployTags/${i}`, e);
+        else if (!deployTags.includes(p as string)) deployTags.push(p as string);
       });
     }
   }
@@ -337,5 +368,5 @@ export function validateGitSource(input: unknown): GitSourceValidation {
   }
 
   if (errors.length > 0 || !repo.ok || !auth) return { ok: false, errors };
-  return { ok: true, value: { repository: repo.value.url, ref: o.ref as string, buildPath, watchPaths, submodules, auth } };
+  return { ok: true, value: { repository: repo.value.url, ref: o.ref as string, buildPath, watchPaths, submodules, deployTags, auth } };
 }

@@ -6,3 +6,4 @@ export * from './problem';
 export * from './live-events';
 export * from './dns-providers';
 export * from './git-source';
+export * from './build-settings';

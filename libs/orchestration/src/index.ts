@@ -25,3 +25,5 @@ export type { GitCliAdapterOptions } from './adapters/git-cli.adapter';
 export { checkGitHost, isPublicAddress } from './adapters/git-host-policy';
 export type { GitHostPolicyOptions } from './adapters/git-host-policy';
 export * from './image-builder';
+export * from './builds/build-plan';
+export * from './builds/external-builders';

@@ -2,9 +2,13 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ApplicationSourceEntity, DeploymentEntity, DeploymentSourceInfo, deployKeyAad, sourceTokenAad } from '@wharf/applications';
+import { ApplicationSourceEntity, BuildSettings, DeploymentEntity, DeploymentSourceInfo, buildSecretsAad, deployKeyAad, sourceTokenAad } from '@wharf/applications';
+import { GENERATED_IMAGE_PORT, normaliseBuildSettings } from '@wharf/contracts';
 import { SecretBox, WHARF_CONFIG, WharfConfig } from '@wharf/core';
-import { GIT_PORT, GitCheckoutAuth, GitPort, GitSourceError, IMAGE_BUILDER_PORT, ImageBuildError, ImageBuilderPort } from '@wharf/orchestration';
+import {
+  detectStack, generateBuild, GIT_PORT, GitCheckoutAuth, GitPort, GitSourceError, IMAGE_BUILDER_PORT, ImageBuildError, ImageBuilderPort, runExternalBuilder, staticSite,
+} from '@wharf/orchestration';
+import { insideCheckout, probeRepository } from './repo-probe';
 
 type Level = 'info' | 'warn' | 'error';
 export interface SourceBuildContext {
@@ -77,14 +81,31 @@ export class SourceBuild {
       const install = d.snapshot.labels['wharf.install'];
       const tag = buildImageTag(install, d.applicationId, d.id);
       const contextDir = s.buildPath === '.' ? checkoutDir : join(checkoutDir, s.buildPath);
-      await log('build', `Building ${s.build.dockerfile} in ${s.buildPath}${s.build.target ? ` (target ${s.build.target})` : ''}`);
+      const build = normaliseBuildSettings(s.build);
+      const labels = { 'wharf.install': install, 'wharf.organization': d.organizationId, 'wharf.application': d.applicationId, 'wharf.deployment': d.id, 'wharf.commit': info.commit };
+      const secrets = this.buildSecrets(src, build.secrets);
+      const missing = build.secrets.filter((n) => !(n in secrets));
+      if (missing.length > 0) await log('build', `Build secrets without a stored value are left out: ${missing.join(', ')}`, 'warn');
       try {
-        const r = await this.builder.build({
-          contextDir, rootDir: checkoutDir, dockerfile: s.build.dockerfile, ...(s.build.target ? { target: s.build.target } : {}), buildArgs: { ...s.build.args },
-          tags: [tag], labels: { 'wharf.install': install, 'wharf.organization': d.organizationId, 'wharf.application': d.applicationId, 'wharf.deployment': d.id, 'wharf.commit': info.commit },
-          deadlineMs: this.config.sources.buildTimeoutMs, signal, onLog: (line) => void log('build', line),
-        });
-        await log('build', `Built ${tag} (${r.imageId})`);
+        if (build.kind === 'nixpacks' || build.kind === 'railpack' || build.kind === 'buildpacks') {
+          await log('build', `Build type ${build.kind} in ${s.buildPath}`);
+          if (Object.keys(secrets).length > 0) await log('build', `Build secrets are passed only to Dockerfile builds; ${build.kind} does not receive them`, 'warn');
+          await runExternalBuilder({
+            kind: build.kind, contextDir: await insideCheckout(checkoutDir, contextDir), tag, labels, buildArgs: { ...build.args }, packBuilder: this.config.sources.buildImages.packBuilder,
+            deadlineMs: this.config.sources.buildTimeoutMs, signal, onLog: (line) => void log('build', line),
+          });
+          await log('build', `Built ${tag}`);
+        } else {
+          const plan = await this.plan(build, checkoutDir, contextDir);
+          await log('build', plan.describe(s.buildPath));
+          const r = await this.builder.build({
+            contextDir, rootDir: checkoutDir, dockerfile: plan.dockerfile, ...(plan.files ? { generatedFiles: plan.files } : {}),
+            ...(build.target && !plan.files ? { target: build.target } : {}), buildArgs: { ...build.args },
+            ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
+            tags: [tag], labels, deadlineMs: this.config.sources.buildTimeoutMs, signal, onLog: (line) => void log('build', line),
+          });
+          await log('build', `Built ${tag} (${r.imageId})`);
+        }
       } catch (e) {
         ctx.check();
         const err = e as ImageBuildError;
@@ -97,6 +118,36 @@ export class SourceBuild {
     } finally {
       await rm(work, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+
+  /** The stored values of the listed build secrets (a preview application has none of its parent's). */
+  private buildSecrets(src: ApplicationSourceEntity, names: string[]): Record<string, string> {
+    if (!src.buildSecretsBox || names.length === 0) return {};
+    const all = JSON.parse(this.box.decrypt(src.buildSecretsBox, buildSecretsAad(src.applicationId))) as Record<string, string>;
+    return Object.fromEntries(names.filter((n) => typeof all[n] === 'string').map((n) => [n, all[n]]));
+  }
+
+  /**
+   * Which Dockerfile builds: the repository's (`dockerfile`, or `auto` when it has one), or one Wharf generates
+   * (`static`, `auto` for a detected stack) and sends inside the context (never written into the checkout).
+   */
+  private async plan(build: BuildSettings, checkoutDir: string, contextDir: string): Promise<{ dockerfile: string; files?: Record<string, string>; describe: (buildPath: string) => string }> {
+    const images = this.config.sources.buildImages;
+    const own = (why: string) => ({
+      dockerfile: build.dockerfile,
+      describe: (bp: string) => `${why}Building ${build.dockerfile} in ${bp}${build.target ? ` (target ${build.target})` : ''}`,
+    });
+    if (build.kind === 'dockerfile') return own('Build type dockerfile: ');
+    if (build.kind === 'static') {
+      const g = staticSite(images, build.publishDirectory, build.spaFallback);
+      return { ...g, describe: () => `Build type static: serving ${build.publishDirectory} with busybox httpd on port ${GENERATED_IMAGE_PORT}${build.spaFallback ? ' (SPA fallback to index.html)' : ''}` };
+    }
+    const probe = await probeRepository(await insideCheckout(checkoutDir, contextDir), build.dockerfile);
+    const found = detectStack(probe, build.dockerfile);
+    if (!found.ok) throw new ImageBuildError(found.message, 'detection-failed');
+    const generated = generateBuild(found.detection, images, { publishDirectory: '.', spaFallback: false });
+    if (!generated) return own(`Build type auto: detected ${found.summary}. `);
+    return { ...generated, describe: () => `Build type auto: detected ${found.summary}; generated a Dockerfile (port ${GENERATED_IMAGE_PORT})` };
   }
 
   /**

@@ -22,6 +22,8 @@ export class ApplicationSourceEntity {
   @Column({ name: 'build_path', type: 'text' }) buildPath: string;
   @Column({ name: 'watch_paths', type: 'text', array: true }) watchPaths: string[];
   @Column('boolean') submodules: boolean;
+  /** Globs of tag names whose push deploys the tag's commit; empty: tags never deploy. */
+  @Column({ name: 'deploy_tags', type: 'text', array: true, default: () => "'{}'" }) deployTags: string[];
   @Column({ name: 'auth_kind', type: 'text' }) authKind: 'none' | 'token' | 'deploy-key';
   @Column({ name: 'auth_username', type: 'text', nullable: true }) authUsername: string | null;
   @Column({ name: 'token_box', type: 'text', nullable: true }) tokenBox: string | null;

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { ActorRef, ApplicationSpec, DeploymentKind, DeploymentStatus } from '@wharf/contracts';
+import type { ActorRef, ApplicationSpec, BuildSettings, DeploymentKind, DeploymentStatus } from '@wharf/contracts';
 
 /** What a deployment freezes at request time: the resolved spec with secret env values still encrypted. */
 export interface DeploymentSnapshot {
@@ -38,7 +38,8 @@ export interface SnapshotSource {
   commit: string | null;
   buildPath: string;
   submodules: boolean;
-  build: { kind: 'dockerfile'; dockerfile: string; target: string | null; args: Record<string, string> };
+  /** The build settings (older snapshots lack the newer fields: read through normaliseBuildSettings); secret names only. */
+  build: Partial<BuildSettings> & { dockerfile: string; target: string | null; args: Record<string, string> };
 }
 
 /** What a deployment built from (shown with the deployment). */

@@ -81,7 +81,11 @@ export interface WharfConfig {
    * default false: SSRF), an extra CA bundle for self-hosted Git servers over https (WHARF_GIT_CA_FILE), the checkout's
    * deadline and size limit, and the build's deadline.
    */
-  sources: { allowPrivateHosts: boolean; caFile: string | null; checkoutTimeoutMs: number; maxCheckoutBytes: number; buildTimeoutMs: number; keepImages: number };
+  sources: {
+    allowPrivateHosts: boolean; caFile: string | null; checkoutTimeoutMs: number; maxCheckoutBytes: number; buildTimeoutMs: number; keepImages: number;
+    /** Base images of generated Dockerfiles (WHARF_BUILD_IMAGE_NODE, …_PYTHON, …_GO, …_STATIC) and pack's builder (WHARF_BUILD_PACK_BUILDER). */
+    buildImages: { node: string; python: string; go: string; static: string; packBuilder: string };
+  };
 }
 
 export class ConfigError extends Error {}
@@ -338,6 +342,13 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
       maxCheckoutBytes: int(env, 'WHARF_GIT_MAX_MB', 1024, 1, 102400) * 1024 * 1024,
       buildTimeoutMs: int(env, 'WHARF_BUILD_TIMEOUT_S', 1800, 10, 6 * 3600) * 1000,
       keepImages: int(env, 'WHARF_BUILD_IMAGES_KEEP', 10, 1, 1000),
+      buildImages: {
+        node: imageRef(env, 'WHARF_BUILD_IMAGE_NODE', 'node:22-alpine'),
+        python: imageRef(env, 'WHARF_BUILD_IMAGE_PYTHON', 'python:3.12-slim'),
+        go: imageRef(env, 'WHARF_BUILD_IMAGE_GO', 'golang:1.23-alpine'),
+        static: imageRef(env, 'WHARF_BUILD_IMAGE_STATIC', 'busybox:1.37'),
+        packBuilder: imageRef(env, 'WHARF_BUILD_PACK_BUILDER', 'paketobuildpacks/builder-jammy-base:latest'),
+      },
     },
     loginRateLimit: {
       perAccount: int(env, 'WHARF_LOGIN_LIMIT_PER_ACCOUNT', 10, 1, 100000),

@@ -46,7 +46,7 @@ export interface ResolvedBuildPaths {
  * Resolves the context and the Dockerfile on disk: the context must be a directory (inside `rootDir` when given, links
  * resolved), the Dockerfile a regular file inside the context once links are resolved.
  */
-export async function resolveBuildPaths(input: { contextDir: string; rootDir?: string; dockerfile: string }): Promise<ResolvedBuildPaths> {
+export async function resolveBuildPaths(input: { contextDir: string; rootDir?: string; dockerfile: string; generatedDockerfile?: boolean }): Promise<ResolvedBuildPaths> {
   const dockerfile = checkDockerfilePath(input.dockerfile);
   if (typeof input.contextDir !== 'string' || !isAbsolute(input.contextDir)) throw invalid('The build context must be an absolute directory.');
   if (/[\u0000]/.test(input.contextDir)) throw invalid('The build context path contains a NUL character.');
@@ -66,6 +66,8 @@ export async function resolveBuildPaths(input: { contextDir: string; rootDir?: s
     }
     if (!isInside(root, contextDir)) throw invalid('The build context is outside the source directory.');
   }
+  // A Dockerfile Wharf generated is added to the context by the packer (it is not on disk).
+  if (input.generatedDockerfile) return { contextDir, dockerfile };
   const given = join(contextDir, ...dockerfile.split('/'));
   let real: string;
   try {
@@ -206,7 +208,7 @@ export async function scanContext(
  * O_NOFOLLOW, so a file swapped for a link after the scan fails the build instead of packing the link's target; a file
  * whose size changed fails it too ("size mismatch"). `signal` stops the packing.
  */
-export function packContext(contextDir: string, entries: ContextEntry[], signal?: AbortSignal): Pack {
+export function packContext(contextDir: string, entries: ContextEntry[], signal?: AbortSignal, generated?: { dir: string; files: Record<string, string> }): Pack {
   const pack = tarPack();
   const onAbort = () => pack.destroy(new Error('Build context packing aborted'));
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -220,6 +222,15 @@ export function packContext(contextDir: string, entries: ContextEntry[], signal?
         await addEntry(pack, { ...header, type: 'symlink', linkname: e.linkname });
       } else {
         await addFile(pack, { ...header, type: 'file', size: e.size }, join(contextDir, ...e.name.split('/')));
+      }
+    }
+    if (generated) {
+      const mtime = new Date(0);
+      await addEntry(pack, { name: generated.dir, mode: 0o755, mtime, uid: 0, gid: 0, uname: '', gname: '', type: 'directory' });
+      for (const [name, content] of Object.entries(generated.files).sort(([a], [b]) => a.localeCompare(b))) {
+        await new Promise<void>((resolve, reject) => {
+          pack.entry({ name: `${generated.dir}/${name}`, mode: 0o644, mtime, uid: 0, gid: 0, uname: '', gname: '', type: 'file' }, content, (err) => (err ? reject(err) : resolve()));
+        });
       }
     }
     pack.finalize();

@@ -30,6 +30,9 @@ const BUILD_ARG = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 const SECRET_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/;
 const MAX_VALUE = 64 * 1024;
+/** Where files Wharf generated go in the context (see ImageBuildInput.generatedFiles). */
+const GENERATED_DIR = '.wharf-build';
+const GENERATED_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 /** How long a cancelled or timed-out build may spend removing a tag that raced the cancel. */
 const UNTAG_AFTER_ABORT_MS = 5_000;
 
@@ -84,7 +87,8 @@ export class DockerBuildAdapter implements ImageBuilderPort {
 
     let session: BuildkitSession | undefined;
     try {
-      const paths = await resolveBuildPaths(input);
+      const generated = input.generatedFiles ? { dir: GENERATED_DIR, files: input.generatedFiles } : undefined;
+      const paths = await resolveBuildPaths({ ...input, generatedDockerfile: !!generated && input.dockerfile.startsWith(`${GENERATED_DIR}/`) });
       const ignore = await readDockerignore(paths.contextDir);
       const scan = await scanContext(paths.contextDir, {
         maxBytes: this.maxContextBytes,
@@ -100,7 +104,9 @@ export class DockerBuildAdapter implements ImageBuilderPort {
       if (scan.skipped.length > 0) onLog(`Left out of the context (not files, directories or links): ${scan.skipped.slice(0, 5).join(', ')}${scan.skipped.length > 5 ? ', …' : ''}`);
       if (abort.signal.aborted) throw aborted();
 
-      const tar = packContext(paths.contextDir, scan.entries, abort.signal);
+      // The repository's own `.wharf-build/` (if any) is left out: the generated files take that place.
+      const entries = generated ? scan.entries.filter((e) => e.name !== GENERATED_DIR && !e.name.startsWith(`${GENERATED_DIR}/`)) : scan.entries;
+      const tar = packContext(paths.contextDir, entries, abort.signal, generated);
       let tarError: Error | null = null;
       tar.on('error', (e: Error) => (tarError ??= e));
       const contextFailed = () =>
@@ -278,6 +284,15 @@ export function checkBuildInput(input: ImageBuildInput): void {
     if (typeof v !== 'string' || v.length > MAX_VALUE || v.includes('\u0000')) throw bad(`Label ${k} has an invalid value.`);
   }
   for (const k of IMAGE_BUILD_REQUIRED_LABELS) if (!input.labels?.[k]) throw bad(`Built images must carry the label ${k}.`);
+  const generated = Object.entries(input.generatedFiles ?? {});
+  if (generated.length > 20) throw bad('Too many generated files.');
+  for (const [k, v] of generated) {
+    if (!GENERATED_NAME.test(k)) throw bad(`Generated file name "${k.slice(0, 80)}" is not valid.`);
+    if (typeof v !== 'string' || v.length > MAX_VALUE) throw bad(`Generated file ${k} is too large.`);
+  }
+  if (input.generatedFiles && input.dockerfile.startsWith(`${GENERATED_DIR}/`) && !(input.dockerfile.slice(GENERATED_DIR.length + 1) in input.generatedFiles)) {
+    throw bad('The generated Dockerfile is missing.');
+  }
   const secrets = Object.entries(input.secrets ?? {});
   if (secrets.length > 100) throw bad('Too many build secrets.');
   for (const [k, v] of secrets) {

@@ -25,7 +25,11 @@ export type ImageBuildFailureReason =
   /** Build secrets were asked for and the engine cannot serve them (no BuildKit): they are never passed another way. */
   | 'secrets-unsupported'
   /** The engine could not be reached or answered with an error before building. */
-  | 'engine';
+  | 'engine'
+  /** The build type needs a tool (nixpacks, railpack, pack) that is not installed on the build host. */
+  | 'builder-missing'
+  /** `auto` found no Dockerfile and no stack it knows (or the stack lacks what it needs, e.g. a start script). */
+  | 'detection-failed';
 
 export class ImageBuildError extends Error {
   constructor(
@@ -46,8 +50,16 @@ export interface ImageBuildInput {
    * the repository cannot point the context elsewhere on the host.
    */
   rootDir?: string;
-  /** The Dockerfile, relative to `contextDir` (no `..`, not absolute, not a link out of the context). */
+  /**
+   * The Dockerfile, relative to `contextDir` (no `..`, not absolute, not a link out of the context); with
+   * `generatedFiles`, may name `.wharf-build/<name>` of one of them.
+   */
   dockerfile: string;
+  /**
+   * Files Wharf generated (a Dockerfile, a server configuration: name → content, names `[A-Za-z0-9._-]`), added to the
+   * context under `.wharf-build/` (anything the repository has there is left out). They never touch the checkout.
+   */
+  generatedFiles?: Record<string, string>;
   /** A multi-stage target. */
   target?: string;
   /** Passed as build arguments (never through a shell); visible in the image history, so not for secrets. */

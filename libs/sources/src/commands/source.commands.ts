@@ -23,6 +23,8 @@ export interface ApplicationSourceView {
   buildPath: string;
   watchPaths: string[];
   submodules: boolean;
+  /** Globs of tag names whose push deploys the tag's commit; empty: tags never deploy. */
+  deployTags: string[];
   auth: { kind: 'none' | 'token' | 'deploy-key'; username: string | null; tokenSet: boolean };
   /** The application's deploy key (add it to the repository as a read-only deploy key); null until generated. */
   deployKey: { publicKey: string; fingerprint: string } | null;
@@ -37,7 +39,7 @@ export interface ApplicationSourceView {
 
 export function sourceView(s: ApplicationSourceEntity): ApplicationSourceView {
   return {
-    applicationId: s.applicationId, repository: s.repository, ref: s.ref, buildPath: s.buildPath, watchPaths: [...s.watchPaths], submodules: s.submodules,
+    applicationId: s.applicationId, repository: s.repository, ref: s.ref, buildPath: s.buildPath, watchPaths: [...s.watchPaths], submodules: s.submodules, deployTags: [...(s.deployTags ?? [])],
     auth: { kind: s.authKind, username: s.authUsername, tokenSet: s.tokenBox !== null },
     deployKey: s.deployKeyPublic ? { publicKey: s.deployKeyPublic, fingerprint: fingerprintOf(s.deployKeyPublic) } : null,
     knownHosts: [...(s.knownHosts ?? [])],
@@ -168,7 +170,7 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
       }
       const row = m.create(ApplicationSourceEntity, {
         applicationId: app.id, organizationId: app.organizationId, projectId: app.projectId, environmentId: app.environmentId,
-        repository: v.repository, ref: v.ref, buildPath: v.buildPath, watchPaths: v.watchPaths, submodules: v.submodules,
+        repository: v.repository, ref: v.ref, buildPath: v.buildPath, watchPaths: v.watchPaths, submodules: v.submodules, deployTags: v.deployTags,
         authKind: v.auth.kind, authUsername: v.auth.kind === 'token' ? v.auth.username ?? null : null,
         tokenBox: v.auth.kind !== 'token' ? null : keepToken ? existing!.tokenBox : this.box.encrypt(v.auth.token, sourceTokenAad(app.id)),
         deployKeyPublic, deployKeyBox, knownHosts: hostKeys, build: buildSettings,
@@ -181,7 +183,7 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
         {
           request: p.client,
           changes: {
-            repository: row.repository, ref: row.ref, buildPath: row.buildPath, watchPaths: row.watchPaths, submodules: row.submodules, auth: row.authKind, knownHosts: hostKeys.length,
+            repository: row.repository, ref: row.ref, buildPath: row.buildPath, watchPaths: row.watchPaths, submodules: row.submodules, deployTags: row.deployTags, auth: row.authKind, knownHosts: hostKeys.length,
             ...(row.authKind === 'token' ? { token: keepToken ? 'kept' : 'set' } : {}), build: { dockerfile: buildSettings.dockerfile, target: buildSettings.target, args: Object.keys(buildSettings.args) },
           },
         },

@@ -4,7 +4,8 @@
  * recorded in webhook_deliveries — accepted (with the deployment it queued), ignored (with the reason: another branch,
  * no watched path changed, an event Wharf does not act on) or rejected (bad or missing signature, stale timestamp,
  * oversized) — and a delivery id already seen is answered as a duplicate without acting again. An accepted push queues
- * a deployment of exactly the pushed commit; a burst of pushes collapses to the newest (a newer request supersedes
+ * a deployment of exactly the pushed commit (a pushed tag deploys when its name matches one of the source's
+ * `deployTags` globs, else it is ignored with the reason); a burst of pushes collapses to the newest (a newer request supersedes
  * queued ones). The deployment is requested as a principal that may only read and deploy this application's
  * environment, named after the provider and the delivery.
  */
@@ -87,7 +88,7 @@ export class ReceiveWebhookHandler implements ICommandHandler<ReceiveWebhookComm
     if (event.kind === 'push') {
       ref = event.ref;
       commit = event.commit;
-      const decision = pushDecision(event, { branch: trackedBranch(src.ref), watchPaths: src.watchPaths });
+      const decision = pushDecision(event, { branch: trackedBranch(src.ref), tagPatterns: src.deployTags ?? [], watchPaths: src.watchPaths });
       if (decision.deploy) outcome = 'accepted';
       else reason = decision.reason;
     } else if (event.kind === 'ping') {
@@ -116,7 +117,9 @@ export class ReceiveWebhookHandler implements ICommandHandler<ReceiveWebhookComm
 
     const principal = webhookPrincipal(app, provider, verified.deliveryId, client);
     try {
-      const d = await this.commands.execute(new RequestDeploymentCommand(principal, app.id, { kind: 'deploy', ...(commit ? { commit } : {}) }));
+      // A tag's push deploys that tag (its commit when the provider named it), whatever ref the source tracks.
+      const tagRef = event.kind === 'push' && event.tag !== null ? { ref: event.ref } : {};
+      const d = await this.commands.execute(new RequestDeploymentCommand(principal, app.id, { kind: 'deploy', ...(commit ? { commit } : {}), ...tagRef }));
       await this.ds.query(`UPDATE webhook_deliveries SET deployment_id = $2 WHERE id = $1`, [rowId, d.id]);
       return { outcome: 'accepted', reason: null, deliveryId: verified.deliveryId, deploymentId: d.id, status: 202 };
     } catch (e) {

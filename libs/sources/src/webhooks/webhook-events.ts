@@ -94,9 +94,12 @@ function githubLike(event: string, p: Obj): WebhookEvent {
     if (!ref) return malformed('ref');
     const after = str(p.after, 64);
     const deleted = p.deleted === true || (!!after && ZERO_SHA.test(after));
-    const commit = deleted ? null : sha(p.after);
+    // An annotated tag's push names the tag object in `after`; the commit it points at is the head commit.
+    const head = commitInfo(p.head_commit);
+    const isTag = ref.startsWith('refs/tags/');
+    const commit = deleted ? null : isTag && head ? head.sha : sha(p.after);
     if (!deleted && !commit) return malformed('after');
-    return { kind: 'push', ref, ...refParts(ref), commit, deleted, head: commitInfo(p.head_commit), changedFiles: deleted ? [] : changedFilesOf(p.commits) };
+    return { kind: 'push', ref, ...refParts(ref), commit, deleted, head, changedFiles: deleted ? [] : changedFilesOf(p.commits) };
   }
   if (event === 'pull_request') {
     const pr = obj(p.pull_request);

@@ -120,6 +120,9 @@ describe('webhook payloads', () => {
   it('GitHub: a deleted branch, a tag, ping, and events that are not used', () => {
     expect(push(parseWebhookEvent('github', 'push', JSON.stringify({ ref: 'refs/heads/old', before: SHA1, after: ZERO, deleted: true, commits: [] })))).toMatchObject({ deleted: true, commit: null, branch: 'old' });
     expect(push(parseWebhookEvent('github', 'push', JSON.stringify({ ref: 'refs/tags/v1.2.0', after: SHA1, commits: [], head_commit: null })))).toMatchObject({ tag: 'v1.2.0', branch: null, commit: SHA1 });
+    // An annotated tag: `after` is the tag object, the head commit is what it points at (what gets checked out).
+    const tagObject = 'f'.repeat(40);
+    expect(push(parseWebhookEvent('github', 'push', JSON.stringify({ ref: 'refs/tags/v1.3.0', after: tagObject, commits: [], head_commit: { id: SHA1, message: 'm' } })))).toMatchObject({ tag: 'v1.3.0', commit: SHA1 });
     expect(parseWebhookEvent('github', 'ping', JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 }))).toEqual({ kind: 'ping' });
     expect(parseWebhookEvent('github', 'issues', '{}')).toEqual({ kind: 'ignored', reason: 'event "issues" is not used' });
   });

@@ -18,6 +18,7 @@ export class SetApplicationSourceDto {
   @ApiPropertyOptional({ description: 'The directory the build starts in, relative to the repository root (default .)' }) @IsOptional() @IsString() buildPath?: string;
   @ApiPropertyOptional({ type: [String], description: 'Deploy on push only when a changed file matches one of these globs (empty: any change)' }) @IsOptional() @IsArray() watchPaths?: string[];
   @ApiPropertyOptional({ description: 'Also check out submodules (shallow)' }) @IsOptional() @IsBoolean() submodules?: boolean;
+  @ApiPropertyOptional({ type: [String], example: ['v*'], description: 'Globs of tag names whose push deploys that tag\'s commit (letters, digits, . _ - / + @ and * ? [ ] { } ,; at most 20); empty: tags never deploy' }) @IsOptional() @IsArray() deployTags?: string[];
   @ApiProperty({ type: GitAuthInputDto }) @IsObject() auth: Record<string, unknown>;
   @ApiPropertyOptional({ type: [String], description: 'SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use' }) @IsOptional() @IsArray() knownHosts?: string[];
   @ApiPropertyOptional({ type: BuildSettingsInputDto }) @IsOptional() @IsObject() build?: Record<string, unknown>;
@@ -45,6 +46,7 @@ export class ApplicationSourceDto {
   @ApiProperty() buildPath: string;
   @ApiProperty({ type: [String] }) watchPaths: string[];
   @ApiProperty() submodules: boolean;
+  @ApiProperty({ type: [String], description: 'Globs of tag names whose push deploys that tag\'s commit; empty: tags never deploy' }) deployTags: string[];
   @ApiProperty({ type: GitAuthViewDto }) auth: GitAuthViewDto;
   @ApiProperty({ type: DeployKeyViewDto, nullable: true }) deployKey: DeployKeyViewDto | null;
   @ApiProperty({ type: [String] }) knownHosts: string[];

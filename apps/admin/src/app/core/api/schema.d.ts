@@ -2877,12 +2877,16 @@ export interface components {
         };
         BuildSettingsViewDto: {
             /** @enum {string} */
-            kind: "dockerfile";
+            kind: "dockerfile" | "static" | "auto" | "nixpacks" | "railpack" | "buildpacks";
             dockerfile: string;
             target: string | null;
             args: {
                 [key: string]: string;
             };
+            publishDirectory: string;
+            spaFallback: boolean;
+            /** @description Names of the build secrets (values are never returned) */
+            secrets: string[];
         };
         ApplicationSourceDto: {
             applicationId: string;
@@ -2891,6 +2895,8 @@ export interface components {
             buildPath: string;
             watchPaths: string[];
             submodules: boolean;
+            /** @description Globs of tag names whose push deploys that tag's commit; empty: tags never deploy */
+            deployTags: string[];
             auth: components["schemas"]["GitAuthViewDto"];
             deployKey: components["schemas"]["DeployKeyViewDto"] | null;
             knownHosts: string[];
@@ -2914,9 +2920,24 @@ export interface components {
              */
             token?: string;
         };
+        BuildSecretInputDto: {
+            /**
+             * @description The secret id, used as RUN --mount=type=secret,id=NAME (letters, digits, _ . -)
+             * @example NPM_TOKEN
+             */
+            name: string;
+            /**
+             * Format: password
+             * @description The value (stored encrypted, never returned; leave out to keep the stored one)
+             */
+            value?: string;
+        };
         BuildSettingsInputDto: {
-            /** @enum {string} */
-            kind?: "dockerfile";
+            /**
+             * @description dockerfile: the repository's Dockerfile; static: serve the publish directory; auto: the Dockerfile if there is one, else one generated for the detected stack (Node.js, Python, Go, static); nixpacks/railpack/buildpacks: the tool installed on the build host
+             * @enum {string}
+             */
+            kind?: "dockerfile" | "static" | "auto" | "nixpacks" | "railpack" | "buildpacks";
             /** @description Path of the Dockerfile, relative to the build path (default Dockerfile) */
             dockerfile?: string;
             /** @description Build stage to stop at */
@@ -2925,6 +2946,12 @@ export interface components {
             args?: {
                 [key: string]: string;
             };
+            /** @description static: the directory served, relative to the build path (default .) */
+            publishDirectory?: string;
+            /** @description static: unknown paths answer with index.html (single-page applications) */
+            spaFallback?: boolean;
+            /** @description Build secrets for RUN --mount=type=secret,id=NAME steps (never in a layer, the log or a response); names not listed are removed */
+            secrets?: components["schemas"]["BuildSecretInputDto"][];
         };
         SetApplicationSourceDto: {
             /**
@@ -2943,6 +2970,13 @@ export interface components {
             watchPaths?: string[];
             /** @description Also check out submodules (shallow) */
             submodules?: boolean;
+            /**
+             * @description Globs of tag names whose push deploys that tag's commit (letters, digits, . _ - / + @ and * ? [ ] { } ,; at most 20); empty: tags never deploy
+             * @example [
+             *       "v*"
+             *     ]
+             */
+            deployTags?: string[];
             auth: components["schemas"]["GitAuthInputDto"];
             /** @description SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use */
             knownHosts?: string[];
