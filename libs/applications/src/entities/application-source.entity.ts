@@ -1,14 +1,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { BuildSettings as ContractBuildSettings } from '@wharf/contracts';
 
-/** How a Git source's image is built (a Dockerfile in the build path for now). */
-export interface BuildSettings {
-  kind: 'dockerfile';
-  /** Relative to the build path. */
-  dockerfile: string;
-  target: string | null;
-  /** Build arguments (plain values: they end up in the image's history, so never secrets). */
-  args: Record<string, string>;
-}
+/** How a Git source's image is built (see @wharf/contracts build-settings); older rows lack the newer fields: read them through normaliseBuildSettings. */
+export type BuildSettings = ContractBuildSettings;
 
 /** An application's Git source (see the ApplicationSources migration); secrets only as encrypted boxes. */
 @Entity('application_sources')
@@ -32,6 +26,8 @@ export class ApplicationSourceEntity {
   /** known_hosts lines the SSH server must match (deploy-key sources); Wharf never trusts a host key on first use. */
   @Column({ name: 'known_hosts', type: 'text', array: true, default: () => "'{}'" }) knownHosts: string[];
   @Column({ type: 'jsonb' }) build: BuildSettings;
+  /** Build secret values: a SecretBox of the JSON object name → value (names also in `build.secrets`); null: none. */
+  @Column({ name: 'build_secrets_box', type: 'text', nullable: true }) buildSecretsBox: string | null;
   @Column({ name: 'webhook_secret_box', type: 'text' }) webhookSecretBox: string;
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
@@ -42,3 +38,4 @@ export class ApplicationSourceEntity {
 export const sourceTokenAad = (applicationId: string) => `source-token:${applicationId}`;
 export const deployKeyAad = (applicationId: string) => `deploy-key:${applicationId}`;
 export const webhookSecretAad = (applicationId: string) => `webhook-secret:${applicationId}`;
+export const buildSecretsAad = (applicationId: string) => `build-secrets:${applicationId}`;

@@ -9,10 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
-import { checkRelativePath, validateGitSource } from '@wharf/contracts';
+import { normaliseBuildSettings, validateBuildSettings, validateGitSource } from '@wharf/contracts';
 import { ConflictError, FieldError, NotFoundError, SecretBox, TransactionRunner, ValidationError, WorkerRpcClient, checkVersion } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
-import { ApplicationEntity, ApplicationSourceEntity, BuildSettings, deployKeyAad, sourceTokenAad, webhookSecretAad } from '@wharf/applications';
+import { ApplicationEntity, ApplicationSourceEntity, BuildSettings, buildSecretsAad, deployKeyAad, sourceTokenAad, webhookSecretAad } from '@wharf/applications';
 import { generateDeployKey, fingerprintOf } from '../deploy-keys/deploy-key';
 import { WEBHOOK_PROVIDERS } from '../webhooks/webhook-signatures';
 
@@ -43,7 +43,7 @@ export function sourceView(s: ApplicationSourceEntity): ApplicationSourceView {
     auth: { kind: s.authKind, username: s.authUsername, tokenSet: s.tokenBox !== null },
     deployKey: s.deployKeyPublic ? { publicKey: s.deployKeyPublic, fingerprint: fingerprintOf(s.deployKeyPublic) } : null,
     knownHosts: [...(s.knownHosts ?? [])],
-    build: { ...s.build, args: { ...s.build.args } },
+    build: normaliseBuildSettings(s.build),
     webhooks: Object.fromEntries(WEBHOOK_PROVIDERS.map((p) => [p, `/api/v1/webhooks/applications/${s.applicationId}/${p}`])),
     updatedAt: s.updatedAt.toISOString(), version: s.version,
   };
@@ -51,9 +51,6 @@ export function sourceView(s: ApplicationSourceEntity): ApplicationSourceView {
 
 const subjectOf = (a: ApplicationEntity) => ({ type: 'application', id: a.id, name: a.name });
 const newWebhookSecret = () => randomBytes(32).toString('base64url');
-const BUILD_FIELDS = ['kind', 'dockerfile', 'target', 'args'];
-const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-const TARGET = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /** A known_hosts line: `host[,host…] keytype base64` or `[host]:port keytype base64` (no markers, no options). */
 const KNOWN_HOST_LINE = /^(?:\[[A-Za-z0-9.:-]{1,253}\]:\d{1,5}|[A-Za-z0-9.:-]{1,253})(?:,(?:\[[A-Za-z0-9.:-]{1,253}\]:\d{1,5}|[A-Za-z0-9.:-]{1,253}))* (?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]{20,8192}={0,2}$/;
@@ -72,40 +69,15 @@ export function knownHostsFrom(input: unknown, errors: FieldError[]): string[] {
   return out;
 }
 
-/** Build settings from untrusted input (defaults: `Dockerfile` in the build path, no target, no arguments). */
-export function buildSettingsFrom(input: unknown, errors: FieldError[]): BuildSettings {
-  const out: BuildSettings = { kind: 'dockerfile', dockerfile: 'Dockerfile', target: null, args: {} };
-  if (input === undefined || input === null) return out;
-  const fail = (pointer: string, detail: string) => errors.push({ pointer: `/build${pointer}`, code: 'invalid', detail });
-  if (typeof input !== 'object' || Array.isArray(input)) {
-    fail('', 'must be an object');
-    return out;
-  }
-  const o = input as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!BUILD_FIELDS.includes(k)) fail(`/${k}`, 'is not a build setting');
-  if (o.kind !== undefined && o.kind !== 'dockerfile') fail('/kind', 'must be dockerfile');
-  if (o.dockerfile !== undefined) {
-    const e = checkRelativePath(o.dockerfile);
-    if (e) fail('/dockerfile', e);
-    else out.dockerfile = o.dockerfile as string;
-  }
-  if (o.target !== undefined && o.target !== null) {
-    if (typeof o.target !== 'string' || !TARGET.test(o.target)) fail('/target', 'must be a build stage name (letters, digits, . _ -)');
-    else out.target = o.target;
-  }
-  if (o.args !== undefined && o.args !== null) {
-    if (typeof o.args !== 'object' || Array.isArray(o.args)) fail('/args', 'must be an object of names to values');
-    else {
-      const entries = Object.entries(o.args as Record<string, unknown>);
-      if (entries.length > 100) fail('/args', 'at most 100 build arguments');
-      for (const [k, v] of entries.slice(0, 100)) {
-        if (!BUILD_ARG_NAME.test(k)) fail(`/args/${k.slice(0, 64)}`, 'a build argument name is letters, digits and _ (not starting with a digit)');
-        else if (typeof v !== 'string' || v.length > 4096 || /[\0]/.test(v)) fail(`/args/${k}`, 'must be a string of at most 4096 characters');
-        else out.args[k] = v;
-      }
-    }
-  }
-  return out;
+/**
+ * Build settings from untrusted input (defaults: `Dockerfile` in the build path, no target, no arguments, no secrets),
+ * through @wharf/contracts' validateBuildSettings. Returns the secret values given (name → value); a listed name
+ * without a value keeps its stored value.
+ */
+export function buildSettingsFrom(input: unknown, errors: FieldError[], storedSecretNames: readonly string[] = []): { settings: BuildSettings; secretValues: Record<string, string> } {
+  const r = validateBuildSettings(input, { storedSecretNames });
+  for (const e of r.errors) errors.push({ pointer: `/build${e.field ? `/${e.field}` : ''}`, code: 'invalid', detail: e.message });
+  return { settings: r.value, secretValues: r.secretValues };
 }
 
 async function changeableApp(scope: TenantScope, p: Principal, applicationId: string, m?: EntityManager): Promise<ApplicationEntity> {
@@ -156,11 +128,15 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
       const keepToken = !!auth && auth.kind === 'token' && auth.token === undefined && !!existing?.tokenBox;
       const checked = validateGitSource(keepToken ? { ...gitInput, auth: { ...auth, token: 'kept' } } : gitInput);
       const errors: FieldError[] = checked.ok ? [] : checked.errors.map((e) => ({ pointer: e.field ? `/${e.field}` : '', code: 'invalid', detail: e.message }));
-      const buildSettings = buildSettingsFrom(build, errors);
+      const storedSecrets: Record<string, string> = existing?.buildSecretsBox ? JSON.parse(this.box.decrypt(existing.buildSecretsBox, buildSecretsAad(app.id))) : {};
+      const { settings: buildSettings, secretValues } = buildSettingsFrom(build, errors, Object.keys(storedSecrets));
       const hostKeys = knownHostsFrom(knownHosts, errors);
       if (!checked.ok || errors.length > 0) throw new ValidationError(`Invalid Git source: ${errors.map((e) => `${e.pointer} ${e.detail}`).join('; ')}`, errors);
       const v = checked.value;
       const now = new Date();
+      // Secret values: the ones given, else the stored ones for names still listed; names no longer listed are dropped.
+      const secrets = Object.fromEntries(buildSettings.secrets.map((n) => [n, secretValues[n] ?? storedSecrets[n]]));
+      const buildSecretsBox = buildSettings.secrets.length > 0 ? this.box.encrypt(JSON.stringify(secrets), buildSecretsAad(app.id)) : null;
       let deployKeyPublic = existing?.deployKeyPublic ?? null;
       let deployKeyBox = existing?.deployKeyBox ?? null;
       if (v.auth.kind === 'deploy-key' && !deployKeyBox) {
@@ -173,7 +149,7 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
         repository: v.repository, ref: v.ref, buildPath: v.buildPath, watchPaths: v.watchPaths, submodules: v.submodules, deployTags: v.deployTags,
         authKind: v.auth.kind, authUsername: v.auth.kind === 'token' ? v.auth.username ?? null : null,
         tokenBox: v.auth.kind !== 'token' ? null : keepToken ? existing!.tokenBox : this.box.encrypt(v.auth.token, sourceTokenAad(app.id)),
-        deployKeyPublic, deployKeyBox, knownHosts: hostKeys, build: buildSettings,
+        deployKeyPublic, deployKeyBox, knownHosts: hostKeys, build: buildSettings, buildSecretsBox,
         webhookSecretBox: existing?.webhookSecretBox ?? this.box.encrypt(newWebhookSecret(), webhookSecretAad(app.id)),
         createdAt: existing?.createdAt ?? now, updatedAt: now, version: (existing?.version ?? 0) + 1,
       });
@@ -184,7 +160,10 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
           request: p.client,
           changes: {
             repository: row.repository, ref: row.ref, buildPath: row.buildPath, watchPaths: row.watchPaths, submodules: row.submodules, deployTags: row.deployTags, auth: row.authKind, knownHosts: hostKeys.length,
-            ...(row.authKind === 'token' ? { token: keepToken ? 'kept' : 'set' } : {}), build: { dockerfile: buildSettings.dockerfile, target: buildSettings.target, args: Object.keys(buildSettings.args) },
+            ...(row.authKind === 'token' ? { token: keepToken ? 'kept' : 'set' } : {}), build: {
+              kind: buildSettings.kind, dockerfile: buildSettings.dockerfile, target: buildSettings.target, args: Object.keys(buildSettings.args), publishDirectory: buildSettings.publishDirectory,
+              spaFallback: buildSettings.spaFallback, secrets: buildSettings.secrets.map((n) => `${n}: ${n in secretValues ? 'set' : 'kept'}`),
+            },
           },
         },
       );

@@ -6,11 +6,18 @@ export class GitAuthInputDto {
   @ApiPropertyOptional({ description: 'Token authentication: the user name sent with the token (default x-access-token)' }) username?: string;
   @ApiPropertyOptional({ description: 'Token authentication: an access token (stored encrypted, never returned; leave out to keep the stored one)', format: 'password' }) token?: string;
 }
+export class BuildSecretInputDto {
+  @ApiProperty({ description: 'The secret id, used as RUN --mount=type=secret,id=NAME (letters, digits, _ . -)', example: 'NPM_TOKEN' }) name: string;
+  @ApiPropertyOptional({ description: 'The value (stored encrypted, never returned; leave out to keep the stored one)', format: 'password' }) value?: string;
+}
 export class BuildSettingsInputDto {
-  @ApiPropertyOptional({ enum: ['dockerfile'] }) kind?: string;
+  @ApiPropertyOptional({ enum: ['dockerfile', 'static', 'auto', 'nixpacks', 'railpack', 'buildpacks'], description: 'dockerfile: the repository\'s Dockerfile; static: serve the publish directory; auto: the Dockerfile if there is one, else one generated for the detected stack (Node.js, Python, Go, static); nixpacks/railpack/buildpacks: the tool installed on the build host' }) kind?: string;
   @ApiPropertyOptional({ description: 'Path of the Dockerfile, relative to the build path (default Dockerfile)' }) dockerfile?: string;
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Build stage to stop at' }) target?: string | null;
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Build arguments (kept in the image history: never secrets)' }) args?: Record<string, string>;
+  @ApiPropertyOptional({ description: 'static: the directory served, relative to the build path (default .)' }) publishDirectory?: string;
+  @ApiPropertyOptional({ description: 'static: unknown paths answer with index.html (single-page applications)' }) spaFallback?: boolean;
+  @ApiPropertyOptional({ type: [BuildSecretInputDto], description: 'Build secrets for RUN --mount=type=secret,id=NAME steps (never in a layer, the log or a response); names not listed are removed' }) secrets?: BuildSecretInputDto[];
 }
 export class SetApplicationSourceDto {
   @ApiProperty({ description: 'https://host/path(.git), ssh://user@host[:port]/path or user@host:path; no credentials in the URL', example: 'https://git.example.com/acme/shop.git' }) @IsString() repository: string;
@@ -34,10 +41,13 @@ class DeployKeyViewDto {
   @ApiProperty({ example: 'SHA256:…' }) fingerprint: string;
 }
 class BuildSettingsViewDto {
-  @ApiProperty({ enum: ['dockerfile'] }) kind: string;
+  @ApiProperty({ enum: ['dockerfile', 'static', 'auto', 'nixpacks', 'railpack', 'buildpacks'] }) kind: string;
   @ApiProperty() dockerfile: string;
   @ApiProperty({ type: String, nullable: true }) target: string | null;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) args: Record<string, string>;
+  @ApiProperty() publishDirectory: string;
+  @ApiProperty() spaFallback: boolean;
+  @ApiProperty({ type: [String], description: 'Names of the build secrets (values are never returned)' }) secrets: string[];
 }
 export class ApplicationSourceDto {
   @ApiProperty() applicationId: string;

@@ -7,7 +7,7 @@ import {
 const SOURCE: ApplicationSource = {
   applicationId: 'a-1', repository: 'https://git.example.com/acme/shop.git', ref: 'main', buildPath: 'services/web', watchPaths: ['services/web/**', 'shared/**'],
   submodules: true, deployTags: ['v*'], auth: { kind: 'token', username: 'deployer', tokenSet: true }, deployKey: null, knownHosts: [],
-  build: { kind: 'dockerfile', dockerfile: 'docker/Dockerfile', target: 'runtime', args: { NODE_ENV: 'production', A: '' } },
+  build: { kind: 'dockerfile', dockerfile: 'docker/Dockerfile', target: 'runtime', args: { NODE_ENV: 'production', A: '' }, publishDirectory: '.', spaFallback: false, secrets: [] },
   webhooks: { github: '/api/v1/webhooks/applications/a-1/github', generic: '/api/v1/webhooks/applications/a-1/generic' },
   updatedAt: '2026-12-05T10:00:00Z', version: 4,
 };
@@ -30,7 +30,7 @@ describe('source form ↔ request body', () => {
     expect(body).toEqual({
       repository: SOURCE.repository, ref: 'main', buildPath: 'services/web', watchPaths: ['services/web/**', 'shared/**'], submodules: true,
       auth: { kind: 'token', username: 'deployer' }, knownHosts: [],
-      build: { kind: 'dockerfile', dockerfile: 'docker/Dockerfile', target: 'runtime', args: { NODE_ENV: 'production', A: '' } },
+      build: { kind: 'dockerfile', dockerfile: 'docker/Dockerfile', target: 'runtime', args: { NODE_ENV: 'production', A: '' }, publishDirectory: '.', spaFallback: false, secrets: [] },
     });
   });
 
