@@ -22,7 +22,7 @@ describe('source form ↔ request body', () => {
     expect(v).toEqual({
       repository: SOURCE.repository, ref: 'main', buildPath: 'services/web', watchPaths: 'services/web/**\nshared/**', submodules: true,
       auth: { kind: 'token', username: 'deployer', token: '' }, knownHosts: '',
-      build: { dockerfile: 'docker/Dockerfile', target: 'runtime', args: [{ name: 'NODE_ENV', value: 'production' }, { name: 'A', value: '' }] },
+      build: { kind: 'dockerfile', dockerfile: 'docker/Dockerfile', target: 'runtime', args: [{ name: 'NODE_ENV', value: 'production' }, { name: 'A', value: '' }], publishDirectory: '.', spaFallback: false, secrets: [] },
     });
     const body = formToBody(v);
     expect(body.auth).toEqual({ kind: 'token', username: 'deployer' });
@@ -41,7 +41,7 @@ describe('source form ↔ request body', () => {
   });
 
   it('defaults: build path ".", Dockerfile, no target; none and deploy-key carry only their kind; known hosts only with a deploy key', () => {
-    const v: SourceFormValue = { ...EMPTY_SOURCE, repository: 'r', buildPath: ' ', knownHosts: KEY, build: { dockerfile: '', target: ' ', args: [] } };
+    const v: SourceFormValue = { ...EMPTY_SOURCE, repository: 'r', buildPath: ' ', knownHosts: KEY, build: { ...EMPTY_SOURCE.build, dockerfile: '', target: ' ', args: [] } };
     expect(formToBody(v)).toMatchObject({ buildPath: '.', auth: { kind: 'none' }, knownHosts: [], build: { dockerfile: 'Dockerfile', target: null, args: {} } });
     const k = formToBody({ ...v, auth: { kind: 'deploy-key', username: 'x', token: 'y' } });
     expect(k.auth).toEqual({ kind: 'deploy-key' });
@@ -58,6 +58,15 @@ describe('source form ↔ request body', () => {
       .toEqual([KEY, '[git.example.com]:2222 ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ==']);
   });
 
+  it('build types: static settings and secrets; stored secret names come back without values and are kept when left empty', () => {
+    const stored = sourceToForm({ ...SOURCE, build: { ...SOURCE.build, kind: 'static', publishDirectory: 'dist', spaFallback: true, secrets: ['NPM_TOKEN'] } });
+    expect(stored.build).toMatchObject({ kind: 'static', publishDirectory: 'dist', spaFallback: true, secrets: [{ name: 'NPM_TOKEN', value: '', stored: true }] });
+    const body = formToBody({ ...stored, build: { ...stored.build, publishDirectory: ' ', secrets: [...stored.build.secrets, { name: ' NEW ', value: 'v4lue', stored: false }] } });
+    expect(body.build).toMatchObject({ kind: 'static', publishDirectory: '.', spaFallback: true, secrets: [{ name: 'NPM_TOKEN' }, { name: 'NEW', value: 'v4lue' }] });
+    expect(sourceErrorsToForm(problem([{ pointer: '/build/secrets/1/value', detail: 'is required for a new build secret' }, { pointer: '/build/publishDirectory', detail: 'must not contain .. segments' }]), stored).errors)
+      .toEqual([expect.objectContaining({ pointer: '/build/secrets/1/value' }), expect.objectContaining({ pointer: '/build/publishDirectory' })]);
+  });
+
   it('build args: rows ↔ object, names trimmed, values verbatim, empty rows left out', () => {
     expect(buildArgsFromRows([{ name: ' NODE_ENV ', value: ' production ' }, { name: '', value: '' }, { name: 'EMPTY', value: '' }])).toEqual({ NODE_ENV: ' production ', EMPTY: '' });
     expect(buildArgRows({ B: '1', A: '2' })).toEqual([{ name: 'B', value: '1' }, { name: 'A', value: '2' }]);
@@ -68,7 +77,7 @@ describe('source form ↔ request body', () => {
 describe('server errors → form controls', () => {
   const v: SourceFormValue = {
     ...EMPTY_SOURCE, watchPaths: 'web/**\n\n../x', knownHosts: `# comment\n${KEY}\nnot a key`,
-    build: { dockerfile: 'Dockerfile', target: '', args: [{ name: 'OK', value: '1' }, { name: 'A;B', value: 'x' }] },
+    build: { ...EMPTY_SOURCE.build, dockerfile: 'Dockerfile', target: '', args: [{ name: 'OK', value: '1' }, { name: 'A;B', value: 'x' }] },
   };
 
   it('fields keep their pointer; list entries point at their text field, naming the line; build args at their row', () => {

@@ -8,7 +8,20 @@ import type { FieldProblem, Problem } from '../../core/api/problem';
  * Pure: the component and its spec share it.
  */
 export type AuthKind = 'none' | 'token' | 'deploy-key';
+export type BuildKind = 'dockerfile' | 'static' | 'auto' | 'nixpacks' | 'railpack' | 'buildpacks';
 export interface BuildArgRow { name: string; value: string }
+/** A build secret row: `value` empty keeps the stored value (`stored`: the server has one; values are never shown). */
+export interface BuildSecretRow { name: string; value: string; stored: boolean }
+
+/** The build types as the select offers them. */
+export const BUILD_KINDS: ReadonlyArray<{ kind: BuildKind; label: string; hint: string }> = [
+  { kind: 'dockerfile', label: 'Dockerfile', hint: 'The repository’s Dockerfile' },
+  { kind: 'static', label: 'Static site', hint: 'Serve a directory of files (busybox httpd on port 8080)' },
+  { kind: 'auto', label: 'Detect', hint: 'The Dockerfile if there is one, else one generated for Node.js, Python, Go or a static site (port 8080)' },
+  { kind: 'nixpacks', label: 'Nixpacks', hint: 'Needs nixpacks installed on the build host' },
+  { kind: 'railpack', label: 'Railpack', hint: 'Needs railpack installed on the build host' },
+  { kind: 'buildpacks', label: 'Buildpacks (pack)', hint: 'Needs pack installed on the build host' },
+];
 
 export interface SourceFormValue {
   repository: string;
@@ -21,14 +34,14 @@ export interface SourceFormValue {
   auth: { kind: AuthKind; username: string; token: string };
   /** known_hosts lines, one per line (what `ssh-keyscan host` prints). */
   knownHosts: string;
-  build: { dockerfile: string; target: string; args: BuildArgRow[] };
+  build: { kind: BuildKind; dockerfile: string; target: string; args: BuildArgRow[]; publishDirectory: string; spaFallback: boolean; secrets: BuildSecretRow[] };
 }
 
 export const EMPTY_SOURCE: SourceFormValue = {
   repository: '', ref: 'main', buildPath: '.', watchPaths: '', submodules: false,
   auth: { kind: 'none', username: '', token: '' },
   knownHosts: '',
-  build: { dockerfile: 'Dockerfile', target: '', args: [] },
+  build: { kind: 'dockerfile', dockerfile: 'Dockerfile', target: '', args: [], publishDirectory: '.', spaFallback: false, secrets: [] },
 };
 
 /** The lines of a text field that hold something (trimmed), in order. */
@@ -66,7 +79,11 @@ export function sourceToForm(s: ApplicationSource): SourceFormValue {
     submodules: s.submodules,
     auth: { kind: s.auth.kind, username: s.auth.username ?? '', token: '' },
     knownHosts: s.knownHosts.join('\n'),
-    build: { dockerfile: s.build.dockerfile, target: s.build.target ?? '', args: buildArgRows(s.build.args) },
+    build: {
+      kind: s.build.kind, dockerfile: s.build.dockerfile, target: s.build.target ?? '', args: buildArgRows(s.build.args),
+      publishDirectory: s.build.publishDirectory ?? '.', spaFallback: !!s.build.spaFallback,
+      secrets: (s.build.secrets ?? []).map((name) => ({ name, value: '', stored: true })),
+    },
   };
 }
 
@@ -87,7 +104,12 @@ export function formToBody(v: SourceFormValue): SetSourceBody {
     submodules: v.submodules,
     auth,
     knownHosts: v.auth.kind === 'deploy-key' ? parseKnownHosts(v.knownHosts) : [],
-    build: { kind: 'dockerfile', dockerfile: v.build.dockerfile.trim() || 'Dockerfile', target: v.build.target.trim() || null, args: buildArgsFromRows(v.build.args) },
+    build: {
+      kind: v.build.kind, dockerfile: v.build.dockerfile.trim() || 'Dockerfile', target: v.build.target.trim() || null, args: buildArgsFromRows(v.build.args),
+      publishDirectory: v.build.publishDirectory.trim() || '.', spaFallback: v.build.spaFallback,
+      // A secret row without a typed value keeps the stored value (the value is left out of the body).
+      secrets: v.build.secrets.map((r) => ({ name: r.name.trim(), ...(r.value !== '' ? { value: r.value } : {}) })),
+    },
   };
 }
 
@@ -107,7 +129,8 @@ function lineOf(text: string, keep: (line: string) => boolean, index: number): n
  * The API's field errors rewritten to point at the form's controls, one error per control (several details joined):
  * - `/watchPaths/<i>` and `/knownHosts/<i>` → their text field, naming the line;
  * - `/build/args/<name>` → the row holding that name (its value field when the message is about the value);
- * - `/repository`, `/ref`, `/buildPath`, `/auth/kind|username|token`, `/build/dockerfile|target` → as they are.
+ * - `/build/secrets/<i>/name|value` → that secret row (rows are sent in order);
+ * - `/repository`, `/ref`, `/buildPath`, `/auth/kind|username|token`, `/build/kind|dockerfile|target|publishDirectory` → as they are.
  * What names no field the form shows (the checkbox, a whole list, an unknown field) gets an empty pointer: shown above the form.
  */
 export function sourceErrorsToForm(problem: Problem, v: SourceFormValue): Problem {
@@ -127,8 +150,10 @@ export function sourceErrorsToForm(problem: Problem, v: SourceFormValue): Proble
         const line = lineOf(v[field], keep, Number(rest[0]));
         if (line !== null) detail = `line ${line}: ${detail}`;
       }
-    } else if (field === 'build' && rest.length === 1 && (rest[0] === 'dockerfile' || rest[0] === 'target')) {
+    } else if (field === 'build' && rest.length === 1 && ['kind', 'dockerfile', 'target', 'publishDirectory'].includes(rest[0])) {
       pointer = `/build/${rest[0]}`;
+    } else if (field === 'build' && rest[0] === 'secrets' && rest.length === 3 && /^\d+$/.test(rest[1]) && (rest[2] === 'name' || rest[2] === 'value')) {
+      pointer = `/build/secrets/${rest[1]}/${rest[2]}`;
     } else if (field === 'build' && rest[0] === 'args' && rest.length >= 2) {
       const name = rest.slice(1).join('/');
       const i = v.build.args.findIndex((r) => r.name.trim() === name || (name.length >= 64 && r.name.trim().startsWith(name)));

@@ -12,11 +12,15 @@ import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/pro
 import { ApplicationSource, SourcesApi } from '../../core/api/sources-api.service';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { ApplicationStore } from './application.store';
-import { AuthKind, BuildArgRow, EMPTY_SOURCE, formToBody, sourceErrorsToForm, SourceFormValue, sourceToForm } from './source-form';
+import { AuthKind, BUILD_KINDS, BuildArgRow, BuildKind, BuildSecretRow, EMPTY_SOURCE, formToBody, sourceErrorsToForm, SourceFormValue, sourceToForm } from './source-form';
 import { SourceWebhooksComponent } from './source-webhooks.component';
 import { DeployCommitComponent } from './deploy-commit.component';
 
 type ArgGroup = FormGroup<{ name: FormControl<string>; value: FormControl<string> }>;
+type SecretGroup = FormGroup<{ name: FormControl<string>; value: FormControl<string>; stored: FormControl<boolean> }>;
+
+/** A build secret name as the API takes it. */
+const BUILD_SECRET_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 /** A build argument name as the API takes it (checked here to answer before sending). */
 const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -24,7 +28,7 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * The application's Git source: without one, the application runs its image and may be connected to a repository;
  * with one, the whole source in one form (repository, ref, paths, authentication — a stored token is never shown —,
- * deploy key and known hosts, Dockerfile build), saved with If-Match, server field errors at their fields; the
+ * deploy key and known hosts, build type with its fields and write-only build secrets), saved with If-Match, server field errors at their fields; the
  * webhooks panel below. Write controls only with `application:update` (the form is read-only otherwise).
  */
 @Component({
@@ -108,11 +112,28 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
         </fieldset>
 
         <fieldset formGroupName="build">
-          <legend>Build (Dockerfile)</legend>
+          <legend>Build</legend>
+          <mat-form-field>
+            <mat-label>Build type</mat-label>
+            <mat-select formControlName="kind">
+              @for (k of buildKinds; track k.kind) { <mat-option [value]="k.kind">{{ k.label }}</mat-option> }
+            </mat-select>
+            <mat-hint>{{ buildKindHint() }}</mat-hint>
+            <mat-error>{{ fieldError(form.controls.build.controls.kind, 'Build type') }}</mat-error>
+          </mat-form-field>
+          @if (buildKind() === 'static') {
+            <div class="w-row">
+              <mat-form-field class="grow"><mat-label>Publish directory</mat-label><input matInput formControlName="publishDirectory" autocomplete="off" spellcheck="false" /><mat-hint>Relative to the build path (e.g. dist); . serves the build path itself</mat-hint><mat-error>{{ fieldError(form.controls.build.controls.publishDirectory, 'Publish directory') }}</mat-error></mat-form-field>
+            </div>
+            <mat-checkbox formControlName="spaFallback">Single-page application: unknown paths answer with index.html</mat-checkbox>
+            <p class="w-muted">The site is served on port 8080. The fallback page is sent with status 404 (busybox httpd), which browsers display normally.</p>
+          }
+          @if (buildKind() === 'dockerfile' || buildKind() === 'auto') {
           <div class="w-row">
             <mat-form-field class="grow"><mat-label>Dockerfile path</mat-label><input matInput formControlName="dockerfile" autocomplete="off" spellcheck="false" /><mat-hint>Relative to the build path</mat-hint><mat-error>{{ fieldError(form.controls.build.controls.dockerfile, 'Dockerfile path') }}</mat-error></mat-form-field>
             <mat-form-field><mat-label>Target stage</mat-label><input matInput formControlName="target" autocomplete="off" spellcheck="false" /><mat-hint>Optional</mat-hint><mat-error>{{ fieldError(form.controls.build.controls.target, 'Target stage') }}</mat-error></mat-form-field>
           </div>
+          }
           <p class="w-muted">Build arguments are kept in the image history: never put secrets in them.</p>
           @for (a of args.controls; track a; let i = $index) {
             <div class="w-row" [formGroup]="a">
@@ -122,6 +143,22 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
             </div>
           }
           @if (store.canUpdate()) { <button mat-stroked-button type="button" (click)="addArg()">Add build argument</button> }
+
+          <h4>Build secrets</h4>
+          <p class="w-muted">Used by <code>RUN --mount=type=secret,id=NAME</code> steps of a Dockerfile; never stored in the image, the log or shown again. Leave a stored secret's value empty to keep it.</p>
+          @for (sec of secrets.controls; track sec; let i = $index) {
+            <div class="w-row" [formGroup]="sec">
+              <mat-form-field><mat-label>Secret name {{ i + 1 }}</mat-label><input matInput formControlName="name" autocomplete="off" spellcheck="false" /><mat-error>{{ fieldError(sec.controls.name, 'Name') }}</mat-error></mat-form-field>
+              <mat-form-field class="grow">
+                <mat-label>Secret value {{ i + 1 }}</mat-label>
+                <input matInput type="password" formControlName="value" autocomplete="new-password" [placeholder]="sec.controls.stored.value ? 'A value is stored (empty keeps it)' : ''" />
+                @if (sec.controls.stored.value) { <mat-hint>A value is stored; type a new one to replace it</mat-hint> }
+                <mat-error>{{ fieldError(sec.controls.value, 'Value') }}</mat-error>
+              </mat-form-field>
+              @if (store.canUpdate()) { <button mat-button type="button" (click)="secrets.removeAt(i)">Remove secret {{ i + 1 }}</button> }
+            </div>
+          }
+          @if (store.canUpdate()) { <button mat-stroked-button type="button" (click)="addSecret()">Add build secret</button> }
         </fieldset>
 
         @if (store.canUpdate()) {
@@ -174,6 +211,11 @@ export class SourceTab {
   private readonly formDirective = viewChild(FormGroupDirective);
 
   readonly args = this.fb.array<ArgGroup>([]);
+  readonly secrets = this.fb.array<SecretGroup>([]);
+  readonly buildKinds = BUILD_KINDS;
+  /** The build type chosen in the form (which fields show). */
+  readonly buildKind = signal<BuildKind>('dockerfile');
+  readonly buildKindHint = computed(() => BUILD_KINDS.find((k) => k.kind === this.buildKind())?.hint ?? '');
   readonly form = this.fb.group({
     repository: ['', Validators.required],
     ref: ['main', Validators.required],
@@ -182,13 +224,17 @@ export class SourceTab {
     submodules: [false],
     auth: this.fb.group({ kind: this.fb.control<AuthKind>('none'), username: [''], token: [''] }),
     knownHosts: [''],
-    build: this.fb.group({ dockerfile: ['Dockerfile'], target: [''], args: this.args }),
+    build: this.fb.group({
+      kind: this.fb.control<BuildKind>('dockerfile'), dockerfile: ['Dockerfile'], target: [''], args: this.args,
+      publishDirectory: ['.'], spaFallback: [false], secrets: this.secrets,
+    }),
   });
   /** The authentication chosen in the form (what the fields below it show). */
   readonly authKind = signal<AuthKind>('none');
 
   constructor() {
     this.form.controls.auth.controls.kind.valueChanges.subscribe((k) => this.authKind.set(k));
+    this.form.controls.build.controls.kind.valueChanges.subscribe((k) => this.buildKind.set(k));
     effect(() => {
       const id = this.store.app()?.id;
       if (id) untracked(() => void this.load(id));
@@ -207,14 +253,29 @@ export class SourceTab {
     this.args.push(this.argGroup());
   }
 
+  private secretGroup(r: BuildSecretRow = { name: '', value: '', stored: false }): SecretGroup {
+    return this.fb.group({
+      name: [r.name, [Validators.required, Validators.pattern(BUILD_SECRET_NAME)]],
+      // A new secret needs a value; a stored one keeps its value when this stays empty.
+      value: [r.value, r.stored ? [] : [Validators.required]],
+      stored: [r.stored],
+    });
+  }
+  addSecret(): void {
+    this.secrets.push(this.secretGroup());
+  }
+
   /** Puts a value in the form: rows rebuilt, nothing touched, no submitted state, no error shown. */
   private fill(v: SourceFormValue): void {
     this.args.clear({ emitEvent: false });
     for (const r of v.build.args) this.args.push(this.argGroup(r), { emitEvent: false });
+    this.secrets.clear({ emitEvent: false });
+    for (const r of v.build.secrets) this.secrets.push(this.secretGroup(r), { emitEvent: false });
     const dir = this.formDirective();
     if (dir) dir.resetForm(v);
     else this.form.reset(v);
     this.authKind.set(v.auth.kind);
+    this.buildKind.set(v.build.kind);
     if (!this.store.canUpdate()) this.form.disable({ emitEvent: false });
   }
 
