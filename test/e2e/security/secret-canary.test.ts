@@ -216,6 +216,16 @@ describe('secret canaries never leak', () => {
         if (!fx.seeds[collectionNoun(op.path)!] && fx.seeds[sig]) fx.seeds[collectionNoun(op.path)!] = fx.seeds[sig];
       }
     }
+    // Build secrets of a Git source (nested write-only values: { build: { secrets: [{ name, value }] } }).
+    if (fx.seeds.applications) {
+      const c = canary('buildsecret');
+      const res = await call(t, 'put', `/api/v1/applications/${fx.seeds.applications.id}/source`, ownerAuth, {
+        repository: 'https://git.example.com/acme/shop.git', ref: 'main', auth: { kind: 'none' }, build: { kind: 'static', secrets: [{ name: 'NPM_TOKEN', value: c }] },
+      });
+      await rec('PUT /api/v1/applications/{id}/source (build secret)', res);
+      if (res.status < 300) written.set(c, 'PUT /api/v1/applications/{id}/source build.secrets[].value');
+      else notes.push(`build secret → ${res.status} ${res.text.slice(0, 200)}`);
+    }
     console.log(`secret canaries written: ${[...written.values()].join('; ')}\nminted secrets: ${[...minted.values()].map((m) => m.what).join('; ')}${notes.length ? `\nnot written: ${notes.join('; ')}` : ''}`);
 
     // Read everything back: every GET of the document (with the seeded ids), as the owner.
