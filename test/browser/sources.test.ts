@@ -20,6 +20,7 @@ jest.setTimeout(120_000);
 const TOKEN = 'glpat-browser-canary-7f3a9c1e';
 const KNOWN_HOST = 'git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
 const SHA = 'c0ffee0123456789abcdef0123456789abcdef01';
+const BUILD_SECRET = 'npm-build-secret-canary-4e1d';
 
 describe('the Source tab', () => {
   let t: TestApp;
@@ -183,5 +184,30 @@ describe('the Source tab', () => {
     await expect(v.getByRole('button', { name: /^(Save source|Disconnect|Generate a new key|Show secret|Rotate secret|Add build argument)$/ }).count()).resolves.toBe(0);
     await v.getByRole('table', { name: 'Webhook deliveries' }).waitFor();
     await ctx.close();
+  });
+
+  it('build type static with SPA fallback and a write-only build secret; a hostile publish directory is refused at its field', async () => {
+    await page.goto(`/orgs/${orgId}/applications/${appId}/source`);
+    await eventually(() => field('Repository').inputValue(), 'git@git.example.com:acme/shop.git');
+    await form().getByRole('combobox', { name: 'Build type' }).click();
+    await page.getByRole('option', { name: 'Static site' }).click();
+    await field('Publish directory').fill('dist');
+    await form().getByRole('checkbox', { name: /Single-page application/ }).check();
+    await form().getByRole('button', { name: 'Add build secret' }).click();
+    await field('Secret name 1').fill('NPM_TOKEN');
+    await field('Secret value 1').fill(BUILD_SECRET);
+    await check(page, 'sources-03-static-build', ['region']);
+    await form().getByRole('button', { name: 'Save source' }).click();
+    await form().getByText('A value is stored; type a new one to replace it').waitFor();
+    expect((await source()).build).toEqual({ kind: 'static', dockerfile: 'Dockerfile', target: null, args: { NODE_ENV: 'production' }, publishDirectory: 'dist', spaFallback: true, secrets: ['NPM_TOKEN'] });
+    await expect(field('Secret value 1').inputValue()).resolves.toBe('');
+    await quiet(page);
+    expect(await pageText()).not.toContain(BUILD_SECRET);
+
+    const before = (await source()).version;
+    await field('Publish directory').fill('../etc');
+    await form().getByRole('button', { name: 'Save source' }).click();
+    await eventually(async () => (await errorOf('Publish directory').textContent())?.trim(), 'must not contain .. segments');
+    expect((await source()).version).toBe(before);
   });
 });
