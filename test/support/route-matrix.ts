@@ -371,6 +371,8 @@ export const BODY_HINTS: Record<string, Partial<Record<Method, (fx: Fixture) => 
   '/api/v1/organizations/{}/members/{}': { patch: () => ({ role: 'viewer' }) },
   '/api/v1/organizations/{}/roles': { post: () => ({ permissions: ['project:read'] }) },
   '/api/v1/me/api-keys': { post: () => ({ scopes: ['read'] }) },
+  // A Gitea connection needs only a base URL and a token (GitHub needs an app id, installation and key).
+  '/api/v1/organizations/{}/git-providers': { post: () => ({ kind: 'gitea', baseUrl: 'https://git.example.com', token: `tok_${unique()}` }) },
   '/api/v1/applications/{}/source': { put: () => ({ repository: 'https://git.example.com/acme/shop.git', ref: 'main', auth: { kind: 'none' } }) },
   // One variable ({key, value}) or many ({variables}): neither is "required" in the schema.
   '/api/v1/projects/{}/variables': { put: () => ({ key: `SEED_${unique().toUpperCase()}`, value: `seed value ${unique()}` }) },
@@ -517,7 +519,8 @@ export async function buildFixture(t: TestApp, opts: { readKey?: boolean; deploy
 
   // Resources that are not created directly (audit events, …): take the first one a list of A shows its owner. Log
   // tails are streams read through the worker, not lists of resources (without a worker they wait for its answer).
-  for (const op of ops.filter((o) => o.method === 'get' && !outsideReason(o) && collectionNoun(o.path) && o.pathParams.length && !o.path.endsWith('/logs'))) {
+  // A provider connection's repositories and branches are asked of the provider through the worker, not stored.
+  for (const op of ops.filter((o) => o.method === 'get' && !outsideReason(o) && collectionNoun(o.path) && o.pathParams.length && !o.path.endsWith('/logs') && !/\/git-providers\/\{[^}]+\}\/(repositories|branches)$/.test(o.path))) {
     const sig = signature(op.path);
     const noun = collectionNoun(op.path)!;
     if (fx.seeds[sig] || fx.seeds[noun]) continue;

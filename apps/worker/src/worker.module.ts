@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { JobRegistry } from './jobs/job-registry';
 import { OutboxMaintenance } from './jobs/outbox-maintenance';
 import { ApplicationsModule } from '@wharf/applications';
 import { WHARF_CONFIG, WharfConfig } from '@wharf/core';
-import { ACME_PORT, AcmeClientAdapter, checkGitHost, DockerBuildAdapter, DockerodeSwarmAdapter, GIT_PORT, GitCliAdapter, IMAGE_BUILDER_PORT, PROXY_CONFIG_PORT, SWARM_PORT } from '@wharf/orchestration';
+import { ACME_PORT, AcmeClientAdapter, checkGitHost, DockerBuildAdapter, DockerodeSwarmAdapter, GIT_PORT, GIT_PROVIDER_PORT, GitCliAdapter, GitProviderHttpAdapter, IMAGE_BUILDER_PORT, PROXY_CONFIG_PORT, SWARM_PORT } from '@wharf/orchestration';
 import { CertificateIssuer } from './certificates/certificate-issuer';
+import { GitProviderRpcHandlers } from './git-providers/git-provider-rpc';
+import { ProviderConnections } from './git-providers/provider-connections';
 import { AcmeHttp01 } from './certificates/acme-http01';
 import { InstanceTls } from './certificates/instance-tls';
 import { ApplicationRouting, LazyTraefikFiles } from './routing/application-routing';
@@ -43,6 +46,13 @@ import { EdgeProxy } from './edge/edge-proxy';
       useFactory: (c: WharfConfig) =>
         new GitCliAdapter({ hostPolicy: (host) => checkGitHost(host, { allowPrivate: c.sources.allowPrivateHosts }), ...(c.sources.caFile ? { caFile: c.sources.caFile } : {}) }),
     },
+    // Git provider APIs (GitHub App, GitLab, Gitea, Bitbucket) over node:https, behind the same host policy and CA file.
+    {
+      provide: GIT_PROVIDER_PORT,
+      inject: [WHARF_CONFIG],
+      useFactory: (c: WharfConfig) =>
+        new GitProviderHttpAdapter({ hostPolicy: (host) => checkGitHost(host, { allowPrivate: c.sources.allowPrivateHosts }), ...(c.sources.caFile ? { ca: readFileSync(c.sources.caFile) } : {}) }),
+    },
     { provide: IMAGE_BUILDER_PORT, inject: [WHARF_CONFIG], useFactory: (c: WharfConfig) => new DockerBuildAdapter({ socketPath: c.dockerSocket }) },
     SourceBuild,
     DeploymentRunner,
@@ -51,6 +61,8 @@ import { EdgeProxy } from './edge/edge-proxy';
     EngineTeardownProcessor,
     RpcServer,
     WorkerRpcHandlers,
+    ProviderConnections,
+    GitProviderRpcHandlers,
   ],
 })
 export class WorkerModule {}

@@ -3,12 +3,14 @@ import { ApplicationRuntimeEntity, DeploymentEntity, DeploymentLogEntity } from 
 import { RegistryEntity } from './entities/registry.entity';
 import { ServerEntity } from './entities/server.entity';
 import { ApplicationSourceEntity } from './entities/application-source.entity';
+import { GitProviderEntity } from './entities/git-provider.entity';
 
 export * from './entities/application.entity';
 export * from './entities/deployment.entity';
 export * from './entities/registry.entity';
 export * from './entities/server.entity';
 export * from './entities/application-source.entity';
+export * from './entities/git-provider.entity';
 export * from './spec/image-reference';
 export * from './spec/application-spec';
 export * from './spec/volume-names';
@@ -23,4 +25,4 @@ export * from './commands/deployment-lifecycle';
 export * from './teardowns/teardowns';
 export * from './applications.module';
 
-export const APPLICATIONS_ENTITIES = [ApplicationSourceEntity, ServerEntity, RegistryEntity, ApplicationEntity, ApplicationVariableEntity, DeploymentEntity, DeploymentLogEntity, ApplicationRuntimeEntity];
+export const APPLICATIONS_ENTITIES = [ApplicationSourceEntity, GitProviderEntity, ServerEntity, RegistryEntity, ApplicationEntity, ApplicationVariableEntity, DeploymentEntity, DeploymentLogEntity, ApplicationRuntimeEntity];

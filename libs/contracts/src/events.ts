@@ -157,6 +157,10 @@ export interface EventPayloads {
   'registry.updated': EmptyPayload;
   'registry.deleted': EmptyPayload;
   'registry.tested': { ok: boolean };
+  'git-provider.created': { kind: string };
+  'git-provider.updated': EmptyPayload;
+  'git-provider.deleted': EmptyPayload;
+  'git-provider.tested': { ok: boolean };
   'application.created': { projectId: string; environmentId: string };
   'application.updated': EmptyPayload;
   'application.variables-changed': { keys: string[] };
@@ -223,6 +227,7 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'environment.created': true, 'environment.updated': true, 'environment.deleted': true,
   'variable.created': true, 'variable.updated': true, 'variable.deleted': true, 'variable.revealed': true,
   'registry.created': true, 'registry.updated': true, 'registry.deleted': true, 'registry.tested': true,
+  'git-provider.created': true, 'git-provider.updated': true, 'git-provider.deleted': true, 'git-provider.tested': true,
   'application.created': true, 'application.updated': true, 'application.variables-changed': true, 'application.delete-requested': true, 'application.deleted': true,
   'application.source-changed': true, 'application.source-removed': true, 'application.deploy-key-generated': true, 'application.webhook-secret-revealed': true, 'application.webhook-secret-rotated': true,
   'preview.created': true, 'preview.approved': true, 'preview.deployed': true, 'preview.removed': true, 'preview.settings-changed': true,

@@ -7,3 +7,4 @@ export * from './live-events';
 export * from './dns-providers';
 export * from './git-source';
 export * from './build-settings';
+export * from './git-providers';

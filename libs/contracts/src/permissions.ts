@@ -14,6 +14,7 @@ export const SUBJECTS = [
   'environment',
   'variable',
   'registry',
+  'git-provider',
   'application',
   'deployment',
 ] as const;
@@ -35,6 +36,7 @@ export const SUBJECT_ACTIONS: Record<Subject, readonly Action[]> = {
   environment: ['read', 'create', 'update', 'delete'],
   variable: ['read', 'create', 'update', 'delete', 'reveal'],
   registry: ['read', 'create', 'update', 'delete'],
+  'git-provider': ['read', 'create', 'update', 'delete'],
   /** `deploy` covers deploy, redeploy, cancel, rollback, start, stop, restart and scale. */
   application: ['read', 'create', 'update', 'delete', 'deploy'],
   deployment: ['read'],

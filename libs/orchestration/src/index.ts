@@ -27,3 +27,6 @@ export type { GitHostPolicyOptions } from './adapters/git-host-policy';
 export * from './image-builder';
 export * from './builds/build-plan';
 export * from './builds/external-builders';
+export * from './ports/git-provider.port';
+export { GitProviderHttpAdapter, githubAppJwt } from './adapters/git-provider-http.adapter';
+export type { GitProviderHttpAdapterOptions } from './adapters/git-provider-http.adapter';

@@ -23,6 +23,8 @@ const NOT_CALLED: Record<string, string> = {
     'one-shot: it succeeded once while building the fixture and answers 409 forever after (escalation.test.ts); it creates an organization and its owner, one entry each',
   'POST /api/v1/registries/{registryId}/test':
     'answered by the worker over Redis; this app runs no worker (so queued deployments stay queued); the call and its registry.tested entry run in test/e2e/deployments/registry-and-logs.docker.test.ts',
+  'POST /api/v1/git-providers/{providerId}/test':
+    'answered by the worker over Redis (a call to the provider API); this app runs no worker; the call and its git-provider.tested entry run in test/e2e/sources/git-providers.test.ts',
   'POST /api/v1/applications/{applicationId}/source/scan-host-keys':
     'answered by the worker over Redis (ssh-keyscan) and stores nothing, so it writes no entry; this app runs no worker; the call runs in test/e2e/sources/git-deploy.docker.test.ts',
   'POST /api/v1/instance/tls/renew':

@@ -9,6 +9,7 @@ import {
   detectStack, generateBuild, GIT_PORT, GitCheckoutAuth, GitPort, GitSourceError, IMAGE_BUILDER_PORT, ImageBuildError, ImageBuilderPort, runExternalBuilder, staticSite,
 } from '@wharf/orchestration';
 import { insideCheckout, probeRepository } from './repo-probe';
+import { ProviderConnections } from '../git-providers/provider-connections';
 
 type Level = 'info' | 'warn' | 'error';
 export interface SourceBuildContext {
@@ -40,6 +41,7 @@ export class SourceBuild {
     @Inject(GIT_PORT) private readonly git: GitPort,
     @Inject(IMAGE_BUILDER_PORT) private readonly builder: ImageBuilderPort,
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
+    private readonly providers: ProviderConnections,
   ) {}
 
   async run(ctx: SourceBuildContext): Promise<{ ok: false; error: string } | void> {
@@ -49,7 +51,14 @@ export class SourceBuild {
     const src = await this.ds.manager.findOneBy(ApplicationSourceEntity, { applicationId: d.applicationId });
     if (!src) return { ok: false, error: 'The application has no Git source any more; set one, or deploy an image' };
     let auth: GitCheckoutAuth;
-    if (src.authKind === 'token') auth = { kind: 'token', token: this.box.decrypt(src.tokenBox!, sourceTokenAad(src.applicationId)), ...(src.authUsername ? { username: src.authUsername } : {}) };
+    if (src.providerId) {
+      // The organization's Git provider connection supplies the credentials (a GitHub App: a token minted now).
+      try {
+        auth = await this.providers.checkoutAuth(src.providerId, s.repository, signal);
+      } catch (e) {
+        return { ok: false, error: `Checkout failed${e instanceof GitSourceError ? ` (${e.reason})` : ''}: ${(e as Error).message}` };
+      }
+    } else if (src.authKind === 'token') auth = { kind: 'token', token: this.box.decrypt(src.tokenBox!, sourceTokenAad(src.applicationId)), ...(src.authUsername ? { username: src.authUsername } : {}) };
     else if (src.authKind === 'deploy-key') auth = { kind: 'deploy-key', privateKey: this.box.decrypt(src.deployKeyBox!, deployKeyAad(src.applicationId)), knownHosts: [...src.knownHosts] };
     else auth = { kind: 'none' };
 

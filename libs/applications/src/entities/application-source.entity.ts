@@ -29,6 +29,8 @@ export class ApplicationSourceEntity {
   /** Build secret values: a SecretBox of the JSON object name → value (names also in `build.secrets`); null: none. */
   @Column({ name: 'build_secrets_box', type: 'text', nullable: true }) buildSecretsBox: string | null;
   @Column({ name: 'webhook_secret_box', type: 'text' }) webhookSecretBox: string;
+  /** The organization's Git provider connection whose credentials clone the repository (instead of the source's own token). */
+  @Column({ name: 'provider_id', type: 'uuid', nullable: true }) providerId: string | null;
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
   @Column({ type: 'int', default: 1 }) version: number;

@@ -9,10 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
-import { normaliseBuildSettings, validateBuildSettings, validateGitSource } from '@wharf/contracts';
+import { normaliseBuildSettings, parseGitRepository, providerGitHost, validateBuildSettings, validateGitSource } from '@wharf/contracts';
 import { ConflictError, FieldError, NotFoundError, SecretBox, TransactionRunner, ValidationError, WorkerRpcClient, checkVersion } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
-import { ApplicationEntity, ApplicationSourceEntity, BuildSettings, buildSecretsAad, deployKeyAad, sourceTokenAad, webhookSecretAad } from '@wharf/applications';
+import { ApplicationEntity, ApplicationSourceEntity, BuildSettings, buildSecretsAad, deployKeyAad, GitProviderEntity, sourceTokenAad, webhookSecretAad } from '@wharf/applications';
 import { generateDeployKey, fingerprintOf } from '../deploy-keys/deploy-key';
 import { WEBHOOK_PROVIDERS } from '../webhooks/webhook-signatures';
 
@@ -26,6 +26,8 @@ export interface ApplicationSourceView {
   /** Globs of tag names whose push deploys the tag's commit; empty: tags never deploy. */
   deployTags: string[];
   auth: { kind: 'none' | 'token' | 'deploy-key'; username: string | null; tokenSet: boolean };
+  /** The organization's Git provider connection that supplies the credentials (null: the source's own auth). */
+  providerId: string | null;
   /** The application's deploy key (add it to the repository as a read-only deploy key); null until generated. */
   deployKey: { publicKey: string; fingerprint: string } | null;
   /** SSH host keys the server must present (known_hosts lines), for deploy-key sources. */
@@ -41,6 +43,7 @@ export function sourceView(s: ApplicationSourceEntity): ApplicationSourceView {
   return {
     applicationId: s.applicationId, repository: s.repository, ref: s.ref, buildPath: s.buildPath, watchPaths: [...s.watchPaths], submodules: s.submodules, deployTags: [...(s.deployTags ?? [])],
     auth: { kind: s.authKind, username: s.authUsername, tokenSet: s.tokenBox !== null },
+    providerId: s.providerId ?? null,
     deployKey: s.deployKeyPublic ? { publicKey: s.deployKeyPublic, fingerprint: fingerprintOf(s.deployKeyPublic) } : null,
     knownHosts: [...(s.knownHosts ?? [])],
     build: normaliseBuildSettings(s.build),
@@ -78,6 +81,27 @@ export function buildSettingsFrom(input: unknown, errors: FieldError[], storedSe
   const r = validateBuildSettings(input, { storedSecretNames });
   for (const e of r.errors) errors.push({ pointer: `/build${e.field ? `/${e.field}` : ''}`, code: 'invalid', detail: e.message });
   return { settings: r.value, secretValues: r.secretValues };
+}
+
+/**
+ * The Git provider connection a source takes its credentials from (`providerId`), resolved through the tenant scope
+ * (another organization's connection is a 404). Its credentials go only to its own Git host over https, so the
+ * repository must be an https URL on that host, and the source's own authentication must be `none`.
+ */
+async function providerFor(scope: TenantScope, p: Principal, providerId: unknown, gitInput: Record<string, unknown>): Promise<GitProviderEntity | null> {
+  if (providerId === undefined || providerId === null) return null;
+  if (typeof providerId !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(providerId)) {
+    throw ValidationError.field('/providerId', 'invalid', 'providerId must be the id of a Git provider connection or null');
+  }
+  const provider = await scope.findOne(p, GitProviderEntity, 'git-provider', providerId);
+  const repo = parseGitRepository(gitInput.repository);
+  const host = providerGitHost(provider.kind, provider.settings.baseUrl);
+  if (repo.ok && (repo.value.transport !== 'https' || repo.value.host !== host)) {
+    throw ValidationError.field('/repository', 'invalid', `repository must be an https URL on ${host ?? 'the provider'}'s host when it uses the Git provider connection "${provider.name}"`);
+  }
+  const auth = gitInput.auth as { kind?: unknown } | undefined;
+  if (auth && auth.kind !== 'none') throw ValidationError.field('/auth/kind', 'invalid', 'auth.kind must be "none" when a Git provider connection supplies the credentials');
+  return provider;
 }
 
 async function changeableApp(scope: TenantScope, p: Principal, applicationId: string, m?: EntityManager): Promise<ApplicationEntity> {
@@ -118,7 +142,8 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
   async execute({ principal: p, applicationId, body, expectedVersion }: SetApplicationSourceCommand) {
     await changeableApp(this.scope, p, applicationId);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ValidationError.field('', 'type', 'must be an object');
-    const { build, knownHosts, ...gitInput } = body;
+    const { build, knownHosts, providerId, ...gitInput } = body;
+    const provider = await providerFor(this.scope, p, providerId, gitInput);
     return this.tx.run(async (m, stage) => {
       const app = await changeableApp(this.scope, p, applicationId, m);
       const existing = await m.findOne(ApplicationSourceEntity, { where: { applicationId: app.id }, lock: { mode: 'pessimistic_write' } });
@@ -151,6 +176,7 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
         tokenBox: v.auth.kind !== 'token' ? null : keepToken ? existing!.tokenBox : this.box.encrypt(v.auth.token, sourceTokenAad(app.id)),
         deployKeyPublic, deployKeyBox, knownHosts: hostKeys, build: buildSettings, buildSecretsBox,
         webhookSecretBox: existing?.webhookSecretBox ?? this.box.encrypt(newWebhookSecret(), webhookSecretAad(app.id)),
+        providerId: provider?.id ?? null,
         createdAt: existing?.createdAt ?? now, updatedAt: now, version: (existing?.version ?? 0) + 1,
       });
       await m.save(ApplicationSourceEntity, row);
@@ -159,7 +185,7 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
         {
           request: p.client,
           changes: {
-            repository: row.repository, ref: row.ref, buildPath: row.buildPath, watchPaths: row.watchPaths, submodules: row.submodules, deployTags: row.deployTags, auth: row.authKind, knownHosts: hostKeys.length,
+            ...(provider ? { provider: provider.name } : {}), repository: row.repository, ref: row.ref, buildPath: row.buildPath, watchPaths: row.watchPaths, submodules: row.submodules, deployTags: row.deployTags, auth: row.authKind, knownHosts: hostKeys.length,
             ...(row.authKind === 'token' ? { token: keepToken ? 'kept' : 'set' } : {}), build: {
               kind: buildSettings.kind, dockerfile: buildSettings.dockerfile, target: buildSettings.target, args: Object.keys(buildSettings.args), publishDirectory: buildSettings.publishDirectory,
               spaFallback: buildSettings.spaFallback, secrets: buildSettings.secrets.map((n) => `${n}: ${n in secretValues ? 'set' : 'kept'}`),

@@ -29,6 +29,8 @@ export class SetApplicationSourceDto {
   @ApiProperty({ type: GitAuthInputDto }) @IsObject() auth: Record<string, unknown>;
   @ApiPropertyOptional({ type: [String], description: 'SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use' }) @IsOptional() @IsArray() knownHosts?: string[];
   @ApiPropertyOptional({ type: BuildSettingsInputDto }) @IsOptional() @IsObject() build?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: String, nullable: true, format: 'uuid', description: "The organization's Git provider connection that supplies the credentials (a GitHub App mints a short-lived token per checkout); auth.kind must then be none and the repository an https URL on the provider's host" })
+  @IsOptional() @IsString() providerId?: string | null;
 }
 
 class GitAuthViewDto {
@@ -58,6 +60,7 @@ export class ApplicationSourceDto {
   @ApiProperty() submodules: boolean;
   @ApiProperty({ type: [String], description: 'Globs of tag names whose push deploys that tag\'s commit; empty: tags never deploy' }) deployTags: string[];
   @ApiProperty({ type: GitAuthViewDto }) auth: GitAuthViewDto;
+  @ApiProperty({ type: String, nullable: true, description: 'The Git provider connection that supplies the credentials (null: the source\'s own auth)' }) providerId: string | null;
   @ApiProperty({ type: DeployKeyViewDto, nullable: true }) deployKey: DeployKeyViewDto | null;
   @ApiProperty({ type: [String] }) knownHosts: string[];
   @ApiProperty({ type: BuildSettingsViewDto }) build: BuildSettingsViewDto;

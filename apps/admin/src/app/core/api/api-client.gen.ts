@@ -410,6 +410,59 @@ export class ApiClient {
   }, observe?: O) => Observable<ApiResult<O, operations['EnvironmentsController_variables']['responses'][200]['content']['application/json']>>
     = this.op('GET', '/api/v1/environments/{id}/variables');
 
+  /** GET /api/v1/git-providers/{providerId}/branches: Branches of one repository of the connection (at most 100) */
+  readonly gitProvidersBranches: <O extends ApiObserve = 'body'>(args: {
+    path: operations['GitProvidersController_branches']['parameters']['path'];
+    query: NonNullable<operations['GitProvidersController_branches']['parameters']['query']>;
+  }, observe?: O) => Observable<ApiResult<O, operations['GitProvidersController_branches']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/git-providers/{providerId}/branches');
+
+  /** POST /api/v1/organizations/{orgId}/git-providers: Connect a Git provider (GitHub App, GitLab, Gitea/Forgejo, Bitbucket); secrets are stored encrypted */
+  readonly gitProvidersCreate: <O extends ApiObserve = 'body'>(args: {
+    path: operations['GitProvidersController_create']['parameters']['path'];
+    body: NonNullable<operations['GitProvidersController_create']['requestBody']>['content']['application/json'];
+  }, observe?: O) => Observable<ApiResult<O, operations['GitProvidersController_create']['responses'][201]['content']['application/json']>>
+    = this.op('POST', '/api/v1/organizations/{orgId}/git-providers');
+
+  /** GET /api/v1/git-providers/{providerId}: A Git provider connection (secrets never returned) */
+  readonly gitProvidersGet: <O extends ApiObserve = 'body'>(args: {
+    path: operations['GitProvidersController_get']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['GitProvidersController_get']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/git-providers/{providerId}');
+
+  /** GET /api/v1/organizations/{orgId}/git-providers: Git provider connections of the organization (secrets never returned) */
+  readonly gitProvidersList: <O extends ApiObserve = 'body'>(args: {
+    path: operations['GitProvidersController_list']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['GitProvidersController_list']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/organizations/{orgId}/git-providers');
+
+  /** DELETE /api/v1/git-providers/{providerId}: Delete a Git provider connection that no application source uses */
+  readonly gitProvidersRemove: <O extends ApiObserve = 'body'>(args: {
+    path: operations['GitProvidersController_remove']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('DELETE', '/api/v1/git-providers/{providerId}');
+
+  /** GET /api/v1/git-providers/{providerId}/repositories: Repositories the connection can read (at most 100) */
+  readonly gitProvidersRepositories: <O extends ApiObserve = 'body'>(args: {
+    path: operations['GitProvidersController_repositories']['parameters']['path'];
+    query?: operations['GitProvidersController_repositories']['parameters']['query'];
+  }, observe?: O) => Observable<ApiResult<O, operations['GitProvidersController_repositories']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/git-providers/{providerId}/repositories');
+
+  /** POST /api/v1/git-providers/{providerId}/test: Test the connection: the worker calls the provider's API (after the private-address policy) */
+  readonly gitProvidersTest: <O extends ApiObserve = 'body'>(args: {
+    path: operations['GitProvidersController_test']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['GitProvidersController_test']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/git-providers/{providerId}/test');
+
+  /** PATCH /api/v1/git-providers/{providerId}: Change a Git provider connection (secrets given replace the stored ones; If-Match: version) */
+  readonly gitProvidersUpdate: <O extends ApiObserve = 'body'>(args: {
+    path: operations['GitProvidersController_update']['parameters']['path'];
+    body?: NonNullable<operations['GitProvidersController_update']['requestBody']>['content']['application/json'];
+    headers?: Partial<NonNullable<operations['GitProvidersController_update']['parameters']['header']>>;
+  }, observe?: O) => Observable<ApiResult<O, operations['GitProvidersController_update']['responses'][200]['content']['application/json']>>
+    = this.op('PATCH', '/api/v1/git-providers/{providerId}');
+
   /** GET /health/live: Liveness: the process is up */
   readonly healthLive: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, operations['HealthController_live']['responses'][200]['content']['application/json']>>
     = this.op('GET', '/health/live');

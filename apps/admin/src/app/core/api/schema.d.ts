@@ -1576,6 +1576,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/organizations/{orgId}/git-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Git provider connections of the organization (secrets never returned) */
+        get: operations["GitProvidersController_list"];
+        put?: never;
+        /** Connect a Git provider (GitHub App, GitLab, Gitea/Forgejo, Bitbucket); secrets are stored encrypted */
+        post: operations["GitProvidersController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/git-providers/{providerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A Git provider connection (secrets never returned) */
+        get: operations["GitProvidersController_get"];
+        put?: never;
+        post?: never;
+        /** Delete a Git provider connection that no application source uses */
+        delete: operations["GitProvidersController_remove"];
+        options?: never;
+        head?: never;
+        /** Change a Git provider connection (secrets given replace the stored ones; If-Match: version) */
+        patch: operations["GitProvidersController_update"];
+        trace?: never;
+    };
+    "/api/v1/git-providers/{providerId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test the connection: the worker calls the provider's API (after the private-address policy) */
+        post: operations["GitProvidersController_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/git-providers/{providerId}/repositories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Repositories the connection can read (at most 100) */
+        get: operations["GitProvidersController_repositories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/git-providers/{providerId}/branches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Branches of one repository of the connection (at most 100) */
+        get: operations["GitProvidersController_branches"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/{applicationId}/previews": {
         parameters: {
             query?: never;
@@ -1944,19 +2032,19 @@ export interface components {
             name: string;
             description: string;
             builtin: boolean;
-            permissions: ("organization:read" | "organization:update" | "organization:delete" | "member:read" | "member:create" | "member:update" | "member:delete" | "invitation:read" | "invitation:create" | "invitation:delete" | "role:read" | "role:create" | "role:update" | "role:delete" | "api-key:read" | "api-key:create" | "api-key:delete" | "oidc-provider:read" | "oidc-provider:create" | "oidc-provider:update" | "oidc-provider:delete" | "audit-event:read" | "audit-event:export" | "project:read" | "project:create" | "project:update" | "project:delete" | "environment:read" | "environment:create" | "environment:update" | "environment:delete" | "variable:read" | "variable:create" | "variable:update" | "variable:delete" | "variable:reveal" | "registry:read" | "registry:create" | "registry:update" | "registry:delete" | "application:read" | "application:create" | "application:update" | "application:delete" | "application:deploy" | "deployment:read")[];
+            permissions: ("organization:read" | "organization:update" | "organization:delete" | "member:read" | "member:create" | "member:update" | "member:delete" | "invitation:read" | "invitation:create" | "invitation:delete" | "role:read" | "role:create" | "role:update" | "role:delete" | "api-key:read" | "api-key:create" | "api-key:delete" | "oidc-provider:read" | "oidc-provider:create" | "oidc-provider:update" | "oidc-provider:delete" | "audit-event:read" | "audit-event:export" | "project:read" | "project:create" | "project:update" | "project:delete" | "environment:read" | "environment:create" | "environment:update" | "environment:delete" | "variable:read" | "variable:create" | "variable:update" | "variable:delete" | "variable:reveal" | "registry:read" | "registry:create" | "registry:update" | "registry:delete" | "git-provider:read" | "git-provider:create" | "git-provider:update" | "git-provider:delete" | "application:read" | "application:create" | "application:update" | "application:delete" | "application:deploy" | "deployment:read")[];
             /** @description null for a built-in role */
             version: number | null;
         };
         CreateRoleDto: {
             name: string;
             description?: string;
-            permissions: ("organization:read" | "organization:update" | "organization:delete" | "member:read" | "member:create" | "member:update" | "member:delete" | "invitation:read" | "invitation:create" | "invitation:delete" | "role:read" | "role:create" | "role:update" | "role:delete" | "api-key:read" | "api-key:create" | "api-key:delete" | "oidc-provider:read" | "oidc-provider:create" | "oidc-provider:update" | "oidc-provider:delete" | "audit-event:read" | "audit-event:export" | "project:read" | "project:create" | "project:update" | "project:delete" | "environment:read" | "environment:create" | "environment:update" | "environment:delete" | "variable:read" | "variable:create" | "variable:update" | "variable:delete" | "variable:reveal" | "registry:read" | "registry:create" | "registry:update" | "registry:delete" | "application:read" | "application:create" | "application:update" | "application:delete" | "application:deploy" | "deployment:read")[];
+            permissions: ("organization:read" | "organization:update" | "organization:delete" | "member:read" | "member:create" | "member:update" | "member:delete" | "invitation:read" | "invitation:create" | "invitation:delete" | "role:read" | "role:create" | "role:update" | "role:delete" | "api-key:read" | "api-key:create" | "api-key:delete" | "oidc-provider:read" | "oidc-provider:create" | "oidc-provider:update" | "oidc-provider:delete" | "audit-event:read" | "audit-event:export" | "project:read" | "project:create" | "project:update" | "project:delete" | "environment:read" | "environment:create" | "environment:update" | "environment:delete" | "variable:read" | "variable:create" | "variable:update" | "variable:delete" | "variable:reveal" | "registry:read" | "registry:create" | "registry:update" | "registry:delete" | "git-provider:read" | "git-provider:create" | "git-provider:update" | "git-provider:delete" | "application:read" | "application:create" | "application:update" | "application:delete" | "application:deploy" | "deployment:read")[];
         };
         UpdateRoleDto: {
             name?: string;
             description?: string;
-            permissions?: ("organization:read" | "organization:update" | "organization:delete" | "member:read" | "member:create" | "member:update" | "member:delete" | "invitation:read" | "invitation:create" | "invitation:delete" | "role:read" | "role:create" | "role:update" | "role:delete" | "api-key:read" | "api-key:create" | "api-key:delete" | "oidc-provider:read" | "oidc-provider:create" | "oidc-provider:update" | "oidc-provider:delete" | "audit-event:read" | "audit-event:export" | "project:read" | "project:create" | "project:update" | "project:delete" | "environment:read" | "environment:create" | "environment:update" | "environment:delete" | "variable:read" | "variable:create" | "variable:update" | "variable:delete" | "variable:reveal" | "registry:read" | "registry:create" | "registry:update" | "registry:delete" | "application:read" | "application:create" | "application:update" | "application:delete" | "application:deploy" | "deployment:read")[];
+            permissions?: ("organization:read" | "organization:update" | "organization:delete" | "member:read" | "member:create" | "member:update" | "member:delete" | "invitation:read" | "invitation:create" | "invitation:delete" | "role:read" | "role:create" | "role:update" | "role:delete" | "api-key:read" | "api-key:create" | "api-key:delete" | "oidc-provider:read" | "oidc-provider:create" | "oidc-provider:update" | "oidc-provider:delete" | "audit-event:read" | "audit-event:export" | "project:read" | "project:create" | "project:update" | "project:delete" | "environment:read" | "environment:create" | "environment:update" | "environment:delete" | "variable:read" | "variable:create" | "variable:update" | "variable:delete" | "variable:reveal" | "registry:read" | "registry:create" | "registry:update" | "registry:delete" | "git-provider:read" | "git-provider:create" | "git-provider:update" | "git-provider:delete" | "application:read" | "application:create" | "application:update" | "application:delete" | "application:deploy" | "deployment:read")[];
         };
         CreateServiceAccountKeyDto: {
             name: string;
@@ -2898,6 +2986,8 @@ export interface components {
             /** @description Globs of tag names whose push deploys that tag's commit; empty: tags never deploy */
             deployTags: string[];
             auth: components["schemas"]["GitAuthViewDto"];
+            /** @description The Git provider connection that supplies the credentials (null: the source's own auth) */
+            providerId: string | null;
             deployKey: components["schemas"]["DeployKeyViewDto"] | null;
             knownHosts: string[];
             build: components["schemas"]["BuildSettingsViewDto"];
@@ -2981,6 +3071,11 @@ export interface components {
             /** @description SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use */
             knownHosts?: string[];
             build?: components["schemas"]["BuildSettingsInputDto"];
+            /**
+             * Format: uuid
+             * @description The organization's Git provider connection that supplies the credentials (a GitHub App mints a short-lived token per checkout); auth.kind must then be none and the repository an https URL on the provider's host
+             */
+            providerId?: string | null;
         };
         HostKeyScanDto: {
             /** @description Whether any host key was found */
@@ -3008,6 +3103,86 @@ export interface components {
         WebhookSecretDto: {
             /** @description The secret deliveries are signed with (GitHub/Gitea/Bitbucket HMAC, GitLab token, generic HMAC) */
             secret: string;
+        };
+        GitProviderDto: {
+            id: string;
+            organizationId: string;
+            name: string;
+            /** @enum {string} */
+            kind: "github" | "gitlab" | "gitea" | "bitbucket";
+            /** @example https://api.github.com */
+            baseUrl: string;
+            /** @description GitHub App id */
+            appId: string | null;
+            /** @description GitHub App installation id */
+            installationId: string | null;
+            /** @description Bitbucket username (app passwords) */
+            username: string | null;
+            /** @description Bitbucket workspace */
+            workspace: string | null;
+            /** @description Which secrets are stored (values are never returned) */
+            secretsSet: ("privateKey" | "webhookSecret" | "token")[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
+        CreateGitProviderDto: {
+            /** @description API base URL, https only (GitHub Enterprise: https://host/api/v3; default per kind: api.github.com, gitlab.com, api.bitbucket.org/2.0; required for Gitea) */
+            baseUrl?: string;
+            /** @description GitHub App id */
+            appId?: string;
+            /** @description GitHub App installation id */
+            installationId?: string;
+            /** @description Bitbucket username (with an app password) */
+            username?: string;
+            /** @description Bitbucket workspace */
+            workspace?: string;
+            /** @description GitHub App private key (PEM); stored encrypted, never returned */
+            privateKey?: string;
+            /** @description GitHub App webhook secret; stored encrypted, never returned */
+            webhookSecret?: string;
+            /** @description Access token (GitLab, Gitea) or app password/access token (Bitbucket); stored encrypted, never returned */
+            token?: string;
+            name: string;
+            /** @enum {string} */
+            kind: "github" | "gitlab" | "gitea" | "bitbucket";
+        };
+        UpdateGitProviderDto: {
+            /** @description API base URL, https only (GitHub Enterprise: https://host/api/v3; default per kind: api.github.com, gitlab.com, api.bitbucket.org/2.0; required for Gitea) */
+            baseUrl?: string;
+            /** @description GitHub App id */
+            appId?: string;
+            /** @description GitHub App installation id */
+            installationId?: string;
+            /** @description Bitbucket username (with an app password) */
+            username?: string;
+            /** @description Bitbucket workspace */
+            workspace?: string;
+            /** @description GitHub App private key (PEM); stored encrypted, never returned */
+            privateKey?: string;
+            /** @description GitHub App webhook secret; stored encrypted, never returned */
+            webhookSecret?: string;
+            /** @description Access token (GitLab, Gitea) or app password/access token (Bitbucket); stored encrypted, never returned */
+            token?: string;
+            name?: string;
+        };
+        GitProviderTestDto: {
+            ok: boolean;
+            message: string;
+        };
+        ProviderRepositoryDto: {
+            /** @example octo/hello */
+            fullName: string;
+            /** @example https://github.com/octo/hello.git */
+            cloneUrl: string;
+            defaultBranch: string | null;
+            private: boolean;
+        };
+        ProviderBranchDto: {
+            name: string;
+            commit: string;
         };
         PreviewDeploymentDto: {
             id: string;
@@ -9674,6 +9849,468 @@ export interface operations {
             };
             /** @description Conflict with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    GitProvidersController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GitProviderDto"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    GitProvidersController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                orgId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateGitProviderDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GitProviderDto"];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    GitProvidersController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                providerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GitProviderDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    GitProvidersController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                providerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    GitProvidersController_update: {
+        parameters: {
+            query?: never;
+            header: {
+                "if-match": string;
+            };
+            path: {
+                providerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateGitProviderDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GitProviderDto"];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description If-Match version is stale */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    GitProvidersController_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                providerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GitProviderTestDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A component this needs (database, Redis, the worker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    GitProvidersController_repositories: {
+        parameters: {
+            query?: {
+                /** @description Only repositories whose name contains this */
+                search?: string;
+            };
+            header?: never;
+            path: {
+                providerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderRepositoryDto"][];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A component this needs (database, Redis, the worker) is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    GitProvidersController_branches: {
+        parameters: {
+            query: {
+                /** @description Full name of the repository (owner/name) */
+                repository: string;
+            };
+            header?: never;
+            path: {
+                providerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderBranchDto"][];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description A component this needs (database, Redis, the worker) is unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

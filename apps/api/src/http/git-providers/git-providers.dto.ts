@@ -1,0 +1,60 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { GIT_PROVIDER_KINDS } from '@wharf/contracts';
+
+const SECRET_KINDS = ['privateKey', 'webhookSecret', 'token'];
+
+export class GitProviderDto {
+  @ApiProperty() id: string;
+  @ApiProperty() organizationId: string;
+  @ApiProperty() name: string;
+  @ApiProperty({ enum: GIT_PROVIDER_KINDS }) kind: string;
+  @ApiProperty({ example: 'https://api.github.com' }) baseUrl: string;
+  @ApiProperty({ type: String, nullable: true, description: 'GitHub App id' }) appId: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'GitHub App installation id' }) installationId: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Bitbucket username (app passwords)' }) username: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Bitbucket workspace' }) workspace: string | null;
+  @ApiProperty({ enum: SECRET_KINDS, isArray: true, description: 'Which secrets are stored (values are never returned)' }) secretsSet: string[];
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiProperty() version: number;
+}
+
+class GitProviderFieldsDto {
+  @ApiPropertyOptional({ description: 'API base URL, https only (GitHub Enterprise: https://host/api/v3; default per kind: api.github.com, gitlab.com, api.bitbucket.org/2.0; required for Gitea)' })
+  @IsOptional() @IsString() @MaxLength(300) baseUrl?: string;
+  @ApiPropertyOptional({ description: 'GitHub App id' }) @IsOptional() @IsString() @MaxLength(20) appId?: string;
+  @ApiPropertyOptional({ description: 'GitHub App installation id' }) @IsOptional() @IsString() @MaxLength(20) installationId?: string;
+  @ApiPropertyOptional({ description: 'Bitbucket username (with an app password)' }) @IsOptional() @IsString() @MaxLength(100) username?: string;
+  @ApiPropertyOptional({ description: 'Bitbucket workspace' }) @IsOptional() @IsString() @MaxLength(100) workspace?: string;
+  @ApiPropertyOptional({ writeOnly: true, description: 'GitHub App private key (PEM); stored encrypted, never returned' }) @IsOptional() @IsString() @MaxLength(16384) privateKey?: string;
+  @ApiPropertyOptional({ writeOnly: true, description: 'GitHub App webhook secret; stored encrypted, never returned' }) @IsOptional() @IsString() @MaxLength(4096) webhookSecret?: string;
+  @ApiPropertyOptional({ writeOnly: true, description: 'Access token (GitLab, Gitea) or app password/access token (Bitbucket); stored encrypted, never returned' }) @IsOptional() @IsString() @MaxLength(4096) token?: string;
+}
+export class CreateGitProviderDto extends GitProviderFieldsDto {
+  @ApiProperty() @IsString() @Length(1, 100) name: string;
+  @ApiProperty({ enum: GIT_PROVIDER_KINDS }) @IsIn([...GIT_PROVIDER_KINDS]) kind: string;
+}
+export class UpdateGitProviderDto extends GitProviderFieldsDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 100) name?: string;
+}
+export class GitProviderTestDto {
+  @ApiProperty() ok: boolean;
+  @ApiProperty() message: string;
+}
+export class ProviderRepositoryDto {
+  @ApiProperty({ example: 'octo/hello' }) fullName: string;
+  @ApiProperty({ example: 'https://github.com/octo/hello.git' }) cloneUrl: string;
+  @ApiProperty({ type: String, nullable: true }) defaultBranch: string | null;
+  @ApiProperty() private: boolean;
+}
+export class ProviderBranchDto {
+  @ApiProperty() name: string;
+  @ApiProperty() commit: string;
+}
+export class ProviderRepositoriesQueryDto {
+  @ApiPropertyOptional({ description: 'Only repositories whose name contains this' }) @IsOptional() @IsString() @MaxLength(100) search?: string;
+}
+export class ProviderBranchesQueryDto {
+  @ApiProperty({ description: 'Full name of the repository (owner/name)' }) @IsString() @Length(1, 300) repository: string;
+}
