@@ -8,6 +8,7 @@ import { WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { ACME_PORT, AcmeClientAdapter, checkGitHost, DockerBuildAdapter, DockerodeSwarmAdapter, GIT_PORT, GIT_PROVIDER_PORT, GitCliAdapter, GitProviderHttpAdapter, IMAGE_BUILDER_PORT, PROXY_CONFIG_PORT, SWARM_PORT } from '@wharf/orchestration';
 import { CertificateIssuer } from './certificates/certificate-issuer';
 import { GitProviderRpcHandlers } from './git-providers/git-provider-rpc';
+import { CommitStatusJob } from './git-providers/commit-status.job';
 import { ProviderConnections } from './git-providers/provider-connections';
 import { AcmeHttp01 } from './certificates/acme-http01';
 import { InstanceTls } from './certificates/instance-tls';
@@ -63,6 +64,7 @@ import { EdgeProxy } from './edge/edge-proxy';
     WorkerRpcHandlers,
     ProviderConnections,
     GitProviderRpcHandlers,
+    CommitStatusJob,
   ],
 })
 export class WorkerModule {}

@@ -36,6 +36,11 @@ export interface JobPayloads {
   'instance.tls': { v: 1; force?: boolean };
   /** Webhook delivery history retention: 30 days (rejected ones 7), at most 1,000 per application. */
   'webhooks.purge-deliveries': { v: 1 };
+  /**
+   * Posts a Git deployment's state to its provider as a commit status (the source uses a Git provider connection).
+   * Best effort: a failure is logged, never retried into the deployment. jobId = `commit-status:<deploymentId>:<state>`.
+   */
+  'git-provider.commit-status': { v: 1; deploymentId: string; state: 'pending' | 'success' | 'failure' };
 }
 export type JobName = keyof JobPayloads;
 
@@ -54,4 +59,5 @@ export const JOB_QUEUES: Record<JobName, QueueName> = {
   'routing.apply': QUEUES.maintenance,
   'instance.tls': QUEUES.maintenance,
   'webhooks.purge-deliveries': QUEUES.maintenance,
+  'git-provider.commit-status': QUEUES.maintenance,
 };

@@ -5,10 +5,11 @@ import * as sources from './commands/source.commands';
 import * as webhooks from './commands/webhook.commands';
 import * as gitProviders from './commands/git-provider.commands';
 import * as previews from './previews/preview.commands';
+import { CommitStatusListener } from './providers/commit-status.listener';
 
 /** Applications' Git sources (commands and queries); the worker checks out and builds them. */
 @Module({
   imports: [TenancyModule],
-  providers: [...handlersOf(sources), ...handlersOf(webhooks), ...handlersOf(gitProviders), ...handlersOf(previews), previews.PreviewDeployer, previews.PreviewEventsListener],
+  providers: [...handlersOf(sources), ...handlersOf(webhooks), ...handlersOf(gitProviders), ...handlersOf(previews), previews.PreviewDeployer, previews.PreviewEventsListener, CommitStatusListener],
 })
 export class SourcesModule {}

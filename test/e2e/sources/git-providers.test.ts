@@ -10,6 +10,7 @@ import { startTestApp, TestApp } from '../../support/app';
 import { addMember, createOrganization, Session, setupOwner } from '../../support/api';
 import { FakeGitProvider, startFakeGitProvider } from '../../support/git-provider-fake';
 import { auditAll, sql } from '../audit/helpers';
+import { until } from '../../support/until';
 
 const COMMIT = 'c'.repeat(40);
 const TOKEN_CANARY = 'glpat-provider-canary-7e1f0c';
@@ -180,6 +181,24 @@ describe('Git provider connections (the instance allows private hosts)', () => {
     const bad = await request(t.server).get(`/api/v1/git-providers/${c.body.id}/branches`).query({ repository: '../../etc' }).set(owner.auth).expect(400);
     expect(bad.body.errors[0].pointer).toBe('/repository');
     expect(JSON.stringify([c.body, r.body, repos.body, b.body])).not.toContain(fake.token);
+  });
+
+  it('a deployment of a source using the connection posts pending, then failure, as commit statuses', async () => {
+    const p = await request(t.server).post(`/api/v1/organizations/${owner.organizationId}/git-providers`).set(owner.auth).send({ name: 'statuses', kind: 'gitea', baseUrl: fake.url, token: fake.token }).expect(201);
+    const project = await request(t.server).post(`/api/v1/organizations/${owner.organizationId}/projects`).set(owner.auth).send({ name: 'status' }).expect(201);
+    const appId = (await request(t.server).post(`/api/v1/environments/${project.body.environments[0].id}/applications`).set(owner.auth).send({ name: 'hello', spec: { image: 'busybox:latest' } }).expect(201)).body.id;
+    // Nothing serves Git on 127.0.0.1:443: the checkout fails, so the deployment ends as failed without touching Docker.
+    await request(t.server).put(`/api/v1/applications/${appId}/source`).set(owner.auth).send({ repository: 'https://127.0.0.1/octo/hello.git', ref: 'main', auth: { kind: 'none' }, providerId: p.body.id }).expect(200);
+    const d = await request(t.server).post(`/api/v1/applications/${appId}/deployments`).set(owner.auth).send({ commit: COMMIT }).expect(202);
+    const path = `/api/v1/repos/octo/hello/statuses/${COMMIT}`;
+    const statuses = await until('pending and failure statuses', async () => {
+      const got = fake.requests.filter((r) => r.method === 'POST' && r.path === path).map((r) => r.body as { state: string; context: string; target_url: string; description: string });
+      return got.some((b) => b.state === 'failure') ? got : null;
+    }, 60_000);
+    expect(statuses.map((b) => b.state)).toEqual(['pending', 'failure']);
+    expect(statuses[1]).toEqual({ state: 'failure', context: 'wharf/hello', description: 'The Wharf deployment failed', target_url: expect.stringMatching(new RegExp(`/orgs/${owner.organizationId}/applications/${appId}/deployments$`)) });
+    const after = await request(t.server).get(`/api/v1/deployments/${d.body.id}`).set(owner.auth).expect(200);
+    expect(after.body.status).toBe('failed');
   });
 
   it('wrong credentials: the test says so (no 500)', async () => {
