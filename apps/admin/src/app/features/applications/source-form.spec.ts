@@ -20,7 +20,7 @@ describe('source form ↔ request body', () => {
   it('a stored source fills the form without any token; sent back unchanged, the body leaves the token out (the server keeps it)', () => {
     const v = sourceToForm(SOURCE);
     expect(v).toEqual({
-      repository: SOURCE.repository, ref: 'main', buildPath: 'services/web', watchPaths: 'services/web/**\nshared/**', submodules: true,
+      repository: SOURCE.repository, ref: 'main', buildPath: 'services/web', watchPaths: 'services/web/**\nshared/**', submodules: true, deployTags: 'v*',
       auth: { kind: 'token', username: 'deployer', token: '' }, knownHosts: '',
       build: { kind: 'dockerfile', dockerfile: 'docker/Dockerfile', target: 'runtime', args: [{ name: 'NODE_ENV', value: 'production' }, { name: 'A', value: '' }], publishDirectory: '.', spaFallback: false, secrets: [] },
     });
@@ -28,7 +28,7 @@ describe('source form ↔ request body', () => {
     expect(body.auth).toEqual({ kind: 'token', username: 'deployer' });
     expect('token' in body.auth).toBe(false);
     expect(body).toEqual({
-      repository: SOURCE.repository, ref: 'main', buildPath: 'services/web', watchPaths: ['services/web/**', 'shared/**'], submodules: true,
+      repository: SOURCE.repository, ref: 'main', buildPath: 'services/web', watchPaths: ['services/web/**', 'shared/**'], submodules: true, deployTags: ['v*'],
       auth: { kind: 'token', username: 'deployer' }, knownHosts: [],
       build: { kind: 'dockerfile', dockerfile: 'docker/Dockerfile', target: 'runtime', args: { NODE_ENV: 'production', A: '' }, publishDirectory: '.', spaFallback: false, secrets: [] },
     });

@@ -30,6 +30,8 @@ export interface SourceFormValue {
   /** Globs, one per line. */
   watchPaths: string;
   submodules: boolean;
+  /** Tag globs that deploy on push, one per line (empty: tags never deploy). */
+  deployTags: string;
   /** `token` empty: keep the stored token (the API never returns it). */
   auth: { kind: AuthKind; username: string; token: string };
   /** known_hosts lines, one per line (what `ssh-keyscan host` prints). */
@@ -38,7 +40,7 @@ export interface SourceFormValue {
 }
 
 export const EMPTY_SOURCE: SourceFormValue = {
-  repository: '', ref: 'main', buildPath: '.', watchPaths: '', submodules: false,
+  repository: '', ref: 'main', buildPath: '.', watchPaths: '', submodules: false, deployTags: '',
   auth: { kind: 'none', username: '', token: '' },
   knownHosts: '',
   build: { kind: 'dockerfile', dockerfile: 'Dockerfile', target: '', args: [], publishDirectory: '.', spaFallback: false, secrets: [] },
@@ -77,6 +79,7 @@ export function sourceToForm(s: ApplicationSource): SourceFormValue {
     buildPath: s.buildPath,
     watchPaths: s.watchPaths.join('\n'),
     submodules: s.submodules,
+    deployTags: (s.deployTags ?? []).join('\n'),
     auth: { kind: s.auth.kind, username: s.auth.username ?? '', token: '' },
     knownHosts: s.knownHosts.join('\n'),
     build: {
@@ -102,6 +105,7 @@ export function formToBody(v: SourceFormValue): SetSourceBody {
     buildPath: v.buildPath.trim() || '.',
     watchPaths: parseWatchPaths(v.watchPaths),
     submodules: v.submodules,
+    deployTags: lines(v.deployTags),
     auth,
     knownHosts: v.auth.kind === 'deploy-key' ? parseKnownHosts(v.knownHosts) : [],
     build: {
@@ -127,7 +131,7 @@ function lineOf(text: string, keep: (line: string) => boolean, index: number): n
 
 /**
  * The API's field errors rewritten to point at the form's controls, one error per control (several details joined):
- * - `/watchPaths/<i>` and `/knownHosts/<i>` → their text field, naming the line;
+ * - `/watchPaths/<i>`, `/deployTags/<i>` and `/knownHosts/<i>` → their text field, naming the line;
  * - `/build/args/<name>` → the row holding that name (its value field when the message is about the value);
  * - `/build/secrets/<i>/name|value` → that secret row (rows are sent in order);
  * - `/repository`, `/ref`, `/buildPath`, `/auth/kind|username|token`, `/build/kind|dockerfile|target|publishDirectory` → as they are.
@@ -143,10 +147,10 @@ export function sourceErrorsToForm(problem: Problem, v: SourceFormValue): Proble
       pointer = `/${field}`;
     } else if (field === 'auth' && rest.length === 1 && ['kind', 'username', 'token'].includes(rest[0])) {
       pointer = `/auth/${rest[0]}`;
-    } else if (field === 'watchPaths' || field === 'knownHosts') {
+    } else if (field === 'watchPaths' || field === 'knownHosts' || field === 'deployTags') {
       pointer = `/${field}`;
       if (rest.length === 1 && /^\d+$/.test(rest[0])) {
-        const keep = field === 'watchPaths' ? (l: string) => l !== '' : (l: string) => l !== '' && !l.startsWith('#');
+        const keep = field === 'knownHosts' ? (l: string) => l !== '' && !l.startsWith('#') : (l: string) => l !== '';
         const line = lineOf(v[field], keep, Number(rest[0]));
         if (line !== null) detail = `line ${line}: ${detail}`;
       }

@@ -61,6 +61,12 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
             <mat-error>{{ fieldError(form.controls.watchPaths, 'Watch paths') }}</mat-error>
           </mat-form-field>
         </div>
+        <mat-form-field class="full">
+          <mat-label>Deploying tags (one glob per line)</mat-label>
+          <textarea matInput formControlName="deployTags" rows="2" spellcheck="false" placeholder="v*"></textarea>
+          <mat-hint>A pushed tag that matches one deploys its commit; empty: tags never deploy</mat-hint>
+          <mat-error>{{ fieldError(form.controls.deployTags, 'Deploying tags') }}</mat-error>
+        </mat-form-field>
         <mat-checkbox formControlName="submodules">Check out submodules</mat-checkbox>
 
         <fieldset formGroupName="auth">
@@ -222,6 +228,7 @@ export class SourceTab {
     buildPath: ['.'],
     watchPaths: [''],
     submodules: [false],
+    deployTags: [''],
     auth: this.fb.group({ kind: this.fb.control<AuthKind>('none'), username: [''], token: [''] }),
     knownHosts: [''],
     build: this.fb.group({
