@@ -39,6 +39,21 @@ describe('judgeConvergence (one look)', () => {
 });
 
 describe('judgeConvergence (successive looks)', () => {
+  it('counts the stable time from when the tasks ran, also while Swarm\'s update monitor runs (the checks overlap)', () => {
+    const memory = newConvergenceMemory();
+    const tasks = [task('t1', 'running')];
+    const updating = { state: 'updating', startedAt: 'u1' };
+    expect(judgeConvergence(look({ now: 1000, stableMs: 500, tasks, update: updating }), memory)).toMatchObject({ verdict: 'pending' });
+    expect(judgeConvergence(look({ now: 3000, stableMs: 500, tasks, update: updating }), memory)).toMatchObject({ verdict: 'pending' });
+    // The monitor ends: the same task has run for 2 s already.
+    expect(judgeConvergence(look({ now: 3100, stableMs: 500, tasks, update: { state: 'completed', startedAt: 'u1' } }), memory)).toMatchObject({ verdict: 'ok' });
+    // Another task replacing it while the update runs starts the count again.
+    const m2 = newConvergenceMemory();
+    expect(judgeConvergence(look({ now: 1000, stableMs: 500, tasks, update: updating }), m2)).toMatchObject({ verdict: 'pending' });
+    expect(judgeConvergence(look({ now: 3000, stableMs: 500, tasks: [task('t2', 'running')], update: { state: 'completed', startedAt: 'u1' } }), m2)).toMatchObject({ verdict: 'pending' });
+    expect(judgeConvergence(look({ now: 3500, stableMs: 500, tasks: [task('t2', 'running')], update: { state: 'completed', startedAt: 'u1' } }), m2)).toMatchObject({ verdict: 'ok' });
+  });
+
   it('asks the same running tasks to stay running for stableMs', () => {
     const memory = newConvergenceMemory();
     const tasks = [task('t1', 'running')];

@@ -84,13 +84,15 @@ export function judgeConvergence(o: ConvergenceObservation, memory: ConvergenceM
   }
 
   const updating = us?.state === 'updating' || us?.state === 'rollback_started';
-  const converged = running >= o.desired && !updating && o.tasks.filter((t) => t.desiredState === 'running').length <= o.desired;
-  if (converged) {
+  const allRunning = running >= o.desired && o.tasks.filter((t) => t.desiredState === 'running').length <= o.desired;
+  const converged = allRunning && !updating;
+  if (allRunning) {
     // A task is "running" the moment its process starts, even one that exits right away: the same running tasks must
-    // stay so for `stableMs` before the wait says yes.
+    // stay so for `stableMs` before the wait says yes. The time counts from when they all ran, also while Swarm's
+    // update monitor still watches them (the two checks overlap instead of adding up).
     const key = o.tasks.filter((t) => t.state === 'running').map((t) => t.id).sort().join(',');
     if (!memory.stableSince || memory.stableSince.key !== key) memory.stableSince = { key, at: o.now };
-    if (o.now - memory.stableSince.at >= o.stableMs) return { verdict: 'ok', running };
+    if (converged && o.now - memory.stableSince.at >= o.stableMs) return { verdict: 'ok', running };
   } else {
     memory.stableSince = undefined;
   }
