@@ -2,13 +2,14 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ApplicationSourceEntity, BuildSettings, DeploymentEntity, DeploymentSourceInfo, buildSecretsAad, deployKeyAad, sourceTokenAad } from '@wharf/applications';
+import { ApplicationSourceEntity, BuildSettings, DeploymentEntity, DeploymentSourceInfo, buildSecretsAad, deployKeyAad, registryAad, RegistryEntity, sourceTokenAad } from '@wharf/applications';
 import { GENERATED_IMAGE_PORT, normaliseBuildSettings } from '@wharf/contracts';
 import { SecretBox, WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import {
   detectStack, generateBuild, GIT_PORT, GitCheckoutAuth, GitPort, GitSourceError, IMAGE_BUILDER_PORT, ImageBuildError, ImageBuilderPort, runExternalBuilder, staticSite,
 } from '@wharf/orchestration';
 import { insideCheckout, probeRepository } from './repo-probe';
+import { registryImageRef, registryPushDecision } from './registry-push';
 import { ProviderConnections } from '../git-providers/provider-connections';
 
 type Level = 'info' | 'warn' | 'error';
@@ -120,9 +121,13 @@ export class SourceBuild {
         const err = e as ImageBuildError;
         return { ok: false, error: `Build failed${err.reason ? ` (${err.reason})` : ''}: ${err.message}` };
       }
+      // Several nodes may run it: the image goes to the application's registry, and the service pulls it from there.
+      const pushed = await this.pushIfSpread(d, tag, ctx);
+      if (pushed && !pushed.ok) return pushed;
+      const image = pushed?.ok ? pushed.image : tag;
       // The deployment runs the built image; a rollback to it reuses that image (its id is recorded by the image step).
-      await this.ds.query(`UPDATE deployments SET snapshot = jsonb_set(snapshot, '{image}', to_jsonb($2::text)) WHERE id = $1`, [d.id, tag]);
-      d.snapshot.image = tag;
+      await this.ds.query(`UPDATE deployments SET snapshot = jsonb_set(snapshot, '{image}', to_jsonb($2::text)) WHERE id = $1`, [d.id, image]);
+      d.snapshot.image = image;
       await this.prune(install, d, log);
     } finally {
       await rm(work, { recursive: true, force: true }).catch(() => undefined);
@@ -157,6 +162,44 @@ export class SourceBuild {
     const generated = generateBuild(found.detection, images, { publishDirectory: '.', spaFallback: false });
     if (!generated) return own(`Build type auto: detected ${found.summary}. `);
     return { ...generated, describe: () => `Build type auto: detected ${found.summary}; generated a Dockerfile (port ${GENERATED_IMAGE_PORT})` };
+  }
+
+  /**
+   * Multi-node: when the placement spans more than one active Swarm node (or WHARF_BUILD_PUSH=always), the built image
+   * is tagged `<registry host>/wharf-<application>:<deployment>` and pushed with the application's registry credentials
+   * (the organization's registry named by the spec's registryId); the deployment then runs that reference, pulled by the pull
+   * step like any registry image (its digest recorded for rollback). Without a registry on several nodes, a warning.
+   */
+  private async pushIfSpread(d: DeploymentEntity, tag: string, ctx: SourceBuildContext): Promise<{ ok: true; image: string } | { ok: false; error: string } | null> {
+    const policy = this.config.sources.pushBuilds;
+    if (policy === 'never') return null;
+    const registryId = d.snapshot.spec.registryId ?? null;
+    let activeNodes = 1;
+    try {
+      activeNodes = await this.builder.activeNodes();
+    } catch (e) {
+      await ctx.log('push', `Could not count the Swarm nodes (${(e as Error).message}); treating the placement as one node`, 'warn');
+    }
+    const decision = registryPushDecision({ policy, registryId, activeNodes, constraints: d.snapshot.spec.constraints ?? [] });
+    if (!decision.push) {
+      if (decision.why) await ctx.log('push', decision.why, 'warn');
+      return null;
+    }
+    const r = await this.ds.getRepository(RegistryEntity).findOneBy({ id: registryId!, organizationId: d.organizationId });
+    if (!r) return { ok: false, error: 'The registry of this application no longer exists' };
+    const target = registryImageRef(r.host, d.applicationId, d.id);
+    await ctx.log('push', `Pushing the built image to ${target} (${decision.why})`);
+    try {
+      const { digest } = await this.builder.pushImage({
+        source: tag, target, auth: { serveraddress: r.host, username: r.username, password: this.box.decrypt(r.passwordEnc, registryAad(r.id)) },
+        deadlineMs: this.config.sources.buildTimeoutMs, signal: ctx.signal, onLog: (line) => void ctx.log('push', line),
+      });
+      await ctx.log('push', `Pushed ${target}${digest ? ` (${digest})` : ''}`);
+      return { ok: true, image: target };
+    } catch (e) {
+      ctx.check();
+      return { ok: false, error: `Push to ${r.host} failed: ${(e as Error).message}` };
+    }
   }
 
   /**

@@ -83,6 +83,11 @@ export interface WharfConfig {
    */
   sources: {
     allowPrivateHosts: boolean; caFile: string | null; checkoutTimeoutMs: number; maxCheckoutBytes: number; buildTimeoutMs: number; keepImages: number;
+    /**
+     * When a built image is pushed to the application's registry (WHARF_BUILD_PUSH): `multi-node` (default) when its
+     * placement spans more than one Swarm node, `always`, or `never`.
+     */
+    pushBuilds: 'multi-node' | 'always' | 'never';
     /** Base images of generated Dockerfiles (WHARF_BUILD_IMAGE_NODE, …_PYTHON, …_GO, …_STATIC) and pack's builder (WHARF_BUILD_PACK_BUILDER). */
     buildImages: { node: string; python: string; go: string; static: string; packBuilder: string };
   };
@@ -342,6 +347,11 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
       maxCheckoutBytes: int(env, 'WHARF_GIT_MAX_MB', 1024, 1, 102400) * 1024 * 1024,
       buildTimeoutMs: int(env, 'WHARF_BUILD_TIMEOUT_S', 1800, 10, 6 * 3600) * 1000,
       keepImages: int(env, 'WHARF_BUILD_IMAGES_KEEP', 10, 1, 1000),
+      pushBuilds: (() => {
+        const v = read(env, 'WHARF_BUILD_PUSH') ?? 'multi-node';
+        if (v !== 'multi-node' && v !== 'always' && v !== 'never') throw new ConfigError('WHARF_BUILD_PUSH: must be multi-node, always or never');
+        return v;
+      })(),
       buildImages: {
         node: imageRef(env, 'WHARF_BUILD_IMAGE_NODE', 'node:22-alpine'),
         python: imageRef(env, 'WHARF_BUILD_IMAGE_PYTHON', 'python:3.12-slim'),

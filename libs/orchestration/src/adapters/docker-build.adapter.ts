@@ -5,11 +5,15 @@ import {
   type ImageBuilderPort,
   type ImageBuildInput,
   type ImageBuildResult,
+  type ImagePushInput,
   type RemoveImagesResult,
 } from '../ports/image-builder.port';
 import { BuildProgressParser } from './build-progress';
 import { formatBytes, packContext, readDockerignore, resolveBuildPaths, scanContext } from './build-context';
 import { openBuildkitSession, type BuildkitSession } from './buildkit-session';
+
+/** `host[:port]/repository:tag` (lowercase repository path, Docker's tag characters): what a push may target. */
+const PUSH_TARGET = /^((?:[a-z0-9.-]+|\[[0-9a-f:]+\])(?::\d{1,5})?\/[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/;
 
 export interface DockerBuildAdapterOptions {
   /** A ready dockerode client (e.g. over SSH); otherwise one is made for `socketPath`. */
@@ -185,6 +189,42 @@ export class DockerBuildAdapter implements ImageBuilderPort {
         await this.call((signal) => this.docker.getImage(tag).remove({ abortSignal: signal } as object)).catch(() => undefined);
       }
     }
+  }
+
+  async pushImage(input: ImagePushInput): Promise<{ digest: string | null }> {
+    const m = PUSH_TARGET.exec(input.target);
+    if (!m) throw new ImageBuildError('The push target must be host[:port]/repository:tag.', 'invalid-input');
+    const [, repo, tag] = m;
+    if (input.signal?.aborted) throw new ImageBuildError('The push was cancelled before it started.', 'cancelled');
+    await this.call((signal) => this.docker.getImage(input.source).tag({ repo, tag, abortSignal: signal } as { repo: string; tag: string }) as Promise<unknown>);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new Error('push deadline')), input.deadlineMs);
+    const onCancel = () => abort.abort(new Error('push cancelled'));
+    input.signal?.addEventListener('abort', onCancel, { once: true });
+    try {
+      const stream = (await this.docker.getImage(`${repo}:${tag}`).push({ authconfig: input.auth, abortSignal: abort.signal } as object)) as unknown as NodeJS.ReadableStream;
+      let digest: string | null = null;
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), (ev: { status?: string; error?: string; aux?: { Digest?: string } }) => {
+          if (ev.error) reject(new ImageBuildError(`The registry refused the push: ${ev.error}`, 'build-failed'));
+          if (ev.aux?.Digest && /^sha256:[0-9a-f]{64}$/.test(ev.aux.Digest)) digest = ev.aux.Digest;
+          if (ev.status && !/^(Preparing|Waiting|Pushing)$/.test(ev.status)) input.onLog(ev.status.slice(0, 500));
+        });
+      });
+      return { digest };
+    } catch (e) {
+      if (abort.signal.aborted) throw new ImageBuildError(input.signal?.aborted ? 'The push was cancelled.' : `The push did not finish within ${Math.round(input.deadlineMs / 1000)} s.`, input.signal?.aborted ? 'cancelled' : 'timeout');
+      if (e instanceof ImageBuildError) throw e;
+      throw new ImageBuildError(`The push failed: ${(e as Error).message}`, 'build-failed');
+    } finally {
+      clearTimeout(timer);
+      input.signal?.removeEventListener('abort', onCancel);
+    }
+  }
+
+  async activeNodes(): Promise<number> {
+    const nodes = await this.call((signal) => this.docker.listNodes({ abortSignal: signal } as object));
+    return nodes.filter((n) => n.Status?.State === 'ready' && n.Spec?.Availability === 'active').length;
   }
 
   async removeImages(filterLabels: Record<string, string>, keep: { newest: number }): Promise<RemoveImagesResult> {

@@ -95,8 +95,24 @@ export interface RemoveImagesResult {
   failed: { imageId: string; message: string }[];
 }
 
+/** Tagging a local image for a registry and pushing it (multi-node placements pull it from there). */
+export interface ImagePushInput {
+  /** The local image (a tag or an id). */
+  source: string;
+  /** `host[:port]/repository:tag` to push. */
+  target: string;
+  auth?: { serveraddress: string; username: string; password: string };
+  deadlineMs: number;
+  signal?: AbortSignal;
+  onLog: (line: string) => void;
+}
+
 export interface ImageBuilderPort {
   build(input: ImageBuildInput): Promise<ImageBuildResult>;
+  /** Tags `source` as `target` and pushes it; the registry's digest of the pushed manifest when it reported one. */
+  pushImage(input: ImagePushInput): Promise<{ digest: string | null }>;
+  /** Swarm nodes that are ready and active (a placement over more than one needs its image in a registry). */
+  activeNodes(): Promise<number>;
   /**
    * Retention: of the images carrying every label in `filterLabels` (which must name `wharf.install`), keeps the newest
    * `keep.newest` and removes the others. Images without those labels are never touched.

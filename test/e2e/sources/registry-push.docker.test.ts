@@ -1,0 +1,84 @@
+/**
+ * Built images pushed to the organization's registry (the multi-node path), on the real engine with Debian's
+ * docker-registry (htpasswd auth) on 127.0.0.1: this machine's Swarm has one node, so WHARF_BUILD_PUSH=always takes the
+ * path a placement over several nodes takes (the decision itself: registry-push.spec.ts). The deployment pushes
+ * `<registry>/wharf-<app>:<deployment>` with the registry's credentials, the service runs that reference (its digest
+ * recorded for rollback), and
+ * the registry holds the tag; the registry's password never reaches the log.
+ */
+import { request as httpRequest } from 'node:http';
+import request from 'supertest';
+import type { TestApp } from '../../support/app';
+import type { Session } from '../../support/api';
+import { BUSYBOX_IMAGE } from '../../support/docker/busybox-image';
+import { startLocalRegistry, type LocalRegistry } from '../../support/docker/local-registry';
+import { freePort, httpGetUntil, SwarmTestRun } from '../../support/docker/swarm-test-run';
+import { httpdSpec, logText, startSwarmSuite, stopSwarmSuite, SWARM_SUITE_HOOK_TIMEOUT_MS, waitForDeployment } from '../../support/deploy';
+import { GitServers, startGitServers } from '../../support/git-server';
+
+jest.setTimeout(300_000);
+
+function registryTags(registry: LocalRegistry, repo: string): Promise<{ status: number; body: string }> {
+  const [hostname, port] = registry.host.split(':');
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ hostname, port: Number(port), path: `/v2/${repo}/tags/list`, auth: `${registry.username}:${registry.password}` }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('built images pushed to the organization registry', () => {
+  let t: TestApp;
+  let owner: Session & { organizationId: string };
+  let run: SwarmTestRun;
+  let env: { projectId: string; environmentId: string };
+  let git: GitServers;
+  let registry: LocalRegistry;
+  const lock = new SwarmTestRun();
+
+  beforeAll(async () => {
+    git = await startGitServers();
+    registry = await startLocalRegistry();
+    ({ t, run, owner, env } = await startSwarmSuite(lock, { WHARF_GIT_ALLOW_PRIVATE_HOSTS: 'true', WHARF_GIT_CA_FILE: git.caFile, WHARF_BUILD_PUSH: 'always' }));
+    await git.createRepository('pushed', [{ message: 'Pushed', files: { Dockerfile: `FROM ${BUSYBOX_IMAGE}\nCOPY site/ /www/\n`, 'site/index.html': 'from the registry' } }]);
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
+
+  afterAll(async () => {
+    try {
+      const images = await run?.docker.listImages({ filters: { label: [`wharf.install=${run.install}`] } });
+      for (const i of images ?? []) await run.docker.getImage(i.Id).remove({ force: true }).catch(() => undefined);
+    } finally {
+      await stopSwarmSuite(lock, { t, run });
+      await git?.stop();
+      await registry?.stop();
+    }
+  }, SWARM_SUITE_HOOK_TIMEOUT_MS);
+
+  it('pushes the build with the registry credentials and runs the pushed reference (digest recorded)', async () => {
+    const reg = await request(t.server).post(`/api/v1/organizations/${owner.organizationId}/registries`).set(owner.auth)
+      .send({ name: 'local', host: registry.host, username: registry.username, password: registry.password }).expect(201);
+    const port = await freePort();
+    const app = await request(t.server).post(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth)
+      .send({ name: 'pushed', spec: { ...httpdSpec(port, { command: ['httpd', '-f', '-p', '8080', '-h', '/www'] }), registryId: reg.body.id } }).expect(201);
+    await request(t.server).put(`/api/v1/applications/${app.body.id}/source`).set(owner.auth).send({ repository: git.httpsUrl('pushed'), ref: 'main', auth: { kind: 'token', token: git.token } }).expect(200);
+    const id = (await request(t.server).post(`/api/v1/applications/${app.body.id}/deployments`).set(owner.auth).send({}).expect(202)).body.id as string;
+    const d = await waitForDeployment(t, owner, id, 180_000);
+    const log = await logText(t, owner, id);
+    expect({ status: d.status, error: d.error }).toEqual({ status: 'succeeded', error: null });
+    const repo = `wharf-${String(app.body.id).toLowerCase()}`;
+    expect(d.image).toBe(`${registry.host}/${repo}:${id}`);
+    expect(d.imageDigest).toMatch(new RegExp(`^${registry.host}/${repo}@sha256:[0-9a-f]{64}$`));
+    expect(log).toContain(`Pushing the built image to ${registry.host}/${repo}:${id} (WHARF_BUILD_PUSH=always)`);
+    expect(log).not.toContain(registry.password);
+    const tags = await registryTags(registry, repo);
+    expect(tags.status).toBe(200);
+    expect(JSON.parse(tags.body).tags).toContain(id);
+    const [svc] = await run.docker.listServices({ filters: JSON.stringify({ label: [`wharf.service=${app.body.id}`] }) } as object);
+    expect(String((svc.Spec!.TaskTemplate as { ContainerSpec?: { Image?: string } }).ContainerSpec?.Image)).toMatch(new RegExp(`^${registry.host}/${repo}:${id}(@sha256:[0-9a-f]{64})?$`));
+    await httpGetUntil(port, (r) => r.body === 'from the registry', 60_000);
+  });
+});
