@@ -34,6 +34,8 @@ export interface SourceFormValue {
   deployTags: string;
   /** `token` empty: keep the stored token (the API never returns it). */
   auth: { kind: AuthKind; username: string; token: string };
+  /** The organization's Git provider connection that supplies the credentials; '' for none (then `auth` applies). */
+  providerId?: string;
   /** known_hosts lines, one per line (what `ssh-keyscan host` prints). */
   knownHosts: string;
   build: { kind: BuildKind; dockerfile: string; target: string; args: BuildArgRow[]; publishDirectory: string; spaFallback: boolean; secrets: BuildSecretRow[] };
@@ -42,6 +44,7 @@ export interface SourceFormValue {
 export const EMPTY_SOURCE: SourceFormValue = {
   repository: '', ref: 'main', buildPath: '.', watchPaths: '', submodules: false, deployTags: '',
   auth: { kind: 'none', username: '', token: '' },
+  providerId: '',
   knownHosts: '',
   build: { kind: 'dockerfile', dockerfile: 'Dockerfile', target: '', args: [], publishDirectory: '.', spaFallback: false, secrets: [] },
 };
@@ -81,6 +84,7 @@ export function sourceToForm(s: ApplicationSource): SourceFormValue {
     submodules: s.submodules,
     deployTags: (s.deployTags ?? []).join('\n'),
     auth: { kind: s.auth.kind, username: s.auth.username ?? '', token: '' },
+    ...(s.providerId ? { providerId: s.providerId } : {}),
     knownHosts: s.knownHosts.join('\n'),
     build: {
       kind: s.build.kind, dockerfile: s.build.dockerfile, target: s.build.target ?? '', args: buildArgRows(s.build.args),
@@ -96,7 +100,8 @@ export function sourceToForm(s: ApplicationSource): SourceFormValue {
  * (an https repository has no host keys to check).
  */
 export function formToBody(v: SourceFormValue): SetSourceBody {
-  const auth: SetSourceBody['auth'] = v.auth.kind === 'token'
+  // With a Git provider connection, the connection supplies the credentials: the source's own auth is none.
+  const auth: SetSourceBody['auth'] = v.providerId ? { kind: 'none' } : v.auth.kind === 'token'
     ? { kind: 'token', ...(v.auth.username.trim() ? { username: v.auth.username.trim() } : {}), ...(v.auth.token !== '' ? { token: v.auth.token } : {}) }
     : { kind: v.auth.kind };
   return {
@@ -107,7 +112,8 @@ export function formToBody(v: SourceFormValue): SetSourceBody {
     submodules: v.submodules,
     deployTags: lines(v.deployTags),
     auth,
-    knownHosts: v.auth.kind === 'deploy-key' ? parseKnownHosts(v.knownHosts) : [],
+    ...(v.providerId ? { providerId: v.providerId } : {}),
+    knownHosts: !v.providerId && v.auth.kind === 'deploy-key' ? parseKnownHosts(v.knownHosts) : [],
     build: {
       kind: v.build.kind, dockerfile: v.build.dockerfile.trim() || 'Dockerfile', target: v.build.target.trim() || null, args: buildArgsFromRows(v.build.args),
       publishDirectory: v.build.publishDirectory.trim() || '.', spaFallback: v.build.spaFallback,

@@ -15,6 +15,7 @@ import { ApplicationStore } from './application.store';
 import { AuthKind, BUILD_KINDS, BuildArgRow, BuildKind, BuildSecretRow, EMPTY_SOURCE, formToBody, sourceErrorsToForm, SourceFormValue, sourceToForm } from './source-form';
 import { SourceWebhooksComponent } from './source-webhooks.component';
 import { DeployCommitComponent } from './deploy-commit.component';
+import { SourceProviderComponent } from './source-provider.component';
 
 type ArgGroup = FormGroup<{ name: FormControl<string>; value: FormControl<string> }>;
 type SecretGroup = FormGroup<{ name: FormControl<string>; value: FormControl<string>; stored: FormControl<boolean> }>;
@@ -33,7 +34,7 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 @Component({
   selector: 'w-app-source',
-  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, MatSelectModule, ProblemAlertComponent, SourceWebhooksComponent, DeployCommitComponent],
+  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, MatSelectModule, ProblemAlertComponent, SourceWebhooksComponent, DeployCommitComponent, SourceProviderComponent],
   template: `
     <w-problem [problem]="problem()" />
     @if (source() === undefined) {
@@ -48,6 +49,9 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
     } @else {
       <form class="w-card w-form" [formGroup]="form" (ngSubmit)="save()" novalidate aria-label="Git source">
         <h2>{{ source() ? 'Git source' : 'Connect a Git repository' }}</h2>
+        @if (store.app(); as a) {
+          <w-source-provider [organizationId]="a.organizationId" [providerId]="form.controls.providerId" [repository]="form.controls.repository" [ref]="form.controls.ref" [disabled]="!store.canUpdate()" />
+        }
         <div class="w-row">
           <mat-form-field class="grow"><mat-label>Repository</mat-label><input matInput formControlName="repository" autocomplete="off" spellcheck="false" placeholder="https://git.example.com/acme/shop.git" /><mat-hint>https://host/path.git, ssh://user&#64;host/path or user&#64;host:path</mat-hint><mat-error>{{ fieldError(form.controls.repository, 'Repository') }}</mat-error></mat-form-field>
           <mat-form-field><mat-label>Ref</mat-label><input matInput formControlName="ref" autocomplete="off" spellcheck="false" /><mat-hint>A branch, a tag or a commit id</mat-hint><mat-error>{{ fieldError(form.controls.ref, 'Ref') }}</mat-error></mat-form-field>
@@ -69,7 +73,10 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
         </mat-form-field>
         <mat-checkbox formControlName="submodules">Check out submodules</mat-checkbox>
 
-        <fieldset formGroupName="auth">
+        @if (providerId()) {
+          <p class="w-muted" data-testid="provider-auth">The Git provider connection supplies the credentials for each checkout.</p>
+        }
+        <fieldset formGroupName="auth" [hidden]="!!providerId()">
           <legend>Authentication</legend>
           <div class="w-row">
             <mat-form-field>
@@ -230,6 +237,7 @@ export class SourceTab {
     submodules: [false],
     deployTags: [''],
     auth: this.fb.group({ kind: this.fb.control<AuthKind>('none'), username: [''], token: [''] }),
+    providerId: [''],
     knownHosts: [''],
     build: this.fb.group({
       kind: this.fb.control<BuildKind>('dockerfile'), dockerfile: ['Dockerfile'], target: [''], args: this.args,
@@ -238,10 +246,13 @@ export class SourceTab {
   });
   /** The authentication chosen in the form (what the fields below it show). */
   readonly authKind = signal<AuthKind>('none');
+  /** The Git provider connection chosen in the form ('' for none). */
+  readonly providerId = signal('');
 
   constructor() {
     this.form.controls.auth.controls.kind.valueChanges.subscribe((k) => this.authKind.set(k));
     this.form.controls.build.controls.kind.valueChanges.subscribe((k) => this.buildKind.set(k));
+    this.form.controls.providerId.valueChanges.subscribe((v) => this.providerId.set(v));
     effect(() => {
       const id = this.store.app()?.id;
       if (id) untracked(() => void this.load(id));
@@ -282,6 +293,7 @@ export class SourceTab {
     if (dir) dir.resetForm(v);
     else this.form.reset(v);
     this.authKind.set(v.auth.kind);
+    this.providerId.set(v.providerId ?? '');
     this.buildKind.set(v.build.kind);
     if (!this.store.canUpdate()) this.form.disable({ emitEvent: false });
   }

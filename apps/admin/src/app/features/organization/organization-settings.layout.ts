@@ -29,6 +29,7 @@ export class OrganizationSettingsLayout {
     { path: 'roles', label: 'Roles' },
     { path: 'api-keys', label: 'API keys' },
     { path: 'registries', label: 'Registries' },
+    { path: 'git-providers', label: 'Git providers' },
     { path: 'certificates', label: 'Certificates' },
     { path: 'general', label: 'General' },
     { path: 'security', label: 'Security' },

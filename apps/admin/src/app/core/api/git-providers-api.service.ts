@@ -1,0 +1,53 @@
+import { inject, Injectable } from '@angular/core';
+import { map, Observable } from 'rxjs';
+import { ApiClient } from './api-client.gen';
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
+
+/** An organization's Git provider connection as the API answers it (secrets never; `secretsSet` says which are stored). */
+export type GitProvider = Schemas['GitProviderDto'];
+export type CreateGitProviderBody = Schemas['CreateGitProviderDto'];
+export type GitProviderTest = Schemas['GitProviderTestDto'];
+export type ProviderRepository = Schemas['ProviderRepositoryDto'];
+export type ProviderBranch = Schemas['ProviderBranchDto'];
+
+/** Git provider connections (GitHub App, GitLab, Gitea/Forgejo, Bitbucket) and what they list through the worker. */
+@Injectable({ providedIn: 'root' })
+export class GitProvidersApi {
+  private readonly api = inject(ApiClient);
+
+  list(orgId: string): Observable<GitProvider[]> {
+    return this.api.gitProvidersList({ path: { orgId } });
+  }
+  create(orgId: string, body: CreateGitProviderBody): Observable<GitProvider> {
+    return this.api.gitProvidersCreate({ path: { orgId }, body });
+  }
+  test(providerId: string): Observable<GitProviderTest> {
+    return this.api.gitProvidersTest({ path: { providerId } });
+  }
+  remove(providerId: string): Observable<void> {
+    return this.api.gitProvidersRemove({ path: { providerId } }).pipe(map(() => undefined));
+  }
+  repositories(providerId: string, search?: string): Observable<ProviderRepository[]> {
+    return this.api.gitProvidersRepositories({ path: { providerId }, ...(search ? { query: { search } } : {}) });
+  }
+  branches(providerId: string, repository: string): Observable<ProviderBranch[]> {
+    return this.api.gitProvidersBranches({ path: { providerId }, query: { repository } });
+  }
+}
+
+/** The fields a connection of each kind takes (besides name and kind), for the connect form. */
+export const PROVIDER_FIELDS: Record<string, ReadonlyArray<'baseUrl' | 'appId' | 'installationId' | 'privateKey' | 'webhookSecret' | 'token' | 'username' | 'workspace'>> = {
+  github: ['baseUrl', 'appId', 'installationId', 'privateKey', 'webhookSecret'],
+  gitlab: ['baseUrl', 'token'],
+  gitea: ['baseUrl', 'token'],
+  bitbucket: ['baseUrl', 'workspace', 'username', 'token'],
+};
+
+/** The create body for a kind: only that kind's fields, empty ones left out (the server applies defaults). */
+export function providerBody(v: Record<string, string>): CreateGitProviderBody {
+  const body: Record<string, string> = { name: v['name'].trim(), kind: v['kind'] };
+  for (const f of PROVIDER_FIELDS[v['kind']] ?? []) if (v[f]?.trim()) body[f] = f === 'privateKey' ? v[f] : v[f].trim();
+  return body as unknown as CreateGitProviderBody;
+}
