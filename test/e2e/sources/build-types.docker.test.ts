@@ -126,7 +126,9 @@ describe('Git applications: build types, generated Dockerfiles and build secrets
         message: 'Node app',
         files: {
           'package.json': JSON.stringify({ name: 'node-app', scripts: { build: 'vite build', start: 'node server.js' } }),
-          'package-lock.json': '{"lockfileVersion":3}',
+          // Unique per run: the engine's build cache would otherwise reuse the `npm ci` layer of an earlier run
+          // on this machine and the step's output would not be in the log.
+          'package-lock.json': JSON.stringify({ lockfileVersion: 3, run: randomBytes(8).toString('hex') }),
           'message.txt': 'the repository',
         },
       },
