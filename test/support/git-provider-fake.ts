@@ -16,10 +16,20 @@
  *   /2.0/repositories/{w}/{r}/refs/branches, POST /2.0/repositories/{w}/{r}/commit/{sha}/statuses/build
  *   `{ key, state: INPROGRESS|SUCCESSFUL|FAILED|STOPPED, name, url, description }` (key, state and url required).
  *
+ * - GitLab OAuth applications (https://docs.gitlab.com/api/oauth2/, Doorkeeper): GET /oauth/authorize?client_id&
+ *   redirect_uri&response_type=code&state&scope&code_challenge&code_challenge_method=S256 stands in for the user's
+ *   consent: a registered client and redirect URI get 302 `{redirect_uri}?code=…&state=…` (or `error=access_denied`
+ *   when `gitlabOAuth.deny` is set); POST /oauth/token (form-encoded or JSON, client_id/client_secret in the body or
+ *   Basic) with grant_type=authorization_code (single-use code, same redirect_uri, PKCE S256 code_verifier checked)
+ *   or grant_type=refresh_token (rotated: the previous refresh token is refused afterwards) answers
+ *   `{ access_token, token_type: 'Bearer', expires_in, refresh_token, scope, created_at }`; refusals are 400
+ *   `{ error: 'invalid_grant', error_description }` or 401 `{ error: 'invalid_client', … }`. Live OAuth access tokens
+ *   are accepted as `Authorization: Bearer` on /api/v4 (an expired one is a 401).
+ *
  * Every request is recorded (method, path, headers, parsed body). Special paths: /redirect/… answers 302 to another
  * host, /huge/… streams an answer larger than any sane limit.
  */
-import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -47,9 +57,29 @@ export interface FakeGitProvider {
   requests: FakeProviderRequest[];
   /** How many installation tokens were minted. */
   minted: () => number;
+  /** The GitLab OAuth application and what its endpoints did. */
+  gitlabOAuth: FakeGitLabOAuth;
   /** Repositories listed by every provider (full names), each with a `main` branch at `commit`. */
   setRepositories(repos: Array<{ fullName: string; cloneUrl: string; commit: string }>): void;
   stop(): Promise<void>;
+}
+
+export interface FakeGitLabOAuth {
+  clientId: string;
+  clientSecret: string;
+  /** Registered redirect URIs (the authorize and token endpoints refuse others). */
+  redirectUris: string[];
+  /** expires_in of the access tokens it issues (GitLab: 7200). */
+  accessTokenTtlSeconds: number;
+  /** When true, the authorize endpoint redirects with error=access_denied (the user clicked Deny). */
+  deny: boolean;
+  /** Token endpoint grants that succeeded, per grant type. */
+  grants: { authorization_code: number; refresh_token: number };
+  /** Refresh tokens still valid (the latest of each chain) and every one ever issued. */
+  liveRefreshTokens: () => string[];
+  issuedRefreshTokens: string[];
+  /** Revokes every token of the application (the user revoked it in GitLab's settings). */
+  revokeAll(): void;
 }
 
 const b64urlJson = (s: string): unknown => JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
@@ -74,6 +104,31 @@ export async function startFakeGitProvider(options: { token?: string } = {}): Pr
   const requests: FakeProviderRequest[] = [];
   let minted = 0;
   let repos: Array<{ fullName: string; cloneUrl: string; commit: string }> = [{ fullName: 'octo/hello', cloneUrl: 'https://example.invalid/octo/hello.git', commit: 'a'.repeat(40) }];
+  const codes = new Map<string, { redirectUri: string; challenge: string; method: string; scope: string; expiresAt: number }>();
+  const accessTokens = new Map<string, number>();
+  const refreshTokens = new Set<string>();
+  const oauth: FakeGitLabOAuth = {
+    clientId: randomBytes(32).toString('hex'), clientSecret: `gloas-${randomBytes(32).toString('hex')}`, redirectUris: [], accessTokenTtlSeconds: 7200, deny: false,
+    grants: { authorization_code: 0, refresh_token: 0 }, liveRefreshTokens: () => [...refreshTokens], issuedRefreshTokens: [],
+    revokeAll: () => {
+      accessTokens.clear();
+      refreshTokens.clear();
+    },
+  };
+  const invalidGrant = { error: 'invalid_grant', error_description: 'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.' };
+  const issueTokens = (scope: string) => {
+    const access = randomBytes(32).toString('hex');
+    const refresh = randomBytes(32).toString('hex');
+    accessTokens.set(access, Date.now() + oauth.accessTokenTtlSeconds * 1000);
+    refreshTokens.add(refresh);
+    oauth.issuedRefreshTokens.push(refresh);
+    return { access_token: access, token_type: 'Bearer', expires_in: oauth.accessTokenTtlSeconds, refresh_token: refresh, scope, created_at: Math.floor(Date.now() / 1000) };
+  };
+  const oauthBearerValid = (auth: string | undefined): boolean => {
+    const m = /^Bearer ([0-9a-f]{64})$/.exec(auth ?? '');
+    const exp = m ? accessTokens.get(m[1]) : undefined;
+    return exp !== undefined && exp > Date.now();
+  };
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
@@ -106,7 +161,7 @@ export async function startFakeGitProvider(options: { token?: string } = {}): Pr
       try {
         body = text ? JSON.parse(text) : null;
       } catch {
-        body = text;
+        body = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(text)) : text;
       }
       const path = url.pathname;
       requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
@@ -160,9 +215,56 @@ export async function startFakeGitProvider(options: { token?: string } = {}): Pr
         return send(res, 201, { id: requests.length, state: b.state, context: b.context ?? 'default', description: b.description ?? null, target_url: b.target_url ?? null });
       }
 
+      // --- GitLab OAuth ---------------------------------------------------------------------------------------------
+      if (get && path === '/oauth/authorize') {
+        const q = Object.fromEntries(url.searchParams);
+        if (q.client_id !== oauth.clientId || !oauth.redirectUris.includes(q.redirect_uri ?? '')) {
+          res.writeHead(400, { 'Content-Type': 'text/html' });
+          return res.end('<h1>An error has occurred</h1><p>Client authentication failed due to unknown client or the redirect URI is not registered.</p>');
+        }
+        const back = new URL(q.redirect_uri);
+        if (q.state !== undefined) back.searchParams.set('state', q.state);
+        if (oauth.deny) {
+          back.searchParams.set('error', 'access_denied');
+          back.searchParams.set('error_description', 'The resource owner or authorization server denied the request.');
+        } else if (q.response_type !== 'code' || (q.code_challenge && q.code_challenge_method !== 'S256')) {
+          back.searchParams.set('error', 'invalid_request');
+        } else {
+          const code = randomBytes(32).toString('hex');
+          codes.set(code, { redirectUri: q.redirect_uri, challenge: q.code_challenge ?? '', method: q.code_challenge_method ?? '', scope: q.scope ?? '', expiresAt: Date.now() + 600_000 });
+          back.searchParams.set('code', code);
+        }
+        res.writeHead(302, { Location: back.toString() });
+        return res.end();
+      }
+      if (post && path === '/oauth/token') {
+        const b = (body && typeof body === 'object' ? body : {}) as Record<string, string>;
+        const basic = /^Basic (.+)$/.exec(auth ?? '');
+        const [cid, csecret] = basic ? Buffer.from(basic[1], 'base64').toString('utf8').split(':') : [b.client_id, b.client_secret];
+        if (cid !== oauth.clientId || csecret !== oauth.clientSecret) {
+          return send(res, 401, { error: 'invalid_client', error_description: 'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.' });
+        }
+        if (b.grant_type === 'authorization_code') {
+          const c = codes.get(b.code ?? '');
+          codes.delete(b.code ?? '');
+          if (!c || c.expiresAt < Date.now() || c.redirectUri !== b.redirect_uri) return send(res, 400, invalidGrant);
+          const verifier = b.code_verifier ?? '';
+          if (c.challenge && (!/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || createHash('sha256').update(verifier).digest('base64url') !== c.challenge)) return send(res, 400, invalidGrant);
+          oauth.grants.authorization_code += 1;
+          return send(res, 200, issueTokens(c.scope));
+        }
+        if (b.grant_type === 'refresh_token') {
+          if (!refreshTokens.has(b.refresh_token ?? '')) return send(res, 400, invalidGrant);
+          refreshTokens.delete(b.refresh_token);
+          oauth.grants.refresh_token += 1;
+          return send(res, 200, issueTokens('api read_repository'));
+        }
+        return send(res, 400, { error: 'unsupported_grant_type', error_description: 'The authorization grant type is not supported by the authorization server.' });
+      }
+
       // --- GitLab -------------------------------------------------------------------------------------------------
       if (path.startsWith('/api/v4/')) {
-        if (req.headers['private-token'] !== token && auth !== `Bearer ${token}`) return send(res, 401, { message: '401 Unauthorized' });
+        if (req.headers['private-token'] !== token && auth !== `Bearer ${token}` && !oauthBearerValid(auth)) return send(res, 401, { message: '401 Unauthorized' });
         if (get && path === '/api/v4/user') return send(res, 200, { id: 7, username: 'wharf-bot', name: 'Wharf bot', state: 'active' });
         if (get && path === '/api/v4/projects') {
           return send(res, 200, repos.map((r, i) => ({ id: i + 1, path_with_namespace: r.fullName, http_url_to_repo: r.cloneUrl, default_branch: 'main', visibility: 'private' })));
@@ -238,6 +340,7 @@ export async function startFakeGitProvider(options: { token?: string } = {}): Pr
     token,
     bitbucket: { workspace, username: bbUser },
     requests,
+    gitlabOAuth: oauth,
     minted: () => minted,
     setRepositories: (r) => void (repos = r),
     stop: async () => {

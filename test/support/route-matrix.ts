@@ -62,6 +62,7 @@ export const OUTSIDE_TENANT_MATRIX: Array<{ re: RegExp; reason: string }> = [
   { re: /^\/health(\/|$)/, reason: 'public liveness/readiness probes' },
   { re: /^\/metrics$/, reason: 'Prometheus scrape endpoint, no tenant data' },
   { re: /^\/api\/v1\/webhooks(\/|$)/, reason: 'public, authenticated by HMAC signature rather than a principal' },
+  { re: /^\/api\/v1\/git-providers\/oauth\/callback$/, reason: "public OAuth redirect URI: bound to a single-use state, the browser's binding cookie and the caller who started it; covered by test/e2e/sources/gitlab-oauth.test.ts" },
 ];
 
 /**
@@ -457,7 +458,7 @@ export function firstObject(body: unknown): Record<string, unknown> | null {
  * POST routes the fixture never calls to seed: actions rather than collections, and collections whose creation starts
  * real work on the worker (a deployment runs against Docker and writes asynchronously, racing the snapshots).
  */
-export const NOT_COLLECTIONS = /\/(accept|login|logout|setup|refresh|password|enable|disable|reveal|export|test|verify|restart|start|stop|scale|redeploy|rollback|cancel|deployments|builds|backups|restores|runs|generate)$/;
+export const NOT_COLLECTIONS = /\/(accept|login|logout|setup|refresh|password|enable|disable|reveal|export|test|verify|restart|start|stop|scale|redeploy|rollback|cancel|deployments|builds|backups|restores|runs|generate|authorize)$/;
 
 /**
  * Two organizations and one of each resource in A. Organization B's owner signs up through an invitation to A, creates

@@ -27,6 +27,7 @@ import { RoutingModule } from '@wharf/routing';
 import { SourcesModule } from '@wharf/sources';
 import { SourcesController } from './http/applications/sources.controller';
 import { GitProvidersController } from './http/git-providers/git-providers.controller';
+import { GitProviderOAuthController } from './http/git-providers/git-provider-oauth.controller';
 import { PreviewsController } from './http/applications/previews.controller';
 import { WebhooksController } from './http/applications/webhooks.controller';
 import { DomainsController } from './http/applications/domains.controller';
@@ -82,7 +83,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [...infrastructure(config), TenancyModule, AuditModule, ProjectsModule, ApplicationsModule, RoutingModule, SourcesModule, ...(http ? [TerminusModule] : []), ...(worker ? [WorkerModule] : [])],
-      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, OrganizationApplicationsController, ApplicationsController, DeploymentsController, DomainsController, CertificatesController, InstanceTlsController, SourcesController, GitProvidersController, PreviewsController, WebhooksController, AcmeChallengeController, OrganizationEventsController] : [],
+      controllers: http ? [HealthController, MetricsController, AuthController, MeController, OrganizationsController, InvitationsController, AuditEventsController, InstanceAuditEventsController, ProjectsController, EnvironmentsController, OidcAuthController, OidcProvidersController, RegistriesController, EnvironmentApplicationsController, OrganizationApplicationsController, ApplicationsController, DeploymentsController, DomainsController, CertificatesController, InstanceTlsController, SourcesController, GitProvidersController, GitProviderOAuthController, PreviewsController, WebhooksController, AcmeChallengeController, OrganizationEventsController] : [],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, ...(http ? [{ provide: APP_GUARD, useClass: AuthGuard }, ApplicationPlaces] : [])],
     };
   }

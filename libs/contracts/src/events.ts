@@ -161,6 +161,9 @@ export interface EventPayloads {
   'git-provider.updated': EmptyPayload;
   'git-provider.deleted': EmptyPayload;
   'git-provider.tested': { ok: boolean };
+  /** A GitLab OAuth authorization started (authorize URL handed out) and how its callback ended. */
+  'git-provider.authorization-started': EmptyPayload;
+  'git-provider.authorized': { ok: boolean; reason: string | null };
   'application.created': { projectId: string; environmentId: string };
   'application.updated': EmptyPayload;
   'application.variables-changed': { keys: string[] };
@@ -228,6 +231,7 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'variable.created': true, 'variable.updated': true, 'variable.deleted': true, 'variable.revealed': true,
   'registry.created': true, 'registry.updated': true, 'registry.deleted': true, 'registry.tested': true,
   'git-provider.created': true, 'git-provider.updated': true, 'git-provider.deleted': true, 'git-provider.tested': true,
+  'git-provider.authorization-started': true, 'git-provider.authorized': true,
   'application.created': true, 'application.updated': true, 'application.variables-changed': true, 'application.delete-requested': true, 'application.deleted': true,
   'application.source-changed': true, 'application.source-removed': true, 'application.deploy-key-generated': true, 'application.webhook-secret-revealed': true, 'application.webhook-secret-rotated': true,
   'preview.created': true, 'preview.approved': true, 'preview.deployed': true, 'preview.removed': true, 'preview.settings-changed': true,

@@ -24,11 +24,15 @@ export const GIT_PROVIDER_DEFAULT_API: Record<GitProviderKind, string | null> = 
 /** Which secret fields each kind stores (encrypted; the view only says which are set). */
 export const GIT_PROVIDER_SECRETS: Record<GitProviderKind, readonly GitProviderSecretName[]> = {
   github: ['privateKey', 'webhookSecret'],
-  gitlab: ['token'],
+  gitlab: ['token', 'clientSecret'],
   gitea: ['token'],
   bitbucket: ['token'],
 };
-export type GitProviderSecretName = 'privateKey' | 'webhookSecret' | 'token';
+export type GitProviderSecretName = 'privateKey' | 'webhookSecret' | 'token' | 'clientSecret';
+
+/** How a GitLab connection authenticates: a stored access token, or an OAuth application the user authorizes. */
+export const GIT_PROVIDER_AUTHS = ['token', 'oauth'] as const;
+export type GitProviderAuth = (typeof GIT_PROVIDER_AUTHS)[number];
 
 /** Settings that are not secret (shown in the view). */
 export interface GitProviderSettings {
@@ -42,6 +46,10 @@ export interface GitProviderSettings {
   username?: string;
   /** Bitbucket workspace whose repositories are listed. */
   workspace?: string;
+  /** GitLab: 'token' (default, absent on older rows) or 'oauth' (an OAuth application; tokens come from authorizing). */
+  auth?: GitProviderAuth;
+  /** GitLab OAuth application id (client_id). */
+  clientId?: string;
 }
 
 export interface GitProviderInput {
@@ -55,6 +63,9 @@ export interface GitProviderInput {
   privateKey?: unknown;
   webhookSecret?: unknown;
   token?: unknown;
+  auth?: unknown;
+  clientId?: unknown;
+  clientSecret?: unknown;
 }
 
 export interface GitProviderFieldError {
@@ -85,6 +96,7 @@ const NUMERIC_ID_RE = /^[1-9][0-9]{0,19}$/;
 const SLUG_RE = /^[A-Za-z0-9._-]{1,100}$/;
 const PEM_RE = /^-----BEGIN (RSA )?PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END (RSA )?PRIVATE KEY-----\s*$/;
 const TOKEN_RE = /^[\x21-\x7e]{1,4096}$/;
+const CLIENT_ID_RE = /^[A-Za-z0-9._~-]{1,200}$/;
 
 export interface ValidatedGitProvider {
   name: string;
@@ -128,7 +140,7 @@ export function validateGitProvider(
     if (d) settings.baseUrl = d;
     else err('baseUrl', 'is required for this kind (the address of the server, https://…)');
   }
-  const text = (field: 'appId' | 'installationId' | 'username' | 'workspace', re: RegExp, message: string, required: boolean) => {
+  const text = (field: 'appId' | 'installationId' | 'username' | 'workspace' | 'clientId', re: RegExp, message: string, required: boolean) => {
     const v = input[field];
     if (v === undefined) {
       if (required && !existing) err(field, `is required: ${message}`);
@@ -154,7 +166,7 @@ export function validateGitProvider(
     else secrets[field] = field === 'privateKey' ? v.trim() + '\n' : v.trim();
   };
   const others = (allowed: readonly string[]) => {
-    for (const f of ['appId', 'installationId', 'username', 'workspace', 'privateKey', 'webhookSecret', 'token'] as const) {
+    for (const f of ['appId', 'installationId', 'username', 'workspace', 'privateKey', 'webhookSecret', 'token', 'clientId', 'clientSecret', 'auth'] as const) {
       if (!allowed.includes(f) && input[f] !== undefined && input[f] !== null && input[f] !== '') err(f, `is not used by ${kind} connections`);
     }
   };
@@ -166,7 +178,22 @@ export function validateGitProvider(
       secret('webhookSecret', TOKEN_RE, 'the webhook secret of the GitHub App (printable characters, no spaces)', false);
       others(['appId', 'installationId', 'privateKey', 'webhookSecret']);
       break;
-    case 'gitlab':
+    case 'gitlab': {
+      // The way a connection authenticates is chosen once: switching would leave stored tokens of the other way behind.
+      const auth: GitProviderAuth = existing ? (existing.settings.auth ?? 'token') : input.auth === undefined || input.auth === null || input.auth === '' ? 'token' : (input.auth as GitProviderAuth);
+      if (!(GIT_PROVIDER_AUTHS as readonly unknown[]).includes(auth)) err('auth', `must be one of ${GIT_PROVIDER_AUTHS.join(', ')}`);
+      else if (existing && input.auth !== undefined && input.auth !== null && input.auth !== '' && input.auth !== auth) err('auth', 'the authentication of a connection cannot change (create another connection)');
+      if (auth === 'oauth') {
+        settings.auth = 'oauth';
+        text('clientId', CLIENT_ID_RE, 'the Application ID of the GitLab OAuth application', true);
+        secret('clientSecret', TOKEN_RE, 'the Secret of the GitLab OAuth application (printable characters, no spaces)', true);
+        others(['clientId', 'clientSecret', 'auth']);
+      } else {
+        secret('token', TOKEN_RE, 'an access token (printable characters, no spaces)', true);
+        others(['token', 'auth']);
+      }
+      break;
+    }
     case 'gitea':
       secret('token', TOKEN_RE, 'an access token (printable characters, no spaces)', true);
       others(['token']);
@@ -193,4 +220,14 @@ export function providerGitHost(kind: GitProviderKind, baseUrl: string): string 
   if (kind === 'github' && host === 'api.github.com') return 'github.com';
   if (kind === 'bitbucket' && host === 'api.bitbucket.org') return 'bitbucket.org';
   return host;
+}
+
+/** The redirect URI of Git provider OAuth applications, under the instance's public URL (register it at the provider). */
+export const GIT_PROVIDER_OAUTH_CALLBACK_PATH = '/api/v1/git-providers/oauth/callback';
+/** Scopes a GitLab OAuth connection asks for: the API (repositories, branches, commit statuses) and Git over HTTPS. */
+export const GITLAB_OAUTH_SCOPES = 'api read_repository';
+
+/** A GitLab server's web address (its OAuth endpoints live there): the base URL without a trailing /api/v4. */
+export function gitlabWebBase(baseUrl: string): string {
+  return baseUrl.replace(/\/+$/, '').replace(/\/api\/v4$/, '');
 }

@@ -8,6 +8,7 @@ export * from './deploy-keys/deploy-key';
 export * from './commands/source.commands';
 export * from './commands/webhook.commands';
 export * from './commands/git-provider.commands';
+export * from './commands/git-provider-oauth.commands';
 export * from './previews/preview-rules';
 export * from './previews/preview.commands';
 export * from './sources.module';

@@ -133,6 +133,12 @@ describe('every successful mutating route writes exactly one audit entry', () =>
         return { ...orgA, body: { allowedBindPaths: ['/srv/wharf-data'] } };
       case 'POST /api/v1/organizations':
         return { org: undefined };
+      // Only a GitLab connection through an OAuth application is authorized (the seeded one is Gitea).
+      case 'POST /api/v1/git-providers/{providerId}/oauth/authorize': {
+        const c = await api().post(`/api/v1/organizations/${fx.orgA}/git-providers`).set(fx.owner.auth)
+          .send({ name: `oauth-${unique()}`, kind: 'gitlab', auth: 'oauth', clientId: `client-${unique()}`, clientSecret: `secret-${unique()}` }).expect(201);
+        return { ...orgA, url: `/api/v1/git-providers/${c.body.id}/oauth/authorize` };
+      }
       // Certificates need a domain with HTTPS (renew), a certificate for its host (upload) or one already there (remove).
       case 'POST /api/v1/domains/{domainId}/certificate/renew':
       case 'PUT /api/v1/domains/{domainId}/certificate':

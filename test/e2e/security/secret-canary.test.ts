@@ -226,6 +226,16 @@ describe('secret canaries never leak', () => {
       if (res.status < 300) written.set(c, 'PUT /api/v1/applications/{id}/source build.secrets[].value');
       else notes.push(`build secret → ${res.status} ${res.text.slice(0, 200)}`);
     }
+    // A GitLab connection through an OAuth application: its client secret (write-only), then an authorization started.
+    {
+      const c = canary('clientsecret');
+      const res = await call(t, 'post', `/api/v1/organizations/${org}/git-providers`, ownerAuth, { name: 'gitlab-oauth', kind: 'gitlab', auth: 'oauth', clientId: 'canary-app', clientSecret: c });
+      await rec('POST /api/v1/organizations/{orgId}/git-providers (gitlab oauth clientSecret)', res);
+      if (res.status < 300) {
+        written.set(c, 'POST /api/v1/organizations/{orgId}/git-providers clientSecret (auth oauth)');
+        await rec('POST /api/v1/git-providers/{id}/oauth/authorize', await call(t, 'post', `/api/v1/git-providers/${res.body.id}/oauth/authorize`, ownerAuth));
+      } else notes.push(`gitlab oauth clientSecret → ${res.status} ${res.text.slice(0, 200)}`);
+    }
     console.log(`secret canaries written: ${[...written.values()].join('; ')}\nminted secrets: ${[...minted.values()].map((m) => m.what).join('; ')}${notes.length ? `\nnot written: ${notes.join('; ')}` : ''}`);
 
     // Read everything back: every GET of the document (with the seeded ids), as the owner.

@@ -1,16 +1,37 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { GitProviderEntity, gitProviderSecretsAad } from '@wharf/applications';
+import { GitProviderEntity, gitProviderOAuthAad, gitProviderSecretsAad } from '@wharf/applications';
 import { parseGitRepository, providerGitHost } from '@wharf/contracts';
 import { NotFoundError, SecretBox } from '@wharf/core';
-import { GIT_PROVIDER_PORT, GitCheckoutAuth, GitProviderConnection, GitProviderPort, GitSourceError } from '@wharf/orchestration';
+import { GIT_PROVIDER_PORT, GitCheckoutAuth, GitProviderConnection, GitProviderError, GitProviderPort, GitSourceError, OAuthTokens } from '@wharf/orchestration';
 
-/** Loads a Git provider connection with its secrets decrypted (worker memory only, never logged). */
+/** An OAuth access token is refreshed when it expires within this long (a checkout or a build may take a while). */
+export const OAUTH_REFRESH_MARGIN_MS = 5 * 60_000;
+
+interface StoredTokens {
+  accessToken: string;
+  refreshToken: string;
+}
+interface OAuthColumns {
+  oauth_box: string | null;
+  oauth_status: string | null;
+  oauth_expires_at: Date | null;
+}
+
+/**
+ * Loads a Git provider connection with its secrets decrypted (worker memory only, never logged). A GitLab connection
+ * through an OAuth application gets its current access token, refreshed first when it expires within 5 minutes: the
+ * refresh runs under the connection's row lock (SELECT … FOR UPDATE), so concurrent users wait and then take the
+ * rotated token instead of spending the old refresh token twice; a refused refresh token marks the connection
+ * 'needs-reauthorization'.
+ */
 @Injectable()
 export class ProviderConnections {
+  private readonly logger = new Logger('GitProviders');
   constructor(private readonly ds: DataSource, private readonly box: SecretBox, @Inject(GIT_PROVIDER_PORT) private readonly provider: GitProviderPort) {}
 
-  async load(providerId: string): Promise<{ row: GitProviderEntity; connection: GitProviderConnection }> {
+  /** The connection as stored (an OAuth connection without its access token). */
+  async stored(providerId: string): Promise<{ row: GitProviderEntity; connection: GitProviderConnection }> {
     const row = await this.ds.getRepository(GitProviderEntity).findOneBy({ id: providerId });
     if (!row) throw new NotFoundError('Git provider');
     const secrets = row.secretsBox ? (JSON.parse(this.box.decrypt(row.secretsBox, gitProviderSecretsAad(row.id))) as Record<string, string>) : {};
@@ -22,8 +43,66 @@ export class ProviderConnections {
         ...(s.appId ? { appId: s.appId } : {}), ...(s.installationId ? { installationId: s.installationId } : {}),
         ...(s.username ? { username: s.username } : {}), ...(s.workspace ? { workspace: s.workspace } : {}),
         ...(secrets.privateKey ? { privateKey: secrets.privateKey } : {}), ...(secrets.token ? { token: secrets.token } : {}),
+        ...(s.auth === 'oauth' ? { auth: 'oauth' as const, clientId: s.clientId, clientSecret: secrets.clientSecret } : {}),
       },
     };
+  }
+
+  /** The connection ready for API calls and checkouts (an OAuth connection with a fresh access token). */
+  async load(providerId: string, signal?: AbortSignal): Promise<{ row: GitProviderEntity; connection: GitProviderConnection }> {
+    const loaded = await this.stored(providerId);
+    if (loaded.connection.auth === 'oauth') loaded.connection.token = await this.accessToken(loaded.row, loaded.connection, signal);
+    return loaded;
+  }
+
+  /** Stores the tokens of a completed authorization (and who authorized), replacing earlier ones. */
+  async storeAuthorization(providerId: string, t: OAuthTokens, username: string | null): Promise<void> {
+    await this.ds.query(
+      `UPDATE git_providers SET oauth_box = $2, oauth_status = 'authorized', oauth_expires_at = $3, oauth_username = $4, oauth_authorized_at = now(), oauth_error = NULL WHERE id = $1`,
+      [providerId, this.sealTokens(providerId, t), t.expiresAt, username],
+    );
+  }
+
+  private sealTokens(providerId: string, t: OAuthTokens): string {
+    return this.box.encrypt(JSON.stringify({ accessToken: t.accessToken, refreshToken: t.refreshToken } satisfies StoredTokens), gitProviderOAuthAad(providerId));
+  }
+
+  private needsAuthorization(row: GitProviderEntity, why: string): GitProviderError {
+    return new GitProviderError(`the GitLab connection "${row.name}" ${why}: use "Authorize with GitLab" in Organization settings → Git providers`, 'authentication');
+  }
+
+  private fresh(c: OAuthColumns): boolean {
+    return c.oauth_expires_at === null || new Date(c.oauth_expires_at).getTime() - OAUTH_REFRESH_MARGIN_MS > Date.now();
+  }
+
+  private async accessToken(row: GitProviderEntity, c: GitProviderConnection, signal?: AbortSignal): Promise<string> {
+    const cols: OAuthColumns = { oauth_box: row.oauthBox, oauth_status: row.oauthStatus, oauth_expires_at: row.oauthExpiresAt };
+    if (cols.oauth_status === 'authorized' && cols.oauth_box && this.fresh(cols)) return this.open(row.id, cols.oauth_box).accessToken;
+    // Near expiry: refresh under the row lock; whoever waited on the lock finds the rotated token and uses it.
+    const out = await this.ds.transaction(async (m): Promise<{ token: string } | { error: GitProviderError }> => {
+      const [locked] = (await m.query(`SELECT oauth_box, oauth_status, oauth_expires_at FROM git_providers WHERE id = $1 FOR UPDATE`, [row.id])) as OAuthColumns[];
+      if (!locked) return { error: new GitProviderError('the Git provider connection no longer exists', 'not-found') };
+      if (locked.oauth_status === 'needs-reauthorization') return { error: this.needsAuthorization(row, 'needs re-authorization (its refresh token was refused)') };
+      if (locked.oauth_status !== 'authorized' || !locked.oauth_box) return { error: this.needsAuthorization(row, 'has not been authorized yet') };
+      const stored = this.open(row.id, locked.oauth_box);
+      if (this.fresh(locked)) return { token: stored.accessToken };
+      try {
+        const t = await this.provider.oauthToken(c, { grantType: 'refresh_token', refreshToken: stored.refreshToken }, signal);
+        await m.query(`UPDATE git_providers SET oauth_box = $2, oauth_expires_at = $3, oauth_error = NULL WHERE id = $1`, [row.id, this.sealTokens(row.id, t), t.expiresAt]);
+        return { token: t.accessToken };
+      } catch (e) {
+        if (!(e instanceof GitProviderError) || e.reason !== 'authentication') throw e;
+        this.logger.warn(`GitLab OAuth refresh refused for connection ${row.id}: ${e.message}`);
+        await m.query(`UPDATE git_providers SET oauth_status = 'needs-reauthorization', oauth_error = $2 WHERE id = $1`, [row.id, `the refresh token was refused: ${e.message}`.slice(0, 500)]);
+        return { error: this.needsAuthorization(row, 'needs re-authorization (its refresh token was refused)') };
+      }
+    });
+    if ('error' in out) throw out.error;
+    return out.token;
+  }
+
+  private open(providerId: string, box: string): StoredTokens {
+    return JSON.parse(this.box.decrypt(box, gitProviderOAuthAad(providerId))) as StoredTokens;
   }
 
   /**
@@ -31,13 +110,14 @@ export class ProviderConnections {
    * repository on the connection's own Git host: a source cannot send an organization's token elsewhere.
    */
   async checkoutAuth(providerId: string, repository: string, signal?: AbortSignal): Promise<GitCheckoutAuth> {
-    const { row, connection } = await this.load(providerId);
+    const { row, connection } = await this.stored(providerId);
     const repo = parseGitRepository(repository);
     const host = providerGitHost(row.kind, connection.baseUrl);
     if (!repo.ok || repo.value.transport !== 'https' || repo.value.host !== host) {
       throw new GitSourceError(`the repository is not an https URL on ${host ?? 'the provider'}, the host of the Git provider connection "${row.name}"`, 'invalid-input');
     }
     try {
+      if (connection.auth === 'oauth') connection.token = await this.accessToken(row, connection, signal);
       const c = await this.provider.checkoutCredentials(connection, signal);
       return { kind: 'token', username: c.username, token: c.token };
     } catch (e) {

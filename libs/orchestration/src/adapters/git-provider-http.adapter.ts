@@ -6,7 +6,10 @@
  *   minutes before it expires), which reads /installation/repositories, /repos/{o}/{r}/branches, posts
  *   /repos/{o}/{r}/statuses/{sha} and clones as `x-access-token`.
  * - GitLab: PRIVATE-TOKEN on {base}/api/v4 (/user, /projects?membership=true, /projects/{id}/repository/branches,
- *   /projects/{id}/statuses/{sha}); clones as `oauth2`.
+ *   /projects/{id}/statuses/{sha}); clones as `oauth2`. An OAuth application's access token goes as
+ *   `Authorization: Bearer`; POST {server}/oauth/token (form-encoded: authorization_code with the PKCE code_verifier,
+ *   or refresh_token; client_id and client_secret in the body) answers `{ access_token, token_type, expires_in,
+ *   refresh_token, scope, created_at }` (https://docs.gitlab.com/api/oauth2/).
  * - Gitea/Forgejo: `Authorization: token …` on {base}/api/v1 (/user, /user/repos, /repos/{o}/{r}/branches,
  *   /repos/{o}/{r}/statuses/{sha}); clones as `oauth2` (Gitea reads the token from the password).
  * - Bitbucket Cloud: Basic username:app-password, or Bearer for an access token, on {base} (default
@@ -21,9 +24,9 @@
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { parseProviderBaseUrl } from '@wharf/contracts';
+import { gitlabWebBase, parseProviderBaseUrl } from '@wharf/contracts';
 import {
-  CommitState, CommitStatus, GitProviderConnection, GitProviderError, GitProviderPort, ProviderBranch, ProviderCheckoutCredentials, ProviderRepository,
+  CommitState, CommitStatus, GitProviderConnection, GitProviderError, GitProviderPort, OAuthGrant, OAuthTokens, ProviderBranch, ProviderCheckoutCredentials, ProviderRepository,
 } from '../ports/git-provider.port';
 
 export interface GitProviderHttpAdapterOptions {
@@ -45,6 +48,12 @@ interface HttpAnswer {
 interface CallOptions {
   headers?: Record<string, string>;
   body?: unknown;
+  /** An application/x-www-form-urlencoded body (OAuth token endpoint) instead of JSON. */
+  form?: Record<string, string>;
+  /** The path is on the server's web root (GitLab: the base URL without /api/v4), e.g. /oauth/token. */
+  webRoot?: boolean;
+  /** More values to keep out of error messages (codes, refresh tokens). */
+  secrets?: string[];
   signal?: AbortSignal;
 }
 
@@ -240,6 +249,40 @@ export class GitProviderHttpAdapter implements GitProviderPort {
     }
   }
 
+  async oauthToken(c: GitProviderConnection, grant: OAuthGrant, signal?: AbortSignal): Promise<OAuthTokens> {
+    if (c.kind !== 'gitlab') throw new GitProviderError(`OAuth applications are not supported for ${c.kind} connections`, 'invalid-input');
+    if (!c.clientId || !c.clientSecret) throw new GitProviderError('the connection has no OAuth application id and secret', 'invalid-input');
+    const form: Record<string, string> = grant.grantType === 'authorization_code'
+      ? { grant_type: 'authorization_code', code: grant.code, redirect_uri: grant.redirectUri, code_verifier: grant.codeVerifier }
+      : { grant_type: 'refresh_token', refresh_token: grant.refreshToken };
+    const secrets = grant.grantType === 'authorization_code' ? [grant.code, grant.codeVerifier] : [grant.refreshToken];
+    let answer: HttpAnswer;
+    try {
+      answer = await this.call(c, 'POST', '/oauth/token', { form: { ...form, client_id: c.clientId, client_secret: c.clientSecret }, webRoot: true, secrets, signal });
+    } catch (e) {
+      // RFC 6749 §5.2: a refused grant or client is a 400 (invalid_grant, …) or 401 (invalid_client).
+      if (e instanceof GitProviderError && (e.status === 400 || e.status === 401)) throw new GitProviderError(e.message, 'authentication', e.status);
+      throw e;
+    }
+    const b = obj(answer.body);
+    const accessToken = str(b.access_token);
+    const refreshToken = str(b.refresh_token) ?? (grant.grantType === 'refresh_token' ? grant.refreshToken : null);
+    if (!accessToken || !refreshToken) throw new GitProviderError('the token endpoint answered without an access and a refresh token', 'other');
+    const expiresIn = typeof b.expires_in === 'number' && Number.isFinite(b.expires_in) && b.expires_in > 0 ? b.expires_in : null;
+    const createdAt = typeof b.created_at === 'number' && Number.isFinite(b.created_at) ? b.created_at * 1000 : this.now();
+    // GitLab answers created_at (seconds) + expires_in; the earlier of that and now + expires_in is the safe expiry.
+    const expiresAt = expiresIn === null ? null : new Date(Math.min(createdAt, this.now()) + expiresIn * 1000).toISOString();
+    return { accessToken, refreshToken, expiresAt };
+  }
+
+  async currentUser(c: GitProviderConnection, signal?: AbortSignal): Promise<string> {
+    if (c.kind !== 'gitlab' && c.kind !== 'gitea') throw new GitProviderError(`no user lookup for ${c.kind} connections`, 'invalid-input');
+    const u = obj((await this.call(c, 'GET', this.apiPath(c, '/user'), { headers: this.tokenHeaders(c), signal })).body);
+    const name = str(u.username) ?? str(u.login);
+    if (!name) throw new GitProviderError('the provider answered without a user name', 'other');
+    return name.slice(0, 200);
+  }
+
   // --- helpers ------------------------------------------------------------------------------------------------------
 
   private requireToken(c: GitProviderConnection): string {
@@ -276,7 +319,7 @@ export class GitProviderHttpAdapter implements GitProviderPort {
 
   private tokenHeaders(c: GitProviderConnection): Record<string, string> {
     const token = this.requireToken(c);
-    if (c.kind === 'gitlab') return { 'PRIVATE-TOKEN': token };
+    if (c.kind === 'gitlab') return c.auth === 'oauth' ? { Authorization: `Bearer ${token}` } : { 'PRIVATE-TOKEN': token };
     if (c.kind === 'gitea') return { Authorization: `token ${token}` };
     return { Authorization: c.username ? `Basic ${Buffer.from(`${c.username}:${token}`).toString('base64')}` : `Bearer ${token}` };
   }
@@ -298,10 +341,10 @@ export class GitProviderHttpAdapter implements GitProviderPort {
       throw new GitProviderError((e as Error).message, 'host-refused');
     }
     if (addresses.length === 0) throw new GitProviderError(`the host ${base.host} does not resolve`, 'host-refused');
-    const url = new URL(base.url + path);
-    const secrets = [c.token, c.privateKey].filter((s): s is string => !!s);
+    const url = new URL((o.webRoot ? gitlabWebBase(base.url) : base.url) + path);
+    const secrets = [c.token, c.privateKey, c.clientSecret, ...(o.secrets ?? [])].filter((s): s is string => !!s);
     const redact = (m: string) => secrets.reduce((acc, s) => acc.split(s).join('[redacted]'), m).replace(/[\r\n\t]+/g, ' ').slice(0, 300);
-    const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
+    const payload = o.form ? Buffer.from(new URLSearchParams(o.form).toString()) : o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
     const pinned: LookupFunction = (_host, opts, cb) => {
       const list = addresses.map((a) => ({ address: a, family: isIP(a) === 6 ? 6 : 4 }));
       if ((opts as { all?: boolean }).all) (cb as unknown as (e: null, a: typeof list) => void)(null, list);
@@ -324,7 +367,7 @@ export class GitProviderHttpAdapter implements GitProviderPort {
           ...(this.options.ca ? { ca: this.options.ca } : {}),
           headers: {
             'User-Agent': this.options.userAgent ?? 'Wharf', Accept: 'application/json', ...o.headers,
-            ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) } : {}),
+            ...(payload ? { 'Content-Type': o.form ? 'application/x-www-form-urlencoded' : 'application/json', 'Content-Length': String(payload.length) } : {}),
           },
         },
         (res) => {
@@ -358,7 +401,8 @@ export class GitProviderHttpAdapter implements GitProviderPort {
               resolve({ status, body });
               return;
             }
-            const said = str(obj(body).message) ?? str(obj(obj(body).error).message) ?? str(obj(body).error) ?? '';
+            const oauthError = str(obj(body).error) ? `${str(obj(body).error)}${str(obj(body).error_description) ? ` (${str(obj(body).error_description)})` : ''}` : null;
+            const said = str(obj(body).message) ?? str(obj(obj(body).error).message) ?? oauthError ?? '';
             const reason = status === 401 || status === 403 ? 'authentication' : status === 404 ? 'not-found' : 'other';
             fail(new GitProviderError(redact(`${method} ${url.pathname} answered ${status}${said ? `: ${said}` : ''}`), reason, status));
           });

@@ -5,7 +5,7 @@
  * (private addresses refused unless the instance allows them) and connects to the addresses that were checked; no
  * redirect is followed; each call has a deadline and a response size limit. Errors never carry a secret.
  */
-import type { GitProviderKind } from '@wharf/contracts';
+import type { GitProviderAuth, GitProviderKind } from '@wharf/contracts';
 
 export const GIT_PROVIDER_PORT = Symbol('GitProviderPort');
 
@@ -18,7 +18,25 @@ export interface GitProviderConnection {
   privateKey?: string;
   username?: string;
   workspace?: string;
+  /** The token the API calls and checkouts use (an OAuth connection: its current access token). */
   token?: string;
+  /** GitLab: 'oauth' sends the token as `Authorization: Bearer` (an OAuth access token) instead of PRIVATE-TOKEN. */
+  auth?: GitProviderAuth;
+  /** OAuth application (client) id and secret, for the token endpoint. */
+  clientId?: string;
+  clientSecret?: string;
+}
+
+/** A token grant at the provider's OAuth token endpoint (RFC 6749 §4.1.3 with PKCE, §6). */
+export type OAuthGrant =
+  | { grantType: 'authorization_code'; code: string; codeVerifier: string; redirectUri: string }
+  | { grantType: 'refresh_token'; refreshToken: string };
+export interface OAuthTokens {
+  accessToken: string;
+  /** The refresh token to use next time (providers rotate it: the previous one stops working). */
+  refreshToken: string;
+  /** When the access token expires (null: the provider did not say). */
+  expiresAt: string | null;
 }
 
 export interface ProviderRepository {
@@ -66,4 +84,12 @@ export interface GitProviderPort {
   listBranches(c: GitProviderConnection, repository: string, signal?: AbortSignal): Promise<ProviderBranch[]>;
   checkoutCredentials(c: GitProviderConnection, signal?: AbortSignal): Promise<ProviderCheckoutCredentials>;
   postCommitStatus(c: GitProviderConnection, status: CommitStatus, signal?: AbortSignal): Promise<void>;
+  /**
+   * GitLab OAuth applications: exchanges an authorization code (with its PKCE verifier) or a refresh token for tokens.
+   * A refusal of the grant (invalid_grant: a revoked, used or mismatched code or refresh token; invalid_client) is
+   * reason 'authentication'.
+   */
+  oauthToken(c: GitProviderConnection, grant: OAuthGrant, signal?: AbortSignal): Promise<OAuthTokens>;
+  /** The user name the connection's credentials belong to. */
+  currentUser(c: GitProviderConnection, signal?: AbortSignal): Promise<string>;
 }

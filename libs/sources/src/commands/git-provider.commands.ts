@@ -5,9 +5,10 @@
  * entry; the view lists which are set. Provider API calls are made by the worker (RPC `git-provider.*`), which checks
  * the base URL's host against private addresses right before each request.
  */
+import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
-import { type GitProviderInput, type GitProviderKind, type GitProviderSecretName, type GitProviderSettings, validateGitProvider } from '@wharf/contracts';
-import { checkVersion, ConflictError, newId, NotFoundError, SecretBox, TransactionRunner, ValidationError, WorkerRpcClient } from '@wharf/core';
+import { GIT_PROVIDER_OAUTH_CALLBACK_PATH, type GitProviderAuth, type GitProviderInput, type GitProviderKind, type GitProviderSecretName, type GitProviderSettings, validateGitProvider } from '@wharf/contracts';
+import { checkVersion, ConflictError, newId, NotFoundError, SecretBox, TransactionRunner, ValidationError, WHARF_CONFIG, WharfConfig, WorkerRpcClient } from '@wharf/core';
 import { actorOf, OrganizationEntity, Principal, TenantScope } from '@wharf/tenancy';
 import { GitProviderEntity, gitProviderSecretsAad } from '@wharf/applications';
 
@@ -23,14 +24,37 @@ export interface GitProviderView {
   workspace: string | null;
   /** Which secrets are stored (their values are never returned). */
   secretsSet: GitProviderSecretName[];
+  /** GitLab: 'token' or 'oauth' (an OAuth application); 'token' for the other kinds. */
+  auth: GitProviderAuth;
+  /** GitLab OAuth application id. */
+  clientId: string | null;
+  /** OAuth connections: the authorization's state (tokens never); null for token connections. */
+  oauth: GitProviderOAuthView | null;
   createdAt: string;
   updatedAt: string;
   version: number;
 }
-export const gitProviderView = (r: GitProviderEntity): GitProviderView => ({
+export interface GitProviderOAuthView {
+  status: 'not-authorized' | 'authorized' | 'needs-reauthorization';
+  /** The provider user who authorized the application. */
+  username: string | null;
+  /** When the current access token expires (the worker refreshes it 5 minutes before). */
+  expiresAt: string | null;
+  authorizedAt: string | null;
+  /** Why the connection needs re-authorization (the provider's refusal of the refresh token). */
+  message: string | null;
+  /** The redirect URI to register in the provider's OAuth application. */
+  redirectUri: string;
+}
+export const gitProviderView = (r: GitProviderEntity, publicUrl: string): GitProviderView => ({
   id: r.id, organizationId: r.organizationId, name: r.name, kind: r.kind, baseUrl: r.settings.baseUrl,
   appId: r.settings.appId ?? null, installationId: r.settings.installationId ?? null, username: r.settings.username ?? null, workspace: r.settings.workspace ?? null,
-  secretsSet: [...r.secretsSet].sort(), createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version,
+  secretsSet: [...r.secretsSet].sort(), auth: r.settings.auth ?? 'token', clientId: r.settings.clientId ?? null,
+  oauth: r.settings.auth === 'oauth' ? {
+    status: r.oauthStatus ?? 'not-authorized', username: r.oauthUsername ?? null, expiresAt: r.oauthExpiresAt?.toISOString() ?? null,
+    authorizedAt: r.oauthAuthorizedAt?.toISOString() ?? null, message: r.oauthError ?? null, redirectUri: `${publicUrl}${GIT_PROVIDER_OAUTH_CALLBACK_PATH}`,
+  } : null,
+  createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), version: r.version,
 });
 
 const subjectOf = (r: GitProviderEntity) => ({ type: 'git-provider', id: r.id, name: r.name });
@@ -48,7 +72,7 @@ function validated(input: GitProviderInput, existing?: GitProviderEntity) {
 /** Audit changes of settings (values) and secrets ('[redacted]' when given). */
 function changesOf(before: GitProviderSettings | null, after: GitProviderSettings, secrets: Partial<Record<GitProviderSecretName, string>>): Record<string, unknown> {
   const changes: Record<string, unknown> = {};
-  for (const k of ['baseUrl', 'appId', 'installationId', 'username', 'workspace'] as const) {
+  for (const k of ['baseUrl', 'appId', 'installationId', 'username', 'workspace', 'auth', 'clientId'] as const) {
     if ((before?.[k] ?? null) !== (after[k] ?? null)) changes[k] = before ? { from: before[k] ?? null, to: after[k] ?? null } : after[k];
   }
   for (const k of Object.keys(secrets)) changes[k] = '[redacted]';
@@ -62,11 +86,11 @@ export class ListGitProvidersQuery extends Query<GitProviderView[]> {
 }
 @QueryHandler(ListGitProvidersQuery)
 export class ListGitProvidersHandler implements IQueryHandler<ListGitProvidersQuery> {
-  constructor(private readonly scope: TenantScope) {}
+  constructor(private readonly scope: TenantScope, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
   async execute({ principal, organizationId }: ListGitProvidersQuery) {
     await this.scope.findOne(principal, OrganizationEntity, 'organization', organizationId);
     const rows = await this.scope.query(principal, GitProviderEntity, 'git-provider').andWhere('x.organization_id = :organizationId', { organizationId }).orderBy('x.name').getMany();
-    return rows.map(gitProviderView);
+    return rows.map((r) => gitProviderView(r, this.config.publicUrl));
   }
 }
 
@@ -77,9 +101,9 @@ export class GetGitProviderQuery extends Query<GitProviderView> {
 }
 @QueryHandler(GetGitProviderQuery)
 export class GetGitProviderHandler implements IQueryHandler<GetGitProviderQuery> {
-  constructor(private readonly scope: TenantScope) {}
+  constructor(private readonly scope: TenantScope, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
   async execute({ principal, providerId }: GetGitProviderQuery) {
-    return gitProviderView(await this.scope.findOne(principal, GitProviderEntity, 'git-provider', providerId));
+    return gitProviderView(await this.scope.findOne(principal, GitProviderEntity, 'git-provider', providerId), this.config.publicUrl);
   }
 }
 
@@ -90,7 +114,7 @@ export class CreateGitProviderCommand extends Command<GitProviderView> {
 }
 @CommandHandler(CreateGitProviderCommand)
 export class CreateGitProviderHandler implements ICommandHandler<CreateGitProviderCommand> {
-  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
   async execute({ principal: p, organizationId, input }: CreateGitProviderCommand) {
     await this.scope.findOne(p, OrganizationEntity, 'organization', organizationId);
     await this.scope.assert(p, 'create', 'git-provider', { organizationId, id: null, name: typeof input?.name === 'string' ? input.name : null });
@@ -107,7 +131,7 @@ export class CreateGitProviderHandler implements ICommandHandler<CreateGitProvid
       });
       await m.insert(GitProviderEntity, r);
       await stage({ type: 'git-provider.created', organizationId, actor: actorOf(p), subject: subjectOf(r), payload: { kind: r.kind } }, { request: p.client, changes: { name: r.name, kind: r.kind, ...changesOf(null, v.settings, v.secrets) } });
-      return gitProviderView(r);
+      return gitProviderView(r, this.config.publicUrl);
     });
   }
 }
@@ -119,7 +143,7 @@ export class UpdateGitProviderCommand extends Command<GitProviderView> {
 }
 @CommandHandler(UpdateGitProviderCommand)
 export class UpdateGitProviderHandler implements ICommandHandler<UpdateGitProviderCommand> {
-  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox) {}
+  constructor(private readonly tx: TransactionRunner, private readonly scope: TenantScope, private readonly box: SecretBox, @Inject(WHARF_CONFIG) private readonly config: WharfConfig) {}
   async execute({ principal: p, providerId, patch, expectedVersion }: UpdateGitProviderCommand) {
     await this.scope.findOne(p, GitProviderEntity, 'git-provider', providerId, 'update');
     return this.tx.run(async (m, stage) => {
@@ -138,10 +162,15 @@ export class UpdateGitProviderHandler implements ICommandHandler<UpdateGitProvid
         r.secretsBox = this.box.encrypt(JSON.stringify(merged), gitProviderSecretsAad(r.id));
         r.secretsSet = Object.keys(merged) as GitProviderSecretName[];
       }
+      if (v.settings.auth === 'oauth' && (v.settings.baseUrl !== r.settings.baseUrl || v.settings.clientId !== r.settings.clientId) && (r.oauthBox || r.oauthStatus)) {
+        // Tokens of another server or application: the connection must be authorized again.
+        Object.assign(r, { oauthBox: null, oauthStatus: null, oauthExpiresAt: null, oauthUsername: null, oauthAuthorizedAt: null, oauthError: null });
+        changes.oauth = 'authorization cleared';
+      }
       Object.assign(r, { name: v.name, settings: v.settings, updatedAt: new Date(), version: r.version + 1 });
       await m.save(GitProviderEntity, r);
       await stage({ type: 'git-provider.updated', organizationId: r.organizationId, actor: actorOf(p), subject: subjectOf(r), payload: {} }, { request: p.client, changes });
-      return gitProviderView(r);
+      return gitProviderView(r, this.config.publicUrl);
     });
   }
 }

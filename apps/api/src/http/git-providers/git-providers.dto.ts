@@ -1,8 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import { GIT_PROVIDER_KINDS } from '@wharf/contracts';
+import { GIT_PROVIDER_AUTHS, GIT_PROVIDER_KINDS } from '@wharf/contracts';
 
-const SECRET_KINDS = ['privateKey', 'webhookSecret', 'token'];
+const SECRET_KINDS = ['privateKey', 'webhookSecret', 'token', 'clientSecret'];
+
+export class GitProviderOAuthStateDto {
+  @ApiProperty({ enum: ['not-authorized', 'authorized', 'needs-reauthorization'] }) status: string;
+  @ApiProperty({ type: String, nullable: true, description: 'The provider user who authorized the application' }) username: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'When the access token expires (refreshed 5 minutes before)' }) expiresAt: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) authorizedAt: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'Why the connection needs re-authorization' }) message: string | null;
+  @ApiProperty({ description: "The redirect URI to register in the provider's OAuth application" }) redirectUri: string;
+}
+export class GitProviderOAuthStartDto {
+  @ApiProperty({ description: "The provider's authorize page (open it in the browser)" }) authorizationUrl: string;
+  @ApiProperty() redirectUri: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt: string;
+}
 
 export class GitProviderDto {
   @ApiProperty() id: string;
@@ -15,6 +29,9 @@ export class GitProviderDto {
   @ApiProperty({ type: String, nullable: true, description: 'Bitbucket username (app passwords)' }) username: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Bitbucket workspace' }) workspace: string | null;
   @ApiProperty({ enum: SECRET_KINDS, isArray: true, description: 'Which secrets are stored (values are never returned)' }) secretsSet: string[];
+  @ApiProperty({ enum: GIT_PROVIDER_AUTHS, description: "GitLab: 'token' or 'oauth' (an OAuth application); 'token' for the other kinds" }) auth: string;
+  @ApiProperty({ type: String, nullable: true, description: 'GitLab OAuth application id' }) clientId: string | null;
+  @ApiProperty({ type: GitProviderOAuthStateDto, nullable: true, description: 'OAuth connections: the authorization (tokens never)' }) oauth: GitProviderOAuthStateDto | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiProperty() version: number;
@@ -30,6 +47,9 @@ class GitProviderFieldsDto {
   @ApiPropertyOptional({ writeOnly: true, description: 'GitHub App private key (PEM); stored encrypted, never returned' }) @IsOptional() @IsString() @MaxLength(16384) privateKey?: string;
   @ApiPropertyOptional({ writeOnly: true, description: 'GitHub App webhook secret; stored encrypted, never returned' }) @IsOptional() @IsString() @MaxLength(4096) webhookSecret?: string;
   @ApiPropertyOptional({ writeOnly: true, description: 'Access token (GitLab, Gitea) or app password/access token (Bitbucket); stored encrypted, never returned' }) @IsOptional() @IsString() @MaxLength(4096) token?: string;
+  @ApiPropertyOptional({ enum: GIT_PROVIDER_AUTHS, description: "GitLab: 'token' (default) or 'oauth' (an OAuth application, authorized afterwards); cannot change later" }) @IsOptional() @IsIn([...GIT_PROVIDER_AUTHS]) auth?: string;
+  @ApiPropertyOptional({ description: 'GitLab OAuth application id (auth oauth)' }) @IsOptional() @IsString() @MaxLength(200) clientId?: string;
+  @ApiPropertyOptional({ writeOnly: true, description: 'GitLab OAuth application secret (auth oauth); stored encrypted, never returned' }) @IsOptional() @IsString() @MaxLength(4096) clientSecret?: string;
 }
 export class CreateGitProviderDto extends GitProviderFieldsDto {
   @ApiProperty() @IsString() @Length(1, 100) name: string;

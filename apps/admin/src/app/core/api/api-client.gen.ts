@@ -410,6 +410,19 @@ export class ApiClient {
   }, observe?: O) => Observable<ApiResult<O, operations['EnvironmentsController_variables']['responses'][200]['content']['application/json']>>
     = this.op('GET', '/api/v1/environments/{id}/variables');
 
+  /** POST /api/v1/git-providers/{providerId}/oauth/authorize: Start authorizing a GitLab OAuth connection: answers the provider's authorize URL (PKCE S256, single-use state bound to you and this browser for 10 minutes) */
+  readonly gitProviderOAuthAuthorize: <O extends ApiObserve = 'body'>(args: {
+    path: operations['GitProviderOAuthController_authorize']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['GitProviderOAuthController_authorize']['responses'][200]['content']['application/json']>>
+    = this.op('POST', '/api/v1/git-providers/{providerId}/oauth/authorize');
+
+  /** GET /api/v1/git-providers/oauth/callback: Redirect URI of Git provider OAuth applications: exchanges the code (through the worker) and redirects to the portal's Git providers page with oauth=authorized|failed */
+  readonly gitProviderOAuthCallback: <O extends ApiObserve = 'body'>(args?: {}, observe?: O) => Observable<ApiResult<O, void>>
+    = this.op('GET', '/api/v1/git-providers/oauth/callback');
+
+  /** The URL of GET /api/v1/git-providers/oauth/callback, for the browser to open (EventSource, a link or a redirect). */
+  readonly gitProviderOAuthCallbackUrl: (args?: {}) => string = this.url('/api/v1/git-providers/oauth/callback');
+
   /** GET /api/v1/git-providers/{providerId}/branches: Branches of one repository of the connection (at most 100) */
   readonly gitProvidersBranches: <O extends ApiObserve = 'body'>(args: {
     path: operations['GitProvidersController_branches']['parameters']['path'];

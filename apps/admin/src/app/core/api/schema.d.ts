@@ -1664,6 +1664,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/git-providers/{providerId}/oauth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start authorizing a GitLab OAuth connection: answers the provider's authorize URL (PKCE S256, single-use state bound to you and this browser for 10 minutes) */
+        post: operations["GitProviderOAuthController_authorize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/git-providers/oauth/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Redirect URI of Git provider OAuth applications: exchanges the code (through the worker) and redirects to the portal's Git providers page with oauth=authorized|failed */
+        get: operations["GitProviderOAuthController_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/{applicationId}/previews": {
         parameters: {
             query?: never;
@@ -3104,6 +3138,23 @@ export interface components {
             /** @description The secret deliveries are signed with (GitHub/Gitea/Bitbucket HMAC, GitLab token, generic HMAC) */
             secret: string;
         };
+        GitProviderOAuthStateDto: {
+            /** @enum {string} */
+            status: "not-authorized" | "authorized" | "needs-reauthorization";
+            /** @description The provider user who authorized the application */
+            username: string | null;
+            /**
+             * Format: date-time
+             * @description When the access token expires (refreshed 5 minutes before)
+             */
+            expiresAt: string | null;
+            /** Format: date-time */
+            authorizedAt: string | null;
+            /** @description Why the connection needs re-authorization */
+            message: string | null;
+            /** @description The redirect URI to register in the provider's OAuth application */
+            redirectUri: string;
+        };
         GitProviderDto: {
             id: string;
             organizationId: string;
@@ -3121,7 +3172,16 @@ export interface components {
             /** @description Bitbucket workspace */
             workspace: string | null;
             /** @description Which secrets are stored (values are never returned) */
-            secretsSet: ("privateKey" | "webhookSecret" | "token")[];
+            secretsSet: ("privateKey" | "webhookSecret" | "token" | "clientSecret")[];
+            /**
+             * @description GitLab: 'token' or 'oauth' (an OAuth application); 'token' for the other kinds
+             * @enum {string}
+             */
+            auth: "token" | "oauth";
+            /** @description GitLab OAuth application id */
+            clientId: string | null;
+            /** @description OAuth connections: the authorization (tokens never) */
+            oauth: components["schemas"]["GitProviderOAuthStateDto"] | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -3145,6 +3205,15 @@ export interface components {
             webhookSecret?: string;
             /** @description Access token (GitLab, Gitea) or app password/access token (Bitbucket); stored encrypted, never returned */
             token?: string;
+            /**
+             * @description GitLab: 'token' (default) or 'oauth' (an OAuth application, authorized afterwards); cannot change later
+             * @enum {string}
+             */
+            auth?: "token" | "oauth";
+            /** @description GitLab OAuth application id (auth oauth) */
+            clientId?: string;
+            /** @description GitLab OAuth application secret (auth oauth); stored encrypted, never returned */
+            clientSecret?: string;
             name: string;
             /** @enum {string} */
             kind: "github" | "gitlab" | "gitea" | "bitbucket";
@@ -3166,6 +3235,15 @@ export interface components {
             webhookSecret?: string;
             /** @description Access token (GitLab, Gitea) or app password/access token (Bitbucket); stored encrypted, never returned */
             token?: string;
+            /**
+             * @description GitLab: 'token' (default) or 'oauth' (an OAuth application, authorized afterwards); cannot change later
+             * @enum {string}
+             */
+            auth?: "token" | "oauth";
+            /** @description GitLab OAuth application id (auth oauth) */
+            clientId?: string;
+            /** @description GitLab OAuth application secret (auth oauth); stored encrypted, never returned */
+            clientSecret?: string;
             name?: string;
         };
         GitProviderTestDto: {
@@ -3183,6 +3261,13 @@ export interface components {
         ProviderBranchDto: {
             name: string;
             commit: string;
+        };
+        GitProviderOAuthStartDto: {
+            /** @description The provider's authorize page (open it in the browser) */
+            authorizationUrl: string;
+            redirectUri: string;
+            /** Format: date-time */
+            expiresAt: string;
         };
         PreviewDeploymentDto: {
             id: string;
@@ -10317,6 +10402,81 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
+            };
+        };
+    };
+    GitProviderOAuthController_authorize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                providerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GitProviderOAuthStartDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    GitProviderOAuthController_callback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To /orgs/{orgId}/settings/git-providers?oauth=authorized|failed&provider=…&reason=… */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
