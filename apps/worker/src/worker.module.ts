@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { JobRegistry } from './jobs/job-registry';
 import { OutboxMaintenance } from './jobs/outbox-maintenance';
+import { UploadRetention } from './jobs/upload-retention';
 import { ApplicationsModule } from '@wharf/applications';
 import { WHARF_CONFIG, WharfConfig } from '@wharf/core';
 import { ACME_PORT, AcmeClientAdapter, checkGitHost, DockerBuildAdapter, DockerodeSwarmAdapter, GIT_PORT, GIT_PROVIDER_PORT, GitCliAdapter, GitProviderHttpAdapter, IMAGE_BUILDER_PORT, PROXY_CONFIG_PORT, SWARM_PORT } from '@wharf/orchestration';
@@ -15,6 +16,7 @@ import { InstanceTls } from './certificates/instance-tls';
 import { ApplicationRouting, LazyTraefikFiles } from './routing/application-routing';
 import { DeploymentRunner } from './deployments/deployment.runner';
 import { SourceBuild } from './deployments/source-build';
+import { UploadSource } from './deployments/upload-source';
 import { RuntimeReconciler } from './deployments/runtime.reconciler';
 import { DeploymentWatchdog } from './deployments/deployment.watchdog';
 import { RpcServer } from './rpc/rpc-server';
@@ -28,6 +30,8 @@ import { EdgeProxy } from './edge/edge-proxy';
   providers: [
     JobRegistry,
     OutboxMaintenance,
+    UploadRetention,
+    UploadSource,
     { provide: SWARM_PORT, inject: [WHARF_CONFIG], useFactory: (c: WharfConfig) => new DockerodeSwarmAdapter({ socketPath: c.dockerSocket }) },
     // Traefik's dynamic files in WHARF_TRAEFIK_DIR (default <WHARF_DATA_DIR>/traefik/dynamic), one per application.
     { provide: PROXY_CONFIG_PORT, useClass: LazyTraefikFiles },

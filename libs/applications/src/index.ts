@@ -4,6 +4,7 @@ import { RegistryEntity } from './entities/registry.entity';
 import { ServerEntity } from './entities/server.entity';
 import { ApplicationSourceEntity } from './entities/application-source.entity';
 import { GitProviderEntity } from './entities/git-provider.entity';
+import { SourceUploadEntity } from './entities/source-upload.entity';
 
 export * from './entities/application.entity';
 export * from './entities/deployment.entity';
@@ -11,6 +12,7 @@ export * from './entities/registry.entity';
 export * from './entities/server.entity';
 export * from './entities/application-source.entity';
 export * from './entities/git-provider.entity';
+export * from './entities/source-upload.entity';
 export * from './spec/image-reference';
 export * from './spec/application-spec';
 export * from './spec/volume-names';
@@ -25,4 +27,4 @@ export * from './commands/deployment-lifecycle';
 export * from './teardowns/teardowns';
 export * from './applications.module';
 
-export const APPLICATIONS_ENTITIES = [ApplicationSourceEntity, GitProviderEntity, ServerEntity, RegistryEntity, ApplicationEntity, ApplicationVariableEntity, DeploymentEntity, DeploymentLogEntity, ApplicationRuntimeEntity];
+export const APPLICATIONS_ENTITIES = [ApplicationSourceEntity, SourceUploadEntity, GitProviderEntity, ServerEntity, RegistryEntity, ApplicationEntity, ApplicationVariableEntity, DeploymentEntity, DeploymentLogEntity, ApplicationRuntimeEntity];

@@ -172,6 +172,8 @@ export interface EventPayloads {
   /** The application's Git source (never the token, the deploy key's private half or the webhook secret). */
   'application.source-changed': { applicationId: string };
   'application.source-removed': { applicationId: string };
+  /** A source archive was uploaded (the audit entry names it: file name, size, sha256; never its content). */
+  'application.source-uploaded': { applicationId: string; uploadId: string };
   'application.deploy-key-generated': { applicationId: string };
   'application.webhook-secret-revealed': { applicationId: string };
   'application.webhook-secret-rotated': { applicationId: string };
@@ -233,7 +235,7 @@ const EVENT_TYPE_SET: Record<EventType, true> = {
   'git-provider.created': true, 'git-provider.updated': true, 'git-provider.deleted': true, 'git-provider.tested': true,
   'git-provider.authorization-started': true, 'git-provider.authorized': true,
   'application.created': true, 'application.updated': true, 'application.variables-changed': true, 'application.delete-requested': true, 'application.deleted': true,
-  'application.source-changed': true, 'application.source-removed': true, 'application.deploy-key-generated': true, 'application.webhook-secret-revealed': true, 'application.webhook-secret-rotated': true,
+  'application.source-changed': true, 'application.source-removed': true, 'application.source-uploaded': true, 'application.deploy-key-generated': true, 'application.webhook-secret-revealed': true, 'application.webhook-secret-rotated': true,
   'preview.created': true, 'preview.approved': true, 'preview.deployed': true, 'preview.removed': true, 'preview.settings-changed': true,
   'domain.created': true, 'domain.updated': true, 'domain.deleted': true,
   'certificate.issued': true, 'certificate.renewed': true, 'certificate.failed': true, 'certificate.expiring': true,

@@ -8,3 +8,4 @@ export * from './dns-providers';
 export * from './git-source';
 export * from './build-settings';
 export * from './git-providers';
+export * from './upload-source';

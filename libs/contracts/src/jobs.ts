@@ -41,6 +41,8 @@ export interface JobPayloads {
    * Best effort: a failure is logged, never retried into the deployment. jobId = `commit-status:<deploymentId>:<state>`.
    */
   'git-provider.commit-status': { v: 1; deploymentId: string; state: 'pending' | 'success' | 'failure' };
+  /** Uploaded source archives no source and none of the newest WHARF_UPLOADS_KEEP deployments names are removed. */
+  'sources.purge-uploads': { v: 1 };
 }
 export type JobName = keyof JobPayloads;
 
@@ -60,4 +62,5 @@ export const JOB_QUEUES: Record<JobName, QueueName> = {
   'instance.tls': QUEUES.maintenance,
   'webhooks.purge-deliveries': QUEUES.maintenance,
   'git-provider.commit-status': QUEUES.maintenance,
+  'sources.purge-uploads': QUEUES.maintenance,
 };

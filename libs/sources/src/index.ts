@@ -11,4 +11,7 @@ export * from './commands/git-provider.commands';
 export * from './commands/git-provider-oauth.commands';
 export * from './previews/preview-rules';
 export * from './previews/preview.commands';
+export * from './uploads/archive';
+export * from './uploads/upload-view';
+export * from './uploads/upload.commands';
 export * from './sources.module';

@@ -6,11 +6,12 @@ import * as webhooks from './commands/webhook.commands';
 import * as gitProviders from './commands/git-provider.commands';
 import * as gitProviderOAuth from './commands/git-provider-oauth.commands';
 import * as previews from './previews/preview.commands';
+import * as uploads from './uploads/upload.commands';
 import { CommitStatusListener } from './providers/commit-status.listener';
 
 /** Applications' Git sources (commands and queries); the worker checks out and builds them. */
 @Module({
   imports: [TenancyModule],
-  providers: [...handlersOf(sources), ...handlersOf(webhooks), ...handlersOf(gitProviders), ...handlersOf(gitProviderOAuth), ...handlersOf(previews), previews.PreviewDeployer, previews.PreviewEventsListener, CommitStatusListener],
+  providers: [...handlersOf(sources), ...handlersOf(webhooks), ...handlersOf(gitProviders), ...handlersOf(gitProviderOAuth), ...handlersOf(previews), ...handlersOf(uploads), previews.PreviewDeployer, previews.PreviewEventsListener, CommitStatusListener],
 })
 export class SourcesModule {}

@@ -9,6 +9,7 @@ import {
   detectStack, generateBuild, GIT_PORT, GitCheckoutAuth, GitPort, GitSourceError, IMAGE_BUILDER_PORT, ImageBuildError, ImageBuilderPort, runExternalBuilder, staticSite,
 } from '@wharf/orchestration';
 import { insideCheckout, probeRepository } from './repo-probe';
+import { UploadSource, UploadSourceError } from './upload-source';
 import { registryImageRef, registryPushDecision } from './registry-push';
 import { ProviderConnections } from '../git-providers/provider-connections';
 
@@ -43,6 +44,7 @@ export class SourceBuild {
     @Inject(IMAGE_BUILDER_PORT) private readonly builder: ImageBuilderPort,
     @Inject(WHARF_CONFIG) private readonly config: WharfConfig,
     private readonly providers: ProviderConnections,
+    private readonly uploads: UploadSource,
   ) {}
 
   async run(ctx: SourceBuildContext): Promise<{ ok: false; error: string } | void> {
@@ -51,6 +53,7 @@ export class SourceBuild {
     if (!s) return;
     const src = await this.ds.manager.findOneBy(ApplicationSourceEntity, { applicationId: d.applicationId });
     if (!src) return { ok: false, error: 'The application has no Git source any more; set one, or deploy an image' };
+    if (s.kind === 'upload') return this.fromUpload(ctx, src);
     let auth: GitCheckoutAuth;
     if (src.providerId) {
       // The organization's Git provider connection supplies the credentials (a GitHub App: a token minted now).
@@ -87,51 +90,89 @@ export class SourceBuild {
       await this.ds.query(`UPDATE deployments SET source = $2 WHERE id = $1`, [d.id, JSON.stringify(recorded)]);
       d.source = recorded;
       ctx.check();
-
-      const install = d.snapshot.labels['wharf.install'];
-      const tag = buildImageTag(install, d.applicationId, d.id);
-      const contextDir = s.buildPath === '.' ? checkoutDir : join(checkoutDir, s.buildPath);
-      const build = normaliseBuildSettings(s.build);
-      const labels = { 'wharf.install': install, 'wharf.organization': d.organizationId, 'wharf.application': d.applicationId, 'wharf.deployment': d.id, 'wharf.commit': info.commit };
-      const secrets = this.buildSecrets(src, build.secrets);
-      const missing = build.secrets.filter((n) => !(n in secrets));
-      if (missing.length > 0) await log('build', `Build secrets without a stored value are left out: ${missing.join(', ')}`, 'warn');
-      try {
-        if (build.kind === 'nixpacks' || build.kind === 'railpack' || build.kind === 'buildpacks') {
-          await log('build', `Build type ${build.kind} in ${s.buildPath}`);
-          if (Object.keys(secrets).length > 0) await log('build', `Build secrets are passed only to Dockerfile builds; ${build.kind} does not receive them`, 'warn');
-          await runExternalBuilder({
-            kind: build.kind, contextDir: await insideCheckout(checkoutDir, contextDir), tag, labels, buildArgs: { ...build.args }, packBuilder: this.config.sources.buildImages.packBuilder,
-            deadlineMs: this.config.sources.buildTimeoutMs, signal, onLog: (line) => void log('build', line),
-          });
-          await log('build', `Built ${tag}`);
-        } else {
-          const plan = await this.plan(build, checkoutDir, contextDir);
-          await log('build', plan.describe(s.buildPath));
-          const r = await this.builder.build({
-            contextDir, rootDir: checkoutDir, dockerfile: plan.dockerfile, ...(plan.files ? { generatedFiles: plan.files } : {}),
-            ...(build.target && !plan.files ? { target: build.target } : {}), buildArgs: { ...build.args },
-            ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
-            tags: [tag], labels, deadlineMs: this.config.sources.buildTimeoutMs, signal, onLog: (line) => void log('build', line),
-          });
-          await log('build', `Built ${tag} (${r.imageId})`);
-        }
-      } catch (e) {
-        ctx.check();
-        const err = e as ImageBuildError;
-        return { ok: false, error: `Build failed${err.reason ? ` (${err.reason})` : ''}: ${err.message}` };
-      }
-      // Several nodes may run it: the image goes to the application's registry, and the service pulls it from there.
-      const pushed = await this.pushIfSpread(d, tag, ctx);
-      if (pushed && !pushed.ok) return pushed;
-      const image = pushed?.ok ? pushed.image : tag;
-      // The deployment runs the built image; a rollback to it reuses that image (its id is recorded by the image step).
-      await this.ds.query(`UPDATE deployments SET snapshot = jsonb_set(snapshot, '{image}', to_jsonb($2::text)) WHERE id = $1`, [d.id, image]);
-      d.snapshot.image = image;
-      await this.prune(install, d, log);
+      return await this.buildFrom(ctx, src, checkoutDir, { 'wharf.commit': info.commit });
     } finally {
       await rm(work, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+
+  /**
+   * An upload source: the archive the snapshot names is read from the database and extracted into a private
+   * directory (refused whole when an entry breaks a rule: the deployment fails naming it), recorded on the deployment,
+   * then built like a checkout.
+   */
+  private async fromUpload(ctx: SourceBuildContext, src: ApplicationSourceEntity): Promise<{ ok: false; error: string } | void> {
+    const { d, log } = ctx;
+    const up = d.snapshot.source!.upload;
+    if (!up) return { ok: false, error: 'The deployment names no uploaded archive' };
+    const root = join(this.config.dataDir, 'builds');
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    const work = await mkdtemp(join(root, `${d.id}-`));
+    try {
+      const checkoutDir = join(work, 'src');
+      await log('source', `Extracting the uploaded archive ${up.fileName} (${up.size} bytes, sha256 ${up.sha256})`);
+      try {
+        const r = await this.uploads.extract(up, d, join(work, 'archive'), checkoutDir, ctx.signal);
+        await log('source', `Extracted ${r.files} file${r.files === 1 ? '' : 's'} (${r.entries} entries, ${r.bytes} bytes)`);
+      } catch (e) {
+        ctx.check();
+        return { ok: false, error: `Upload refused${e instanceof UploadSourceError ? ` (${e.reason})` : ''}: ${(e as Error).message}` };
+      }
+      const recorded: DeploymentSourceInfo = { ...(d.source ?? { message: null, author: null, authorEmail: null, committedAt: null }), kind: 'upload', upload: up, repository: '', ref: '', commit: null };
+      await this.ds.query(`UPDATE deployments SET source = $2 WHERE id = $1`, [d.id, JSON.stringify(recorded)]);
+      d.source = recorded;
+      ctx.check();
+      return await this.buildFrom(ctx, src, checkoutDir, { 'wharf.upload': up.id });
+    } finally {
+      await rm(work, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Builds the checked-out or extracted tree (build path, build type, secrets), pushes it when spread, prunes old images. */
+  private async buildFrom(ctx: SourceBuildContext, src: ApplicationSourceEntity, checkoutDir: string, origin: Record<string, string>): Promise<{ ok: false; error: string } | void> {
+    const { d, log, signal } = ctx;
+    const s = d.snapshot.source!;
+    const install = d.snapshot.labels['wharf.install'];
+    const tag = buildImageTag(install, d.applicationId, d.id);
+    const contextDir = s.buildPath === '.' ? checkoutDir : join(checkoutDir, s.buildPath);
+    const build = normaliseBuildSettings(s.build);
+    const labels = { 'wharf.install': install, 'wharf.organization': d.organizationId, 'wharf.application': d.applicationId, 'wharf.deployment': d.id, ...origin };
+    const secrets = this.buildSecrets(src, build.secrets);
+    const missing = build.secrets.filter((n) => !(n in secrets));
+    if (missing.length > 0) await log('build', `Build secrets without a stored value are left out: ${missing.join(', ')}`, 'warn');
+    try {
+      if (build.kind === 'nixpacks' || build.kind === 'railpack' || build.kind === 'buildpacks') {
+        await log('build', `Build type ${build.kind} in ${s.buildPath}`);
+        if (Object.keys(secrets).length > 0) await log('build', `Build secrets are passed only to Dockerfile builds; ${build.kind} does not receive them`, 'warn');
+        await runExternalBuilder({
+          kind: build.kind, contextDir: await insideCheckout(checkoutDir, contextDir), tag, labels, buildArgs: { ...build.args }, packBuilder: this.config.sources.buildImages.packBuilder,
+          deadlineMs: this.config.sources.buildTimeoutMs, signal, onLog: (line) => void log('build', line),
+        });
+        await log('build', `Built ${tag}`);
+      } else {
+        const plan = await this.plan(build, checkoutDir, contextDir);
+        await log('build', plan.describe(s.buildPath));
+        const r = await this.builder.build({
+          contextDir, rootDir: checkoutDir, dockerfile: plan.dockerfile, ...(plan.files ? { generatedFiles: plan.files } : {}),
+          ...(build.target && !plan.files ? { target: build.target } : {}), buildArgs: { ...build.args },
+          ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
+          tags: [tag], labels, deadlineMs: this.config.sources.buildTimeoutMs, signal, onLog: (line) => void log('build', line),
+        });
+        await log('build', `Built ${tag} (${r.imageId})`);
+      }
+    } catch (e) {
+      ctx.check();
+      const err = e as ImageBuildError;
+      return { ok: false, error: `Build failed${err.reason ? ` (${err.reason})` : ''}: ${err.message}` };
+    }
+    // Several nodes may run it: the image goes to the application's registry, and the service pulls it from there.
+    const pushed = await this.pushIfSpread(d, tag, ctx);
+    if (pushed && !pushed.ok) return pushed;
+    const image = pushed?.ok ? pushed.image : tag;
+    // The deployment runs the built image; a rollback to it reuses that image (its id is recorded by the image step).
+    await this.ds.query(`UPDATE deployments SET snapshot = jsonb_set(snapshot, '{image}', to_jsonb($2::text)) WHERE id = $1`, [d.id, image]);
+    d.snapshot.image = image;
+    await this.prune(install, d, log);
   }
 
   /** The stored values of the listed build secrets (a preview application has none of its parent's). */

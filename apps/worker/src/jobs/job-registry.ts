@@ -18,6 +18,7 @@ export const REPEATING: Partial<Record<JobName, number>> = {
   'certificates.renew-due': 60 * 60 * 1000,
   'instance.tls': 10 * 60 * 1000,
   'webhooks.purge-deliveries': 6 * 60 * 60 * 1000,
+  'sources.purge-uploads': 60 * 60 * 1000,
 };
 
 export class JobWiringError extends Error {}

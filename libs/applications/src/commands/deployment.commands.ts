@@ -10,6 +10,7 @@ import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
 import { ApplicationEntity } from '../entities/application.entity';
 import { DeploymentEntity, DeploymentLogEntity, DeploymentSnapshot, DeploymentSourceInfo } from '../entities/deployment.entity';
 import { ApplicationSourceEntity } from '../entities/application-source.entity';
+import { SourceUploadEntity } from '../entities/source-upload.entity';
 import { savedVariablesOf } from '../spec/deployment-drift';
 import { unknownReferences } from '../spec/env-resolution';
 import { engineVolumesOf } from '../spec/volume-names';
@@ -178,10 +179,17 @@ export class RequestDeploymentHandler implements ICommandHandler<RequestDeployme
           if (options.kind === 'redeploy') snapshot.forceUpdate = true;
           if (app.desiredState === 'stopped') snapshot.replicas = app.spec.replicas;
           const src = await m.findOneBy(ApplicationSourceEntity, { applicationId: app.id });
-          if (!src && (options.commit !== undefined || options.ref !== undefined)) {
+          if ((!src || src.kind === 'upload') && (options.commit !== undefined || options.ref !== undefined)) {
             throw ValidationError.field(options.commit !== undefined ? '/commit' : '/ref', 'not-git', 'only an application built from a Git source can deploy a chosen commit or ref');
           }
-          if (src) {
+          if (src?.kind === 'upload') {
+            // The archive uploaded last; the snapshot names it, so a later upload does not change what this deployment builds.
+            const up = src.uploadId ? await m.findOneBy(SourceUploadEntity, { id: src.uploadId, status: 'complete' }) : null;
+            if (!up || !up.sha256) throw new ConflictError('The application builds from an uploaded archive and none has been uploaded yet: upload one first', 'no-upload');
+            const upload = { id: up.id, fileName: up.fileName, size: Number(up.size), sha256: up.sha256 };
+            snapshot.source = { kind: 'upload', upload, repository: '', ref: '', commit: null, buildPath: src.buildPath, submodules: false, build: { ...src.build, args: { ...src.build.args } } };
+            source = { kind: 'upload', upload, repository: '', ref: '', commit: null, message: null, author: up.uploadedBy.name, authorEmail: null, committedAt: (up.completedAt ?? up.createdAt).toISOString() };
+          } else if (src) {
             const ref = options.ref ?? src.ref;
             snapshot.source = { repository: src.repository, ref, commit: options.commit ?? null, buildPath: src.buildPath, submodules: src.submodules, build: { ...src.build, args: { ...src.build.args } } };
             source = { repository: src.repository, ref, commit: options.commit ?? null, message: null, author: null, authorEmail: null, committedAt: null };

@@ -4,7 +4,7 @@ import type { BuildSettings as ContractBuildSettings } from '@wharf/contracts';
 /** How a Git source's image is built (see @wharf/contracts build-settings); older rows lack the newer fields: read them through normaliseBuildSettings. */
 export type BuildSettings = ContractBuildSettings;
 
-/** An application's Git source (see the ApplicationSources migration); secrets only as encrypted boxes. */
+/** An application's source: a Git repository or an uploaded archive (see the ApplicationSources and SourceUploads migrations); secrets only as encrypted boxes. */
 @Entity('application_sources')
 export class ApplicationSourceEntity {
   @PrimaryColumn({ name: 'application_id', type: 'uuid' }) applicationId: string;
@@ -31,6 +31,10 @@ export class ApplicationSourceEntity {
   @Column({ name: 'webhook_secret_box', type: 'text' }) webhookSecretBox: string;
   /** The organization's Git provider connection whose credentials clone the repository (instead of the source's own token). */
   @Column({ name: 'provider_id', type: 'uuid', nullable: true }) providerId: string | null;
+  /** `git` (a repository) or `upload` (an uploaded archive: repository and ref are empty, `uploadId` names the archive). */
+  @Column({ type: 'text', default: 'git' }) kind: 'git' | 'upload';
+  /** Upload sources: the archive the next deployment builds (null until the first upload). */
+  @Column({ name: 'upload_id', type: 'uuid', nullable: true }) uploadId: string | null;
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
   @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
   @Column({ type: 'int', default: 1 }) version: number;

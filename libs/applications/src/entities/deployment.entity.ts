@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { ActorRef, ApplicationSpec, BuildSettings, DeploymentKind, DeploymentStatus } from '@wharf/contracts';
+import type { UploadRef } from './source-upload.entity';
 
 /** What a deployment freezes at request time: the resolved spec with secret env values still encrypted. */
 export interface DeploymentSnapshot {
@@ -32,6 +33,9 @@ export interface DeploymentSnapshot {
 }
 
 export interface SnapshotSource {
+  /** Absent in older snapshots: `git`. An upload source has an empty repository and ref and names its archive. */
+  kind?: 'git' | 'upload';
+  upload?: UploadRef;
   repository: string;
   ref: string;
   /** A commit to build exactly (a webhook's); null: the ref's tip when the build starts. */
@@ -44,6 +48,10 @@ export interface SnapshotSource {
 
 /** What a deployment built from (shown with the deployment). */
 export interface DeploymentSourceInfo {
+  /** Absent on older rows: `git`. */
+  kind?: 'git' | 'upload';
+  /** The uploaded archive it built (upload sources; repository and ref are empty then). */
+  upload?: UploadRef;
   repository: string;
   ref: string;
   commit: string | null;

@@ -90,6 +90,12 @@ export interface WharfConfig {
     pushBuilds: 'multi-node' | 'always' | 'never';
     /** Base images of generated Dockerfiles (WHARF_BUILD_IMAGE_NODE, …_PYTHON, …_GO, …_STATIC) and pack's builder (WHARF_BUILD_PACK_BUILDER). */
     buildImages: { node: string; python: string; go: string; static: string; packBuilder: string };
+    /**
+     * Upload sources: the largest archive accepted (WHARF_UPLOAD_MAX_MB), what it may hold once extracted
+     * (WHARF_UPLOAD_MAX_EXTRACTED_MB, WHARF_UPLOAD_MAX_ENTRIES), and how many deployments back uploads are kept
+     * (WHARF_UPLOADS_KEEP, default WHARF_BUILD_IMAGES_KEEP).
+     */
+    uploads: { maxBytes: number; maxExtractedBytes: number; maxEntries: number; keep: number };
   };
 }
 
@@ -358,6 +364,12 @@ export function loadConfig(env: Env = process.env, notice: (msg: string) => void
         go: imageRef(env, 'WHARF_BUILD_IMAGE_GO', 'golang:1.23-alpine'),
         static: imageRef(env, 'WHARF_BUILD_IMAGE_STATIC', 'busybox:1.37'),
         packBuilder: imageRef(env, 'WHARF_BUILD_PACK_BUILDER', 'paketobuildpacks/builder-jammy-base:latest'),
+      },
+      uploads: {
+        maxBytes: int(env, 'WHARF_UPLOAD_MAX_MB', 100, 1, 10240) * 1024 * 1024,
+        maxExtractedBytes: int(env, 'WHARF_UPLOAD_MAX_EXTRACTED_MB', 1024, 1, 102400) * 1024 * 1024,
+        maxEntries: int(env, 'WHARF_UPLOAD_MAX_ENTRIES', 50000, 1, 1000000),
+        keep: int(env, 'WHARF_UPLOADS_KEEP', int(env, 'WHARF_BUILD_IMAGES_KEEP', 10, 1, 1000), 1, 1000),
       },
     },
     loginRateLimit: {

@@ -9,15 +9,20 @@
 import { randomBytes } from 'node:crypto';
 import { Command, CommandHandler, ICommandHandler, IQueryHandler, Query, QueryHandler } from '@nestjs/cqrs';
 import { DataSource, type EntityManager } from 'typeorm';
-import { normaliseBuildSettings, parseGitRepository, providerGitHost, validateBuildSettings, validateGitSource } from '@wharf/contracts';
+import { checkRelativePath, normaliseBuildSettings, parseGitRepository, providerGitHost, validateBuildSettings, validateGitSource } from '@wharf/contracts';
 import { ConflictError, FieldError, NotFoundError, SecretBox, TransactionRunner, ValidationError, WorkerRpcClient, checkVersion } from '@wharf/core';
 import { actorOf, Principal, TenantScope } from '@wharf/tenancy';
-import { ApplicationEntity, ApplicationSourceEntity, BuildSettings, buildSecretsAad, deployKeyAad, GitProviderEntity, sourceTokenAad, webhookSecretAad } from '@wharf/applications';
+import { ApplicationEntity, ApplicationSourceEntity, BuildSettings, buildSecretsAad, deployKeyAad, GitProviderEntity, SourceUploadEntity, sourceTokenAad, webhookSecretAad } from '@wharf/applications';
+import { SourceUploadView, uploadView } from '../uploads/upload-view';
 import { generateDeployKey, fingerprintOf } from '../deploy-keys/deploy-key';
 import { WEBHOOK_PROVIDERS } from '../webhooks/webhook-signatures';
 
 export interface ApplicationSourceView {
   applicationId: string;
+  /** `git`: built from the repository; `upload`: from the uploaded archive (repository and ref are empty). */
+  kind: 'git' | 'upload';
+  /** Upload sources: the archive the next deployment builds (null until one is uploaded). */
+  upload: SourceUploadView | null;
   repository: string;
   ref: string;
   buildPath: string;
@@ -39,9 +44,9 @@ export interface ApplicationSourceView {
   version: number;
 }
 
-export function sourceView(s: ApplicationSourceEntity): ApplicationSourceView {
+export function sourceView(s: ApplicationSourceEntity, upload: SourceUploadEntity | null = null): ApplicationSourceView {
   return {
-    applicationId: s.applicationId, repository: s.repository, ref: s.ref, buildPath: s.buildPath, watchPaths: [...s.watchPaths], submodules: s.submodules, deployTags: [...(s.deployTags ?? [])],
+    applicationId: s.applicationId, kind: s.kind ?? 'git', upload: s.kind === 'upload' && upload && upload.id === s.uploadId ? uploadView(upload) : null, repository: s.repository, ref: s.ref, buildPath: s.buildPath, watchPaths: [...s.watchPaths], submodules: s.submodules, deployTags: [...(s.deployTags ?? [])],
     auth: { kind: s.authKind, username: s.authUsername, tokenSet: s.tokenBox !== null },
     providerId: s.providerId ?? null,
     deployKey: s.deployKeyPublic ? { publicKey: s.deployKeyPublic, fingerprint: fingerprintOf(s.deployKeyPublic) } : null,
@@ -118,12 +123,12 @@ export class GetApplicationSourceQuery extends Query<ApplicationSourceView> {
 }
 @QueryHandler(GetApplicationSourceQuery)
 export class GetApplicationSourceHandler implements IQueryHandler<GetApplicationSourceQuery> {
-  constructor(private readonly scope: TenantScope) {}
+  constructor(private readonly scope: TenantScope, private readonly ds: DataSource) {}
   async execute({ principal: p, applicationId }: GetApplicationSourceQuery) {
     const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
     const s = await this.scope.query(p, ApplicationSourceEntity, 'application').andWhere('x.application_id = :a', { a: app.id }).getOne();
     if (!s) throw new NotFoundError('Git source');
-    return sourceView(s);
+    return sourceView(s, await currentUpload(this.ds.manager, s));
   }
 }
 
@@ -142,7 +147,9 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
   async execute({ principal: p, applicationId, body, expectedVersion }: SetApplicationSourceCommand) {
     await changeableApp(this.scope, p, applicationId);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ValidationError.field('', 'type', 'must be an object');
-    const { build, knownHosts, providerId, ...gitInput } = body;
+    const { build, knownHosts, providerId, kind, ...gitInput } = body;
+    if (kind !== undefined && kind !== 'git' && kind !== 'upload') throw ValidationError.field('/kind', 'invalid', 'kind must be "git" (a repository) or "upload" (an uploaded archive)');
+    if (kind === 'upload') return this.setUpload(p, applicationId, body, expectedVersion);
     const provider = await providerFor(this.scope, p, providerId, gitInput);
     return this.tx.run(async (m, stage) => {
       const app = await changeableApp(this.scope, p, applicationId, m);
@@ -176,7 +183,7 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
         tokenBox: v.auth.kind !== 'token' ? null : keepToken ? existing!.tokenBox : this.box.encrypt(v.auth.token, sourceTokenAad(app.id)),
         deployKeyPublic, deployKeyBox, knownHosts: hostKeys, build: buildSettings, buildSecretsBox,
         webhookSecretBox: existing?.webhookSecretBox ?? this.box.encrypt(newWebhookSecret(), webhookSecretAad(app.id)),
-        providerId: provider?.id ?? null,
+        providerId: provider?.id ?? null, kind: 'git', uploadId: null,
         createdAt: existing?.createdAt ?? now, updatedAt: now, version: (existing?.version ?? 0) + 1,
       });
       await m.save(ApplicationSourceEntity, row);
@@ -196,6 +203,67 @@ export class SetApplicationSourceHandler implements ICommandHandler<SetApplicati
       return sourceView(row);
     });
   }
+
+  /**
+   * An upload source (`kind: "upload"`): only `buildPath` and `build` apply (the archive comes with POST …/source/upload;
+   * an archive uploaded before stays the source's one). Switching from Git drops the repository, its credentials and
+   * deploy key; the webhook secret stays (webhooks answer 404 while the source is an upload).
+   */
+  private async setUpload(p: Principal, applicationId: string, body: Record<string, unknown>, expectedVersion?: number): Promise<ApplicationSourceView> {
+    const { build, buildPath, ...rest } = body;
+    const errors: FieldError[] = [];
+    for (const [k, v] of Object.entries(rest)) {
+      if (k === 'kind') continue;
+      // What a form sends for an absent Git field (null, empty) is ignored; anything else is a mistake worth naming.
+      const empty = v === null || v === '' || v === false || (Array.isArray(v) && v.length === 0) || (k === 'auth' && typeof v === 'object' && (v as { kind?: unknown }).kind === 'none');
+      if (!empty) errors.push({ pointer: `/${k}`, code: 'not-allowed', detail: `${k} is not a field of an upload source` });
+    }
+    let path = '.';
+    if (buildPath !== undefined) {
+      const why = checkRelativePath(buildPath);
+      if (why) errors.push({ pointer: '/buildPath', code: 'invalid', detail: `buildPath ${why}` });
+      else path = (buildPath as string).replace(/^\.\//, '').replace(/\/$/, '') || '.';
+    }
+    return this.tx.run(async (m, stage) => {
+      const app = await changeableApp(this.scope, p, applicationId, m);
+      const existing = await m.findOne(ApplicationSourceEntity, { where: { applicationId: app.id }, lock: { mode: 'pessimistic_write' } });
+      if (existing) checkVersion(existing.version, expectedVersion);
+      const storedSecrets: Record<string, string> = existing?.buildSecretsBox ? JSON.parse(this.box.decrypt(existing.buildSecretsBox, buildSecretsAad(app.id))) : {};
+      const { settings: buildSettings, secretValues } = buildSettingsFrom(build, errors, Object.keys(storedSecrets));
+      if (errors.length > 0) throw new ValidationError(`Invalid upload source: ${errors.map((e) => `${e.pointer} ${e.detail}`).join('; ')}`, errors);
+      const secrets = Object.fromEntries(buildSettings.secrets.map((n) => [n, secretValues[n] ?? storedSecrets[n]]));
+      const now = new Date();
+      const row = m.create(ApplicationSourceEntity, {
+        applicationId: app.id, organizationId: app.organizationId, projectId: app.projectId, environmentId: app.environmentId, kind: 'upload',
+        uploadId: existing?.kind === 'upload' ? existing.uploadId : null,
+        repository: '', ref: '', buildPath: path, watchPaths: [], submodules: false, deployTags: [], authKind: 'none', authUsername: null, tokenBox: null,
+        deployKeyPublic: null, deployKeyBox: null, knownHosts: [], build: buildSettings,
+        buildSecretsBox: buildSettings.secrets.length > 0 ? this.box.encrypt(JSON.stringify(secrets), buildSecretsAad(app.id)) : null,
+        webhookSecretBox: existing?.webhookSecretBox ?? this.box.encrypt(newWebhookSecret(), webhookSecretAad(app.id)), providerId: null,
+        createdAt: existing?.createdAt ?? now, updatedAt: now, version: (existing?.version ?? 0) + 1,
+      });
+      await m.save(ApplicationSourceEntity, row);
+      await stage(
+        { type: 'application.source-changed', organizationId: app.organizationId, actor: actorOf(p), subject: subjectOf(app), payload: { applicationId: app.id } },
+        {
+          request: p.client,
+          changes: {
+            kind: 'upload', buildPath: row.buildPath, build: {
+              kind: buildSettings.kind, dockerfile: buildSettings.dockerfile, target: buildSettings.target, args: Object.keys(buildSettings.args), publishDirectory: buildSettings.publishDirectory,
+              spaFallback: buildSettings.spaFallback, secrets: buildSettings.secrets.map((n) => `${n}: ${n in secretValues ? 'set' : 'kept'}`),
+            },
+          },
+        },
+      );
+      return sourceView(row, await currentUpload(m, row));
+    });
+  }
+}
+
+/** The archive an upload source builds now (null for Git sources and before the first upload). */
+async function currentUpload(m: EntityManager, s: ApplicationSourceEntity): Promise<SourceUploadEntity | null> {
+  if (s.kind !== 'upload' || !s.uploadId) return null;
+  return m.findOneBy(SourceUploadEntity, { id: s.uploadId, applicationId: s.applicationId, status: 'complete' });
 }
 
 export class RemoveApplicationSourceCommand extends Command<void> {
@@ -233,6 +301,7 @@ export class GenerateDeployKeyHandler implements ICommandHandler<GenerateDeployK
       const app = await changeableApp(this.scope, p, applicationId, m);
       const s = await m.findOne(ApplicationSourceEntity, { where: { applicationId: app.id }, lock: { mode: 'pessimistic_write' } });
       if (!s) throw new NotFoundError('Git source');
+      if (s.kind === 'upload') throw new ConflictError('The source is an uploaded archive: deploy keys are for Git sources', 'not-git');
       const pair = generateDeployKey(`wharf-${app.name}`);
       Object.assign(s, { deployKeyPublic: pair.publicKey, deployKeyBox: this.box.encrypt(pair.privateKey, deployKeyAad(app.id)), updatedAt: new Date(), version: s.version + 1 });
       await m.save(ApplicationSourceEntity, s);
@@ -287,6 +356,8 @@ export interface WebhookDeliveryView {
   ref: string | null;
   commit: string | null;
   deploymentId: string | null;
+  /** The Git provider connection whose webhook (a GitHub App's) the delivery came through; null: the application's own. */
+  gitProviderId: string | null;
   receivedAt: string;
 }
 
@@ -302,14 +373,14 @@ export class ListWebhookDeliveriesHandler implements IQueryHandler<ListWebhookDe
   async execute({ principal: p, applicationId }: ListWebhookDeliveriesQuery): Promise<WebhookDeliveryView[]> {
     const app = await this.scope.findOne(p, ApplicationEntity, 'application', applicationId);
     const rows: Array<Record<string, unknown>> = await this.ds.query(
-      `SELECT id, provider, delivery_id, event, outcome, reason, ref, commit, deployment_id, received_at FROM webhook_deliveries
+      `SELECT id, provider, delivery_id, event, outcome, reason, ref, commit, deployment_id, git_provider_id, received_at FROM webhook_deliveries
         WHERE application_id = $1 ORDER BY received_at DESC, id DESC LIMIT 100`,
       [app.id],
     );
     return rows.map((r) => ({
       id: String(r.id), provider: String(r.provider), deliveryId: String(r.delivery_id), event: (r.event as string | null) ?? null, outcome: r.outcome as WebhookDeliveryView['outcome'],
       reason: (r.reason as string | null) ?? null, ref: (r.ref as string | null) ?? null, commit: (r.commit as string | null) ?? null, deploymentId: (r.deployment_id as string | null) ?? null,
-      receivedAt: (r.received_at as Date).toISOString(),
+      gitProviderId: (r.git_provider_id as string | null) ?? null, receivedAt: (r.received_at as Date).toISOString(),
     }));
   }
 }
@@ -327,6 +398,7 @@ export class ScanHostKeysHandler implements IQueryHandler<ScanHostKeysQuery> {
     const app = await changeableApp(this.scope, p, applicationId);
     const s = await this.scope.query(p, ApplicationSourceEntity, 'application').andWhere('x.application_id = :a', { a: app.id }).getOne();
     if (!s) throw new NotFoundError('Git source');
+    if (s.kind === 'upload') throw new ConflictError('The source is an uploaded archive: host keys are for SSH Git sources', 'not-ssh');
     if (s.repository.startsWith('https://')) throw new ConflictError('The repository is reached over HTTPS: host keys are for SSH sources', 'not-ssh');
     return this.rpc.call<{ ok: boolean; lines: string[]; message: string }>('source.scan-host-keys', { applicationId: app.id }, 30_000);
   }

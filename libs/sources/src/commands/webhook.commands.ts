@@ -57,7 +57,7 @@ export class ReceiveWebhookHandler implements ICommandHandler<ReceiveWebhookComm
     const app = await this.ds.manager.findOneBy(ApplicationEntity, { id: applicationId });
     const src = app ? await this.ds.manager.findOneBy(ApplicationSourceEntity, { applicationId }) : null;
     // No application, or no Git source: the same 404 (an unknown id tells nothing). A preview takes no webhooks of its own.
-    if (!app || !src || app.deleting || app.previewOf) throw new NotFoundError('Webhook');
+    if (!app || !src || src.kind === 'upload' || app.deleting || app.previewOf) throw new NotFoundError('Webhook');
     const record = async (row: { deliveryId: string; event: string | null; outcome: 'accepted' | 'ignored' | 'rejected'; reason: string | null; ref?: string | null; commit?: string | null }) => {
       const id = newId();
       const inserted: unknown[] = await this.ds.query(

@@ -226,7 +226,7 @@ export class PreviewDeployer {
       if (!pr) throw new NotFoundError('Preview');
       const settings = await this.settingsOf(parentId, m);
       const src = await m.findOneBy(ApplicationSourceEntity, { applicationId: parent.id });
-      if (!src) throw new ConflictError('The application has no Git source', 'no-source');
+      if (!src || src.kind === 'upload') throw new ConflictError('The application has no Git source', 'no-source');
       let child = pr.application_id ? await m.findOne(ApplicationEntity, { where: { id: pr.application_id }, lock: { mode: 'pessimistic_write' } }) : null;
       if (child?.deleting) child = null;
       const spec = previewSpec(parent.spec);

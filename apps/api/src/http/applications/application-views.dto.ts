@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DEPLOYMENT_KINDS, DEPLOYMENT_STATUSES } from '@wharf/contracts';
 import { AuditActorDto } from '../audit/audit-events.dto';
 import { ApplicationSpecDto } from './applications.dto';
@@ -95,7 +95,15 @@ export class RevealedAppVariableDto {
   @ApiProperty() key: string;
   @ApiProperty() value: string;
 }
+export class DeploymentUploadDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() fileName: string;
+  @ApiProperty({ description: 'Bytes of the archive as uploaded' }) size: number;
+  @ApiProperty({ description: 'sha256 of the archive (hex)' }) sha256: string;
+}
 export class DeploymentSourceDto {
+  @ApiPropertyOptional({ enum: ['git', 'upload'], description: 'Absent on deployments from before upload sources: git' }) kind?: string;
+  @ApiPropertyOptional({ type: DeploymentUploadDto, description: 'Upload sources: the archive built (repository and ref are empty then)' }) upload?: DeploymentUploadDto;
   @ApiProperty() repository: string;
   @ApiProperty() ref: string;
   @ApiProperty({ type: String, nullable: true, description: 'The commit built (null until the checkout resolved it)' }) commit: string | null;

@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsBoolean, IsObject, IsOptional, IsString } from 'class-validator';
+import { AuditActorDto } from '../audit/audit-events.dto';
+import { DeploymentDto } from './application-views.dto';
 
 export class GitAuthInputDto {
   @ApiProperty({ enum: ['none', 'token', 'deploy-key'] }) kind: string;
@@ -20,13 +22,14 @@ export class BuildSettingsInputDto {
   @ApiPropertyOptional({ type: [BuildSecretInputDto], description: 'Build secrets for RUN --mount=type=secret,id=NAME steps (never in a layer, the log or a response); names not listed are removed' }) secrets?: BuildSecretInputDto[];
 }
 export class SetApplicationSourceDto {
-  @ApiProperty({ description: 'https://host/path(.git), ssh://user@host[:port]/path or user@host:path; no credentials in the URL', example: 'https://git.example.com/acme/shop.git' }) @IsString() repository: string;
-  @ApiProperty({ description: 'A branch, a tag, or a full commit id', example: 'main' }) @IsString() ref: string;
+  @ApiPropertyOptional({ enum: ['git', 'upload'], description: 'git (default): build from the repository (default); upload: build from archives uploaded with POST …/source/upload (only buildPath and build apply)' }) @IsOptional() @IsString() kind?: string;
+  @ApiProperty({ description: 'Git sources: https://host/path(.git), ssh://user@host[:port]/path or user@host:path; no credentials in the URL', example: 'https://git.example.com/acme/shop.git' }) @IsOptional() @IsString() repository: string;
+  @ApiProperty({ description: 'Git sources: a branch, a tag, or a full commit id', example: 'main' }) @IsOptional() @IsString() ref: string;
   @ApiPropertyOptional({ description: 'The directory the build starts in, relative to the repository root (default .)' }) @IsOptional() @IsString() buildPath?: string;
   @ApiPropertyOptional({ type: [String], description: 'Deploy on push only when a changed file matches one of these globs (empty: any change)' }) @IsOptional() @IsArray() watchPaths?: string[];
   @ApiPropertyOptional({ description: 'Also check out submodules (shallow)' }) @IsOptional() @IsBoolean() submodules?: boolean;
   @ApiPropertyOptional({ type: [String], example: ['v*'], description: 'Globs of tag names whose push deploys that tag\'s commit (letters, digits, . _ - / + @ and * ? [ ] { } ,; at most 20); empty: tags never deploy' }) @IsOptional() @IsArray() deployTags?: string[];
-  @ApiProperty({ type: GitAuthInputDto }) @IsObject() auth: Record<string, unknown>;
+  @ApiProperty({ type: GitAuthInputDto, description: 'Git sources: how Wharf authenticates' }) @IsOptional() @IsObject() auth: Record<string, unknown>;
   @ApiPropertyOptional({ type: [String], description: 'SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use' }) @IsOptional() @IsArray() knownHosts?: string[];
   @ApiPropertyOptional({ type: BuildSettingsInputDto }) @IsOptional() @IsObject() build?: Record<string, unknown>;
   @ApiPropertyOptional({ type: String, nullable: true, format: 'uuid', description: "The organization's Git provider connection that supplies the credentials (a GitHub App mints a short-lived token per checkout); auth.kind must then be none and the repository an https URL on the provider's host" })
@@ -51,8 +54,20 @@ class BuildSettingsViewDto {
   @ApiProperty() spaFallback: boolean;
   @ApiProperty({ type: [String], description: 'Names of the build secrets (values are never returned)' }) secrets: string[];
 }
+export class SourceUploadDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: 'The file name given with the upload (a base name; unsafe characters replaced)' }) fileName: string;
+  @ApiProperty({ enum: ['tar.gz', 'tar'] }) format: string;
+  @ApiProperty({ description: 'Bytes of the archive as uploaded' }) size: number;
+  @ApiProperty({ description: 'sha256 of the archive (hex)' }) sha256: string;
+  @ApiProperty({ description: 'Entries in the archive (files, directories, links)' }) entries: number;
+  @ApiProperty({ type: AuditActorDto }) uploadedBy: AuditActorDto;
+  @ApiProperty({ format: 'date-time' }) uploadedAt: string;
+}
 export class ApplicationSourceDto {
   @ApiProperty() applicationId: string;
+  @ApiProperty({ enum: ['git', 'upload'], description: 'git: built from the repository; upload: from the uploaded archive (repository and ref are empty)' }) kind: string;
+  @ApiProperty({ type: SourceUploadDto, nullable: true, description: 'Upload sources: the archive the next deployment builds (null until one is uploaded)' }) upload: SourceUploadDto | null;
   @ApiProperty() repository: string;
   @ApiProperty() ref: string;
   @ApiProperty() buildPath: string;
@@ -89,4 +104,10 @@ export class HostKeyScanDto {
   @ApiProperty({ description: 'Whether any host key was found' }) ok: boolean;
   @ApiProperty({ type: [String], description: 'known_hosts lines (host key-type base64-key)' }) lines: string[];
   @ApiProperty() message: string;
+}
+
+export class SourceUploadResultDto {
+  @ApiProperty({ type: ApplicationSourceDto }) source: ApplicationSourceDto;
+  @ApiProperty({ type: SourceUploadDto }) upload: SourceUploadDto;
+  @ApiProperty({ type: DeploymentDto, nullable: true, description: 'With deploy=true: the deployment queued for the archive' }) deployment: DeploymentDto | null;
 }

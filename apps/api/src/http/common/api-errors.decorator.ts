@@ -9,6 +9,8 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'Not found, or outside your organizations',
   409: 'Conflict with the current state',
   412: 'If-Match version is stale',
+  413: 'The request body is larger than the limit',
+  415: 'The request body is not of a media type the route takes',
   422: 'Not acceptable in context (e.g. an Idempotency-Key already used with another request)',
   429: 'Too many attempts',
   503: 'A component this needs (database, Redis, the worker) is unavailable',

@@ -1491,6 +1491,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{applicationId}/source/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload a source archive (the raw request body: application/gzip for tar.gz, application/x-tar; at most WHARF_UPLOAD_MAX_MB): stored, its sha256 recorded, every entry checked (no absolute paths, .. or links out of the archive, devices, too many entries or bytes); the next deployment builds it. An application without a source gets an upload source; a Git source is a 409 (PUT …/source with kind "upload" first). deploy=true also queues a deployment. If-Match: the source version; Idempotency-Key: a repeat with the same bytes gets the first answer. */
+        post: operations["SourcesController_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/{applicationId}/source/deploy-key": {
         parameters: {
             query?: never;
@@ -2684,7 +2701,23 @@ export interface components {
              */
             ref?: string;
         };
+        DeploymentUploadDto: {
+            /** Format: uuid */
+            id: string;
+            fileName: string;
+            /** @description Bytes of the archive as uploaded */
+            size: number;
+            /** @description sha256 of the archive (hex) */
+            sha256: string;
+        };
         DeploymentSourceDto: {
+            /**
+             * @description Absent on deployments from before upload sources: git
+             * @enum {string}
+             */
+            kind?: "git" | "upload";
+            /** @description Upload sources: the archive built (repository and ref are empty then) */
+            upload?: components["schemas"]["DeploymentUploadDto"];
             repository: string;
             ref: string;
             /** @description The commit built (null until the checkout resolved it) */
@@ -2984,6 +3017,23 @@ export interface components {
             /** Format: date-time */
             nextAttemptAt: string | null;
         };
+        SourceUploadDto: {
+            /** Format: uuid */
+            id: string;
+            /** @description The file name given with the upload (a base name; unsafe characters replaced) */
+            fileName: string;
+            /** @enum {string} */
+            format: "tar.gz" | "tar";
+            /** @description Bytes of the archive as uploaded */
+            size: number;
+            /** @description sha256 of the archive (hex) */
+            sha256: string;
+            /** @description Entries in the archive (files, directories, links) */
+            entries: number;
+            uploadedBy: components["schemas"]["AuditActorDto"];
+            /** Format: date-time */
+            uploadedAt: string;
+        };
         GitAuthViewDto: {
             /** @enum {string} */
             kind: "none" | "token" | "deploy-key";
@@ -3012,6 +3062,13 @@ export interface components {
         };
         ApplicationSourceDto: {
             applicationId: string;
+            /**
+             * @description git: built from the repository; upload: from the uploaded archive (repository and ref are empty)
+             * @enum {string}
+             */
+            kind: "git" | "upload";
+            /** @description Upload sources: the archive the next deployment builds (null until one is uploaded) */
+            upload: components["schemas"]["SourceUploadDto"] | null;
             repository: string;
             ref: string;
             buildPath: string;
@@ -3079,12 +3136,17 @@ export interface components {
         };
         SetApplicationSourceDto: {
             /**
-             * @description https://host/path(.git), ssh://user@host[:port]/path or user@host:path; no credentials in the URL
+             * @description git (default): build from the repository (default); upload: build from archives uploaded with POST …/source/upload (only buildPath and build apply)
+             * @enum {string}
+             */
+            kind?: "git" | "upload";
+            /**
+             * @description Git sources: https://host/path(.git), ssh://user@host[:port]/path or user@host:path; no credentials in the URL
              * @example https://git.example.com/acme/shop.git
              */
             repository: string;
             /**
-             * @description A branch, a tag, or a full commit id
+             * @description Git sources: a branch, a tag, or a full commit id
              * @example main
              */
             ref: string;
@@ -3101,6 +3163,7 @@ export interface components {
              *     ]
              */
             deployTags?: string[];
+            /** @description Git sources: how Wharf authenticates */
             auth: components["schemas"]["GitAuthInputDto"];
             /** @description SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use */
             knownHosts?: string[];
@@ -3110,6 +3173,12 @@ export interface components {
              * @description The organization's Git provider connection that supplies the credentials (a GitHub App mints a short-lived token per checkout); auth.kind must then be none and the repository an https URL on the provider's host
              */
             providerId?: string | null;
+        };
+        SourceUploadResultDto: {
+            source: components["schemas"]["ApplicationSourceDto"];
+            upload: components["schemas"]["SourceUploadDto"];
+            /** @description With deploy=true: the deployment queued for the archive */
+            deployment: components["schemas"]["DeploymentDto"] | null;
         };
         HostKeyScanDto: {
             /** @description Whether any host key was found */
@@ -9667,6 +9736,126 @@ export interface operations {
             };
             /** @description Conflict with the current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    SourcesController_upload: {
+        parameters: {
+            query?: {
+                /** @description Also queue a deployment of the archive (needs the deploy permission) */
+                deploy?: boolean;
+                /** @description The file name to record (a base name; unsafe characters are replaced) */
+                filename?: string;
+            };
+            header: {
+                "if-match": string;
+                "idempotency-key": string;
+                "Idempotency-Key"?: string;
+                /** @description The source version the upload replaces */
+                "If-Match"?: string;
+            };
+            path: {
+                applicationId: string;
+            };
+            cookie?: never;
+        };
+        /** @description The archive, as the request body */
+        requestBody: {
+            content: {
+                "application/gzip": string;
+                "application/x-gzip": string;
+                "application/x-tar": string;
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SourceUploadResultDto"];
+                };
+            };
+            /** @description Invalid input (problem+json with the offending fields) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description If-Match version is stale */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description The request body is not of a media type the route takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not acceptable in context (e.g. an Idempotency-Key already used with another request) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,7 +5,7 @@ import {
 } from './source-form';
 
 const SOURCE: ApplicationSource = {
-  applicationId: 'a-1', repository: 'https://git.example.com/acme/shop.git', ref: 'main', buildPath: 'services/web', watchPaths: ['services/web/**', 'shared/**'],
+  applicationId: 'a-1', kind: 'git', upload: null, repository: 'https://git.example.com/acme/shop.git', ref: 'main', buildPath: 'services/web', watchPaths: ['services/web/**', 'shared/**'],
   submodules: true, deployTags: ['v*'], auth: { kind: 'token', username: 'deployer', tokenSet: true }, providerId: null, deployKey: null, knownHosts: [],
   build: { kind: 'dockerfile', dockerfile: 'docker/Dockerfile', target: 'runtime', args: { NODE_ENV: 'production', A: '' }, publishDirectory: '.', spaFallback: false, secrets: [] },
   webhooks: { github: '/api/v1/webhooks/applications/a-1/github', generic: '/api/v1/webhooks/applications/a-1/generic' },
