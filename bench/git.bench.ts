@@ -7,12 +7,13 @@
  *  - by hand, no Wharf: the same kind of commit, fetched shallow over the same HTTPS server with `git`, built through
  *    the Engine API (dockerode buildImage, classic builder, as Wharf uses without build secrets), and the service's image
  *    updated through the Engine API; measured until the new task runs (polled every 50 ms).
- * Each side commits its own content (the COPY layer misses the cache on both), rounds interleaved; the Dockerfile's
+ * Each side commits its own content, unique to the run (the COPY layer misses the cache on both), rounds interleaved; the Dockerfile's
  * base is the locally built busybox image (no registry). Goal: Wharf / by hand ≤ 1.2 (medians). Also prints where
  * Wharf's time goes (queue pick-up, checkout, build, service update, wait) from the deployment log's timestamps.
  * Writes its rows as JSON to $WHARF_BENCH_RESULT when set (scripts/bench.sh prints the summary).
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,8 +169,10 @@ async function main(): Promise<void> {
     const work = join(scratch, 'work');
     await gitCmd(work, ['config', 'user.email', 'bench@example.com']);
     await gitCmd(work, ['config', 'user.name', 'Bench']);
+    // Unique per run: a COPY layer of an earlier run on this engine must not serve a round from the cache.
+    const runId = randomBytes(4).toString('hex');
     const commitAndPush = async (content: string) => {
-      writeFileSync(join(work, 'site', 'index.html'), content);
+      writeFileSync(join(work, 'site', 'index.html'), `${content} (${runId})`);
       await gitCmd(work, ['commit', '-q', '-am', content]);
       await gitCmd(work, ['push', '-q', 'origin', 'main']);
       return gitCmd(work, ['rev-parse', 'HEAD']);

@@ -54,6 +54,14 @@ describe('deployment lease (fencing, renewal, cancel flag) and database limits',
     await lifecycle.log(id, 'service', 'info', 'line from worker B', 'worker-b');
     expect(await lines()).not.toContain('stale line from worker A');
     expect(await lines()).toContain('line from worker B');
+    // Lines written together (the runner's batches): in their order for the holder, none for a replaced worker.
+    const batch = Array.from({ length: 40 }, (_, i) => ({ step: 'build', level: 'info' as const, message: `batched ${i}` }));
+    await lifecycle.logMany(id, [{ step: 'build', level: 'info', message: 'stale batch from worker A' }], 'worker-a');
+    await lifecycle.logMany(id, batch, 'worker-b');
+    await lifecycle.logMany(id, [], 'worker-b');
+    const written = await lines();
+    expect(written).not.toContain('stale batch from worker A');
+    expect(written.filter((m: string) => m.startsWith('batched '))).toEqual(batch.map((l) => l.message));
     expect(await lifecycle.fence(id, 'worker-b', 60_000)).toBe(true);
     // The fence extends the lease it checked: no claim can take the deployment while the change is being made.
     const [{ left }] = await ds.query(`SELECT extract(epoch FROM lease_expires_at - now()) * 1000 AS left FROM deployments WHERE id = $1`, [id]);

@@ -163,6 +163,51 @@ test('a Dockerfile build with a COPY and a build argument: labelled, tagged, run
   expect((await run.docker.getImage(second.imageId).inspect()).Config.Labels?.['wharf.deployment']).toBe('dep-2');
 });
 
+test('the labels take one LABEL step (a labelled copy of the Dockerfile that never reaches the image); a target build is labelled too', async () => {
+  const labels = (d: string) => ({ 'wharf.install': run.install, 'wharf.organization': 'org-1', 'wharf.application': 'app-1', 'wharf.deployment': d, 'wharf.commit': 'c'.repeat(40) });
+  const history = async (id: string): Promise<string[]> => (await run.docker.getImage(id).history()).map((h: { CreatedBy: string }) => h.CreatedBy);
+  // Unique per run: the COPY must not come from an earlier run's cache (the listing below is its output).
+  const unique = randomBytes(6).toString('hex');
+  const dockerfile = `FROM ${BUSYBOX_IMAGE}\nCOPY . /ctx/\nCMD ["/bin/sh", "-c", "cd /ctx && find . | sort && cat .dockerignore"]`;
+
+  // Without a .dockerignore: the one Wharf adds excludes itself and the copy.
+  const plain = context('one-label', { Dockerfile: dockerfile, 'app.txt': unique });
+  const log: string[] = [];
+  const built = await builder.build(input(plain, { deployment: 'dep-lbl', labels: labels('dep-lbl') }, log));
+  const inspected = await run.docker.getImage(built.imageId).inspect();
+  expect(inspected.Config.Labels).toMatchObject(labels('dep-lbl'));
+  const steps = (await history(built.imageId)).filter((c) => / LABEL /.test(c));
+  const base = (await history(BUSYBOX_IMAGE)).filter((c) => / LABEL /.test(c));
+  expect(steps.length - base.length).toBe(1);
+  expect(steps[0]).toContain('wharf.deployment=dep-lbl');
+  expect(log.filter((l) => /^Step \d+\/\d+ : LABEL /.test(l))).toHaveLength(1);
+  // runOnce returns the engine's multiplexed frames: their 8-byte headers are dropped here.
+  const output = async (id: string) => (await runOnce(id)).replace(/[\u0001\u0002]\u0000\u0000\u0000[\s\S]{4}/g, '');
+  const listing = await output(built.imageId);
+  expect(listing).toContain('./app.txt');
+  expect(listing).toContain('./Dockerfile');
+  expect(listing).not.toContain('wharf-labels');
+  expect(listing).not.toContain('./.dockerignore');
+
+  // With the repository's own .dockerignore (not excluding itself, excluding the Dockerfile): it reaches the image
+  // with only the copy's line added, and the Dockerfile it names stays out as before.
+  const own = context('one-label-ignore', { Dockerfile: dockerfile, 'app.txt': unique, 'secret.txt': 'x', '.dockerignore': 'secret.txt\nDockerfile' });
+  const second = await builder.build(input(own, { deployment: 'dep-lbl2', labels: labels('dep-lbl2') }));
+  expect((await run.docker.getImage(second.imageId).inspect()).Config.Labels).toMatchObject(labels('dep-lbl2'));
+  const listed = await output(second.imageId);
+  expect(listed).toContain('./app.txt');
+  expect(listed).not.toContain('./Dockerfile');
+  expect(listed).not.toContain('secret.txt\n./');
+  expect(listed).not.toContain('./secret.txt');
+  expect(listed).toContain('secret.txt\nDockerfile\n.wharf-labels.Dockerfile');
+
+  // A build target keeps the labels parameter (one step per label), on the target stage.
+  const staged = context('one-label-target', { Dockerfile: `FROM ${BUSYBOX_IMAGE} AS first\nRUN echo ${unique} > /first\nFROM ${BUSYBOX_IMAGE} AS second\nRUN echo second > /second\n` });
+  const targeted = await builder.build(input(staged, { deployment: 'dep-lbl3', labels: labels('dep-lbl3'), target: 'first' }));
+  expect((await run.docker.getImage(targeted.imageId).inspect()).Config.Labels).toMatchObject(labels('dep-lbl3'));
+  expect((await history(targeted.imageId)).some((c) => c.includes('echo second'))).toBe(false);
+});
+
 test('a failing RUN reports build-failed with the step and its output; nothing is tagged', async () => {
   const ctx = context('fails', { Dockerfile: `FROM ${BUSYBOX_IMAGE}\nRUN echo about-to-fail && echo to-stderr >&2 && exit 3\n` });
   const log: string[] = [];

@@ -6,11 +6,16 @@
  * recorded for rollback), and
  * the registry holds the tag; the registry's password never reaches the log.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import type { TestApp } from '../../support/app';
 import type { Session } from '../../support/api';
+import { DockerBuildAdapter } from '@wharf/orchestration';
 import { BUSYBOX_IMAGE } from '../../support/docker/busybox-image';
+import { DOCKER_SOCKET } from '../../support/docker/host-tools';
 import { startLocalRegistry, type LocalRegistry } from '../../support/docker/local-registry';
 import { freePort, httpGetUntil, SwarmTestRun } from '../../support/docker/swarm-test-run';
 import { httpdSpec, logText, startSwarmSuite, stopSwarmSuite, SWARM_SUITE_HOOK_TIMEOUT_MS, waitForDeployment } from '../../support/deploy';
@@ -80,5 +85,45 @@ describe('built images pushed to the organization registry', () => {
     const [svc] = await run.docker.listServices({ filters: JSON.stringify({ label: [`wharf.service=${app.body.id}`] }) } as object);
     expect(String((svc.Spec!.TaskTemplate as { ContainerSpec?: { Image?: string } }).ContainerSpec?.Image)).toMatch(new RegExp(`^${registry.host}/${repo}:${id}(@sha256:[0-9a-f]{64})?$`));
     await httpGetUntil(port, (r) => r.body === 'from the registry', 60_000);
+  });
+
+  it('retention removes an old image with both its tags (the local build tag and the pushed registry reference)', async () => {
+    const builder = new DockerBuildAdapter({ socketPath: DOCKER_SOCKET });
+    const ctx = mkdtempSync(join(tmpdir(), 'wharf-retention-push-'));
+    const app = `app-${run.install}`;
+    try {
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BUSYBOX_IMAGE}\nRUN echo ${run.install} > /r.txt\n`);
+      const built: Array<{ id: string; local: string; pushed: string }> = [];
+      for (const d of ['ret-1', 'ret-2', 'ret-3']) {
+        const local = `wharf/${run.install}-${app}:${d}`;
+        const r = await builder.build({
+          contextDir: ctx, dockerfile: 'Dockerfile', buildArgs: {}, tags: [local], deadlineMs: 60_000, onLog: () => undefined,
+          labels: { 'wharf.install': run.install, 'wharf.organization': 'org-1', 'wharf.application': app, 'wharf.deployment': d },
+        });
+        const pushed = `${registry.host}/wharf-${app}:${d}`;
+        await builder.pushImage({ source: local, target: pushed, auth: registry.auth, deadlineMs: 60_000, onLog: () => undefined });
+        built.push({ id: r.imageId, local, pushed });
+      }
+      const exists = (ref: string) => run.docker.getImage(ref).inspect().then(() => true, () => false);
+      for (const b of built) expect([await exists(b.local), await exists(b.pushed)]).toEqual([true, true]);
+
+      // A stopped container of the oldest (as a Swarm task that was shut down leaves) keeps that image whole: both tags.
+      const task = await run.docker.createContainer({ Image: built[0].pushed, Labels: run.labels(), Cmd: ['true'] });
+      try {
+        const busy = await builder.removeImages({ 'wharf.install': run.install, 'wharf.application': app }, { newest: 1 });
+        expect(busy.removed).toEqual([built[1].id]);
+        expect(busy.failed).toEqual([{ imageId: built[0].id, message: expect.stringContaining('uses it') }]);
+        expect([await exists(built[0].local), await exists(built[0].pushed)]).toEqual([true, true]);
+      } finally {
+        await task.remove({ force: true });
+      }
+      const result = await builder.removeImages({ 'wharf.install': run.install, 'wharf.application': app }, { newest: 1 });
+      expect(result.failed).toEqual([]);
+      expect(result.removed).toEqual([built[0].id]);
+      for (const b of built.slice(0, 2)) expect([await exists(b.id), await exists(b.local), await exists(b.pushed)]).toEqual([false, false, false]);
+      expect([await exists(built[2].local), await exists(built[2].pushed)]).toEqual([true, true]);
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+    }
   });
 });

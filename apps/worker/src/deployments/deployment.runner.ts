@@ -20,6 +20,8 @@ import { EdgeProxy } from '../edge/edge-proxy';
 const PULL_TIMEOUT_MS = 10 * 60_000;
 /** How long log lines and the final status are retried through a database outage. */
 const LOG_RETRY_MS = 60_000;
+/** Most log lines written in one statement. */
+const LOG_BATCH = 500;
 const FINISH_RETRY_MS = 5 * 60_000;
 /** How long a shutdown waits for interrupted deployments to stop (each stops at its next check, within seconds). */
 const SHUTDOWN_WAIT_MS = 15_000;
@@ -214,15 +216,18 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
 
   private context(d: DeploymentEntity, resumed: boolean, ac: AbortController): RunContext {
     const signal = ac.signal;
-    // Log lines are written one after another, in the order they happen (callbacks fire without waiting).
-    let chain: Promise<void> = Promise.resolve();
+    // Log lines are written in the order they happen (callbacks fire without waiting): one writer at a time, and the
+    // lines that queued up while it wrote go together in its next statement (a burst of build output costs a few round
+    // trips, not one per line). A line's promise settles once it is written (or given up).
+    const queue: Array<{ step: string; level: Level; message: string; done: () => void }> = [];
+    let writing = false;
     // A short database outage delays the lines (retried in order) instead of losing them; past LOG_RETRY_MS of
     // continuous failure, lines are dropped at once so the steps are not held up line by line.
     let failingSince: number | null = null;
-    const write = async (step: string, msg: string, level: 'info' | 'warn' | 'error') => {
+    const write = async (lines: Array<{ step: string; level: Level; message: string }>) => {
       const budget = failingSince === null ? LOG_RETRY_MS : Math.max(0, LOG_RETRY_MS - (Date.now() - failingSince));
       try {
-        await withRetry(() => this.lifecycle.log(d.id, step, level, msg, this.workerId), budget, () => (failingSince ??= Date.now()));
+        await withRetry(() => this.lifecycle.logMany(d.id, lines, this.workerId), budget, () => (failingSince ??= Date.now()));
         failingSince = null;
       } catch {
         failingSince ??= Date.now();
@@ -230,7 +235,23 @@ export class DeploymentRunner implements OnModuleInit, BeforeApplicationShutdown
     };
     // A worker that lost its lease writes nothing more: the deployment's log belongs to the worker that took over.
     const lost = () => signal.reason instanceof Aborted && signal.reason.why === 'lease-lost';
-    const log = (step: string, msg: string, level: Level = 'info'): Promise<void> => (chain = chain.then(() => (lost() ? undefined : write(step, msg, level))));
+    const drain = async () => {
+      writing = true;
+      try {
+        while (queue.length > 0) {
+          const batch = queue.splice(0, LOG_BATCH);
+          if (!lost()) await write(batch);
+          for (const l of batch) l.done();
+        }
+      } finally {
+        writing = false;
+      }
+    };
+    const log = (step: string, message: string, level: Level = 'info'): Promise<void> =>
+      new Promise<void>((done) => {
+        queue.push({ step, level, message, done });
+        if (!writing) void drain();
+      });
     const check = () => {
       if (signal.aborted) throw signal.reason;
     };

@@ -104,6 +104,21 @@ export class DeploymentLifecycle {
     );
   }
 
+  /**
+   * Appends several lines at once, in the given order (one statement: lines that queued up while an earlier write ran
+   * cost one round trip), only while `workerId` still owns the deployment, like `log`.
+   */
+  async logMany(deploymentId: string, lines: ReadonlyArray<{ step: string; level: 'info' | 'warn' | 'error'; message: string }>, workerId: string): Promise<void> {
+    if (lines.length === 0) return;
+    await this.ds.query(
+      `INSERT INTO deployment_logs (deployment_id, step, level, message)
+       SELECT $1, l.step, l.level, l.message FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS l(step, level, message, n)
+        WHERE EXISTS (SELECT 1 FROM deployments WHERE id = $1 AND lease_owner = $5 AND status = 'running')
+        ORDER BY l.n`,
+      [deploymentId, lines.map((l) => l.step), lines.map((l) => l.level), lines.map((l) => l.message.slice(0, 8000)), workerId],
+    );
+  }
+
   async finish(deploymentId: string, workerId: string | null, outcome: FinishOutcome, error: string | null, extra: Record<string, unknown> = {}): Promise<boolean> {
     return this.tx.run(async (m, stage) => {
       const [r]: [Array<{ id: string }>, number] = await m.query(

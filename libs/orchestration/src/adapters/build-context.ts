@@ -104,6 +104,8 @@ export interface ContextIgnore {
   ignores(rel: string): boolean;
   /** With `!` exceptions an ignored directory must still be walked (a file inside may be re-included). */
   hasExceptions: boolean;
+  /** The file as read. */
+  text: string;
 }
 
 /**
@@ -133,7 +135,7 @@ export async function readDockerignore(contextDir: string): Promise<ContextIgnor
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
   const ig = dockerignore({ ignorecase: false }).add(patterns);
-  return { ignores: (rel) => ig.ignores(rel), hasExceptions: patterns.some((p) => p.startsWith('!')) };
+  return { ignores: (rel) => ig.ignores(rel), hasExceptions: patterns.some((p) => p.startsWith('!')), text };
 }
 
 export interface ContextScan {
@@ -206,17 +208,34 @@ export async function scanContext(
 /**
  * Streams the scanned entries as an uncompressed tar (owner 0:0, permission bits kept). Files are opened with
  * O_NOFOLLOW, so a file swapped for a link after the scan fails the build instead of packing the link's target; a file
- * whose size changed fails it too ("size mismatch"). `signal` stops the packing.
+ * whose size changed fails it too ("size mismatch"). `signal` stops the packing. `replaced` are files at the context's
+ * root whose content is given: one of the same name in the context is sent with that content instead (its mode and
+ * time kept), the others are added (0644).
  */
-export function packContext(contextDir: string, entries: ContextEntry[], signal?: AbortSignal, generated?: { dir: string; files: Record<string, string> }): Pack {
+export function packContext(
+  contextDir: string,
+  entries: ContextEntry[],
+  signal?: AbortSignal,
+  generated?: { dir: string; files: Record<string, string> },
+  replaced: Record<string, string> = {},
+): Pack {
   const pack = tarPack();
   const onAbort = () => pack.destroy(new Error('Build context packing aborted'));
   signal?.addEventListener('abort', onAbort, { once: true });
+  const pending = new Map(Object.entries(replaced));
+  const addText = (header: Parameters<Pack['entry']>[0], content: string) =>
+    new Promise<void>((resolve, reject) => {
+      pack.entry(header, content, (err) => (err ? reject(err) : resolve()));
+    });
   const run = async () => {
     for (const e of entries) {
       if (signal?.aborted) return;
       const header = { name: e.name, mode: e.mode, mtime: e.mtime, uid: 0, gid: 0, uname: '', gname: '' };
-      if (e.type === 'directory') {
+      const content = pending.get(e.name);
+      if (content !== undefined) {
+        pending.delete(e.name);
+        await addText({ ...header, mode: e.type === 'file' ? e.mode : 0o644, type: 'file' }, content);
+      } else if (e.type === 'directory') {
         await addEntry(pack, { ...header, type: 'directory' });
       } else if (e.type === 'symlink') {
         await addEntry(pack, { ...header, type: 'symlink', linkname: e.linkname });
@@ -224,14 +243,15 @@ export function packContext(contextDir: string, entries: ContextEntry[], signal?
         await addFile(pack, { ...header, type: 'file', size: e.size }, join(contextDir, ...e.name.split('/')));
       }
     }
+    const mtime = new Date(0);
     if (generated) {
-      const mtime = new Date(0);
       await addEntry(pack, { name: generated.dir, mode: 0o755, mtime, uid: 0, gid: 0, uname: '', gname: '', type: 'directory' });
       for (const [name, content] of Object.entries(generated.files).sort(([a], [b]) => a.localeCompare(b))) {
-        await new Promise<void>((resolve, reject) => {
-          pack.entry({ name: `${generated.dir}/${name}`, mode: 0o644, mtime, uid: 0, gid: 0, uname: '', gname: '', type: 'file' }, content, (err) => (err ? reject(err) : resolve()));
-        });
+        await addText({ name: `${generated.dir}/${name}`, mode: 0o644, mtime, uid: 0, gid: 0, uname: '', gname: '', type: 'file' }, content);
       }
+    }
+    for (const [name, content] of [...pending].sort(([a], [b]) => a.localeCompare(b))) {
+      await addText({ name, mode: 0o644, mtime, uid: 0, gid: 0, uname: '', gname: '', type: 'file' }, content);
     }
     pack.finalize();
   };

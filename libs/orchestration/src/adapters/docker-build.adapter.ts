@@ -1,3 +1,6 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import {
   IMAGE_BUILD_REQUIRED_LABELS,
@@ -11,6 +14,7 @@ import {
 import { BuildProgressParser } from './build-progress';
 import { formatBytes, packContext, readDockerignore, resolveBuildPaths, scanContext } from './build-context';
 import { openBuildkitSession, type BuildkitSession } from './buildkit-session';
+import { dockerignoreWithLabelled, LABELLED_DOCKERFILE, labelledDockerfile } from './build-labels';
 
 /** `host[:port]/repository:tag` (lowercase repository path, Docker's tag characters): what a push may target. */
 const PUSH_TARGET = /^((?:[a-z0-9.-]+|\[[0-9a-f:]+\])(?::\d{1,5})?\/[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/;
@@ -46,7 +50,9 @@ const UNTAG_AFTER_ABORT_MS = 5_000;
  * Deadline and cancel abort the HTTP request, which makes dockerd cancel the build and stop the running step (its
  * container is removed, `forcerm`); the image is only tagged when the build completes.
  *
- * Builds without secrets use the classic builder (`version=1`; its layer cache, "Using cache"). Builds with secrets use
+ * Builds without secrets use the classic builder (`version=1`; its layer cache, "Using cache"), with the labels in one
+ * `LABEL` step of a labelled copy of the Dockerfile where it can be made (see build-labels.ts; the `labels` parameter
+ * would cost one step per label). Builds with secrets use
  * BuildKit (`version=2`) with a session this process serves (see openBuildkitSession): the values reach only
  * `RUN --mount=type=secret,id=…` steps (as files under /run/secrets), never a layer, the build arguments or the image
  * history, and every occurrence of a value (4+ characters) is replaced by `[secret]` in the log and the error. An engine
@@ -109,8 +115,24 @@ export class DockerBuildAdapter implements ImageBuilderPort {
       if (abort.signal.aborted) throw aborted();
 
       // The repository's own `.wharf-build/` (if any) is left out: the generated files take that place.
-      const entries = generated ? scan.entries.filter((e) => e.name !== GENERATED_DIR && !e.name.startsWith(`${GENERATED_DIR}/`)) : scan.entries;
-      const tar = packContext(paths.contextDir, entries, abort.signal, generated);
+      let entries = generated ? scan.entries.filter((e) => e.name !== GENERATED_DIR && !e.name.startsWith(`${GENERATED_DIR}/`)) : scan.entries;
+      // The classic builder's labels in one step: a labelled copy of the Dockerfile (see build-labels.ts).
+      let dockerfile = paths.dockerfile;
+      let labels: Record<string, string> | undefined = input.labels;
+      let replaced: Record<string, string> = {};
+      if (!useBuildkit) {
+        const own = generated && dockerfile.startsWith(`${GENERATED_DIR}/`) ? (generated.files[dockerfile.slice(GENERATED_DIR.length + 1)] ?? null) : await readDockerfile(paths.contextDir, dockerfile);
+        const labelled = own === null ? null : labelledDockerfile(own, input.labels, input.target);
+        if (labelled !== null) {
+          // The engine removes the Dockerfile it builds when .dockerignore matches it; the repository's own is removed here then.
+          const drop = (name: string) => name === LABELLED_DOCKERFILE || name.startsWith(`${LABELLED_DOCKERFILE}/`) || (name === paths.dockerfile && !!ignore?.ignores(name));
+          entries = entries.filter((e) => !drop(e.name));
+          replaced = { [LABELLED_DOCKERFILE]: labelled, '.dockerignore': dockerignoreWithLabelled(ignore?.text ?? null) };
+          dockerfile = LABELLED_DOCKERFILE;
+          labels = undefined;
+        }
+      }
+      const tar = packContext(paths.contextDir, entries, abort.signal, generated, replaced);
       let tarError: Error | null = null;
       tar.on('error', (e: Error) => (tarError ??= e));
       const contextFailed = () =>
@@ -118,11 +140,11 @@ export class DockerBuildAdapter implements ImageBuilderPort {
       const parser = new BuildProgressParser(onLog);
       let response: NodeJS.ReadableStream;
       const query = {
-        dockerfile: paths.dockerfile,
+        dockerfile,
         t: input.tags,
         target: input.target,
         buildargs: input.buildArgs,
-        labels: input.labels,
+        labels,
         rm: true,
         forcerm: true,
       };
@@ -240,9 +262,13 @@ export class DockerBuildAdapter implements ImageBuilderPort {
       const labels = (img.Labels ?? {}) as Record<string, string>;
       return Object.entries(filterLabels).every(([k, v]) => labels[k] === v);
     });
+    // The list's creation times are whole seconds: only images that share their second with another are inspected
+    // for the precise time (the order between different seconds is already known).
+    const perSecond = new Map<number, number>();
+    for (const img of ours) perSecond.set(img.Created, (perSecond.get(img.Created) ?? 0) + 1);
     const withTimes = await Promise.all(
       ours.map(async (img) => {
-        const inspected = await this.inspectImage(img.Id).catch(() => null);
+        const inspected = (perSecond.get(img.Created) ?? 0) > 1 ? await this.inspectImage(img.Id).catch(() => null) : null;
         return { img, created: createdKey(inspected?.Created, img.Created) };
       }),
     );
@@ -254,6 +280,11 @@ export class DockerBuildAdapter implements ImageBuilderPort {
         continue;
       }
       try {
+        // An image a container uses (a stopped Swarm task's too) stays whole: untagging it first would strip an image
+        // with two tags (the build's and the pushed registry reference) of both and still fail on the id.
+        const users = await this.call((signal) => this.docker.listContainers({ all: true, filters: JSON.stringify({ ancestor: [img.Id] }), abortSignal: signal } as object));
+        const user = users.find((c) => c.ImageID === img.Id);
+        if (user) throw new Error(`container ${user.Id.slice(0, 12)} uses it`);
         const tags = (img.RepoTags ?? []).filter((t) => t && t !== '<none>:<none>');
         // Untag one by one (removing an id with several tags needs force, which would also hit a running container's image).
         for (const tag of tags) await this.call((signal) => this.docker.getImage(tag).remove({ abortSignal: signal } as object)).catch(ignore404);
@@ -338,6 +369,20 @@ export function checkBuildInput(input: ImageBuildInput): void {
   for (const [k, v] of secrets) {
     if (!SECRET_ID.test(k)) throw bad(`Build secret id "${k.slice(0, 80)}" is not valid (letters, digits, _, . and -).`);
     if (typeof v !== 'string' || v.length > MAX_VALUE) throw bad(`Build secret ${k} has an invalid value.`);
+  }
+}
+
+/** The Dockerfile's text (a regular file inside the context, checked by resolveBuildPaths), or null when it is not plain UTF-8 or too large to copy. */
+async function readDockerfile(contextDir: string, dockerfile: string): Promise<string | null> {
+  const handle = await open(join(contextDir, ...dockerfile.split('/')), constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => null);
+  if (!handle) return null;
+  try {
+    if ((await handle.stat()).size > 1024 * 1024) return null;
+    const bytes = await handle.readFile();
+    const text = bytes.toString('utf8');
+    return Buffer.from(text, 'utf8').equals(bytes) ? text : null;
+  } finally {
+    await handle.close();
   }
 }
 

@@ -116,19 +116,26 @@ export class GitCliAdapter implements GitPort {
       const limit = { directory: dir, maxBytes: input.maxBytes };
 
       await this.must(ctx, 'git init', ['init', '-q', '--template='], { cwd: dir });
-      await this.must(ctx, 'git remote add', ['remote', 'add', 'origin', '--', repo.url], { cwd: dir });
       const want = input.commit ?? input.ref;
       ctx.onLog(`fetching ${input.commit ? `commit ${input.commit}` : input.ref} from ${repo.url}`);
-      await this.must(ctx, 'git fetch', ['fetch', '--depth=1', '--no-tags', '--no-recurse-submodules', '--progress', '--', 'origin', want], {
+      // Fetched by URL (the `origin` remote is only needed for submodules' relative URLs, and added then).
+      await this.must(ctx, 'git fetch', ['fetch', '--depth=1', '--no-tags', '--no-recurse-submodules', '--progress', '--', repo.url, want], {
         cwd: dir,
         sizeLimit: limit,
       });
-      const commit = (await this.must(ctx, 'git rev-parse', ['rev-parse', '--verify', '--quiet', 'FETCH_HEAD^{commit}'], { cwd: dir, log: false })).stdout.trim();
+      // Side by side (both only read): the fetched commit (an annotated tag peeled) with what is recorded about it, and
+      // its tree, whose blob sizes tell the working tree's size before anything is written.
+      const [shown, listed] = await Promise.allSettled([
+        this.must(ctx, 'git log', ['log', '-1', '--no-show-signature', '--format=%H%x00%an%x00%ae%x00%cI%x00%B', 'FETCH_HEAD^{commit}', '--'], { cwd: dir, log: false }),
+        this.must(ctx, 'git ls-tree', ['ls-tree', '-r', '-l', '-z', '--full-tree', 'FETCH_HEAD^{commit}'], { cwd: dir, log: false, maxStdout: 256 * 1024 * 1024 }),
+      ]);
+      if (shown.status === 'rejected') throw shown.reason;
+      if (listed.status === 'rejected') throw listed.reason;
+      const [commit, author, authorEmail, committedAt, ...rest] = shown.value.stdout.split('\0');
       if (!isCommitId(commit)) throw new GitSourceError('git did not report the fetched commit', 'other');
       if (input.commit && commit !== input.commit) throw new GitSourceError('the server sent another commit than the one asked for', 'other');
 
-      // The working tree's size is known before it is written: the blobs' sizes in the commit's tree.
-      const tree = await this.must(ctx, 'git ls-tree', ['ls-tree', '-r', '-l', '-z', '--full-tree', commit], { cwd: dir, log: false, maxStdout: 256 * 1024 * 1024 });
+      const tree = listed.value;
       let treeBytes = 0;
       for (const entry of tree.stdout.split('\0')) {
         const m = /^\d+ blob [0-9a-f]+ +(\d+)\t/.exec(entry);
@@ -137,15 +144,16 @@ export class GitCliAdapter implements GitPort {
       if (treeBytes + (await directorySize(dir)) > input.maxBytes) throw tooLarge(input.maxBytes, 'once checked out (refused before writing it)');
 
       await this.must(ctx, 'git checkout', ['-c', 'advice.detachedHead=false', 'checkout', '-q', '--detach', commit, '--'], { cwd: dir, sizeLimit: limit });
-      if (input.submodules) await this.submodules(ctx, dir, repo, limit, 1);
+      if (input.submodules) {
+        await this.must(ctx, 'git remote add', ['remote', 'add', 'origin', '--', repo.url], { cwd: dir });
+        await this.submodules(ctx, dir, repo, limit, 1);
+      }
       if ((await directorySize(dir)) > input.maxBytes) throw tooLarge(input.maxBytes, 'with its submodules');
 
-      const show = await this.must(ctx, 'git log', ['log', '-1', '--no-show-signature', '--format=%H%x00%an%x00%ae%x00%cI%x00%B', commit, '--'], { cwd: dir, log: false });
-      const [sha, author, authorEmail, committedAt, ...rest] = show.stdout.split('\0');
       const message = rest.join('\0').replace(/\s+$/, '');
-      ctx.onLog(`checked out ${sha}`);
+      ctx.onLog(`checked out ${commit}`);
       ok = true;
-      return { commit: sha, author, authorEmail, committedAt, message: message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) : message };
+      return { commit, author, authorEmail, committedAt, message: message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) : message };
     } finally {
       await rm(ctx.privateDir, { recursive: true, force: true });
       if (!ok) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
