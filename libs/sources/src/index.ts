@@ -7,6 +7,7 @@ export * from './webhooks/webhook-events';
 export * from './deploy-keys/deploy-key';
 export * from './commands/source.commands';
 export * from './commands/webhook.commands';
+export * from './commands/provider-webhook.commands';
 export * from './commands/git-provider.commands';
 export * from './commands/git-provider-oauth.commands';
 export * from './previews/preview-rules';

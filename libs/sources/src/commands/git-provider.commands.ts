@@ -11,6 +11,7 @@ import { GIT_PROVIDER_OAUTH_CALLBACK_PATH, type GitProviderAuth, type GitProvide
 import { checkVersion, ConflictError, newId, NotFoundError, SecretBox, TransactionRunner, ValidationError, WHARF_CONFIG, WharfConfig, WorkerRpcClient } from '@wharf/core';
 import { actorOf, OrganizationEntity, Principal, TenantScope } from '@wharf/tenancy';
 import { GitProviderEntity, gitProviderSecretsAad } from '@wharf/applications';
+import { gitProviderWebhookPath } from './provider-webhook.commands';
 
 export interface GitProviderView {
   id: string;
@@ -24,6 +25,8 @@ export interface GitProviderView {
   workspace: string | null;
   /** Which secrets are stored (their values are never returned). */
   secretsSet: GitProviderSecretName[];
+  /** GitHub App connections: the path of the App's webhook (append to Wharf's public URL); null for the other kinds. */
+  webhookPath: string | null;
   /** GitLab: 'token' or 'oauth' (an OAuth application); 'token' for the other kinds. */
   auth: GitProviderAuth;
   /** GitLab OAuth application id. */
@@ -49,7 +52,7 @@ export interface GitProviderOAuthView {
 export const gitProviderView = (r: GitProviderEntity, publicUrl: string): GitProviderView => ({
   id: r.id, organizationId: r.organizationId, name: r.name, kind: r.kind, baseUrl: r.settings.baseUrl,
   appId: r.settings.appId ?? null, installationId: r.settings.installationId ?? null, username: r.settings.username ?? null, workspace: r.settings.workspace ?? null,
-  secretsSet: [...r.secretsSet].sort(), auth: r.settings.auth ?? 'token', clientId: r.settings.clientId ?? null,
+  secretsSet: [...r.secretsSet].sort(), webhookPath: gitProviderWebhookPath(r.kind, r.id), auth: r.settings.auth ?? 'token', clientId: r.settings.clientId ?? null,
   oauth: r.settings.auth === 'oauth' ? {
     status: r.oauthStatus ?? 'not-authorized', username: r.oauthUsername ?? null, expiresAt: r.oauthExpiresAt?.toISOString() ?? null,
     authorizedAt: r.oauthAuthorizedAt?.toISOString() ?? null, message: r.oauthError ?? null, redirectUri: `${publicUrl}${GIT_PROVIDER_OAUTH_CALLBACK_PATH}`,

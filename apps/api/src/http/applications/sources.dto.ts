@@ -97,6 +97,7 @@ export class WebhookDeliveryDto {
   @ApiProperty({ type: String, nullable: true }) ref: string | null;
   @ApiProperty({ type: String, nullable: true }) commit: string | null;
   @ApiProperty({ type: String, nullable: true }) deploymentId: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The Git provider connection whose webhook (a GitHub App's) the delivery came through; null: the application's own webhook" }) gitProviderId: string | null;
   @ApiProperty({ format: 'date-time' }) receivedAt: string;
 }
 

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Q
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
-  CreateGitProviderCommand, DeleteGitProviderCommand, GetGitProviderQuery, ListGitProvidersQuery, ListProviderBranchesQuery, ListProviderRepositoriesQuery, TestGitProviderCommand,
+  CreateGitProviderCommand, DeleteGitProviderCommand, GetGitProviderQuery, ListGitProviderDeliveriesQuery, ListGitProvidersQuery, ListProviderBranchesQuery, ListProviderRepositoriesQuery, TestGitProviderCommand,
   UpdateGitProviderCommand,
 } from '@wharf/sources';
 import { Principal } from '@wharf/tenancy';
@@ -10,7 +10,7 @@ import { CurrentPrincipal } from '../common/principal.decorator';
 import { IdPipe, parseIfMatch } from '../common/params';
 import { ApiErrors } from '../common/api-errors.decorator';
 import {
-  CreateGitProviderDto, GitProviderDto, GitProviderTestDto, ProviderBranchDto, ProviderBranchesQueryDto, ProviderRepositoriesQueryDto, ProviderRepositoryDto, UpdateGitProviderDto,
+  CreateGitProviderDto, GitProviderDeliveryDto, GitProviderDto, GitProviderTestDto, ProviderBranchDto, ProviderBranchesQueryDto, ProviderRepositoriesQueryDto, ProviderRepositoryDto, UpdateGitProviderDto,
 } from './git-providers.dto';
 
 const given = (dto: object): Record<string, unknown> => Object.fromEntries(Object.entries(dto).filter(([, v]) => v !== undefined));
@@ -74,6 +74,13 @@ export class GitProvidersController {
   @ApiErrors(400, 503)
   branches(@CurrentPrincipal() p: Principal, @Param('providerId', IdPipe) id: string, @Query() q: ProviderBranchesQueryDto) {
     return this.queries.execute(new ListProviderBranchesQuery(p, id, q.repository));
+  }
+
+  @Get('git-providers/:providerId/deliveries')
+  @ApiOperation({ summary: "The last 100 deliveries of the connection's GitHub App webhook (accepted, ignored or rejected with the reason), newest first" })
+  @ApiOkResponse({ type: [GitProviderDeliveryDto] })
+  deliveries(@CurrentPrincipal() p: Principal, @Param('providerId', IdPipe) id: string) {
+    return this.queries.execute(new ListGitProviderDeliveriesQuery(p, id));
   }
 
   @Delete('git-providers/:providerId')

@@ -29,12 +29,24 @@ export class GitProviderDto {
   @ApiProperty({ type: String, nullable: true, description: 'Bitbucket username (app passwords)' }) username: string | null;
   @ApiProperty({ type: String, nullable: true, description: 'Bitbucket workspace' }) workspace: string | null;
   @ApiProperty({ enum: SECRET_KINDS, isArray: true, description: 'Which secrets are stored (values are never returned)' }) secretsSet: string[];
+  @ApiProperty({ type: String, nullable: true, description: "GitHub App connections: the path of the App's webhook URL (append to Wharf's public URL; set it and the webhook secret in the App's settings); null for other kinds" }) webhookPath: string | null;
   @ApiProperty({ enum: GIT_PROVIDER_AUTHS, description: "GitLab: 'token' or 'oauth' (an OAuth application); 'token' for the other kinds" }) auth: string;
   @ApiProperty({ type: String, nullable: true, description: 'GitLab OAuth application id' }) clientId: string | null;
   @ApiProperty({ type: GitProviderOAuthStateDto, nullable: true, description: 'OAuth connections: the authorization (tokens never)' }) oauth: GitProviderOAuthStateDto | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
   @ApiProperty() version: number;
+}
+
+export class GitProviderDeliveryDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ description: "GitHub's delivery id (X-GitHub-Delivery; rejected deliveries get one of Wharf's own)" }) deliveryId: string;
+  @ApiProperty({ type: String, nullable: true, example: 'push' }) event: string | null;
+  @ApiProperty({ enum: ['accepted', 'ignored', 'rejected'] }) outcome: string;
+  @ApiProperty({ type: String, nullable: true }) reason: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "The payload's repository (owner/name)" }) repository: string | null;
+  @ApiProperty({ description: 'How many applications the delivery was handed to (each lists it in its own deliveries)' }) applications: number;
+  @ApiProperty({ format: 'date-time' }) receivedAt: string;
 }
 
 class GitProviderFieldsDto {

@@ -438,6 +438,12 @@ export class ApiClient {
   }, observe?: O) => Observable<ApiResult<O, operations['GitProvidersController_create']['responses'][201]['content']['application/json']>>
     = this.op('POST', '/api/v1/organizations/{orgId}/git-providers');
 
+  /** GET /api/v1/git-providers/{providerId}/deliveries: The last 100 deliveries of the connection's GitHub App webhook (accepted, ignored or rejected with the reason), newest first */
+  readonly gitProvidersDeliveries: <O extends ApiObserve = 'body'>(args: {
+    path: operations['GitProvidersController_deliveries']['parameters']['path'];
+  }, observe?: O) => Observable<ApiResult<O, operations['GitProvidersController_deliveries']['responses'][200]['content']['application/json']>>
+    = this.op('GET', '/api/v1/git-providers/{providerId}/deliveries');
+
   /** GET /api/v1/git-providers/{providerId}: A Git provider connection (secrets never returned) */
   readonly gitProvidersGet: <O extends ApiObserve = 'body'>(args: {
     path: operations['GitProvidersController_get']['parameters']['path'];

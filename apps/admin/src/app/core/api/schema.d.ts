@@ -1681,6 +1681,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/git-providers/{providerId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The last 100 deliveries of the connection's GitHub App webhook (accepted, ignored or rejected with the reason), newest first */
+        get: operations["GitProvidersController_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/git-providers/{providerId}/oauth/authorize": {
         parameters: {
             query?: never;
@@ -3200,6 +3217,8 @@ export interface components {
             ref: string | null;
             commit: string | null;
             deploymentId: string | null;
+            /** @description The Git provider connection whose webhook (a GitHub App's) the delivery came through; null: the application's own webhook */
+            gitProviderId: string | null;
             /** Format: date-time */
             receivedAt: string;
         };
@@ -3242,6 +3261,8 @@ export interface components {
             workspace: string | null;
             /** @description Which secrets are stored (values are never returned) */
             secretsSet: ("privateKey" | "webhookSecret" | "token" | "clientSecret")[];
+            /** @description GitHub App connections: the path of the App's webhook URL (append to Wharf's public URL; set it and the webhook secret in the App's settings); null for other kinds */
+            webhookPath: string | null;
             /**
              * @description GitLab: 'token' or 'oauth' (an OAuth application); 'token' for the other kinds
              * @enum {string}
@@ -3330,6 +3351,22 @@ export interface components {
         ProviderBranchDto: {
             name: string;
             commit: string;
+        };
+        GitProviderDeliveryDto: {
+            id: string;
+            /** @description GitHub's delivery id (X-GitHub-Delivery; rejected deliveries get one of Wharf's own) */
+            deliveryId: string;
+            /** @example push */
+            event: string | null;
+            /** @enum {string} */
+            outcome: "accepted" | "ignored" | "rejected";
+            reason: string | null;
+            /** @description The payload's repository (owner/name) */
+            repository: string | null;
+            /** @description How many applications the delivery was handed to (each lists it in its own deliveries) */
+            applications: number;
+            /** Format: date-time */
+            receivedAt: string;
         };
         GitProviderOAuthStartDto: {
             /** @description The provider's authorize page (open it in the browser) */
@@ -10585,6 +10622,45 @@ export interface operations {
             };
             /** @description A component this needs (database, Redis, the worker) is unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    GitProvidersController_deliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                providerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GitProviderDeliveryDto"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Not found, or outside your organizations */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
