@@ -9,6 +9,7 @@ type Schemas = components['schemas'];
 export type GitProvider = Schemas['GitProviderDto'];
 export type CreateGitProviderBody = Schemas['CreateGitProviderDto'];
 export type GitProviderTest = Schemas['GitProviderTestDto'];
+export type GitProviderOAuthStart = Schemas['GitProviderOAuthStartDto'];
 export type ProviderRepository = Schemas['ProviderRepositoryDto'];
 export type ProviderBranch = Schemas['ProviderBranchDto'];
 
@@ -22,6 +23,10 @@ export class GitProvidersApi {
   }
   create(orgId: string, body: CreateGitProviderBody): Observable<GitProvider> {
     return this.api.gitProvidersCreate({ path: { orgId }, body });
+  }
+  /** GitLab OAuth connections: the provider's authorize URL (the browser goes there and comes back to the portal). */
+  authorize(providerId: string): Observable<GitProviderOAuthStart> {
+    return this.api.gitProviderOAuthAuthorize({ path: { providerId } });
   }
   test(providerId: string): Observable<GitProviderTest> {
     return this.api.gitProvidersTest({ path: { providerId } });
@@ -45,9 +50,18 @@ export const PROVIDER_FIELDS: Record<string, ReadonlyArray<'baseUrl' | 'appId' |
   bitbucket: ['baseUrl', 'workspace', 'username', 'token'],
 };
 
+/** A GitLab connection through an OAuth application takes these instead of a token (authorized afterwards). */
+export const OAUTH_FIELDS = ['baseUrl', 'clientId', 'clientSecret'] as const;
+
+/** The connect form's fields for a kind and, for GitLab, the authentication ('token' or 'oauth'). */
+export function createFields(kind: string, auth: string): readonly string[] {
+  return kind === 'gitlab' && auth === 'oauth' ? OAUTH_FIELDS : (PROVIDER_FIELDS[kind] ?? []);
+}
+
 /** The create body for a kind: only that kind's fields, empty ones left out (the server applies defaults). */
 export function providerBody(v: Record<string, string>): CreateGitProviderBody {
   const body: Record<string, string> = { name: v['name'].trim(), kind: v['kind'] };
-  for (const f of PROVIDER_FIELDS[v['kind']] ?? []) if (v[f]?.trim()) body[f] = f === 'privateKey' ? v[f] : v[f].trim();
+  if (v['kind'] === 'gitlab' && v['auth'] === 'oauth') body['auth'] = 'oauth';
+  for (const f of createFields(v['kind'], v['auth'] ?? 'token')) if (v[f]?.trim()) body[f] = f === 'privateKey' ? v[f] : v[f].trim();
   return body as unknown as CreateGitProviderBody;
 }

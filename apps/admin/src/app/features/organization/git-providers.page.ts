@@ -7,12 +7,14 @@ import { MatInputModule } from '@angular/material/input';
 import { MatSelectModule } from '@angular/material/select';
 import { firstValueFrom } from 'rxjs';
 import { GitProvider, GitProvidersApi, PROVIDER_FIELDS, providerBody } from '../../core/api/git-providers-api.service';
+import { OAUTH_FIELDS } from '../../core/api/git-providers-api.service';
 import { Loadable } from '../../core/api/list-state';
 import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
 import { AbilitiesService } from '../../core/auth/abilities.service';
 import { OrgContext } from '../../core/org/org-context.service';
 import { ListStateComponent } from '../../shared/ui/list-state.component';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
+import { GitProviderOAuthComponent } from './git-provider-oauth.component';
 
 const KIND_LABELS: Record<string, string> = { github: 'GitHub (App)', gitlab: 'GitLab', gitea: 'Gitea / Forgejo', bitbucket: 'Bitbucket' };
 const BASE_URL_HINT: Record<string, string> = {
@@ -25,7 +27,7 @@ const BASE_URL_HINT: Record<string, string> = {
 /** Git provider connections of the organization: connect (secrets write-only), test connection, delete. */
 @Component({
   selector: 'w-git-providers-page',
-  imports: [ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule, ListStateComponent, ProblemAlertComponent],
+  imports: [ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule, ListStateComponent, ProblemAlertComponent, GitProviderOAuthComponent],
   template: `
     <h2>Git providers</h2>
     @if (canCreate()) {
@@ -43,6 +45,13 @@ const BASE_URL_HINT: Record<string, string> = {
                 }
               </mat-select>
             </mat-form-field>
+            @if (kind() === 'gitlab') {
+              <mat-form-field>
+                <mat-label>Authentication</mat-label>
+                <mat-select formControlName="auth"><mat-option value="token">Access token</mat-option><mat-option value="oauth">OAuth application</mat-option></mat-select>
+                @if (auth() === 'oauth') { <mat-hint>Authorize with GitLab after connecting</mat-hint> }
+              </mat-form-field>
+            }
           </div>
           <div class="w-row">
             @if (has('baseUrl')) {
@@ -63,6 +72,12 @@ const BASE_URL_HINT: Record<string, string> = {
             @if (has('token')) {
               <mat-form-field><mat-label>{{ form.controls.kind.value === 'bitbucket' ? 'App password or access token' : 'Access token' }}</mat-label><input matInput type="password" formControlName="token" autocomplete="new-password" /><mat-error>{{ fieldError(form.controls.token, 'Token') }}</mat-error></mat-form-field>
             }
+            @if (has('clientId')) {
+              <mat-form-field><mat-label>Application ID</mat-label><input matInput formControlName="clientId" autocomplete="off" /><mat-error>{{ fieldError(form.controls.clientId, 'Application ID') }}</mat-error></mat-form-field>
+            }
+            @if (has('clientSecret')) {
+              <mat-form-field><mat-label>Application secret</mat-label><input matInput type="password" formControlName="clientSecret" autocomplete="new-password" /><mat-error>{{ fieldError(form.controls.clientSecret, 'Application secret') }}</mat-error></mat-form-field>
+            }
             @if (has('webhookSecret')) {
               <mat-form-field><mat-label>Webhook secret (optional)</mat-label><input matInput type="password" formControlName="webhookSecret" autocomplete="new-password" /><mat-error>{{ fieldError(form.controls.webhookSecret, 'Webhook secret') }}</mat-error></mat-form-field>
             }
@@ -82,7 +97,7 @@ const BASE_URL_HINT: Record<string, string> = {
           @for (p of list.value(); track p.id) {
             <tr>
               <td>{{ p.name }}</td><td>{{ kindLabel(p.kind) }}</td><td><code>{{ p.baseUrl }}</code></td>
-              <td>{{ p.secretsSet.length ? p.secretsSet.join(', ') + ' stored' : 'none' }}</td>
+              <td>{{ p.secretsSet.length ? p.secretsSet.join(', ') + ' stored' : 'none' }}@if (p.oauth) {<w-git-provider-oauth [provider]="p" [canAuthorize]="canUpdate()" />}</td>
               <td role="status">{{ results()[p.id] }}</td>
               <td>
                 @if (canUpdate()) {
@@ -117,8 +132,10 @@ export class GitProvidersPage {
   private readonly formDirective = viewChild(FormGroupDirective);
   readonly form = inject(NonNullableFormBuilder).group({
     name: ['', Validators.required], kind: ['github'], baseUrl: [''], appId: [''], installationId: [''], privateKey: [''], webhookSecret: [''], token: [''], username: [''], workspace: [''],
+    auth: ['token'], clientId: [''], clientSecret: [''],
   });
-  private readonly kind = toSignal(this.form.controls.kind.valueChanges, { initialValue: this.form.controls.kind.value });
+  readonly kind = toSignal(this.form.controls.kind.valueChanges, { initialValue: this.form.controls.kind.value });
+  readonly auth = toSignal(this.form.controls.auth.valueChanges, { initialValue: this.form.controls.auth.value });
   readonly baseUrlHint = computed(() => BASE_URL_HINT[this.kind()] ?? '');
 
   constructor() {
@@ -131,7 +148,7 @@ export class GitProvidersPage {
     return KIND_LABELS[kind] ?? kind;
   }
   has(field: string): boolean {
-    return (PROVIDER_FIELDS[this.kind()] ?? []).includes(field as never);
+    return (this.kind() === 'gitlab' && this.auth() === 'oauth' ? OAUTH_FIELDS : (PROVIDER_FIELDS[this.kind()] ?? [])).includes(field as never);
   }
 
   async create(): Promise<void> {
@@ -141,7 +158,7 @@ export class GitProvidersPage {
     try {
       await firstValueFrom(this.api.create(this.orgId()!, providerBody(this.form.getRawValue())));
       const dir = this.formDirective();
-      if (dir) dir.resetForm({ ...this.form.getRawValue(), name: '', privateKey: '', webhookSecret: '', token: '', appId: '', installationId: '' });
+      if (dir) dir.resetForm({ ...this.form.getRawValue(), name: '', privateKey: '', webhookSecret: '', token: '', appId: '', installationId: '', clientId: '', clientSecret: '' });
       else this.form.reset();
       await this.list.load();
     } catch (e) {
