@@ -7,6 +7,8 @@
  * the few routes that write no entry by design are listed in NO_ENTRY with theirs.
  */
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { pack as tarPack } from 'tar-stream';
 import { authenticator } from 'otplib';
 import type { Client } from 'pg';
 import request from 'supertest';
@@ -16,6 +18,18 @@ import { login, PASSWORD, Session } from '../../support/api';
 import {
   bodyFor, buildFixture, Call, call, fillPath, Fixture, MUTATING, NO_WORKER, openDb, Operation, outsideReason, unique, unresolvable,
 } from '../../support/route-matrix';
+
+/** A one-file tar.gz (the body of an upload). */
+async function tinyTarGz(): Promise<Buffer> {
+  const p = tarPack();
+  const chunks: Buffer[] = [];
+  p.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise((r) => p.on('end', r));
+  p.entry({ name: 'Dockerfile' }, 'FROM scratch\n');
+  p.finalize();
+  await ended;
+  return gzipSync(Buffer.concat(chunks));
+}
 
 /** Mutating routes the matrix cannot call successfully in this app, each with its reason (and where it is covered). */
 const NOT_CALLED: Record<string, string> = {
@@ -61,6 +75,8 @@ function rank(op: Operation): number {
 interface Prepared {
   url?: string;
   body?: unknown;
+  /** Request headers besides the auth (a raw body's Content-Type). */
+  headers?: Record<string, string>;
   auth?: Record<string, string>;
   /** The organization whose chain the entry belongs to (null: the instance chain; undefined: not checked). */
   org?: string | null;
@@ -160,6 +176,13 @@ describe('every successful mutating route writes exactly one audit entry', () =>
         await api().put(`/api/v1/applications/${fx.seeds.applications.id}/source`).set(fx.owner.auth).send({ repository: 'https://git.example.com/acme/shop.git', ref: 'main', auth: { kind: 'none' } }).expect(200);
         return orgA;
       }
+      // An upload source needs an application without a Git source (the seeded one has one: a 409) and a real archive.
+      case 'POST /api/v1/applications/{applicationId}/source/upload': {
+        const seeded = fx.seeds.applications;
+        const a = await api().post(`/api/v1/environments/${String(seeded.response.environmentId)}/applications`).set(fx.owner.auth)
+          .send({ ...seeded.request, name: `upload-${unique()}` }).expect(201);
+        return { ...orgA, url: `/api/v1/applications/${a.body.id}/source/upload`, body: await tinyTarGz(), headers: { 'Content-Type': 'application/gzip' } };
+      }
       case 'DELETE /api/v1/organizations/{orgId}': {
         // Its entry goes to the instance chain: the organization's own chain ends with it.
         const o = await api().post('/api/v1/organizations').set(fx.owner.auth).send({ name: `victim-${unique()}` }).expect(201);
@@ -251,7 +274,7 @@ describe('every successful mutating route writes exactly one audit entry', () =>
       const url = prep.url ?? fillPath(fx, op).url;
       const body = 'body' in prep ? prep.body : (bodyFor(fx, op) ?? undefined);
       const requestId = `audit-${unique()}`;
-      const res: Call = await call(t, op.method, url, prep.auth ?? fx.owner.auth, body, { 'X-Request-Id': requestId });
+      const res: Call = await call(t, op.method, url, prep.auth ?? fx.owner.auth, body, { 'X-Request-Id': requestId, ...prep.headers });
       if (op.label === 'POST /api/v1/me/two-factor/setup' && res.status < 300) totpSecret = res.body.secret;
       if (res.status >= 300) {
         failures.push(`${op.label} → ${res.status}: could not be called successfully (fix the set-up or add a reasoned exemption); url ${url}; body ${JSON.stringify(body)}; answer ${res.text.slice(0, 300)}`);

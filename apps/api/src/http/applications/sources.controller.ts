@@ -29,7 +29,7 @@ export class SourcesController {
   }
 
   @Put()
-  @ApiOperation({ summary: 'Set the Git source (repository, ref, build path, watch paths, submodules, authentication, Dockerfile build); If-Match: version' })
+  @ApiOperation({ summary: 'Set the source: a Git repository (repository, ref, build path, watch paths, submodules, authentication, build) or kind "upload" (build path and build only; archives come with POST …/source/upload); If-Match: version' })
   @ApiOkResponse({ type: ApplicationSourceDto })
   @ApiErrors(400, 403, 409, 412)
   set(@CurrentPrincipal() p: Principal, @Param('applicationId', IdPipe) applicationId: string, @Body() dto: SetApplicationSourceDto, @Headers('if-match') ifMatch?: string) {

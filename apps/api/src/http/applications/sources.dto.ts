@@ -22,14 +22,14 @@ export class BuildSettingsInputDto {
   @ApiPropertyOptional({ type: [BuildSecretInputDto], description: 'Build secrets for RUN --mount=type=secret,id=NAME steps (never in a layer, the log or a response); names not listed are removed' }) secrets?: BuildSecretInputDto[];
 }
 export class SetApplicationSourceDto {
-  @ApiPropertyOptional({ enum: ['git', 'upload'], description: 'git (default): build from the repository (default); upload: build from archives uploaded with POST …/source/upload (only buildPath and build apply)' }) @IsOptional() @IsString() kind?: string;
-  @ApiProperty({ description: 'Git sources: https://host/path(.git), ssh://user@host[:port]/path or user@host:path; no credentials in the URL', example: 'https://git.example.com/acme/shop.git' }) @IsOptional() @IsString() repository: string;
-  @ApiProperty({ description: 'Git sources: a branch, a tag, or a full commit id', example: 'main' }) @IsOptional() @IsString() ref: string;
+  @ApiPropertyOptional({ enum: ['git', 'upload'], description: 'git (default): build from the repository; upload: build from archives uploaded with POST …/source/upload (only buildPath and build apply)' }) @IsOptional() @IsString() kind?: string;
+  @ApiPropertyOptional({ description: 'Git sources (required there): https://host/path(.git), ssh://user@host[:port]/path or user@host:path; no credentials in the URL', example: 'https://git.example.com/acme/shop.git' }) @IsOptional() @IsString() repository?: string;
+  @ApiPropertyOptional({ description: 'Git sources (required there): a branch, a tag, or a full commit id', example: 'main' }) @IsOptional() @IsString() ref?: string;
   @ApiPropertyOptional({ description: 'The directory the build starts in, relative to the repository root (default .)' }) @IsOptional() @IsString() buildPath?: string;
   @ApiPropertyOptional({ type: [String], description: 'Deploy on push only when a changed file matches one of these globs (empty: any change)' }) @IsOptional() @IsArray() watchPaths?: string[];
   @ApiPropertyOptional({ description: 'Also check out submodules (shallow)' }) @IsOptional() @IsBoolean() submodules?: boolean;
   @ApiPropertyOptional({ type: [String], example: ['v*'], description: 'Globs of tag names whose push deploys that tag\'s commit (letters, digits, . _ - / + @ and * ? [ ] { } ,; at most 20); empty: tags never deploy' }) @IsOptional() @IsArray() deployTags?: string[];
-  @ApiProperty({ type: GitAuthInputDto, description: 'Git sources: how Wharf authenticates' }) @IsOptional() @IsObject() auth: Record<string, unknown>;
+  @ApiPropertyOptional({ type: GitAuthInputDto, description: 'Git sources (required there): how Wharf authenticates' }) @IsOptional() @IsObject() auth?: Record<string, unknown>;
   @ApiPropertyOptional({ type: [String], description: 'SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use' }) @IsOptional() @IsArray() knownHosts?: string[];
   @ApiPropertyOptional({ type: BuildSettingsInputDto }) @IsOptional() @IsObject() build?: Record<string, unknown>;
   @ApiPropertyOptional({ type: String, nullable: true, format: 'uuid', description: "The organization's Git provider connection that supplies the credentials (a GitHub App mints a short-lived token per checkout); auth.kind must then be none and the repository an https URL on the provider's host" })

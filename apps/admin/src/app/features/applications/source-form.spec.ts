@@ -1,7 +1,7 @@
 import type { Problem } from '../../core/api/problem';
 import type { ApplicationSource } from '../../core/api/sources-api.service';
 import {
-  buildArgRows, buildArgsFromRows, deploymentCommit, EMPTY_SOURCE, firstLine, formToBody, parseKnownHosts, parseWatchPaths, shortSha, sourceErrorsToForm, SourceFormValue, sourceToForm, webhookUrls,
+  archiveContentType, buildArgRows, buildArgsFromRows, deploymentCommit, EMPTY_SOURCE, firstLine, formatBytes, formToBody, parseKnownHosts, parseWatchPaths, shortSha, sourceErrorsToForm, SourceFormValue, sourceToForm, webhookUrls,
 } from './source-form';
 
 const SOURCE: ApplicationSource = {
@@ -20,13 +20,13 @@ describe('source form ↔ request body', () => {
   it('a stored source fills the form without any token; sent back unchanged, the body leaves the token out (the server keeps it)', () => {
     const v = sourceToForm(SOURCE);
     expect(v).toEqual({
-      repository: SOURCE.repository, ref: 'main', buildPath: 'services/web', watchPaths: 'services/web/**\nshared/**', submodules: true, deployTags: 'v*',
+      kind: 'git', repository: SOURCE.repository, ref: 'main', buildPath: 'services/web', watchPaths: 'services/web/**\nshared/**', submodules: true, deployTags: 'v*',
       auth: { kind: 'token', username: 'deployer', token: '' }, knownHosts: '',
       build: { kind: 'dockerfile', dockerfile: 'docker/Dockerfile', target: 'runtime', args: [{ name: 'NODE_ENV', value: 'production' }, { name: 'A', value: '' }], publishDirectory: '.', spaFallback: false, secrets: [] },
     });
     const body = formToBody(v);
     expect(body.auth).toEqual({ kind: 'token', username: 'deployer' });
-    expect('token' in body.auth).toBe(false);
+    expect('token' in body.auth!).toBe(false);
     expect(body).toEqual({
       repository: SOURCE.repository, ref: 'main', buildPath: 'services/web', watchPaths: ['services/web/**', 'shared/**'], submodules: true, deployTags: ['v*'],
       auth: { kind: 'token', username: 'deployer' }, knownHosts: [],
@@ -46,6 +46,23 @@ describe('source form ↔ request body', () => {
     const k = formToBody({ ...v, auth: { kind: 'deploy-key', username: 'x', token: 'y' } });
     expect(k.auth).toEqual({ kind: 'deploy-key' });
     expect(k.knownHosts).toEqual([KEY]);
+  });
+
+  it('an upload source sends only its kind, build path and build settings; archives are typed by their file name', () => {
+    const stored = sourceToForm({ ...SOURCE, kind: 'upload', repository: '', ref: '', buildPath: 'site', upload: null });
+    expect(stored.kind).toBe('upload');
+    expect(formToBody({ ...stored, repository: 'ignored' })).toEqual({
+      kind: 'upload', buildPath: 'site',
+      build: { kind: 'dockerfile', dockerfile: 'docker/Dockerfile', target: 'runtime', args: { NODE_ENV: 'production', A: '' }, publishDirectory: '.', spaFallback: false, secrets: [] },
+    });
+    expect(archiveContentType('Site-v1.TAR.GZ')).toBe('application/gzip');
+    expect(archiveContentType('site.tgz')).toBe('application/gzip');
+    expect(archiveContentType('site.tar')).toBe('application/x-tar');
+    expect(archiveContentType('site.zip')).toBeNull();
+    expect([formatBytes(512), formatBytes(1536), formatBytes(10 * 1024 * 1024 + 1), formatBytes(300 * 1024)]).toEqual(['512 B', '1.5 KiB', '10 MiB', '300 KiB']);
+    const sha = 'ab'.repeat(32);
+    expect(deploymentCommit({ source: { kind: 'upload', upload: { id: 'u', fileName: 'site.tgz', size: 1, sha256: sha }, repository: '', ref: '', commit: null, message: null, author: 'Owner', authorEmail: null, committedAt: null } }))
+      .toEqual({ sha: sha.slice(0, 12), fullSha: `sha256 ${sha}`, subject: 'site.tgz', author: 'Owner', ref: 'upload' });
   });
 
   it('watch paths: one per line, blank lines and surrounding spaces dropped', () => {

@@ -8,6 +8,7 @@ import type { FieldProblem, Problem } from '../../core/api/problem';
  * Pure: the component and its spec share it.
  */
 export type AuthKind = 'none' | 'token' | 'deploy-key';
+export type SourceKind = 'git' | 'upload';
 export type BuildKind = 'dockerfile' | 'static' | 'auto' | 'nixpacks' | 'railpack' | 'buildpacks';
 export interface BuildArgRow { name: string; value: string }
 /** A build secret row: `value` empty keeps the stored value (`stored`: the server has one; values are never shown). */
@@ -24,6 +25,8 @@ export const BUILD_KINDS: ReadonlyArray<{ kind: BuildKind; label: string; hint: 
 ];
 
 export interface SourceFormValue {
+  /** `git`: a repository; `upload`: uploaded archives (only the build path and the build settings apply). */
+  kind?: SourceKind;
   repository: string;
   ref: string;
   buildPath: string;
@@ -42,6 +45,7 @@ export interface SourceFormValue {
 }
 
 export const EMPTY_SOURCE: SourceFormValue = {
+  kind: 'git',
   repository: '', ref: 'main', buildPath: '.', watchPaths: '', submodules: false, deployTags: '',
   auth: { kind: 'none', username: '', token: '' },
   providerId: '',
@@ -77,6 +81,7 @@ export const buildArgRows = (args: Record<string, string>): BuildArgRow[] => Obj
 /** A stored source as the form's value (the token empty: it is never returned; "empty keeps it"). */
 export function sourceToForm(s: ApplicationSource): SourceFormValue {
   return {
+    kind: s.kind === 'upload' ? 'upload' : 'git',
     repository: s.repository,
     ref: s.ref,
     buildPath: s.buildPath,
@@ -100,6 +105,7 @@ export function sourceToForm(s: ApplicationSource): SourceFormValue {
  * (an https repository has no host keys to check).
  */
 export function formToBody(v: SourceFormValue): SetSourceBody {
+  if (v.kind === 'upload') return { kind: 'upload', buildPath: v.buildPath.trim() || '.', build: buildToBody(v.build) };
   // With a Git provider connection, the connection supplies the credentials: the source's own auth is none.
   const auth: SetSourceBody['auth'] = v.providerId ? { kind: 'none' } : v.auth.kind === 'token'
     ? { kind: 'token', ...(v.auth.username.trim() ? { username: v.auth.username.trim() } : {}), ...(v.auth.token !== '' ? { token: v.auth.token } : {}) }
@@ -114,13 +120,39 @@ export function formToBody(v: SourceFormValue): SetSourceBody {
     auth,
     ...(v.providerId ? { providerId: v.providerId } : {}),
     knownHosts: !v.providerId && v.auth.kind === 'deploy-key' ? parseKnownHosts(v.knownHosts) : [],
-    build: {
-      kind: v.build.kind, dockerfile: v.build.dockerfile.trim() || 'Dockerfile', target: v.build.target.trim() || null, args: buildArgsFromRows(v.build.args),
-      publishDirectory: v.build.publishDirectory.trim() || '.', spaFallback: v.build.spaFallback,
-      // A secret row without a typed value keeps the stored value (the value is left out of the body).
-      secrets: v.build.secrets.map((r) => ({ name: r.name.trim(), ...(r.value !== '' ? { value: r.value } : {}) })),
-    },
+    build: buildToBody(v.build),
   };
+}
+
+/** The build settings as the body's `build` (Git and upload sources alike). */
+function buildToBody(b: SourceFormValue['build']): NonNullable<SetSourceBody['build']> {
+  return {
+    kind: b.kind, dockerfile: b.dockerfile.trim() || 'Dockerfile', target: b.target.trim() || null, args: buildArgsFromRows(b.args),
+    publishDirectory: b.publishDirectory.trim() || '.', spaFallback: b.spaFallback,
+    // A secret row without a typed value keeps the stored value (the value is left out of the body).
+    secrets: b.secrets.map((r) => ({ name: r.name.trim(), ...(r.value !== '' ? { value: r.value } : {}) })),
+  };
+}
+
+/** The Content-Type an archive is sent with, from its file name; null for what the API does not take. */
+export function archiveContentType(fileName: string): 'application/gzip' | 'application/x-tar' | null {
+  const n = fileName.toLowerCase();
+  if (n.endsWith('.tar.gz') || n.endsWith('.tgz')) return 'application/gzip';
+  if (n.endsWith('.tar')) return 'application/x-tar';
+  return null;
+}
+
+/** A byte count as people read it: 512 B, 1.5 KiB, 12.3 MiB. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v >= 100 ? Math.round(v) : Math.round(v * 10) / 10} ${units[i]}`;
 }
 
 const unescape = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
@@ -188,9 +220,11 @@ export const shortSha = (sha: string | null | undefined): string => (sha ? sha.s
 /** The first line of a commit message (trimmed). */
 export const firstLine = (message: string | null | undefined): string => (message ?? '').split(/\r?\n/, 1)[0].trim();
 
-/** What a Git deployment built, for the history: short sha, the message's first line and the author; null for image deployments. */
+/** What a Git deployment built, for the history: short sha, the message's first line and the author (an upload: its sha256 and file name); null for image deployments. */
 export function deploymentCommit(d: Pick<Deployment, 'source'>): { sha: string; fullSha: string; subject: string; author: string; ref: string } | null {
   const s = d.source;
   if (!s) return null;
+  // An uploaded archive: its sha256 (first 12 characters) and file name where a commit shows its id and subject.
+  if (s.kind === 'upload' && s.upload) return { sha: s.upload.sha256.slice(0, 12), fullSha: `sha256 ${s.upload.sha256}`, subject: s.upload.fileName, author: s.author ?? '', ref: 'upload' };
   return { sha: shortSha(s.commit), fullSha: s.commit ?? '', subject: firstLine(s.message), author: s.author ?? '', ref: s.ref };
 }

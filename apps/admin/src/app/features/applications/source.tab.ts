@@ -12,7 +12,9 @@ import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/pro
 import { ApplicationSource, SourcesApi } from '../../core/api/sources-api.service';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { ApplicationStore } from './application.store';
-import { AuthKind, BUILD_KINDS, BuildArgRow, BuildKind, BuildSecretRow, EMPTY_SOURCE, formToBody, sourceErrorsToForm, SourceFormValue, sourceToForm } from './source-form';
+import { AuthKind, BUILD_KINDS, BuildArgRow, BuildKind, BuildSecretRow, EMPTY_SOURCE, formToBody, sourceErrorsToForm, SourceFormValue, SourceKind, sourceToForm } from './source-form';
+import { SourceUploadComponent } from './source-upload.component';
+import type { SourceUploadResult } from '../../core/api/sources-api.service';
 import { SourceWebhooksComponent } from './source-webhooks.component';
 import { DeployCommitComponent } from './deploy-commit.component';
 import { SourceProviderComponent } from './source-provider.component';
@@ -34,21 +36,33 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 @Component({
   selector: 'w-app-source',
-  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, MatSelectModule, ProblemAlertComponent, SourceWebhooksComponent, DeployCommitComponent, SourceProviderComponent],
+  imports: [ReactiveFormsModule, MatButtonModule, MatCheckboxModule, MatFormFieldModule, MatInputModule, MatSelectModule, ProblemAlertComponent, SourceWebhooksComponent, DeployCommitComponent, SourceProviderComponent, SourceUploadComponent],
   template: `
     <w-problem [problem]="problem()" />
     @if (source() === undefined) {
       <p class="w-muted">Loading the source…</p>
     } @else if (source() === null && !connecting()) {
       <section class="w-card" aria-label="No Git source">
-        <p>This application runs its image: each deployment pulls the image its settings name. Connect a Git repository to build it from source instead, on every deployment and on each push.</p>
+        <p>This application runs its image: each deployment pulls the image its settings name. Connect a Git repository to build it from source instead, on every deployment and on each push, or upload the source as an archive.</p>
         @if (store.canUpdate()) {
-          <button mat-flat-button type="button" (click)="connect()">Connect a Git repository</button>
+          <div class="w-row">
+            <button mat-flat-button type="button" (click)="connect()">Connect a Git repository</button>
+            <button mat-stroked-button type="button" (click)="connect('upload')">Upload a source archive</button>
+          </div>
         }
       </section>
     } @else {
       <form class="w-card w-form" [formGroup]="form" (ngSubmit)="save()" novalidate aria-label="Git source">
-        <h2>{{ source() ? 'Git source' : 'Connect a Git repository' }}</h2>
+        <h2>{{ source() ? (sourceKind() === 'upload' ? 'Upload source' : 'Git source') : sourceKind() === 'upload' ? 'Build from uploaded archives' : 'Connect a Git repository' }}</h2>
+        <mat-form-field>
+          <mat-label>Source</mat-label>
+          <mat-select formControlName="kind" data-testid="source-kind">
+            <mat-option value="git">Git repository</mat-option>
+            <mat-option value="upload">Upload (source archive)</mat-option>
+          </mat-select>
+          <mat-hint>{{ sourceKind() === 'upload' ? 'Each deployment builds the archive uploaded last' : 'Each deployment checks out the repository' }}</mat-hint>
+        </mat-form-field>
+        @if (sourceKind() === 'git') {
         @if (store.app(); as a) {
           <w-source-provider [organizationId]="a.organizationId" [providerId]="form.controls.providerId" [repository]="form.controls.repository" [ref]="form.controls.ref" [disabled]="!store.canUpdate()" />
         }
@@ -56,15 +70,19 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
           <mat-form-field class="grow"><mat-label>Repository</mat-label><input matInput formControlName="repository" autocomplete="off" spellcheck="false" placeholder="https://git.example.com/acme/shop.git" /><mat-hint>https://host/path.git, ssh://user&#64;host/path or user&#64;host:path</mat-hint><mat-error>{{ fieldError(form.controls.repository, 'Repository') }}</mat-error></mat-form-field>
           <mat-form-field><mat-label>Ref</mat-label><input matInput formControlName="ref" autocomplete="off" spellcheck="false" /><mat-hint>A branch, a tag or a commit id</mat-hint><mat-error>{{ fieldError(form.controls.ref, 'Ref') }}</mat-error></mat-form-field>
         </div>
+        }
         <div class="w-row">
-          <mat-form-field><mat-label>Build path</mat-label><input matInput formControlName="buildPath" autocomplete="off" spellcheck="false" /><mat-hint>Relative to the repository root</mat-hint><mat-error>{{ fieldError(form.controls.buildPath, 'Build path') }}</mat-error></mat-form-field>
+          <mat-form-field><mat-label>Build path</mat-label><input matInput formControlName="buildPath" autocomplete="off" spellcheck="false" /><mat-hint>Relative to the {{ sourceKind() === 'upload' ? "archive's" : "repository's" }} root</mat-hint><mat-error>{{ fieldError(form.controls.buildPath, 'Build path') }}</mat-error></mat-form-field>
+          @if (sourceKind() === 'git') {
           <mat-form-field class="grow">
             <mat-label>Watch paths (one glob per line)</mat-label>
             <textarea matInput formControlName="watchPaths" rows="2" spellcheck="false"></textarea>
             <mat-hint>A push deploys only when a changed file matches one; empty: any change</mat-hint>
             <mat-error>{{ fieldError(form.controls.watchPaths, 'Watch paths') }}</mat-error>
           </mat-form-field>
+          }
         </div>
+        @if (sourceKind() === 'git') {
         <mat-form-field class="full">
           <mat-label>Deploying tags (one glob per line)</mat-label>
           <textarea matInput formControlName="deployTags" rows="2" spellcheck="false" placeholder="v*"></textarea>
@@ -123,6 +141,7 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
             </mat-form-field>
           }
         </fieldset>
+        }
 
         <fieldset formGroupName="build">
           <legend>Build</legend>
@@ -176,7 +195,7 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
         @if (store.canUpdate()) {
           <div class="w-row">
-            <button mat-flat-button type="submit" [disabled]="busy()">{{ source() ? 'Save source' : 'Connect' }}</button>
+            <button mat-flat-button type="submit" [disabled]="busy()">{{ source() ? 'Save source' : sourceKind() === 'upload' ? 'Save and choose an archive' : 'Connect' }}</button>
             @if (source()) {
               <button mat-button type="button" (click)="reset()" [disabled]="busy()">Discard changes</button>
               <span class="w-spacer"></span>
@@ -188,10 +207,14 @@ const BUILD_ARG_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
         }
       </form>
       @if (source(); as s) {
-        @if (store.canDeploy()) {
-          <w-deploy-commit [applicationId]="s.applicationId" [sourceRef]="s.ref" />
+        @if (s.kind === 'upload') {
+          <w-source-upload [source]="s" [canUpdate]="store.canUpdate()" [canDeploy]="store.canDeploy()" (uploaded)="onUploaded($event)" />
+        } @else {
+          @if (store.canDeploy()) {
+            <w-deploy-commit [applicationId]="s.applicationId" [sourceRef]="s.ref" />
+          }
+          <w-source-webhooks [applicationId]="s.applicationId" [source]="s" [canUpdate]="store.canUpdate()" />
         }
-        <w-source-webhooks [applicationId]="s.applicationId" [source]="s" [canUpdate]="store.canUpdate()" />
       }
     }
   `,
@@ -230,6 +253,7 @@ export class SourceTab {
   readonly buildKind = signal<BuildKind>('dockerfile');
   readonly buildKindHint = computed(() => BUILD_KINDS.find((k) => k.kind === this.buildKind())?.hint ?? '');
   readonly form = this.fb.group({
+    kind: this.fb.control<SourceKind>('git'),
     repository: ['', Validators.required],
     ref: ['main', Validators.required],
     buildPath: ['.'],
@@ -246,6 +270,8 @@ export class SourceTab {
   });
   /** The authentication chosen in the form (what the fields below it show). */
   readonly authKind = signal<AuthKind>('none');
+  /** Git repository or uploaded archives (which fields show; the repository and ref are not asked for uploads). */
+  readonly sourceKind = signal<SourceKind>('git');
   /** The Git provider connection chosen in the form ('' for none). */
   readonly providerId = signal('');
 
@@ -253,6 +279,10 @@ export class SourceTab {
     this.form.controls.auth.controls.kind.valueChanges.subscribe((k) => this.authKind.set(k));
     this.form.controls.build.controls.kind.valueChanges.subscribe((k) => this.buildKind.set(k));
     this.form.controls.providerId.valueChanges.subscribe((v) => this.providerId.set(v));
+    this.form.controls.kind.valueChanges.subscribe((k) => {
+      this.sourceKind.set(k);
+      this.applyKind();
+    });
     effect(() => {
       const id = this.store.app()?.id;
       if (id) untracked(() => void this.load(id));
@@ -260,8 +290,21 @@ export class SourceTab {
     // Without application:update the form shows the source read-only.
     effect(() => {
       const can = this.store.canUpdate();
-      untracked(() => (can ? this.form.enable({ emitEvent: false }) : this.form.disable({ emitEvent: false })));
+      untracked(() => {
+        if (can) this.form.enable({ emitEvent: false });
+        else this.form.disable({ emitEvent: false });
+        this.applyKind();
+      });
     });
+  }
+
+  /** An upload source has no repository or ref: those controls stay out of the form's validity. */
+  private applyKind(): void {
+    const upload = this.sourceKind() === 'upload';
+    for (const c of [this.form.controls.repository, this.form.controls.ref]) {
+      if (upload || !this.store.canUpdate()) c.disable({ emitEvent: false });
+      else c.enable({ emitEvent: false });
+    }
   }
 
   private argGroup(r: BuildArgRow = { name: '', value: '' }): ArgGroup {
@@ -295,7 +338,9 @@ export class SourceTab {
     this.authKind.set(v.auth.kind);
     this.providerId.set(v.providerId ?? '');
     this.buildKind.set(v.build.kind);
+    this.sourceKind.set(v.kind ?? 'git');
     if (!this.store.canUpdate()) this.form.disable({ emitEvent: false });
+    this.applyKind();
   }
 
   async load(applicationId: string): Promise<void> {
@@ -316,10 +361,15 @@ export class SourceTab {
     this.fill(s ? sourceToForm(s) : EMPTY_SOURCE);
   }
 
-  connect(): void {
+  connect(kind: SourceKind = 'git'): void {
     this.problem.set(null);
-    this.fill(EMPTY_SOURCE);
+    this.fill({ ...EMPTY_SOURCE, kind });
     this.connecting.set(true);
+  }
+
+  /** A new archive: the answer's source (its version and upload) replaces the shown one; the form keeps what is typed. */
+  onUploaded(r: SourceUploadResult): void {
+    this.source.set(r.source);
   }
 
   reset(): void {
@@ -362,7 +412,8 @@ export class SourceTab {
 
   async disconnect(): Promise<void> {
     const a = this.store.app();
-    if (!a || !confirm(`Disconnect the Git repository from ${a.name}? Its deploy key and webhook secret are deleted; the application runs its image again at the next deployment.`)) return;
+    const what = this.source()?.kind === 'upload' ? 'the upload source' : 'the Git repository';
+    if (!a || !confirm(`Disconnect ${what} from ${a.name}? Its deploy key and webhook secret are deleted; the application runs its image again at the next deployment.`)) return;
     await this.run(async () => {
       await firstValueFrom(this.api.remove(a.id));
       this.show(null);
