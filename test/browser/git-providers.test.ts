@@ -1,3 +1,4 @@
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
 import type { Browser, Dialog, Page } from 'playwright-core';
 import { check, launchBrowser, signedInPage } from '../support/browser';
@@ -10,7 +11,9 @@ import { FakeGitProvider, startFakeGitProvider } from '../support/git-provider-f
  * Organization settings → Git providers and the Source tab's provider pickers in a real browser, against the real API
  * and worker, the worker calling the local contract fake of the provider APIs (no real provider is reachable here):
  * connect a Gitea connection (its token never comes back into the page), test it, pick its repository and branch in
- * an application's Source tab and save; the connection in use cannot be deleted; a viewer sees no write control.
+ * an application's Source tab and save; the connection in use cannot be deleted; a viewer sees no write control; edit a
+ * connection (secrets write-only: empty keeps, a stale form answers 412), copy a GitHub App connection's webhook URL,
+ * and narrow the Source tab's repository picker with its search box.
  */
 
 jest.setTimeout(120_000);
@@ -105,5 +108,80 @@ describe('Git providers in the portal', () => {
     await viewer.page.getByRole('row', { name: /Team Gitea/ }).waitFor();
     expect(await viewer.page.getByRole('button', { name: /Connect|Delete|Test connection/ }).count()).toBe(0);
     await viewer.ctx.close();
+  });
+
+  it("edits a connection (secrets write-only, If-Match), copies a GitHub App's webhook URL, and searches repositories", async () => {
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const gh = (await request(t.server).post(`/api/v1/organizations/${orgId}/git-providers`).set(owner.auth)
+      .send({ name: 'Acme App', kind: 'github', appId: '1234', installationId: '4242', privateKey: pem }).expect(201)).body;
+    await page.goto(`/orgs/${orgId}/settings/git-providers`);
+    const row = page.getByRole('row', { name: /Acme App/ });
+    const url = `${new URL(t.baseUrl).origin}/api/v1/webhooks/git-providers/${gh.id}/github`;
+    await row.getByTestId('provider-webhook-url').getByText(url, { exact: true }).waitFor();
+    await row.getByText(/without it every delivery is refused/).waitFor();
+    expect(await page.getByRole('row', { name: /Team Gitea/ }).getByTestId('provider-webhook-url').count()).toBe(0);
+    // Copy puts exactly the URL on the clipboard (the copy event's text area holds it).
+    await page.evaluate(`document.addEventListener('copy', (e) => { window.copiedText = e.target.value; }, true)`);
+    await row.getByRole('button', { name: 'Copy the webhook URL of Acme App' }).click();
+    await row.getByRole('button', { name: 'Copied the webhook URL of Acme App' }).waitFor();
+    expect(await page.evaluate('window.copiedText')).toBe(url);
+
+    // Edit: the stored private key is kept when its field stays empty; the webhook secret is set.
+    await row.getByRole('button', { name: 'Edit Acme App' }).click();
+    const edit = page.getByTestId('git-provider-edit');
+    await expect(edit.getByLabel('Name', { exact: true }).inputValue()).resolves.toBe('Acme App');
+    await expect(edit.getByLabel('App ID').inputValue()).resolves.toBe('1234');
+    await expect(edit.locator('[data-field="privateKey"]').inputValue()).resolves.toBe('');
+    await edit.getByText('A value is stored: leave empty to keep it').waitFor();
+    await edit.getByText('No value stored').waitFor();
+    await check(page, 'git-providers-03-edit', ['region']);
+    // Someone else changes the connection meanwhile: the form's version is stale (412), nothing is saved.
+    await request(t.server).patch(`/api/v1/git-providers/${gh.id}`).set(owner.auth).set('If-Match', '"1"').send({ installationId: '4243' }).expect(200);
+    const secret = 'app-webhook-secret-browser-91f3';
+    await edit.getByLabel('Webhook secret').fill(secret);
+    await edit.getByLabel('Name', { exact: true }).fill('Acme GitHub App');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.getByRole('alert').waitFor();
+    expect((await request(t.server).get(`/api/v1/git-providers/${gh.id}`).set(owner.auth).expect(200)).body).toMatchObject({ name: 'Acme App', secretsSet: ['privateKey'], version: 2 });
+    // Reopened from the fresh list, the change goes through.
+    await edit.getByRole('button', { name: 'Cancel' }).click();
+    await page.reload();
+    await page.getByRole('button', { name: 'Edit Acme App' }).click();
+    await expect(edit.getByLabel('Installation ID').inputValue()).resolves.toBe('4243');
+    await edit.getByLabel('Webhook secret').fill(secret);
+    await edit.getByLabel('Name', { exact: true }).fill('Acme GitHub App');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('row', { name: /Acme GitHub App/ }).getByText('privateKey, webhookSecret stored').waitFor();
+    expect(await edit.count()).toBe(0);
+    expect((await request(t.server).get(`/api/v1/git-providers/${gh.id}`).set(owner.auth).expect(200)).body).toMatchObject({ name: 'Acme GitHub App', installationId: '4243', secretsSet: ['privateKey', 'webhookSecret'], version: 3 });
+    expect(await pageText()).not.toContain(secret);
+    // The stored secret is the one the App signs with: a ping through the connection's webhook is accepted.
+    const ping = JSON.stringify({ zen: 'Design for failure.', hook: { type: 'App', app_id: 1234 } });
+    const r = await request(t.server).post(`/api/v1/webhooks/git-providers/${gh.id}/github`).set('Content-Type', 'application/json').set('X-GitHub-Event', 'ping')
+      .set('X-GitHub-Delivery', 'browser-ping').set('X-Hub-Signature-256', `sha256=${createHmac('sha256', secret).update(ping).digest('hex')}`).send(ping).expect(202);
+    expect(r.body).toMatchObject({ outcome: 'ignored', reason: 'ping' });
+
+    // The Source tab's repository search asks the connection again and narrows the picker.
+    fake.setRepositories([
+      { fullName: 'octo/hello', cloneUrl: 'https://127.0.0.1/octo/hello.git', commit: COMMIT },
+      { fullName: 'octo/world', cloneUrl: 'https://127.0.0.1/octo/world.git', commit: COMMIT },
+    ]);
+    const env = await productionEnvironment(t, owner, orgId);
+    const other = (await request(t.server).post(`/api/v1/environments/${env.environmentId}/applications`).set(owner.auth).send({ name: 'blog', spec: { image: 'nginx:1' } }).expect(201)).body.id;
+    await page.goto(`/orgs/${orgId}/applications/${other}/source`);
+    await page.getByRole('button', { name: 'Connect a Git repository' }).click();
+    const form = page.getByRole('form', { name: 'Git source' });
+    await form.getByRole('combobox', { name: 'Git provider' }).click();
+    await page.getByRole('option', { name: 'Team Gitea (gitea)' }).click();
+    await form.getByText('Fills the repository URL').waitFor();
+    await form.getByLabel('Search repositories').fill('WOR');
+    await form.getByText('1 matching "WOR": fills the repository URL').waitFor();
+    await form.getByRole('combobox', { name: 'Repository from the provider' }).click();
+    await page.getByRole('option', { name: 'octo/world' }).waitFor();
+    expect(await page.getByRole('option').allTextContents()).toEqual(['octo/world']);
+    await page.getByRole('option', { name: 'octo/world' }).click();
+    await expect(form.getByLabel('Repository', { exact: true }).inputValue()).resolves.toBe('https://127.0.0.1/octo/world.git');
+    await form.getByLabel('Search repositories').fill('nothing-like-it');
+    await form.getByText('No repository matches "nothing-like-it"').waitFor();
   });
 });

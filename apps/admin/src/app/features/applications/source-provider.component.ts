@@ -1,19 +1,22 @@
-import { ChangeDetectionStrategy, Component, effect, inject, input, signal, untracked } from '@angular/core';
+import { ChangeDetectionStrategy, Component, DestroyRef, effect, inject, input, signal, untracked } from '@angular/core';
+import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { FormControl, ReactiveFormsModule } from '@angular/forms';
 import { MatButtonModule } from '@angular/material/button';
 import { MatFormFieldModule } from '@angular/material/form-field';
+import { MatInputModule } from '@angular/material/input';
 import { MatSelectModule } from '@angular/material/select';
-import { firstValueFrom } from 'rxjs';
+import { debounceTime, distinctUntilChanged, firstValueFrom } from 'rxjs';
 import { GitProvider, GitProvidersApi, ProviderBranch, ProviderRepository } from '../../core/api/git-providers-api.service';
 import { toProblem } from '../../core/api/problem';
 
 /**
  * In the Source tab: the organization's Git provider connection that supplies the credentials (or none), and pickers
- * fed by the connection's repositories and branches that fill the form's repository and ref (both stay editable).
+ * fed by the connection's repositories and branches that fill the form's repository and ref (both stay editable). The
+ * repository search asks the provider again (`?search=`) as one types (the API lists at most 100).
  */
 @Component({
   selector: 'w-source-provider',
-  imports: [ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatSelectModule],
+  imports: [ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule],
   template: `
     <div class="w-row">
       <mat-form-field>
@@ -27,6 +30,11 @@ import { toProblem } from '../../core/api/problem';
         <mat-hint>A connection from Organization settings → Git providers</mat-hint>
       </mat-form-field>
       @if (selected()) {
+        <mat-form-field>
+          <mat-label>Search repositories</mat-label>
+          <input matInput type="search" [formControl]="search" autocomplete="off" spellcheck="false" data-testid="provider-repository-search" />
+          <mat-hint>Part of the name</mat-hint>
+        </mat-form-field>
         <mat-form-field class="grow">
           <mat-label>Repository from the provider</mat-label>
           <mat-select [value]="pickedRepo()" (valueChange)="pickRepository($event)" [disabled]="disabled()" data-testid="provider-repository">
@@ -66,6 +74,7 @@ export class SourceProviderComponent {
   readonly pickedRepo = signal<string | null>(null);
   readonly repoHint = signal('');
   readonly selected = signal('');
+  readonly search = new FormControl('', { nonNullable: true });
 
   constructor() {
     effect(() => {
@@ -80,8 +89,12 @@ export class SourceProviderComponent {
     });
     effect(() => {
       const id = this.selected();
-      untracked(() => void this.loadRepositories(id));
+      untracked(() => {
+        this.search.setValue('', { emitEvent: false });
+        void this.loadRepositories(id);
+      });
     });
+    this.search.valueChanges.pipe(debounceTime(300), distinctUntilChanged(), takeUntilDestroyed(inject(DestroyRef))).subscribe(() => void this.loadRepositories(this.selected()));
   }
 
   private async loadProviders(org: string): Promise<void> {
@@ -92,19 +105,24 @@ export class SourceProviderComponent {
     }
   }
 
+  private loads = 0;
   private async loadRepositories(providerId: string): Promise<void> {
+    const load = ++this.loads;
+    const search = this.search.value.trim();
     this.repositories.set([]);
     this.branches.set([]);
     this.pickedRepo.set(null);
     if (!providerId) return;
     this.repoHint.set('Asking the provider…');
     try {
-      const repos = await firstValueFrom(this.api.repositories(providerId));
+      const repos = await firstValueFrom(this.api.repositories(providerId, search || undefined));
+      if (load !== this.loads) return; // a newer search answered or will answer
       this.repositories.set(repos);
       const current = repos.find((r) => r.cloneUrl === this.repository().value);
-      this.repoHint.set(repos.length ? 'Fills the repository URL' : 'The connection sees no repository');
+      this.repoHint.set(repos.length ? (search ? `${repos.length} matching "${search}": fills the repository URL` : 'Fills the repository URL') : search ? `No repository matches "${search}"` : 'The connection sees no repository');
       if (current) await this.pickRepository(current.fullName, false);
     } catch (e) {
+      if (load !== this.loads) return;
       this.repoHint.set(`The provider could not be asked: ${toProblem(e).detail}`);
     }
   }
