@@ -7,7 +7,7 @@ import { freePort } from '../support/docker/swarm-test-run';
 import { FakeGitProvider, startFakeGitProvider } from '../support/git-provider-fake';
 
 /**
- * Organization settings → Git providers with a GitLab OAuth application in a real browser, against the real API and
+ * Organization settings → Git providers with a GitLab OAuth application (and a Bitbucket OAuth consumer) in a real browser, against the real API and
  * worker and the contract fake's GitLab OAuth endpoints (no real GitLab is reachable here; the fake's authorize page
  * stands in for the user's consent and redirects straight back): connect with "OAuth application" (the secret never
  * comes back into the page), see the redirect URI to register, click "Authorize with GitLab", travel to the provider
@@ -32,6 +32,7 @@ describe('GitLab OAuth application in the portal', () => {
     const port = await freePort();
     publicUrl = `http://127.0.0.1:${port}`;
     fake.gitlabOAuth.redirectUris = [`${publicUrl}${CALLBACK}`];
+    fake.bitbucketOAuth.callbackUrl = `${publicUrl}${CALLBACK}`;
     t = await startTestApp({ PORT: String(port), WHARF_PUBLIC_URL: publicUrl, WHARF_GIT_ALLOW_PRIVATE_HOSTS: 'true', WHARF_GIT_CA_FILE: fake.caFile });
     owner = await setupOwner(t, 'owner@example.com', 'Acme');
     orgId = owner.organizationId;
@@ -87,10 +88,36 @@ describe('GitLab OAuth application in the portal', () => {
     for (const rt of fake.gitlabOAuth.issuedRefreshTokens) expect(await pageText()).not.toContain(rt);
   });
 
+  it('a Bitbucket OAuth consumer: connect with its key and secret, Authorize with Bitbucket, back authorized', async () => {
+    await page.goto(`/orgs/${orgId}/settings/git-providers`);
+    const form = page.locator('form').first();
+    await form.getByLabel('Name', { exact: true }).fill('Team Bitbucket');
+    await form.getByRole('combobox', { name: 'Provider' }).click();
+    await page.getByRole('option', { name: 'Bitbucket', exact: true }).click();
+    await form.getByRole('combobox', { name: 'Authentication' }).click();
+    await page.getByRole('option', { name: 'OAuth consumer' }).click();
+    await form.getByLabel('Base URL').fill(`${fake.url}/2.0`);
+    await form.getByLabel('Workspace').fill(fake.bitbucket.workspace);
+    await form.getByLabel('Key', { exact: true }).fill(fake.bitbucketOAuth.key);
+    await form.getByLabel('Secret', { exact: true }).fill(fake.bitbucketOAuth.secret);
+    expect(await form.getByLabel(/Username/).count()).toBe(0);
+    await form.getByRole('button', { name: 'Connect' }).click();
+    const row = page.getByRole('row', { name: /Team Bitbucket/ });
+    await row.getByText('Not authorized yet').waitFor();
+    await row.getByRole('button', { name: 'Authorize with Bitbucket: Team Bitbucket' }).click();
+    await page.waitForURL((u) => u.searchParams.get('oauth') === 'authorized');
+    const back = page.getByRole('row', { name: /Team Bitbucket/ });
+    await back.getByText('Authorized with Bitbucket.').waitFor();
+    await back.getByText(/Authorized as wharf-bot/).waitFor();
+    expect(fake.bitbucketOAuth.grants.authorization_code).toBe(1);
+    expect(await pageText()).not.toContain(fake.bitbucketOAuth.secret);
+  });
+
   it('a viewer sees the authorization but cannot start one', async () => {
     const viewer = await signedInPage(browser, t.baseUrl, 'viewer@example.com', orgId);
     await viewer.page.goto(`/orgs/${orgId}/settings/git-providers`);
     await viewer.page.getByRole('row', { name: /Company GitLab/ }).getByText(/Authorized as wharf-bot/).waitFor();
+    await viewer.page.getByRole('row', { name: /Team Bitbucket/ }).getByText(/Authorized as wharf-bot/).waitFor();
     expect(await viewer.page.getByRole('button', { name: /Authorize/ }).count()).toBe(0);
     await viewer.ctx.close();
   });

@@ -25,6 +25,12 @@
  *   `{ access_token, token_type: 'Bearer', expires_in, refresh_token, scope, created_at }`; refusals are 400
  *   `{ error: 'invalid_grant', error_description }` or 401 `{ error: 'invalid_client', … }`. Live OAuth access tokens
  *   are accepted as `Authorization: Bearer` on /api/v4 (an expired one is a 401).
+ * - Bitbucket Cloud OAuth consumers (https://developer.atlassian.com/cloud/bitbucket/oauth-2/): GET
+ *   /site/oauth2/authorize?client_id&response_type=code&state redirects to the consumer's callback URL with code and
+ *   state; POST /site/oauth2/access_token (form-encoded, the consumer's key:secret as Basic) with
+ *   grant_type=authorization_code or refresh_token answers `{ access_token, scopes, expires_in, refresh_token,
+ *   token_type: 'bearer', state }` (the refresh token stays the same); live access tokens work as Bearer on /2.0, and
+ *   GET /2.0/user answers the user.
  *
  * Every request is recorded (method, path, headers, parsed body). Special paths: /redirect/… answers 302 to another
  * host, /huge/… streams an answer larger than any sane limit.
@@ -59,6 +65,8 @@ export interface FakeGitProvider {
   minted: () => number;
   /** The GitLab OAuth application and what its endpoints did. */
   gitlabOAuth: FakeGitLabOAuth;
+  /** The Bitbucket OAuth consumer (key and secret), its callback URL and what its endpoints did. */
+  bitbucketOAuth: FakeBitbucketOAuth;
   /** Repositories listed by every provider (full names), each with a `main` branch at `commit`. */
   setRepositories(repos: Array<{ fullName: string; cloneUrl: string; commit: string }>): void;
   stop(): Promise<void>;
@@ -79,6 +87,17 @@ export interface FakeGitLabOAuth {
   liveRefreshTokens: () => string[];
   issuedRefreshTokens: string[];
   /** Revokes every token of the application (the user revoked it in GitLab's settings). */
+  revokeAll(): void;
+}
+
+export interface FakeBitbucketOAuth {
+  key: string;
+  secret: string;
+  /** The consumer's callback URL (Bitbucket redirects there). */
+  callbackUrl: string;
+  accessTokenTtlSeconds: number;
+  grants: { authorization_code: number; refresh_token: number };
+  issuedRefreshTokens: string[];
   revokeAll(): void;
 }
 
@@ -114,6 +133,27 @@ export async function startFakeGitProvider(options: { token?: string } = {}): Pr
       accessTokens.clear();
       refreshTokens.clear();
     },
+  };
+  const bbCodes = new Set<string>();
+  const bbAccess = new Map<string, number>();
+  const bbRefresh = new Set<string>();
+  const bbOAuth: FakeBitbucketOAuth = {
+    key: randomBytes(9).toString('base64url'), secret: randomBytes(24).toString('base64url'), callbackUrl: '', accessTokenTtlSeconds: 7200,
+    grants: { authorization_code: 0, refresh_token: 0 }, issuedRefreshTokens: [],
+    revokeAll: () => {
+      bbAccess.clear();
+      bbRefresh.clear();
+    },
+  };
+  const bbAccessToken = () => {
+    const access = randomBytes(36).toString('base64url');
+    bbAccess.set(access, Date.now() + bbOAuth.accessTokenTtlSeconds * 1000);
+    return access;
+  };
+  const bbBearerValid = (auth: string | undefined): boolean => {
+    const m = /^Bearer ([A-Za-z0-9_-]{48})$/.exec(auth ?? '');
+    const exp = m ? bbAccess.get(m[1]) : undefined;
+    return exp !== undefined && exp > Date.now();
   };
   const invalidGrant = { error: 'invalid_grant', error_description: 'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.' };
   const issueTokens = (scope: string) => {
@@ -262,6 +302,37 @@ export async function startFakeGitProvider(options: { token?: string } = {}): Pr
         return send(res, 400, { error: 'unsupported_grant_type', error_description: 'The authorization grant type is not supported by the authorization server.' });
       }
 
+      // --- Bitbucket Cloud OAuth ------------------------------------------------------------------------------------
+      if (get && path === '/site/oauth2/authorize') {
+        if (url.searchParams.get('client_id') !== bbOAuth.key || !bbOAuth.callbackUrl) return send(res, 400, { error: 'invalid_request', error_description: 'Invalid client_id' });
+        const back = new URL(bbOAuth.callbackUrl);
+        if (url.searchParams.get('response_type') !== 'code') back.searchParams.set('error', 'unsupported_response_type');
+        else {
+          const code = randomBytes(12).toString('base64url');
+          bbCodes.add(code);
+          back.searchParams.set('code', code);
+        }
+        if (url.searchParams.has('state')) back.searchParams.set('state', url.searchParams.get('state')!);
+        res.writeHead(302, { Location: back.toString() });
+        return res.end();
+      }
+      if (post && path === '/site/oauth2/access_token') {
+        const b = (body && typeof body === 'object' ? body : {}) as Record<string, string>;
+        if (auth !== `Basic ${Buffer.from(`${bbOAuth.key}:${bbOAuth.secret}`).toString('base64')}`) return send(res, 400, { error: 'invalid_client', error_description: 'Invalid OAuth client credentials' });
+        let refresh: string;
+        if (b.grant_type === 'authorization_code') {
+          if (!bbCodes.delete(b.code ?? '')) return send(res, 400, { error: 'invalid_grant', error_description: 'The specified code is not valid.' });
+          refresh = randomBytes(12).toString('base64url');
+          bbRefresh.add(refresh);
+          bbOAuth.issuedRefreshTokens.push(refresh);
+        } else if (b.grant_type === 'refresh_token') {
+          if (!bbRefresh.has(b.refresh_token ?? '')) return send(res, 400, { error: 'invalid_grant', error_description: 'Invalid refresh_token' });
+          refresh = b.refresh_token;
+        } else return send(res, 400, { error: 'unsupported_grant_type', error_description: 'Unsupported grant type' });
+        bbOAuth.grants[b.grant_type as 'authorization_code' | 'refresh_token'] += 1;
+        return send(res, 200, { access_token: bbAccessToken(), scopes: 'repository:write account', expires_in: bbOAuth.accessTokenTtlSeconds, refresh_token: refresh, token_type: 'bearer', state: b.grant_type });
+      }
+
       // --- GitLab -------------------------------------------------------------------------------------------------
       if (path.startsWith('/api/v4/')) {
         if (req.headers['private-token'] !== token && auth !== `Bearer ${token}` && !oauthBearerValid(auth)) return send(res, 401, { message: '401 Unauthorized' });
@@ -303,7 +374,8 @@ export async function startFakeGitProvider(options: { token?: string } = {}): Pr
       // --- Bitbucket Cloud ----------------------------------------------------------------------------------------
       if (path.startsWith('/2.0/')) {
         const basicOk = auth === `Basic ${Buffer.from(`${bbUser}:${token}`).toString('base64')}`;
-        if (!basicOk && auth !== `Bearer ${token}`) return send(res, 401, { type: 'error', error: { message: 'Access token expired or invalid' } });
+        if (!basicOk && auth !== `Bearer ${token}` && !bbBearerValid(auth)) return send(res, 401, { type: 'error', error: { message: 'Access token expired or invalid' } });
+        if (get && path === '/2.0/user') return send(res, 200, { type: 'user', username: bbUser, display_name: 'Wharf bot', account_id: '557058:wharf' });
         if (get && (m = /^\/2\.0\/repositories\/([^/]+)$/.exec(path))) {
           if (m[1] !== workspace) return send(res, 404, { type: 'error', error: { message: 'No workspace with identifier' } });
           const values = repos.map((r) => ({
@@ -341,6 +413,7 @@ export async function startFakeGitProvider(options: { token?: string } = {}): Pr
     bitbucket: { workspace, username: bbUser },
     requests,
     gitlabOAuth: oauth,
+    bitbucketOAuth: bbOAuth,
     minted: () => minted,
     setRepositories: (r) => void (repos = r),
     stop: async () => {

@@ -26,13 +26,18 @@ export const GIT_PROVIDER_SECRETS: Record<GitProviderKind, readonly GitProviderS
   github: ['privateKey', 'webhookSecret'],
   gitlab: ['token', 'clientSecret'],
   gitea: ['token'],
-  bitbucket: ['token'],
+  bitbucket: ['token', 'clientSecret'],
 };
 export type GitProviderSecretName = 'privateKey' | 'webhookSecret' | 'token' | 'clientSecret';
 
-/** How a GitLab connection authenticates: a stored access token, or an OAuth application the user authorizes. */
+/**
+ * How a GitLab or Bitbucket connection authenticates: a stored token (GitLab access token, Bitbucket app password or
+ * access token), or an OAuth application (GitLab) / OAuth consumer (Bitbucket Cloud) the user authorizes.
+ */
 export const GIT_PROVIDER_AUTHS = ['token', 'oauth'] as const;
 export type GitProviderAuth = (typeof GIT_PROVIDER_AUTHS)[number];
+/** The kinds that can connect through OAuth. */
+export const GIT_PROVIDER_OAUTH_KINDS: readonly GitProviderKind[] = ['gitlab', 'bitbucket'];
 
 /** Settings that are not secret (shown in the view). */
 export interface GitProviderSettings {
@@ -46,9 +51,9 @@ export interface GitProviderSettings {
   username?: string;
   /** Bitbucket workspace whose repositories are listed. */
   workspace?: string;
-  /** GitLab: 'token' (default, absent on older rows) or 'oauth' (an OAuth application; tokens come from authorizing). */
+  /** GitLab, Bitbucket: 'token' (default, absent on older rows) or 'oauth' (tokens come from authorizing). */
   auth?: GitProviderAuth;
-  /** GitLab OAuth application id (client_id). */
+  /** OAuth client id: the GitLab application's Application ID, the Bitbucket consumer's Key. */
   clientId?: string;
 }
 
@@ -170,6 +175,17 @@ export function validateGitProvider(
       if (!allowed.includes(f) && input[f] !== undefined && input[f] !== null && input[f] !== '') err(f, `is not used by ${kind} connections`);
     }
   };
+  /** GitLab and Bitbucket: the way a connection authenticates is chosen once (switching would leave the other way's secrets behind). */
+  const authOf = (): GitProviderAuth => {
+    const auth = existing ? (existing.settings.auth ?? 'token') : input.auth === undefined || input.auth === null || input.auth === '' ? 'token' : input.auth;
+    if (!(GIT_PROVIDER_AUTHS as readonly unknown[]).includes(auth)) {
+      err('auth', `must be one of ${GIT_PROVIDER_AUTHS.join(', ')}`);
+      return 'token';
+    }
+    if (existing && input.auth !== undefined && input.auth !== null && input.auth !== '' && input.auth !== auth) err('auth', 'the authentication of a connection cannot change (create another connection)');
+    if (auth === 'oauth') settings.auth = 'oauth';
+    return auth as GitProviderAuth;
+  };
   switch (kind) {
     case 'github':
       text('appId', NUMERIC_ID_RE, 'the GitHub App id (a number)', true);
@@ -179,12 +195,7 @@ export function validateGitProvider(
       others(['appId', 'installationId', 'privateKey', 'webhookSecret']);
       break;
     case 'gitlab': {
-      // The way a connection authenticates is chosen once: switching would leave stored tokens of the other way behind.
-      const auth: GitProviderAuth = existing ? (existing.settings.auth ?? 'token') : input.auth === undefined || input.auth === null || input.auth === '' ? 'token' : (input.auth as GitProviderAuth);
-      if (!(GIT_PROVIDER_AUTHS as readonly unknown[]).includes(auth)) err('auth', `must be one of ${GIT_PROVIDER_AUTHS.join(', ')}`);
-      else if (existing && input.auth !== undefined && input.auth !== null && input.auth !== '' && input.auth !== auth) err('auth', 'the authentication of a connection cannot change (create another connection)');
-      if (auth === 'oauth') {
-        settings.auth = 'oauth';
+      if (authOf() === 'oauth') {
         text('clientId', CLIENT_ID_RE, 'the Application ID of the GitLab OAuth application', true);
         secret('clientSecret', TOKEN_RE, 'the Secret of the GitLab OAuth application (printable characters, no spaces)', true);
         others(['clientId', 'clientSecret', 'auth']);
@@ -200,9 +211,15 @@ export function validateGitProvider(
       break;
     case 'bitbucket':
       text('workspace', SLUG_RE, 'the Bitbucket workspace slug', true);
-      text('username', SLUG_RE, 'a Bitbucket username (for an app password; leave empty for an access token)', false);
-      secret('token', TOKEN_RE, 'an app password or access token (printable characters, no spaces)', true);
-      others(['workspace', 'username', 'token']);
+      if (authOf() === 'oauth') {
+        text('clientId', CLIENT_ID_RE, 'the Key of the Bitbucket OAuth consumer', true);
+        secret('clientSecret', TOKEN_RE, 'the Secret of the Bitbucket OAuth consumer (printable characters, no spaces)', true);
+        others(['workspace', 'clientId', 'clientSecret', 'auth']);
+      } else {
+        text('username', SLUG_RE, 'a Bitbucket username (for an app password; leave empty for an access token)', false);
+        secret('token', TOKEN_RE, 'an app password or access token (printable characters, no spaces)', true);
+        others(['workspace', 'username', 'token', 'auth']);
+      }
       break;
   }
   return errors.length ? { value: null, errors } : { value: { name, kind, settings, secrets }, errors };
@@ -231,3 +248,17 @@ export const GITLAB_OAUTH_SCOPES = 'api read_repository';
 export function gitlabWebBase(baseUrl: string): string {
   return baseUrl.replace(/\/+$/, '').replace(/\/api\/v4$/, '');
 }
+
+/**
+ * Where a connection's OAuth endpoints live: GitLab's server address; Bitbucket Cloud's bitbucket.org for
+ * api.bitbucket.org (else the base URL without its /2.0).
+ */
+export function providerWebBase(kind: GitProviderKind, baseUrl: string): string {
+  if (kind === 'gitlab') return gitlabWebBase(baseUrl);
+  const trimmed = baseUrl.replace(/\/+$/, '');
+  if (kind === 'bitbucket') return /^https:\/\/api\.bitbucket\.org(?::443)?\/2\.0$/i.test(trimmed) ? 'https://bitbucket.org' : trimmed.replace(/\/2\.0$/, '');
+  return trimmed;
+}
+
+/** The provider's name in messages and buttons ("Authorize with GitLab"). */
+export const GIT_PROVIDER_LABELS: Record<GitProviderKind, string> = { github: 'GitHub', gitlab: 'GitLab', gitea: 'Gitea', bitbucket: 'Bitbucket' };

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { GitProviderEntity, gitProviderOAuthAad, gitProviderSecretsAad } from '@wharf/applications';
-import { parseGitRepository, providerGitHost } from '@wharf/contracts';
+import { GIT_PROVIDER_LABELS, parseGitRepository, providerGitHost } from '@wharf/contracts';
 import { NotFoundError, SecretBox } from '@wharf/core';
 import { GIT_PROVIDER_PORT, GitCheckoutAuth, GitProviderConnection, GitProviderError, GitProviderPort, GitSourceError, OAuthTokens } from '@wharf/orchestration';
 
@@ -19,8 +19,8 @@ interface OAuthColumns {
 }
 
 /**
- * Loads a Git provider connection with its secrets decrypted (worker memory only, never logged). A GitLab connection
- * through an OAuth application gets its current access token, refreshed first when it expires within 5 minutes: the
+ * Loads a Git provider connection with its secrets decrypted (worker memory only, never logged). A GitLab or Bitbucket
+ * connection through OAuth gets its current access token, refreshed first when it expires within 5 minutes: the
  * refresh runs under the connection's row lock (SELECT … FOR UPDATE), so concurrent users wait and then take the
  * rotated token instead of spending the old refresh token twice; a refused refresh token marks the connection
  * 'needs-reauthorization'.
@@ -68,7 +68,8 @@ export class ProviderConnections {
   }
 
   private needsAuthorization(row: GitProviderEntity, why: string): GitProviderError {
-    return new GitProviderError(`the GitLab connection "${row.name}" ${why}: use "Authorize with GitLab" in Organization settings → Git providers`, 'authentication');
+    const label = GIT_PROVIDER_LABELS[row.kind];
+    return new GitProviderError(`the ${label} connection "${row.name}" ${why}: use "Authorize with ${label}" in Organization settings → Git providers`, 'authentication');
   }
 
   private fresh(c: OAuthColumns): boolean {
@@ -92,7 +93,7 @@ export class ProviderConnections {
         return { token: t.accessToken };
       } catch (e) {
         if (!(e instanceof GitProviderError) || e.reason !== 'authentication') throw e;
-        this.logger.warn(`GitLab OAuth refresh refused for connection ${row.id}: ${e.message}`);
+        this.logger.warn(`OAuth refresh refused for ${row.kind} connection ${row.id}: ${e.message}`);
         await m.query(`UPDATE git_providers SET oauth_status = 'needs-reauthorization', oauth_error = $2 WHERE id = $1`, [row.id, `the refresh token was refused: ${e.message}`.slice(0, 500)]);
         return { error: this.needsAuthorization(row, 'needs re-authorization (its refresh token was refused)') };
       }

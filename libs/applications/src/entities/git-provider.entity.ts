@@ -12,7 +12,7 @@ export class GitProviderEntity {
   /** SecretBox of the JSON object secret name → value. */
   @Column({ name: 'secrets_box', type: 'text', nullable: true }) secretsBox: string | null;
   @Column({ name: 'secrets_set', type: 'text', array: true, default: () => "'{}'" }) secretsSet: GitProviderSecretName[];
-  /** OAuth connections (GitLab): SecretBox of { accessToken, refreshToken } (gitProviderOAuthAad), written by the worker. */
+  /** OAuth connections (GitLab, Bitbucket): SecretBox of { accessToken, refreshToken } (gitProviderOAuthAad), written by the worker. */
   @Column({ name: 'oauth_box', type: 'text', nullable: true }) oauthBox: string | null;
   @Column({ name: 'oauth_status', type: 'text', nullable: true }) oauthStatus: 'authorized' | 'needs-reauthorization' | null;
   @Column({ name: 'oauth_expires_at', type: 'timestamptz', nullable: true }) oauthExpiresAt: Date | null;

@@ -10,6 +10,9 @@
  *   `Authorization: Bearer`; POST {server}/oauth/token (form-encoded: authorization_code with the PKCE code_verifier,
  *   or refresh_token; client_id and client_secret in the body) answers `{ access_token, token_type, expires_in,
  *   refresh_token, scope, created_at }` (https://docs.gitlab.com/api/oauth2/).
+ * - Bitbucket Cloud OAuth consumers: POST https://bitbucket.org/site/oauth2/access_token (form-encoded, the consumer's
+ *   key and secret as Basic) answers `{ access_token, expires_in, refresh_token, scopes, token_type }`; the access
+ *   token goes as `Authorization: Bearer` and clones as `x-token-auth`.
  * - Gitea/Forgejo: `Authorization: token …` on {base}/api/v1 (/user, /user/repos, /repos/{o}/{r}/branches,
  *   /repos/{o}/{r}/statuses/{sha}); clones as `oauth2` (Gitea reads the token from the password).
  * - Bitbucket Cloud: Basic username:app-password, or Bearer for an access token, on {base} (default
@@ -24,7 +27,7 @@
 import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { gitlabWebBase, parseProviderBaseUrl } from '@wharf/contracts';
+import { parseProviderBaseUrl, providerWebBase } from '@wharf/contracts';
 import {
   CommitState, CommitStatus, GitProviderConnection, GitProviderError, GitProviderPort, OAuthGrant, OAuthTokens, ProviderBranch, ProviderCheckoutCredentials, ProviderRepository,
 } from '../ports/git-provider.port';
@@ -50,7 +53,7 @@ interface CallOptions {
   body?: unknown;
   /** An application/x-www-form-urlencoded body (OAuth token endpoint) instead of JSON. */
   form?: Record<string, string>;
-  /** The path is on the server's web root (GitLab: the base URL without /api/v4), e.g. /oauth/token. */
+  /** The path is on the server's web root (providerWebBase: GitLab without /api/v4, bitbucket.org), e.g. /oauth/token. */
   webRoot?: boolean;
   /** More values to keep out of error messages (codes, refresh tokens). */
   secrets?: string[];
@@ -250,15 +253,18 @@ export class GitProviderHttpAdapter implements GitProviderPort {
   }
 
   async oauthToken(c: GitProviderConnection, grant: OAuthGrant, signal?: AbortSignal): Promise<OAuthTokens> {
-    if (c.kind !== 'gitlab') throw new GitProviderError(`OAuth applications are not supported for ${c.kind} connections`, 'invalid-input');
-    if (!c.clientId || !c.clientSecret) throw new GitProviderError('the connection has no OAuth application id and secret', 'invalid-input');
+    if (c.kind !== 'gitlab' && c.kind !== 'bitbucket') throw new GitProviderError(`OAuth is not supported for ${c.kind} connections`, 'invalid-input');
+    if (!c.clientId || !c.clientSecret) throw new GitProviderError('the connection has no OAuth client id and secret', 'invalid-input');
+    const bitbucket = c.kind === 'bitbucket';
     const form: Record<string, string> = grant.grantType === 'authorization_code'
-      ? { grant_type: 'authorization_code', code: grant.code, redirect_uri: grant.redirectUri, code_verifier: grant.codeVerifier }
+      ? { grant_type: 'authorization_code', code: grant.code, ...(bitbucket ? {} : { redirect_uri: grant.redirectUri, code_verifier: grant.codeVerifier }) }
       : { grant_type: 'refresh_token', refresh_token: grant.refreshToken };
     const secrets = grant.grantType === 'authorization_code' ? [grant.code, grant.codeVerifier] : [grant.refreshToken];
     let answer: HttpAnswer;
     try {
-      answer = await this.call(c, 'POST', '/oauth/token', { form: { ...form, client_id: c.clientId, client_secret: c.clientSecret }, webRoot: true, secrets, signal });
+      answer = bitbucket
+        ? await this.call(c, 'POST', '/site/oauth2/access_token', { form, headers: { Authorization: `Basic ${Buffer.from(`${c.clientId}:${c.clientSecret}`).toString('base64')}` }, webRoot: true, secrets, signal })
+        : await this.call(c, 'POST', '/oauth/token', { form: { ...form, client_id: c.clientId, client_secret: c.clientSecret }, webRoot: true, secrets, signal });
     } catch (e) {
       // RFC 6749 §5.2: a refused grant or client is a 400 (invalid_grant, …) or 401 (invalid_client).
       if (e instanceof GitProviderError && (e.status === 400 || e.status === 401)) throw new GitProviderError(e.message, 'authentication', e.status);
@@ -276,9 +282,9 @@ export class GitProviderHttpAdapter implements GitProviderPort {
   }
 
   async currentUser(c: GitProviderConnection, signal?: AbortSignal): Promise<string> {
-    if (c.kind !== 'gitlab' && c.kind !== 'gitea') throw new GitProviderError(`no user lookup for ${c.kind} connections`, 'invalid-input');
-    const u = obj((await this.call(c, 'GET', this.apiPath(c, '/user'), { headers: this.tokenHeaders(c), signal })).body);
-    const name = str(u.username) ?? str(u.login);
+    if (c.kind === 'github') throw new GitProviderError('no user lookup for github connections', 'invalid-input');
+    const u = obj((await this.call(c, 'GET', c.kind === 'bitbucket' ? '/user' : this.apiPath(c, '/user'), { headers: this.tokenHeaders(c), signal })).body);
+    const name = str(u.username) ?? str(u.login) ?? str(u.nickname) ?? str(u.display_name);
     if (!name) throw new GitProviderError('the provider answered without a user name', 'other');
     return name.slice(0, 200);
   }
@@ -332,7 +338,7 @@ export class GitProviderHttpAdapter implements GitProviderPort {
 
   /** One request to the connection's base URL + path, after the host policy, without redirects, bounded in time and size. */
   private async call(c: GitProviderConnection, method: 'GET' | 'POST', path: string, o: CallOptions = {}): Promise<HttpAnswer> {
-    const base = parseProviderBaseUrl(c.baseUrl);
+    const base = parseProviderBaseUrl(o.webRoot ? providerWebBase(c.kind, c.baseUrl) : c.baseUrl);
     if (!base) throw new GitProviderError('the base URL must be an https URL without credentials', 'invalid-input');
     let addresses: string[];
     try {
@@ -341,7 +347,7 @@ export class GitProviderHttpAdapter implements GitProviderPort {
       throw new GitProviderError((e as Error).message, 'host-refused');
     }
     if (addresses.length === 0) throw new GitProviderError(`the host ${base.host} does not resolve`, 'host-refused');
-    const url = new URL((o.webRoot ? gitlabWebBase(base.url) : base.url) + path);
+    const url = new URL(base.url + path);
     const secrets = [c.token, c.privateKey, c.clientSecret, ...(o.secrets ?? [])].filter((s): s is string => !!s);
     const redact = (m: string) => secrets.reduce((acc, s) => acc.split(s).join('[redacted]'), m).replace(/[\r\n\t]+/g, ' ').slice(0, 300);
     const payload = o.form ? Buffer.from(new URLSearchParams(o.form).toString()) : o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));

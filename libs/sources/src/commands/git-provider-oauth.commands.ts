@@ -1,5 +1,7 @@
 /**
- * GitLab connections through an OAuth application: the authorization code flow with PKCE (S256).
+ * GitLab connections through an OAuth application (authorization code flow with PKCE S256) and Bitbucket Cloud
+ * connections through an OAuth consumer (authorization code flow; Bitbucket documents no PKCE, and takes the redirect
+ * URI from the consumer's callback URL).
  *
  * Start (`POST /git-providers/{id}/oauth/authorize`, a member who may change the connection): a random state, stored
  * hashed for 10 minutes with the PKCE verifier (encrypted), the caller and the hash of the browser's binding cookie;
@@ -12,7 +14,7 @@ import { Inject, Logger } from '@nestjs/common';
 import { Command, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { type ActorRef, GIT_PROVIDER_OAUTH_CALLBACK_PATH, GITLAB_OAUTH_SCOPES, gitlabWebBase } from '@wharf/contracts';
+import { type ActorRef, GIT_PROVIDER_OAUTH_CALLBACK_PATH, GIT_PROVIDER_OAUTH_KINDS, GITLAB_OAUTH_SCOPES, providerWebBase } from '@wharf/contracts';
 import { ConflictError, randomToken, SecretBox, sha256, TransactionRunner, WHARF_CONFIG, WharfConfig, WorkerRpcClient } from '@wharf/core';
 import { actorOf, ClientContext, Principal, TenantScope } from '@wharf/tenancy';
 import { GitProviderEntity } from '@wharf/applications';
@@ -51,8 +53,8 @@ export class StartGitProviderOAuthHandler implements ICommandHandler<StartGitPro
 
   async execute({ principal: p, providerId, binder }: StartGitProviderOAuthCommand): Promise<GitProviderOAuthStart> {
     const r = await this.scope.findOne(p, GitProviderEntity, 'git-provider', providerId, 'update');
-    if (r.kind !== 'gitlab' || r.settings.auth !== 'oauth' || !r.settings.clientId || !r.secretsSet.includes('clientSecret')) {
-      throw new ConflictError('Only a GitLab connection with an OAuth application is authorized this way', 'git-provider-not-oauth');
+    if (!GIT_PROVIDER_OAUTH_KINDS.includes(r.kind) || r.settings.auth !== 'oauth' || !r.settings.clientId || !r.secretsSet.includes('clientSecret')) {
+      throw new ConflictError('Only a GitLab connection with an OAuth application or a Bitbucket connection with an OAuth consumer is authorized this way', 'git-provider-not-oauth');
     }
     const state = randomToken(32);
     const verifier = randomToken(48);
@@ -68,11 +70,14 @@ export class StartGitProviderOAuthHandler implements ICommandHandler<StartGitPro
       );
       await stage({ type: 'git-provider.authorization-started', organizationId: r.organizationId, actor: actorOf(p), subject: subjectOf(r), payload: {} }, { request: p.client });
     });
-    const q = new URLSearchParams({
-      client_id: r.settings.clientId, redirect_uri: redirectUri, response_type: 'code', state, scope: GITLAB_OAUTH_SCOPES,
-      code_challenge: challenge, code_challenge_method: 'S256',
-    });
-    return { authorizationUrl: `${gitlabWebBase(r.settings.baseUrl)}/oauth/authorize?${q.toString()}`, redirectUri, expiresAt: expiresAt.toISOString() };
+    const web = providerWebBase(r.kind, r.settings.baseUrl);
+    const authorizationUrl = r.kind === 'bitbucket'
+      // https://developer.atlassian.com/cloud/bitbucket/oauth-2/: scopes are the consumer's permissions; the callback URL is the consumer's.
+      ? `${web}/site/oauth2/authorize?${new URLSearchParams({ client_id: r.settings.clientId, response_type: 'code', state }).toString()}`
+      : `${web}/oauth/authorize?${new URLSearchParams({
+        client_id: r.settings.clientId, redirect_uri: redirectUri, response_type: 'code', state, scope: GITLAB_OAUTH_SCOPES, code_challenge: challenge, code_challenge_method: 'S256',
+      }).toString()}`;
+    return { authorizationUrl, redirectUri, expiresAt: expiresAt.toISOString() };
   }
 }
 
@@ -148,7 +153,7 @@ export class CompleteGitProviderOAuthHandler implements ICommandHandler<Complete
     } catch (e) {
       answer = { ok: false, message: (e as Error).message };
     }
-    if (!answer.ok) this.logger.warn(`GitLab OAuth code exchange failed for connection ${row.provider_id}: ${answer.message}`);
+    if (!answer.ok) this.logger.warn(`OAuth code exchange failed for connection ${row.provider_id}: ${answer.message}`);
     await this.audit(row, row.actor, client, answer.ok ? 'succeeded' : 'failed', answer.ok ? null : 'oauth-exchange-failed');
     return answer.ok ? { ok: true, reason: null, organizationId: row.organization_id, providerId: row.provider_id } : fail('oauth-exchange-failed', row);
   }

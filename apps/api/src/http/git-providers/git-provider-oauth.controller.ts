@@ -36,7 +36,7 @@ export class GitProviderOAuthController {
 
   @Post(':providerId/oauth/authorize')
   @HttpCode(200)
-  @ApiOperation({ summary: "Start authorizing a GitLab OAuth connection: answers the provider's authorize URL (PKCE S256, single-use state bound to you and this browser for 10 minutes)" })
+  @ApiOperation({ summary: "Start authorizing an OAuth connection (GitLab application, Bitbucket consumer): answers the provider's authorize URL (single-use state bound to you and this browser for 10 minutes; GitLab with PKCE S256)" })
   @ApiOkResponse({ type: GitProviderOAuthStartDto })
   @ApiErrors(401, 403, 404, 409)
   async authorize(@CurrentPrincipal() p: Principal, @Param('providerId', IdPipe) id: string, @Req() req: AuthedRequest, @Res({ passthrough: true }) res: Response): Promise<GitProviderOAuthStart> {

@@ -30,8 +30,8 @@ export class GitProviderDto {
   @ApiProperty({ type: String, nullable: true, description: 'Bitbucket workspace' }) workspace: string | null;
   @ApiProperty({ enum: SECRET_KINDS, isArray: true, description: 'Which secrets are stored (values are never returned)' }) secretsSet: string[];
   @ApiProperty({ type: String, nullable: true, description: "GitHub App connections: the path of the App's webhook URL (append to Wharf's public URL; set it and the webhook secret in the App's settings); null for other kinds" }) webhookPath: string | null;
-  @ApiProperty({ enum: GIT_PROVIDER_AUTHS, description: "GitLab: 'token' or 'oauth' (an OAuth application); 'token' for the other kinds" }) auth: string;
-  @ApiProperty({ type: String, nullable: true, description: 'GitLab OAuth application id' }) clientId: string | null;
+  @ApiProperty({ enum: GIT_PROVIDER_AUTHS, description: "GitLab, Bitbucket: 'token' or 'oauth' (a GitLab OAuth application, a Bitbucket OAuth consumer); 'token' for the other kinds" }) auth: string;
+  @ApiProperty({ type: String, nullable: true, description: 'OAuth client id (GitLab Application ID, Bitbucket consumer Key)' }) clientId: string | null;
   @ApiProperty({ type: GitProviderOAuthStateDto, nullable: true, description: 'OAuth connections: the authorization (tokens never)' }) oauth: GitProviderOAuthStateDto | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
@@ -59,9 +59,9 @@ class GitProviderFieldsDto {
   @ApiPropertyOptional({ writeOnly: true, description: 'GitHub App private key (PEM); stored encrypted, never returned' }) @IsOptional() @IsString() @MaxLength(16384) privateKey?: string;
   @ApiPropertyOptional({ writeOnly: true, description: 'GitHub App webhook secret; stored encrypted, never returned' }) @IsOptional() @IsString() @MaxLength(4096) webhookSecret?: string;
   @ApiPropertyOptional({ writeOnly: true, description: 'Access token (GitLab, Gitea) or app password/access token (Bitbucket); stored encrypted, never returned' }) @IsOptional() @IsString() @MaxLength(4096) token?: string;
-  @ApiPropertyOptional({ enum: GIT_PROVIDER_AUTHS, description: "GitLab: 'token' (default) or 'oauth' (an OAuth application, authorized afterwards); cannot change later" }) @IsOptional() @IsIn([...GIT_PROVIDER_AUTHS]) auth?: string;
-  @ApiPropertyOptional({ description: 'GitLab OAuth application id (auth oauth)' }) @IsOptional() @IsString() @MaxLength(200) clientId?: string;
-  @ApiPropertyOptional({ writeOnly: true, description: 'GitLab OAuth application secret (auth oauth); stored encrypted, never returned' }) @IsOptional() @IsString() @MaxLength(4096) clientSecret?: string;
+  @ApiPropertyOptional({ enum: GIT_PROVIDER_AUTHS, description: "GitLab, Bitbucket: 'token' (default) or 'oauth' (a GitLab OAuth application or a Bitbucket OAuth consumer, authorized afterwards); cannot change later" }) @IsOptional() @IsIn([...GIT_PROVIDER_AUTHS]) auth?: string;
+  @ApiPropertyOptional({ description: 'OAuth client id (auth oauth): the GitLab Application ID or the Bitbucket consumer Key' }) @IsOptional() @IsString() @MaxLength(200) clientId?: string;
+  @ApiPropertyOptional({ writeOnly: true, description: 'OAuth client secret (auth oauth): the GitLab application or Bitbucket consumer Secret; stored encrypted, never returned' }) @IsOptional() @IsString() @MaxLength(4096) clientSecret?: string;
 }
 export class CreateGitProviderDto extends GitProviderFieldsDto {
   @ApiProperty() @IsString() @Length(1, 100) name: string;

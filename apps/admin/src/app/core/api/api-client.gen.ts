@@ -411,7 +411,7 @@ export class ApiClient {
   }, observe?: O) => Observable<ApiResult<O, operations['EnvironmentsController_variables']['responses'][200]['content']['application/json']>>
     = this.op('GET', '/api/v1/environments/{id}/variables');
 
-  /** POST /api/v1/git-providers/{providerId}/oauth/authorize: Start authorizing a GitLab OAuth connection: answers the provider's authorize URL (PKCE S256, single-use state bound to you and this browser for 10 minutes) */
+  /** POST /api/v1/git-providers/{providerId}/oauth/authorize: Start authorizing an OAuth connection (GitLab application, Bitbucket consumer): answers the provider's authorize URL (single-use state bound to you and this browser for 10 minutes; GitLab with PKCE S256) */
   readonly gitProviderOAuthAuthorize: <O extends ApiObserve = 'body'>(args: {
     path: operations['GitProviderOAuthController_authorize']['parameters']['path'];
   }, observe?: O) => Observable<ApiResult<O, operations['GitProviderOAuthController_authorize']['responses'][200]['content']['application/json']>>
@@ -984,10 +984,10 @@ export class ApiClient {
   }, observe?: O) => Observable<ApiResult<O, operations['SourcesController_scanHostKeys']['responses'][200]['content']['application/json']>>
     = this.op('POST', '/api/v1/applications/{applicationId}/source/scan-host-keys');
 
-  /** PUT /api/v1/applications/{applicationId}/source: Set the source: a Git repository (repository, ref, build path, watch paths, submodules, authentication, build) or kind "upload" (build path and build only; archives come with POST …/source/upload); If-Match: version */
+  /** PUT /api/v1/applications/{applicationId}/source: Set the Git source (repository, ref, build path, watch paths, submodules, authentication, Dockerfile build); If-Match: version */
   readonly sourcesSet: <O extends ApiObserve = 'body'>(args: {
     path: operations['SourcesController_set']['parameters']['path'];
-    body?: NonNullable<operations['SourcesController_set']['requestBody']>['content']['application/json'];
+    body: NonNullable<operations['SourcesController_set']['requestBody']>['content']['application/json'];
     headers?: Partial<NonNullable<operations['SourcesController_set']['parameters']['header']>>;
   }, observe?: O) => Observable<ApiResult<O, operations['SourcesController_set']['responses'][200]['content']['application/json']>>
     = this.op('PUT', '/api/v1/applications/{applicationId}/source');

@@ -1481,7 +1481,7 @@ export interface paths {
         };
         /** The application's Git source (ETag: its version; secrets never returned) */
         get: operations["SourcesController_get"];
-        /** Set the source: a Git repository (repository, ref, build path, watch paths, submodules, authentication, build) or kind "upload" (build path and build only; archives come with POST …/source/upload); If-Match: version */
+        /** Set the Git source (repository, ref, build path, watch paths, submodules, authentication, Dockerfile build); If-Match: version */
         put: operations["SourcesController_set"];
         post?: never;
         /** Remove the Git source (the application runs its image again; its deploy key and webhook secret go too) */
@@ -1707,7 +1707,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Start authorizing a GitLab OAuth connection: answers the provider's authorize URL (PKCE S256, single-use state bound to you and this browser for 10 minutes) */
+        /** Start authorizing an OAuth connection (GitLab application, Bitbucket consumer): answers the provider's authorize URL (single-use state bound to you and this browser for 10 minutes; GitLab with PKCE S256) */
         post: operations["GitProviderOAuthController_authorize"];
         delete?: never;
         options?: never;
@@ -3153,20 +3153,20 @@ export interface components {
         };
         SetApplicationSourceDto: {
             /**
-             * @description git (default): build from the repository; upload: build from archives uploaded with POST …/source/upload (only buildPath and build apply)
+             * @description git (default): build from the repository (default); upload: build from archives uploaded with POST …/source/upload (only buildPath and build apply)
              * @enum {string}
              */
             kind?: "git" | "upload";
             /**
-             * @description Git sources (required there): https://host/path(.git), ssh://user@host[:port]/path or user@host:path; no credentials in the URL
+             * @description Git sources: https://host/path(.git), ssh://user@host[:port]/path or user@host:path; no credentials in the URL
              * @example https://git.example.com/acme/shop.git
              */
-            repository?: string;
+            repository: string;
             /**
-             * @description Git sources (required there): a branch, a tag, or a full commit id
+             * @description Git sources: a branch, a tag, or a full commit id
              * @example main
              */
-            ref?: string;
+            ref: string;
             /** @description The directory the build starts in, relative to the repository root (default .) */
             buildPath?: string;
             /** @description Deploy on push only when a changed file matches one of these globs (empty: any change) */
@@ -3180,8 +3180,8 @@ export interface components {
              *     ]
              */
             deployTags?: string[];
-            /** @description Git sources (required there): how Wharf authenticates */
-            auth?: components["schemas"]["GitAuthInputDto"];
+            /** @description Git sources: how Wharf authenticates */
+            auth: components["schemas"]["GitAuthInputDto"];
             /** @description SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use */
             knownHosts?: string[];
             build?: components["schemas"]["BuildSettingsInputDto"];
@@ -3264,11 +3264,11 @@ export interface components {
             /** @description GitHub App connections: the path of the App's webhook URL (append to Wharf's public URL; set it and the webhook secret in the App's settings); null for other kinds */
             webhookPath: string | null;
             /**
-             * @description GitLab: 'token' or 'oauth' (an OAuth application); 'token' for the other kinds
+             * @description GitLab, Bitbucket: 'token' or 'oauth' (a GitLab OAuth application, a Bitbucket OAuth consumer); 'token' for the other kinds
              * @enum {string}
              */
             auth: "token" | "oauth";
-            /** @description GitLab OAuth application id */
+            /** @description OAuth client id (GitLab Application ID, Bitbucket consumer Key) */
             clientId: string | null;
             /** @description OAuth connections: the authorization (tokens never) */
             oauth: components["schemas"]["GitProviderOAuthStateDto"] | null;
@@ -3296,13 +3296,13 @@ export interface components {
             /** @description Access token (GitLab, Gitea) or app password/access token (Bitbucket); stored encrypted, never returned */
             token?: string;
             /**
-             * @description GitLab: 'token' (default) or 'oauth' (an OAuth application, authorized afterwards); cannot change later
+             * @description GitLab, Bitbucket: 'token' (default) or 'oauth' (a GitLab OAuth application or a Bitbucket OAuth consumer, authorized afterwards); cannot change later
              * @enum {string}
              */
             auth?: "token" | "oauth";
-            /** @description GitLab OAuth application id (auth oauth) */
+            /** @description OAuth client id (auth oauth): the GitLab Application ID or the Bitbucket consumer Key */
             clientId?: string;
-            /** @description GitLab OAuth application secret (auth oauth); stored encrypted, never returned */
+            /** @description OAuth client secret (auth oauth): the GitLab application or Bitbucket consumer Secret; stored encrypted, never returned */
             clientSecret?: string;
             name: string;
             /** @enum {string} */
@@ -3326,13 +3326,13 @@ export interface components {
             /** @description Access token (GitLab, Gitea) or app password/access token (Bitbucket); stored encrypted, never returned */
             token?: string;
             /**
-             * @description GitLab: 'token' (default) or 'oauth' (an OAuth application, authorized afterwards); cannot change later
+             * @description GitLab, Bitbucket: 'token' (default) or 'oauth' (a GitLab OAuth application or a Bitbucket OAuth consumer, authorized afterwards); cannot change later
              * @enum {string}
              */
             auth?: "token" | "oauth";
-            /** @description GitLab OAuth application id (auth oauth) */
+            /** @description OAuth client id (auth oauth): the GitLab Application ID or the Bitbucket consumer Key */
             clientId?: string;
-            /** @description GitLab OAuth application secret (auth oauth); stored encrypted, never returned */
+            /** @description OAuth client secret (auth oauth): the GitLab application or Bitbucket consumer Secret; stored encrypted, never returned */
             clientSecret?: string;
             name?: string;
         };

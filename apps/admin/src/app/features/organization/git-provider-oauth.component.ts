@@ -12,13 +12,14 @@ const REASONS: Record<string, string> = {
   'oauth-browser-mismatch': 'it was started in another browser; start it again here',
   'oauth-user-mismatch': 'it was started by another user',
   'oauth-denied': 'access was denied at the provider',
-  'oauth-exchange-failed': 'the provider did not give tokens for the code (check the application id, secret and redirect URI)',
+  'oauth-exchange-failed': 'the provider did not give tokens for the code (check the application id or key, the secret and the redirect URI)',
 };
 
 /**
- * A GitLab connection through an OAuth application, in the Git providers list: its authorization (who, until when, or
- * that it needs re-authorization), the redirect URI to register in GitLab, "Authorize with GitLab" (the browser goes
- * to the provider and comes back to this page), and how the last authorization ended (?oauth=…&provider=…).
+ * A GitLab connection through an OAuth application (or a Bitbucket one through an OAuth consumer), in the Git providers
+ * list: its authorization (who, until when, or that it needs re-authorization), the redirect URI to register at the
+ * provider, "Authorize with GitLab/Bitbucket" (the browser goes to the provider and comes back to this page), and how
+ * the last authorization ended (?oauth=…&provider=…).
  */
 @Component({
   selector: 'w-git-provider-oauth',
@@ -38,10 +39,10 @@ const REASONS: Record<string, string> = {
           <div role="alert" [class.w-error]="!r.ok">{{ r.text }}</div>
         }
         @if (canAuthorize()) {
-          <button mat-stroked-button type="button" (click)="authorize()" [disabled]="busy()" [attr.aria-label]="'Authorize with GitLab: ' + provider().name">Authorize with GitLab</button>
+          <button mat-stroked-button type="button" (click)="authorize()" [disabled]="busy()" [attr.aria-label]="'Authorize with ' + label() + ': ' + provider().name">Authorize with {{ label() }}</button>
         }
         @if (error(); as e) { <div role="alert" class="w-error">{{ e }}</div> }
-        <div class="w-muted">Redirect URI to register in the GitLab application: <code data-testid="oauth-redirect-uri">{{ o.redirectUri }}</code></div>
+        <div class="w-muted">{{ provider().kind === 'bitbucket' ? 'Callback URL of the Bitbucket OAuth consumer' : 'Redirect URI to register in the GitLab application' }}: <code data-testid="oauth-redirect-uri">{{ o.redirectUri }}</code></div>
       </div>
     }
   `,
@@ -53,12 +54,13 @@ export class GitProviderOAuthComponent {
   readonly canAuthorize = input(false);
   private readonly api = inject(GitProvidersApi);
   private readonly query = inject(ActivatedRoute).snapshot.queryParamMap;
+  readonly label = computed(() => (this.provider().kind === 'bitbucket' ? 'Bitbucket' : 'GitLab'));
   readonly busy = signal(false);
   readonly error = signal<string | null>(null);
   readonly returned = computed(() => {
     if (this.query.get('provider') !== this.provider().id) return null;
     const flag = this.query.get('oauth');
-    if (flag === 'authorized') return { ok: true, text: 'Authorized with GitLab.' };
+    if (flag === 'authorized') return { ok: true, text: `Authorized with ${this.label()}.` };
     if (flag !== 'failed') return null;
     const reason = this.query.get('reason') ?? '';
     return { ok: false, text: `Authorization failed: ${REASONS[reason] ?? reason ?? 'unknown reason'}.` };
