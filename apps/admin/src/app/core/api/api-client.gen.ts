@@ -984,10 +984,10 @@ export class ApiClient {
   }, observe?: O) => Observable<ApiResult<O, operations['SourcesController_scanHostKeys']['responses'][200]['content']['application/json']>>
     = this.op('POST', '/api/v1/applications/{applicationId}/source/scan-host-keys');
 
-  /** PUT /api/v1/applications/{applicationId}/source: Set the Git source (repository, ref, build path, watch paths, submodules, authentication, Dockerfile build); If-Match: version */
+  /** PUT /api/v1/applications/{applicationId}/source: Set the source: a Git repository (repository, ref, build path, watch paths, submodules, authentication, build) or kind "upload" (build path and build only; archives come with POST …/source/upload); If-Match: version */
   readonly sourcesSet: <O extends ApiObserve = 'body'>(args: {
     path: operations['SourcesController_set']['parameters']['path'];
-    body: NonNullable<operations['SourcesController_set']['requestBody']>['content']['application/json'];
+    body?: NonNullable<operations['SourcesController_set']['requestBody']>['content']['application/json'];
     headers?: Partial<NonNullable<operations['SourcesController_set']['parameters']['header']>>;
   }, observe?: O) => Observable<ApiResult<O, operations['SourcesController_set']['responses'][200]['content']['application/json']>>
     = this.op('PUT', '/api/v1/applications/{applicationId}/source');

@@ -1,6 +1,7 @@
 import { inject, Injectable } from '@angular/core';
 import { map, Observable } from 'rxjs';
 import { ApiClient } from './api-client.gen';
+import { ifMatch } from './resources-api.service';
 import type { components } from './schema';
 
 type Schemas = components['schemas'];
@@ -8,6 +9,8 @@ type Schemas = components['schemas'];
 /** An organization's Git provider connection as the API answers it (secrets never; `secretsSet` says which are stored). */
 export type GitProvider = Schemas['GitProviderDto'];
 export type CreateGitProviderBody = Schemas['CreateGitProviderDto'];
+export type UpdateGitProviderBody = Schemas['UpdateGitProviderDto'];
+export type GitProviderDelivery = Schemas['GitProviderDeliveryDto'];
 export type GitProviderTest = Schemas['GitProviderTestDto'];
 export type GitProviderOAuthStart = Schemas['GitProviderOAuthStartDto'];
 export type ProviderRepository = Schemas['ProviderRepositoryDto'];
@@ -27,6 +30,13 @@ export class GitProvidersApi {
   /** GitLab OAuth connections: the provider's authorize URL (the browser goes there and comes back to the portal). */
   authorize(providerId: string): Observable<GitProviderOAuthStart> {
     return this.api.gitProviderOAuthAuthorize({ path: { providerId } });
+  }
+  /** PATCH with If-Match: the version the edit form was filled from. Secrets left out keep their stored values. */
+  update(p: Pick<GitProvider, 'id' | 'version'>, body: UpdateGitProviderBody): Observable<GitProvider> {
+    return this.api.gitProvidersUpdate({ path: { providerId: p.id }, body, headers: ifMatch(p.version) });
+  }
+  deliveries(providerId: string): Observable<GitProviderDelivery[]> {
+    return this.api.gitProvidersDeliveries({ path: { providerId } });
   }
   test(providerId: string): Observable<GitProviderTest> {
     return this.api.gitProvidersTest({ path: { providerId } });
@@ -65,3 +75,24 @@ export function providerBody(v: Record<string, string>): CreateGitProviderBody {
   for (const f of createFields(v['kind'], v['auth'] ?? 'token')) if (v[f]?.trim()) body[f] = f === 'privateKey' ? v[f] : v[f].trim();
   return body as unknown as CreateGitProviderBody;
 }
+
+/** The secret fields (write-only: an empty one keeps the stored value). */
+export const SECRET_FIELDS: ReadonlySet<string> = new Set(['privateKey', 'webhookSecret', 'token', 'clientSecret']);
+
+/**
+ * The PATCH body of the edit form: the name and the kind's settings (an empty optional one clears it, e.g. a Bitbucket
+ * username), and only the secrets that were typed (empty keeps the stored one).
+ */
+export function providerPatch(p: Pick<GitProvider, 'kind' | 'auth'>, v: Record<string, string>): UpdateGitProviderBody {
+  const body: Record<string, string> = { name: v['name'].trim() };
+  for (const f of createFields(p.kind, p.auth)) {
+    if (SECRET_FIELDS.has(f)) {
+      if (v[f]?.trim()) body[f] = f === 'privateKey' ? v[f] : v[f].trim();
+    } else if (f !== 'baseUrl' || v[f]?.trim()) body[f] = (v[f] ?? '').trim();
+  }
+  return body as unknown as UpdateGitProviderBody;
+}
+
+/** The full URL of a connection's webhook (GitHub App connections), from Wharf's address in the browser. */
+export const providerWebhookUrl = (p: Pick<GitProvider, 'webhookPath'>, origin: string): string | null =>
+  p.webhookPath ? `${origin.replace(/\/+$/, '')}${p.webhookPath}` : null;

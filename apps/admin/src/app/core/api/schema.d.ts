@@ -1481,7 +1481,7 @@ export interface paths {
         };
         /** The application's Git source (ETag: its version; secrets never returned) */
         get: operations["SourcesController_get"];
-        /** Set the Git source (repository, ref, build path, watch paths, submodules, authentication, Dockerfile build); If-Match: version */
+        /** Set the source: a Git repository (repository, ref, build path, watch paths, submodules, authentication, build) or kind "upload" (build path and build only; archives come with POST …/source/upload); If-Match: version */
         put: operations["SourcesController_set"];
         post?: never;
         /** Remove the Git source (the application runs its image again; its deploy key and webhook secret go too) */
@@ -3153,20 +3153,20 @@ export interface components {
         };
         SetApplicationSourceDto: {
             /**
-             * @description git (default): build from the repository (default); upload: build from archives uploaded with POST …/source/upload (only buildPath and build apply)
+             * @description git (default): build from the repository; upload: build from archives uploaded with POST …/source/upload (only buildPath and build apply)
              * @enum {string}
              */
             kind?: "git" | "upload";
             /**
-             * @description Git sources: https://host/path(.git), ssh://user@host[:port]/path or user@host:path; no credentials in the URL
+             * @description Git sources (required there): https://host/path(.git), ssh://user@host[:port]/path or user@host:path; no credentials in the URL
              * @example https://git.example.com/acme/shop.git
              */
-            repository: string;
+            repository?: string;
             /**
-             * @description Git sources: a branch, a tag, or a full commit id
+             * @description Git sources (required there): a branch, a tag, or a full commit id
              * @example main
              */
-            ref: string;
+            ref?: string;
             /** @description The directory the build starts in, relative to the repository root (default .) */
             buildPath?: string;
             /** @description Deploy on push only when a changed file matches one of these globs (empty: any change) */
@@ -3180,8 +3180,8 @@ export interface components {
              *     ]
              */
             deployTags?: string[];
-            /** @description Git sources: how Wharf authenticates */
-            auth: components["schemas"]["GitAuthInputDto"];
+            /** @description Git sources (required there): how Wharf authenticates */
+            auth?: components["schemas"]["GitAuthInputDto"];
             /** @description SSH (deploy key): the host keys the server must present, as known_hosts lines (`ssh-keyscan` prints them); no host key is trusted on first use */
             knownHosts?: string[];
             build?: components["schemas"]["BuildSettingsInputDto"];

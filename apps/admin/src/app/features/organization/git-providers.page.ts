@@ -1,3 +1,4 @@
+import { Clipboard } from '@angular/cdk/clipboard';
 import { ChangeDetectionStrategy, Component, computed, effect, inject, signal, untracked, viewChild } from '@angular/core';
 import { toSignal } from '@angular/core/rxjs-interop';
 import { FormGroupDirective, NonNullableFormBuilder, ReactiveFormsModule, Validators } from '@angular/forms';
@@ -6,7 +7,7 @@ import { MatFormFieldModule } from '@angular/material/form-field';
 import { MatInputModule } from '@angular/material/input';
 import { MatSelectModule } from '@angular/material/select';
 import { firstValueFrom } from 'rxjs';
-import { GitProvider, GitProvidersApi, PROVIDER_FIELDS, providerBody } from '../../core/api/git-providers-api.service';
+import { createFields, GitProvider, GitProvidersApi, PROVIDER_FIELDS, providerBody, providerPatch, providerWebhookUrl, SECRET_FIELDS } from '../../core/api/git-providers-api.service';
 import { OAUTH_FIELDS } from '../../core/api/git-providers-api.service';
 import { Loadable } from '../../core/api/list-state';
 import { applyProblem, fieldError, Problem, toProblem } from '../../core/api/problem';
@@ -24,7 +25,10 @@ const BASE_URL_HINT: Record<string, string> = {
   bitbucket: 'Default https://api.bitbucket.org/2.0',
 };
 
-/** Git provider connections of the organization: connect (secrets write-only), test connection, delete. */
+/**
+ * Git provider connections of the organization: connect and edit (secrets write-only: an empty field keeps the stored
+ * value), test connection, delete; a GitHub App connection shows its webhook URL (with Copy) to paste into the App.
+ */
 @Component({
   selector: 'w-git-providers-page',
   imports: [ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule, ListStateComponent, ProblemAlertComponent, GitProviderOAuthComponent],
@@ -92,18 +96,59 @@ const BASE_URL_HINT: Record<string, string> = {
         </form>
       </section>
     }
+    @if (editing(); as e) {
+      <section class="w-card" aria-labelledby="gp-edit-title" data-testid="git-provider-edit">
+        <h3 id="gp-edit-title">Edit {{ e.name }} ({{ kindLabel(e.kind) }})</h3>
+        <w-problem [problem]="editProblem()" />
+        <form [formGroup]="editForm" (ngSubmit)="save(e)" novalidate>
+          <div class="w-row">
+            <mat-form-field><mat-label>Name</mat-label><input matInput formControlName="name" autocomplete="off" /><mat-error>{{ fieldError(editForm.controls.name, 'Name') }}</mat-error></mat-form-field>
+            @for (f of editFields(); track f) {
+              @if (f !== 'privateKey') {
+                <mat-form-field>
+                  <mat-label>{{ fieldLabel(e.kind, f) }}</mat-label>
+                  <input matInput [formControl]="editControl(f)" [type]="isSecret(f) ? 'password' : 'text'" [attr.autocomplete]="isSecret(f) ? 'new-password' : 'off'" [attr.data-field]="f" />
+                  @if (isSecret(f)) { <mat-hint>{{ e.secretsSet.includes($any(f)) ? 'A value is stored: leave empty to keep it' : 'No value stored' }}</mat-hint> }
+                  <mat-error>{{ fieldError(editControl(f), fieldLabel(e.kind, f)) }}</mat-error>
+                </mat-form-field>
+              }
+            }
+          </div>
+          @if (editFields().includes('privateKey')) {
+            <mat-form-field class="w-wide">
+              <mat-label>Private key (PEM)</mat-label>
+              <textarea matInput [formControl]="editControl('privateKey')" rows="4" autocomplete="off" spellcheck="false" data-field="privateKey"></textarea>
+              <mat-hint>{{ e.secretsSet.includes('privateKey') ? 'A value is stored: leave empty to keep it' : 'No value stored' }}</mat-hint>
+              <mat-error>{{ fieldError(editControl('privateKey'), 'Private key') }}</mat-error>
+            </mat-form-field>
+          }
+          <div class="w-row">
+            <button mat-flat-button type="submit" [disabled]="busy()">Save</button>
+            <button mat-button type="button" (click)="editing.set(null)">Cancel</button>
+          </div>
+        </form>
+      </section>
+    }
     <w-problem [problem]="listProblem()" />
     <w-list-state [loading]="list.loading()" [error]="list.error()" [count]="list.value()?.length" emptyText="No Git providers connected." (retry)="list.load()">
       <table class="w-table" aria-label="Git providers">
-        <thead><tr><th scope="col">Name</th><th scope="col">Provider</th><th scope="col">Base URL</th><th scope="col">Secrets</th><th scope="col">Connection</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+        <thead><tr><th scope="col">Name</th><th scope="col">Provider</th><th scope="col">Base URL</th><th scope="col">Secrets</th><th scope="col">App webhook</th><th scope="col">Connection</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
           @for (p of list.value(); track p.id) {
             <tr>
               <td>{{ p.name }}</td><td>{{ kindLabel(p.kind) }}</td><td><code>{{ p.baseUrl }}</code></td>
               <td>{{ p.secretsSet.length ? p.secretsSet.join(', ') + ' stored' : 'none' }}@if (p.oauth) {<w-git-provider-oauth [provider]="p" [canAuthorize]="canUpdate()" />}</td>
+              <td>
+                @if (webhookUrl(p); as url) {
+                  <code class="url" data-testid="provider-webhook-url">{{ url }}</code>
+                  <button mat-button type="button" (click)="copy(url, p.id)" [attr.aria-label]="(copied() === p.id ? 'Copied' : 'Copy') + ' the webhook URL of ' + p.name">{{ copied() === p.id ? 'Copied' : 'Copy' }}</button>
+                  @if (!p.secretsSet.includes('webhookSecret')) { <div class="w-muted">Set the App's webhook secret here too: without it every delivery is refused.</div> }
+                } @else { — }
+              </td>
               <td role="status">{{ results()[p.id] }}</td>
               <td>
                 @if (canUpdate()) {
+                  <button mat-button type="button" (click)="edit(p)" [attr.aria-label]="'Edit ' + p.name">Edit</button>
                   <button mat-button type="button" (click)="test(p)" [attr.aria-label]="'Test connection to ' + p.name">Test connection</button>
                 }
                 @if (canDelete()) {
@@ -140,6 +185,14 @@ export class GitProvidersPage {
   readonly kind = toSignal(this.form.controls.kind.valueChanges, { initialValue: this.form.controls.kind.value });
   readonly auth = toSignal(this.form.controls.auth.valueChanges, { initialValue: this.form.controls.auth.value });
   readonly baseUrlHint = computed(() => BASE_URL_HINT[this.kind()] ?? '');
+  private readonly clipboard = inject(Clipboard);
+  readonly copied = signal<string | null>(null);
+  readonly editing = signal<GitProvider | null>(null);
+  readonly editProblem = signal<Problem | null>(null);
+  readonly editForm = inject(NonNullableFormBuilder).group({
+    name: ['', Validators.required], baseUrl: [''], appId: [''], installationId: [''], privateKey: [''], webhookSecret: [''], token: [''], username: [''], workspace: [''], clientId: [''], clientSecret: [''],
+  });
+  readonly editFields = computed(() => { const e = this.editing(); return e ? createFields(e.kind, e.auth) : []; });
 
   constructor() {
     effect(() => {
@@ -166,6 +219,49 @@ export class GitProvidersPage {
       await this.list.load();
     } catch (e) {
       this.problem.set(applyProblem(this.form, toProblem(e)));
+    } finally {
+      this.busy.set(false);
+    }
+  }
+
+  webhookUrl(p: GitProvider): string | null {
+    return providerWebhookUrl(p, globalThis.location?.origin ?? '');
+  }
+  copy(text: string, id: string): void {
+    this.clipboard.copy(text);
+    this.copied.set(id);
+  }
+  isSecret(field: string): boolean {
+    return SECRET_FIELDS.has(field);
+  }
+  fieldLabel(kind: string, field: string): string {
+    const labels: Record<string, string> = {
+      baseUrl: 'Base URL', appId: 'App ID', installationId: 'Installation ID', privateKey: 'Private key (PEM)', webhookSecret: 'Webhook secret', workspace: 'Workspace',
+      username: 'Username (app password)', clientId: 'Application ID', clientSecret: 'Application secret', token: kind === 'bitbucket' ? 'App password or access token' : 'Access token',
+    };
+    return labels[field] ?? field;
+  }
+  editControl(field: string) {
+    return this.editForm.get(field) as (typeof this.editForm)['controls']['name'];
+  }
+
+  /** Opens the edit form with the connection's settings; secret fields start empty (empty keeps the stored value). */
+  edit(p: GitProvider): void {
+    this.editProblem.set(null);
+    this.editForm.reset({ name: p.name, baseUrl: p.baseUrl, appId: p.appId ?? '', installationId: p.installationId ?? '', username: p.username ?? '', workspace: p.workspace ?? '', clientId: p.clientId ?? '', privateKey: '', webhookSecret: '', token: '', clientSecret: '' });
+    this.editing.set(p);
+  }
+
+  async save(p: GitProvider): Promise<void> {
+    if (this.editForm.invalid) return this.editForm.markAllAsTouched();
+    this.busy.set(true);
+    this.editProblem.set(null);
+    try {
+      await firstValueFrom(this.api.update(p, providerPatch(p, this.editForm.getRawValue())));
+      this.editing.set(null);
+      await this.list.load();
+    } catch (e) {
+      this.editProblem.set(applyProblem(this.editForm, toProblem(e)));
     } finally {
       this.busy.set(false);
     }
