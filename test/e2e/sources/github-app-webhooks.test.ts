@@ -5,7 +5,8 @@
  * the applications of that organization whose source uses the connection and names the repository (not an application
  * of another organization with the same repository, not one with the same repository without the connection), a
  * redelivery is a duplicate, ping and installation events are ignored with the reason, a fork's pull request waits for
- * an approval, an oversized body is refused, and deliveries show in the application's and the connection's history.
+ * an approval, an oversized body is refused, and deliveries show in the application's and the connection's history
+ * (kept like an application's: rejected ones 7 days, others 30).
  */
 import { createHmac, generateKeyPairSync } from 'node:crypto';
 import request from 'supertest';
@@ -14,6 +15,7 @@ import { REJECTED_RECORDED_PER_10_MIN } from '@wharf/sources';
 import { startTestApp, TestApp } from '../../support/app';
 import { addMember, createOrganization, Session, setupOwner } from '../../support/api';
 import { NO_WORKER } from '../../support/route-matrix';
+import { OutboxMaintenance } from '../../../apps/worker/src/jobs/outbox-maintenance';
 
 const SHA = (n: number) => n.toString(16).padStart(40, 'e');
 const PEM = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
@@ -198,5 +200,21 @@ describe('GitHub App webhooks through the connection', () => {
 
   it("the connection's deliveries are the organization's: another organization gets 404", async () => {
     await request(t.server).get(`/api/v1/git-providers/${providerId}/deliveries`).set(outsider.auth).expect(404);
+  });
+
+  it("the retention job removes the connection's old deliveries and keeps recent ones", async () => {
+    const [{ organization_id: org }] = await ds.query(`SELECT organization_id FROM git_providers WHERE id = $1`, [providerId]);
+    await ds.query(
+      `INSERT INTO git_provider_deliveries (id, git_provider_id, organization_id, delivery_id, event, outcome, reason, received_at) VALUES
+         (gen_random_uuid(), $1, $2, 'old-push', 'push', 'ignored', 'r', now() - interval '31 days'),
+         (gen_random_uuid(), $1, $2, 'old-rejected', NULL, 'rejected', 'r', now() - interval '8 days'),
+         (gen_random_uuid(), $1, $2, 'week-old-push', 'push', 'ignored', 'r', now() - interval '8 days')`,
+      [providerId, org],
+    );
+    await new OutboxMaintenance(ds).purgeDeliveries();
+    const ids = (await ds.query(`SELECT delivery_id FROM git_provider_deliveries WHERE git_provider_id = $1`, [providerId])).map((r: { delivery_id: string }) => r.delivery_id);
+    expect(ids).toEqual(expect.arrayContaining(['week-old-push', 'd-push-1', 'd-ping']));
+    expect(ids).not.toContain('old-push');
+    expect(ids).not.toContain('old-rejected');
   });
 });
