@@ -13,7 +13,7 @@ import { FakeGitProvider, startFakeGitProvider } from '../support/git-provider-f
  * connect a Gitea connection (its token never comes back into the page), test it, pick its repository and branch in
  * an application's Source tab and save; the connection in use cannot be deleted; a viewer sees no write control; edit a
  * connection (secrets write-only: empty keeps, a stale form answers 412), copy a GitHub App connection's webhook URL,
- * and narrow the Source tab's repository picker with its search box.
+ * see its webhook's deliveries, and narrow the Source tab's repository picker with its search box.
  */
 
 jest.setTimeout(120_000);
@@ -160,6 +160,14 @@ describe('Git providers in the portal', () => {
     const r = await request(t.server).post(`/api/v1/webhooks/git-providers/${gh.id}/github`).set('Content-Type', 'application/json').set('X-GitHub-Event', 'ping')
       .set('X-GitHub-Delivery', 'browser-ping').set('X-Hub-Signature-256', `sha256=${createHmac('sha256', secret).update(ping).digest('hex')}`).send(ping).expect(202);
     expect(r.body).toMatchObject({ outcome: 'ignored', reason: 'ping' });
+    // The connection's webhook deliveries are listed on the screen.
+    await page.getByRole('button', { name: 'Deliveries of Acme GitHub App' }).click();
+    const deliveries = page.getByTestId('git-provider-deliveries');
+    await deliveries.locator('tr[data-delivery="browser-ping"]').getByText('ignored').waitFor();
+    await deliveries.locator('tr[data-delivery="browser-ping"]').getByText('ping', { exact: true }).first().waitFor();
+    await check(page, 'git-providers-04-deliveries', ['region']);
+    await deliveries.getByRole('button', { name: 'Close' }).click();
+    expect(await deliveries.count()).toBe(0);
 
     // The Source tab's repository search asks the connection again and narrows the picker.
     fake.setRepositories([

@@ -16,6 +16,7 @@ import { OrgContext } from '../../core/org/org-context.service';
 import { ListStateComponent } from '../../shared/ui/list-state.component';
 import { ProblemAlertComponent } from '../../shared/ui/problem-alert.component';
 import { GitProviderOAuthComponent } from './git-provider-oauth.component';
+import { GitProviderDeliveriesComponent } from './git-provider-deliveries.component';
 
 const KIND_LABELS: Record<string, string> = { github: 'GitHub (App)', gitlab: 'GitLab', gitea: 'Gitea / Forgejo', bitbucket: 'Bitbucket' };
 const BASE_URL_HINT: Record<string, string> = {
@@ -27,11 +28,12 @@ const BASE_URL_HINT: Record<string, string> = {
 
 /**
  * Git provider connections of the organization: connect and edit (secrets write-only: an empty field keeps the stored
- * value), test connection, delete; a GitHub App connection shows its webhook URL (with Copy) to paste into the App.
+ * value), test connection, delete; a GitHub App connection shows its webhook URL (with Copy) to paste into the App,
+ * and its webhook's deliveries.
  */
 @Component({
   selector: 'w-git-providers-page',
-  imports: [ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule, ListStateComponent, ProblemAlertComponent, GitProviderOAuthComponent],
+  imports: [ReactiveFormsModule, MatButtonModule, MatFormFieldModule, MatInputModule, MatSelectModule, ListStateComponent, ProblemAlertComponent, GitProviderOAuthComponent, GitProviderDeliveriesComponent],
   template: `
     <h2>Git providers</h2>
     @if (canCreate()) {
@@ -142,6 +144,7 @@ const BASE_URL_HINT: Record<string, string> = {
                 @if (webhookUrl(p); as url) {
                   <code class="url" data-testid="provider-webhook-url">{{ url }}</code>
                   <button mat-button type="button" (click)="copy(url, p.id)" [attr.aria-label]="(copied() === p.id ? 'Copied' : 'Copy') + ' the webhook URL of ' + p.name">{{ copied() === p.id ? 'Copied' : 'Copy' }}</button>
+                  <button mat-button type="button" (click)="showDeliveries.set(p)" [attr.aria-label]="'Deliveries of ' + p.name">Deliveries</button>
                   @if (!p.secretsSet.includes('webhookSecret')) { <div class="w-muted">Set the App's webhook secret here too: without it every delivery is refused.</div> }
                 } @else { — }
               </td>
@@ -160,6 +163,9 @@ const BASE_URL_HINT: Record<string, string> = {
         </tbody>
       </table>
     </w-list-state>
+    @if (showDeliveries(); as d) {
+      <w-git-provider-deliveries [provider]="d" (closed)="showDeliveries.set(null)" />
+    }
   `,
   changeDetection: ChangeDetectionStrategy.OnPush,
 })
@@ -188,6 +194,8 @@ export class GitProvidersPage {
   private readonly clipboard = inject(Clipboard);
   readonly copied = signal<string | null>(null);
   readonly editing = signal<GitProvider | null>(null);
+  /** The GitHub App connection whose webhook deliveries are shown. */
+  readonly showDeliveries = signal<GitProvider | null>(null);
   readonly editProblem = signal<Problem | null>(null);
   readonly editForm = inject(NonNullableFormBuilder).group({
     name: ['', Validators.required], baseUrl: [''], appId: [''], installationId: [''], privateKey: [''], webhookSecret: [''], token: [''], username: [''], workspace: [''], clientId: [''], clientSecret: [''],
