@@ -29,12 +29,13 @@ import { PreviewDeployments1764100020000 } from './1764100020000-PreviewDeployme
 import { GitProviders1764100021000 } from './1764100021000-GitProviders';
 import { SourceDeployTags1764100022000 } from './1764100022000-SourceDeployTags';
 import { SourceUploads1764100026000 } from './1764100026000-SourceUploads';
+import { SourceUploadsZip1764100027000 } from './1764100027000-SourceUploadsZip';
 import { GitProviderDeliveries1764100025000 } from './1764100025000-GitProviderDeliveries';
 import { GitProviderOAuth1764100023000 } from './1764100023000-GitProviderOAuth';
 
 /** Every entity and migration, listed explicitly: one list for the app and the migration CLI. */
 export const ENTITIES = [OutboxEventEntity, ...IDENTITY_ENTITIES, ...TENANCY_ENTITIES, ...AUDIT_ENTITIES, ...PROJECTS_ENTITIES, ...APPLICATIONS_ENTITIES, ...ROUTING_ENTITIES];
-export const MIGRATIONS = [Foundation1764100000000, IdentityTenancy1764100001000, Audit1764100002000, Oidc1764100003000, Projects1764100004000, Applications1764100005000, OrganizationPolicies1764100006000, EnvironmentGrants1764100007000, LocalServer1764100008000, TenantEngineResources1764100009000, AuthHardening1764100010000, ApplicationDeleteVolumes1764100012000, OutboxDispatch1764100013000, Teardowns1764100014000, Domains1764100015000, Certificates1764100016000, InstanceCertificates1764100017000, ApplicationSources1764100018000, BuildSecrets1764100019000, PreviewDeployments1764100020000, GitProviders1764100021000, SourceDeployTags1764100022000, GitProviderOAuth1764100023000, GitProviderDeliveries1764100025000, SourceUploads1764100026000];
+export const MIGRATIONS = [Foundation1764100000000, IdentityTenancy1764100001000, Audit1764100002000, Oidc1764100003000, Projects1764100004000, Applications1764100005000, OrganizationPolicies1764100006000, EnvironmentGrants1764100007000, LocalServer1764100008000, TenantEngineResources1764100009000, AuthHardening1764100010000, ApplicationDeleteVolumes1764100012000, OutboxDispatch1764100013000, Teardowns1764100014000, Domains1764100015000, Certificates1764100016000, InstanceCertificates1764100017000, ApplicationSources1764100018000, BuildSecrets1764100019000, PreviewDeployments1764100020000, GitProviders1764100021000, SourceDeployTags1764100022000, GitProviderOAuth1764100023000, GitProviderDeliveries1764100025000, SourceUploads1764100026000, SourceUploadsZip1764100027000];
 
 /**
  * Server-side bounds for the application's connections: a statement that runs longer than this (a lock wait, a

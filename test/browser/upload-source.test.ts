@@ -99,8 +99,8 @@ describe('the Source tab: upload sources', () => {
     await check(page, 'upload-source-03-refused', ['region']);
     expect((await source()).upload).toEqual(before);
 
-    await fileInput().setInputFiles({ name: 'site.zip', mimeType: 'application/zip', buffer: Buffer.from('PK\u0003\u0004') });
-    await error.getByText('Choose a .tar.gz, .tgz or .tar file').waitFor();
+    await fileInput().setInputFiles({ name: 'site.rar', mimeType: 'application/vnd.rar', buffer: Buffer.from('Rar!\u001a\u0007') });
+    await error.getByText('Choose a .tar.gz, .tgz, .tar or .zip file').waitFor();
     expect(await panel().getByRole('button', { name: 'Upload', exact: true }).isDisabled()).toBe(false);
     expect((await source()).upload).toEqual(before);
   });

@@ -1,11 +1,11 @@
 /**
- * Upload sources: an application built from an uploaded source archive (tar.gz or tar) instead of a Git repository.
+ * Upload sources: an application built from an uploaded source archive (tar.gz, tar or zip) instead of a Git repository.
  * Pure (no Node APIs): the API checks the archive's entries with these rules while it receives it, the worker checks
  * them again while it extracts, and the portal shows the same names. Entry paths are refused, never rewritten: an
  * archive with one bad entry is refused whole, with the entry and the rule in the message.
  */
 
-export const UPLOAD_FORMATS = ['tar.gz', 'tar'] as const;
+export const UPLOAD_FORMATS = ['tar.gz', 'tar', 'zip'] as const;
 export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
 
 /** The media types of the upload route, and the format each one announces. */
@@ -13,6 +13,9 @@ export const UPLOAD_CONTENT_TYPES: Readonly<Record<string, UploadFormat>> = {
   'application/gzip': 'tar.gz',
   'application/x-gzip': 'tar.gz',
   'application/x-tar': 'tar',
+  'application/zip': 'zip',
+  /** What browsers on Windows send for a .zip. */
+  'application/x-zip-compressed': 'zip',
 };
 
 /** Per-archive limits besides the upload's own size (WHARF_UPLOAD_MAX_MB). */
@@ -33,9 +36,10 @@ export type ArchiveRefusal =
   | 'not-an-archive' | 'absolute-path' | 'path-traversal' | 'path-too-long' | 'invalid-path' | 'link-escape' | 'hardlink'
   | 'special-file' | 'duplicate-entry' | 'too-many-entries' | 'too-large-extracted' | 'empty-archive' | 'under-a-link';
 
-/** The format an archive's first bytes show (gzip magic, or a POSIX/GNU tar header), or null. */
+/** The format an archive's first bytes show (gzip magic, a zip local header or empty zip, a POSIX/GNU tar header), or null. */
 export function sniffUploadFormat(head: Uint8Array): UploadFormat | null {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'tar.gz';
+  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && ((head[2] === 3 && head[3] === 4) || (head[2] === 5 && head[3] === 6))) return 'zip';
   if (head.length >= 263) {
     const magic = String.fromCharCode(...head.subarray(257, 262));
     if (magic === 'ustar') return 'tar';
@@ -83,7 +87,7 @@ export function checkSymlinkTarget(linkPath: string, target: string): string | n
 
 /** An upload's file name as recorded (a base name; characters outside a safe set become `_`), default `source.tar.gz`. */
 export function uploadFileName(raw: unknown, format: UploadFormat): string {
-  const fallback = format === 'tar' ? 'source.tar' : 'source.tar.gz';
+  const fallback = format === 'tar' ? 'source.tar' : format === 'zip' ? 'source.zip' : 'source.tar.gz';
   if (typeof raw !== 'string') return fallback;
   const base = raw.split(/[\\/]/).pop() ?? '';
   const clean = base.replace(/[^A-Za-z0-9._+@=,~ -]/g, '_').replace(/^[.\s-]+/, '').slice(0, UPLOAD_LIMITS.fileName).trim();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
@@ -50,7 +50,7 @@ export class UploadSource {
     await mkdir(dir, { mode: 0o700 });
     const u = this.config.sources.uploads;
     try {
-      return await extractArchive(createReadStream(archiveFile), row.format, dir, { maxEntries: u.maxEntries, maxExtractedBytes: u.maxExtractedBytes });
+      return await extractArchive(archiveFile, row.format, dir, { maxEntries: u.maxEntries, maxExtractedBytes: u.maxExtractedBytes });
     } catch (e) {
       if (e instanceof ArchiveRefusedError) throw new UploadSourceError(e.reason, `The archive ${e.message}`);
       throw e;

@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { pack as tarPack, type Headers } from 'tar-stream';
 import { checkEntryPath, checkSymlinkTarget, sniffUploadFormat, uploadFileName } from '@wharf/contracts';
-import { ArchiveRefusedError, extractArchive, META_ENTRY_MAX_BYTES, walkArchive } from './archive';
+import { zipOf } from '../../../../test/support/zip-writer';
+import { ArchiveRefusedError, extractArchive, META_ENTRY_MAX_BYTES, walkArchive, walkZip } from './archive';
 
 type Entry = Partial<Headers> & { name: string; body?: string | Buffer };
 
@@ -159,5 +160,59 @@ describe('extractArchive', () => {
     await expect(walkArchive(Readable.from([await tarOf([{ name: 'a/b', body: 'xyz' }])]), 'tar', limits)).resolves.toEqual({ entries: 1, files: 1, bytes: 3 });
     await expect(walkArchive(Readable.from([await tarOf([{ name: '../x', body: '1' }])]), 'tar', limits)).rejects.toMatchObject({ reason: 'path-traversal' });
     expect(await readdir(root)).toEqual([]);
+  });
+
+  describe('zip', () => {
+    /** A zip extracted from its file (zips need random access). */
+    async function extractZip(buf: Buffer, l = limits) {
+      const file = join(base, 'upload.zip');
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(file, buf);
+      try {
+        return await extractArchive(file, 'zip', root, l);
+      } finally {
+        await rm(file, { force: true });
+      }
+    }
+
+    it('extracts files (deflated or stored), directories, executable bits and inner links', async () => {
+      const s = await extractZip(zipOf([
+        { name: 'app/', mode: 0o040777 },
+        { name: 'app/Dockerfile', body: 'FROM scratch\n', deflate: true },
+        { name: 'app/run.sh', body: '#!/bin/sh\n', mode: 0o104755 },
+        { name: 'app/link', body: 'Dockerfile', mode: 0o120777 },
+      ]));
+      expect(s).toEqual({ entries: 4, files: 2, bytes: 13 + 10 });
+      expect(await readFile(join(root, 'app/Dockerfile'), 'utf8')).toBe('FROM scratch\n');
+      expect((await stat(join(root, 'app/run.sh'))).mode & 0o7777).toBe(0o755);
+      expect(await readlink(join(root, 'app/link'))).toBe('Dockerfile');
+      expect(sniffUploadFormat(zipOf([{ name: 'a', body: 'x' }]))).toBe('zip');
+    });
+
+    it('refuses traversal, absolute paths, escaping links, devices, bombs, lying sizes, too many entries and garbage', async () => {
+      expect(await refused(extractZip(zipOf([{ name: '../escaped', body: 'x' }])), 'path-traversal')).toMatch(/"\.\.\/escaped"/);
+      expect(await refused(extractZip(zipOf([{ name: `${base}/abs`, body: 'x' }])), 'absolute-path')).toBeTruthy();
+      expect(await refused(extractZip(zipOf([{ name: 'out', body: '../../etc', mode: 0o120777 }])), 'link-escape')).toMatch(/outside/);
+      expect(await refused(extractZip(zipOf([{ name: 'null', mode: 0o020644 }])), 'special-file')).toMatch(/character-device/);
+      const zeros = Buffer.alloc(2 * 1024 * 1024);
+      const bomb = zipOf([{ name: 'zeros', body: zeros, deflate: true }]);
+      expect(bomb.length).toBeLessThan(20_000);
+      expect(await refused(extractZip(bomb), 'too-large-extracted')).toMatch(/larger than 1 MiB/);
+      // Declares 10 bytes, inflates to 2 MiB: yauzl stops the stream at the declared size.
+      expect(await refused(extractZip(zipOf([{ name: 'liar', body: zeros, deflate: true, declaredSize: 10 }])), 'not-an-archive')).toMatch(/zip/);
+      expect(await refused(extractZip(zipOf(Array.from({ length: 11 }, (_, i) => ({ name: `f${i}`, body: '' }))), { maxEntries: 10, maxExtractedBytes: 1024 }), 'too-many-entries')).toBeTruthy();
+      expect(await refused(extractZip(Buffer.from('PK\u0003\u0004 not really a zip')), 'not-an-archive')).toMatch(/not a readable zip/);
+      expect(await refused(extractZip(zipOf([])), 'empty-archive')).toBeTruthy();
+      await nothingOutside();
+    });
+
+    it('reads a zip through random access (how the API checks a stored upload) without writing anything', async () => {
+      const buf = zipOf([{ name: 'a/b', body: 'xyz', deflate: true }]);
+      const source = { size: buf.length, read: (start: number, end: number) => Readable.from([buf.subarray(start, end)]) };
+      await expect(walkZip(source, limits)).resolves.toEqual({ entries: 1, files: 1, bytes: 3 });
+      const bad = zipOf([{ name: 'x/../../y', body: '1' }]);
+      await expect(walkZip({ size: bad.length, read: (s: number, e: number) => Readable.from([bad.subarray(s, e)]) }, limits)).rejects.toMatchObject({ reason: 'path-traversal' });
+      expect(await readdir(root)).toEqual([]);
+    });
   });
 });

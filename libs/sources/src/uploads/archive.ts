@@ -1,5 +1,5 @@
 /**
- * Reading an uploaded source archive (tar.gz or tar) safely. One walker enforces the rules of @wharf/contracts
+ * Reading an uploaded source archive (tar.gz, tar or zip) safely. One walker enforces the rules of @wharf/contracts
  * (upload-source) on every entry, in order, and refuses the whole archive at the first violation:
  * absolute paths, `..` segments, links whose target leaves the archive, hard links to anything but an earlier file of
  * the archive, entries below a symbolic link, duplicate entries, devices/FIFOs/unknown types, too many entries, too
@@ -11,13 +11,14 @@
  * (`extractArchive`), writing files with O_EXCL|O_NOFOLLOW below real directories only, and finally checks that no
  * symbolic link resolves outside that directory.
  */
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { copyFile, lstat, mkdir, open, realpath, symlink } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { PassThrough, Readable, Transform, type TransformCallback, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Headers } from 'tar-stream';
+import { fromRandomAccessReader, open as openZip, RandomAccessReader, type Entry as ZipEntry, type Options as ZipOptions, type ZipFile } from 'yauzl';
 import { checkEntryPath, checkSymlinkTarget, type ArchiveRefusal, type UploadFormat } from '@wharf/contracts';
 
 export interface ArchiveLimits {
@@ -62,6 +63,48 @@ export const showPath = (p: string): string => JSON.stringify(p.length > 200 ? `
  * (anything unreadable is `not-an-archive`). The input is consumed whole or destroyed.
  */
 export async function walkArchive(input: Readable, format: UploadFormat, limits: ArchiveLimits, visitor?: ArchiveVisitor): Promise<ArchiveSummary> {
+  if (format === 'zip') throw new Error('walkArchive reads tar streams: a zip is read with walkZip (random access)');
+  const rules = entryRules(limits, visitor);
+  const parser = tarExtract();
+  const done = new Promise<void>((resolve, reject) => {
+    parser.on('entry', (h: Headers, data: PassThrough, next: (err?: unknown) => void) => {
+      rules.handle({ name: h.name, type: h.type ?? 'file', size: h.size ?? 0, linkname: h.linkname ?? null, mode: h.mode ?? 0o644 }, data).then(() => next(), (e: unknown) => {
+        data.resume();
+        parser.destroy(e as Error);
+      });
+    });
+    parser.on('finish', resolve);
+    parser.on('error', reject);
+    parser.on('close', () => resolve());
+  });
+  const budget = new StreamBudget(limits.maxExtractedBytes);
+  const guard = new TarMetaGuard();
+  const sink = parser as unknown as Writable;
+  try {
+    await Promise.all([
+      format === 'tar.gz' ? pipeline(input, createGunzip(), budget, guard, sink) : pipeline(input, budget, guard, sink),
+      done,
+    ]);
+  } catch (e) {
+    if (e instanceof ArchiveRefusedError) throw e;
+    throw refuse('not-an-archive', `is not a readable ${format} archive (${(e as Error).message})`);
+  }
+  if (rules.summary.entries === 0) throw refuse('empty-archive', 'holds no entries');
+  return rules.summary;
+}
+
+
+/** An entry as both readers (tar and zip) present it. `type`: tar-stream's names (file, directory, symlink, link, …). */
+interface RawEntry {
+  name: string;
+  type: string;
+  size: number;
+  linkname: string | null;
+  mode: number;
+}
+
+/** The rules over one archive's entries, in order: what was seen so far decides duplicates, links and parents. */
+function entryRules(limits: ArchiveLimits, visitor?: ArchiveVisitor): { summary: ArchiveSummary; handle: (h: RawEntry, data: Readable) => Promise<void> } {
   /** What each path is (implicit parent directories included), for duplicates, links and entries below links. */
   const kinds = new Map<string, 'dir' | 'file' | 'symlink'>();
   const fileSizes = new Map<string, number>();
@@ -83,7 +126,7 @@ export async function walkArchive(input: Readable, format: UploadFormat, limits:
     }
   };
 
-  const handle = async (h: Headers, data: Readable): Promise<void> => {
+  const handle = async (h: RawEntry, data: Readable): Promise<void> => {
     summary.entries++;
     if (summary.entries > limits.maxEntries) throw refuse('too-many-entries', `has more than ${limits.maxEntries} entries`);
     const checked = checkEntryPath(h.name);
@@ -139,44 +182,102 @@ export async function walkArchive(input: Readable, format: UploadFormat, limits:
         throw refuse('special-file', `entry ${showPath(path)} is a ${type} (only files, directories and links are allowed)`);
     }
   };
+  return { summary, handle };
+}
 
-  const parser = tarExtract();
-  const done = new Promise<void>((resolve, reject) => {
-    parser.on('entry', (h: Headers, data: PassThrough, next: (err?: unknown) => void) => {
-      handle(h, data).then(() => next(), (e: unknown) => {
-        data.resume();
-        parser.destroy(e as Error);
-      });
-    });
-    parser.on('finish', resolve);
-    parser.on('error', reject);
-    parser.on('close', () => resolve());
-  });
-  const budget = new StreamBudget(limits.maxExtractedBytes);
-  const guard = new TarMetaGuard();
-  const sink = parser as unknown as Writable;
+/** Random access to a zip held elsewhere (the API reads the stored chunks back): bytes [start, end) as a stream. */
+export interface ZipSource {
+  size: number;
+  read(start: number, end: number): Readable;
+}
+
+const ZIP_OPTIONS: ZipOptions = { lazyEntries: true, autoClose: true, decodeStrings: false, validateEntrySizes: true };
+/** Unix file types in a zip's external attributes (made by Unix: version made by's high byte 3). */
+const S_IFMT = 0o170000;
+const UNIX_TYPES: Record<number, string> = { 0o100000: 'file', 0o040000: 'directory', 0o120000: 'symlink', 0o020000: 'character-device', 0o060000: 'block-device', 0o010000: 'fifo', 0o140000: 'socket' };
+
+/**
+ * Walks a zip (a file path, or a ZipSource) under the same rules as walkArchive: names decoded (UTF-8 when flagged,
+ * else Latin-1) and checked by the rules (yauzl's own name checks are not relied on), Unix file types from the
+ * external attributes (links hold their target as data, devices refused), sizes as declared and verified while read
+ * (yauzl's validateEntrySizes: a zip bomb cannot inflate past what it declared), the entry count from the central
+ * directory before anything is read. Encrypted entries and unknown compression are refused.
+ */
+export async function walkZip(from: string | ZipSource, limits: ArchiveLimits, visitor?: ArchiveVisitor): Promise<ArchiveSummary> {
+  const rules = entryRules(limits, visitor);
+  let zip: ZipFile;
   try {
-    await Promise.all([
-      format === 'tar.gz' ? pipeline(input, createGunzip(), budget, guard, sink) : pipeline(input, budget, guard, sink),
-      done,
-    ]);
+    zip = await new Promise<ZipFile>((resolve, reject) => {
+      const cb = (err: Error | null, z?: ZipFile) => (err || !z ? reject(err ?? new Error('no zip')) : resolve(z));
+      if (typeof from === 'string') openZip(from, ZIP_OPTIONS, cb);
+      else fromRandomAccessReader(new SourceReader(from), from.size, ZIP_OPTIONS, cb);
+    });
+  } catch (e) {
+    throw refuse('not-an-archive', `is not a readable zip archive (${(e as Error).message})`);
+  }
+  try {
+    if (zip.entryCount > limits.maxEntries) throw refuse('too-many-entries', `has more than ${limits.maxEntries} entries`);
+    await new Promise<void>((resolve, reject) => {
+      const fail = (e: unknown) => {
+        zip.close();
+        reject(e);
+      };
+      zip.on('error', fail);
+      zip.on('end', () => resolve());
+      zip.on('entry', (entry: ZipEntry) => {
+        zipEntry(zip, entry).then((raw) => rules.handle(raw.entry, raw.data)).then(() => zip.readEntry(), fail);
+      });
+      zip.readEntry();
+    });
   } catch (e) {
     if (e instanceof ArchiveRefusedError) throw e;
-    throw refuse('not-an-archive', `is not a readable ${format} archive (${(e as Error).message})`);
+    throw refuse('not-an-archive', `is not a readable zip archive (${(e as Error).message})`);
   }
-  if (summary.entries === 0) throw refuse('empty-archive', 'holds no entries');
-  return summary;
+  if (rules.summary.entries === 0) throw refuse('empty-archive', 'holds no entries');
+  return rules.summary;
+}
+
+/** One zip entry as the rules see it, with its data (a link's target is read here: at most the link limit). */
+async function zipEntry(zip: ZipFile, e: ZipEntry): Promise<{ entry: RawEntry; data: Readable }> {
+  const raw = e.fileNameRaw ?? (e.fileName as unknown as Buffer);
+  const name = (e.generalPurposeBitFlag & 0x800 ? raw.toString('utf8') : raw.toString('latin1'));
+  const unix = (e.versionMadeBy >> 8) === 3 ? (e.externalFileAttributes >>> 16) & 0xffff : 0;
+  let type = name.endsWith('/') ? 'directory' : 'file';
+  if (unix & S_IFMT) type = UNIX_TYPES[unix & S_IFMT] ?? 'unknown';
+  if (type === 'directory' || e.uncompressedSize === 0 && type !== 'symlink') return { entry: { name, type, size: 0, linkname: null, mode: unix & 0o7777 }, data: Readable.from([]) };
+  if (type !== 'file' && type !== 'symlink') return { entry: { name, type, size: 0, linkname: null, mode: 0 }, data: Readable.from([]) };
+  if (e.isEncrypted()) throw refuse('special-file', `entry ${showPath(name)} is encrypted`);
+  if (!e.canDecodeFileData()) throw refuse('special-file', `entry ${showPath(name)} uses an unsupported compression method (${e.compressionMethod})`);
+  const data = await new Promise<Readable>((resolve, reject) => zip.openReadStream(e, (err, s) => (err || !s ? reject(err ?? new Error('no stream')) : resolve(s))));
+  if (type === 'symlink') {
+    if (e.uncompressedSize > UPLOAD_LINK_BYTES) throw refuse('link-escape', `symbolic link ${showPath(name)} has a target longer than ${UPLOAD_LINK_BYTES} bytes`);
+    const parts: Buffer[] = [];
+    for await (const c of data) parts.push(c as Buffer);
+    return { entry: { name, type, size: 0, linkname: Buffer.concat(parts).toString('utf8'), mode: 0o777 }, data: Readable.from([]) };
+  }
+  return { entry: { name, type, size: e.uncompressedSize, linkname: null, mode: unix & 0o7777 || 0o644 }, data };
+}
+const UPLOAD_LINK_BYTES = 1024;
+
+/** yauzl's random access over a ZipSource. */
+class SourceReader extends RandomAccessReader {
+  constructor(private readonly source: ZipSource) {
+    super();
+  }
+  override _readStreamForRange(start: number, end: number): Readable {
+    return this.source.read(start, end);
+  }
 }
 
 /**
- * Extracts an archive into `root` (an empty private directory), enforcing the same rules: directories 0755, files
+ * Extracts an archive (a stream, or a file path; a zip only from a file) into `root` (an empty private directory), enforcing the same rules: directories 0755, files
  * 0644 or 0755 (the executable bit kept; no setuid, no owners), written with O_EXCL|O_NOFOLLOW; symbolic links created
  * as they are (never followed here); hard links become copies. Afterwards every link must resolve inside `root`.
  */
-export async function extractArchive(input: Readable, format: UploadFormat, root: string, limits: ArchiveLimits): Promise<ArchiveSummary> {
+export async function extractArchive(input: Readable | string, format: UploadFormat, root: string, limits: ArchiveLimits): Promise<ArchiveSummary> {
   const links: string[] = [];
   const at = (p: string) => join(root, ...p.split('/'));
-  const summary = await walkArchive(input, format, limits, {
+  const visitor: ArchiveVisitor = {
     directory: async (p) => void (await mkdir(at(p), { recursive: true, mode: 0o755 })),
     file: async (p, mode, data) => {
       await ensureParent(root, p);
@@ -192,7 +293,11 @@ export async function extractArchive(input: Readable, format: UploadFormat, root
       await ensureParent(root, p);
       await copyFile(at(target), at(p), constants.COPYFILE_EXCL);
     },
-  });
+  };
+  // A zip needs random access: it is read from its file (the worker writes the archive to one first).
+  const summary = format === 'zip'
+    ? await walkZip(typeof input === 'string' ? input : fail('a zip is extracted from a file'), limits, visitor)
+    : await walkArchive(typeof input === 'string' ? createReadStream(input) : input, format, limits, visitor);
   const realRoot = await realpath(root);
   for (const p of links) {
     const resolved = await realpath(at(p)).catch(() => null);
@@ -211,6 +316,10 @@ async function ensureParent(root: string, p: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const st = await lstat(dir);
   if (!st.isDirectory()) throw refuse('under-a-link', `entry ${showPath(p)} lies below something that is not a directory`);
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }
 
 async function drain(data: Readable): Promise<void> {

@@ -1,14 +1,14 @@
 /**
- * Upload sources: an application built from an uploaded source archive (tar.gz or tar) instead of a Git repository.
+ * Upload sources: an application built from an uploaded source archive (tar.gz, tar or zip) instead of a Git repository.
  * `UploadSourceCommand` receives the archive as a stream (the request body, never buffered whole): it is stored in
  * PostgreSQL in 1 MiB chunks (where the API and a worker on any host can read it), hashed (sha256) and checked entry
- * by entry with the rules of ./archive while it arrives; a refused, oversized or interrupted upload leaves nothing
+ * by entry with the rules of ./archive while it arrives (a zip, whose directory is at its end, right after); a refused, oversized or interrupted upload leaves nothing
  * behind. A complete one becomes the source's archive (the next deployment builds it), in one audited transaction
  * (the entry records its name, size and sha256, never its content). The worker extracts it again under the same rules.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { Command, CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { DataSource } from 'typeorm';
 import { randomBytes } from 'node:crypto';
@@ -21,7 +21,7 @@ import {
 import { Inject } from '@nestjs/common';
 import { ApplicationSourceView, sourceView } from '../commands/source.commands';
 import { SourceUploadView, uploadView } from './upload-view';
-import { ArchiveRefusedError, walkArchive } from './archive';
+import { ArchiveRefusedError, walkArchive, walkZip, type ZipSource } from './archive';
 
 export class PayloadTooLargeError extends DomainError {
   readonly status = 413;
@@ -127,7 +127,8 @@ export class UploadSourceHandler implements ICommandHandler<UploadSourceCommand>
     const hash = createHash('sha256');
     const inspect = new PassThrough();
     const limits = { maxEntries: this.config.sources.uploads.maxEntries, maxExtractedBytes: this.config.sources.uploads.maxExtractedBytes };
-    const walked = walkArchive(inspect, format, limits);
+    // A tar is checked while it arrives; a zip (its directory is at the end) once stored, reading the chunks back.
+    const walked = format === 'zip' ? Promise.resolve(null) : walkArchive(inspect, format, limits);
     // Set as soon as the checks refuse the archive: the loop below stops feeding them.
     let refusal: unknown = null;
     walked.catch((e: unknown) => (refusal = e));
@@ -155,7 +156,7 @@ export class UploadSourceHandler implements ICommandHandler<UploadSourceCommand>
         }
         hash.update(chunk);
         if (refusal) throw refusal;
-        if (!inspect.write(chunk)) await Promise.race([once(inspect, 'drain').catch(() => undefined), walked.catch(() => undefined)]);
+        if (format !== 'zip' && !inspect.write(chunk)) await Promise.race([once(inspect, 'drain').catch(() => undefined), walked.catch(() => undefined)]);
         if (refusal) throw refusal;
         pending.push(chunk);
         pendingBytes += chunk.length;
@@ -176,18 +177,40 @@ export class UploadSourceHandler implements ICommandHandler<UploadSourceCommand>
     if (head.length < 512) this.checkMagic(head, format);
     if (pendingBytes > 0) await insert(seq++, Buffer.concat(pending, pendingBytes));
     inspect.end();
-    const summary = await walked.catch((e: unknown) => {
+    const summary = await (format === 'zip' ? walkZip(this.storedChunks(id, size), limits) : walked).catch((e: unknown) => {
       throw refused(e);
     });
-    return { size, sha256: hash.digest('hex'), chunks: seq, entries: summary.entries };
+    return { size, sha256: hash.digest('hex'), chunks: seq, entries: summary!.entries };
+  }
+
+  /** Random access to an upload's stored bytes (1 MiB rows; only the last one shorter), for reading a zip back. */
+  private storedChunks(id: string, size: number): ZipSource {
+    const ds = this.ds;
+    return {
+      size,
+      read: (start, end) => Readable.from((async function* () {
+        let pos = start;
+        while (pos < end) {
+          const seq = Math.floor(pos / UPLOAD_CHUNK_BYTES);
+          const [row] = (await ds.query(`SELECT data FROM source_upload_chunks WHERE upload_id = $1 AND seq = $2`, [id, seq])) as Array<{ data: Buffer }>;
+          if (!row) throw new Error(`part ${seq} of the upload is missing`);
+          const off = pos - seq * UPLOAD_CHUNK_BYTES;
+          const piece = row.data.subarray(off, Math.min(row.data.length, off + (end - pos)));
+          if (piece.length === 0) throw new Error('read past the end of the upload');
+          pos += piece.length;
+          yield piece;
+        }
+      })()),
+    };
   }
 
   /** The first bytes must be what the Content-Type announced (a gzip stream, or a tar header). */
   private checkMagic(head: Buffer, format: UploadFormat): void {
     const seen = sniffUploadFormat(head);
     if (seen === format) return;
-    const what = format === 'tar.gz' ? 'a gzip-compressed tar archive (application/gzip)' : 'a tar archive (application/x-tar)';
-    const detail = seen ? `is ${seen === 'tar' ? 'an uncompressed tar (send application/x-tar)' : 'gzip-compressed (send application/gzip)'}, not ${what}` : `is not ${what}`;
+    const what = { 'tar.gz': 'a gzip-compressed tar archive (application/gzip)', tar: 'a tar archive (application/x-tar)', zip: 'a zip archive (application/zip)' }[format];
+    const actually = { tar: 'an uncompressed tar (send application/x-tar)', 'tar.gz': 'gzip-compressed (send application/gzip)', zip: 'a zip archive (send application/zip)' };
+    const detail = seen ? `is ${actually[seen]}, not ${what}` : `is not ${what}`;
     throw new ArchiveRefusedProblem(new ArchiveRefusedError('not-an-archive', detail));
   }
 

@@ -9808,6 +9808,8 @@ export interface operations {
                 "application/gzip": string;
                 "application/x-gzip": string;
                 "application/x-tar": string;
+                "application/zip": string;
+                "application/x-zip-compressed": string;
             };
         };
         responses: {

@@ -58,7 +58,8 @@ describe('source form ↔ request body', () => {
     expect(archiveContentType('Site-v1.TAR.GZ')).toBe('application/gzip');
     expect(archiveContentType('site.tgz')).toBe('application/gzip');
     expect(archiveContentType('site.tar')).toBe('application/x-tar');
-    expect(archiveContentType('site.zip')).toBeNull();
+    expect(archiveContentType('site.zip')).toBe('application/zip');
+    expect(archiveContentType('site.rar')).toBeNull();
     expect([formatBytes(512), formatBytes(1536), formatBytes(10 * 1024 * 1024 + 1), formatBytes(300 * 1024)]).toEqual(['512 B', '1.5 KiB', '10 MiB', '300 KiB']);
     const sha = 'ab'.repeat(32);
     expect(deploymentCommit({ source: { kind: 'upload', upload: { id: 'u', fileName: 'site.tgz', size: 1, sha256: sha }, repository: '', ref: '', commit: null, message: null, author: 'Owner', authorEmail: null, committedAt: null } }))

@@ -135,10 +135,11 @@ function buildToBody(b: SourceFormValue['build']): NonNullable<SetSourceBody['bu
 }
 
 /** The Content-Type an archive is sent with, from its file name; null for what the API does not take. */
-export function archiveContentType(fileName: string): 'application/gzip' | 'application/x-tar' | null {
+export function archiveContentType(fileName: string): 'application/gzip' | 'application/x-tar' | 'application/zip' | null {
   const n = fileName.toLowerCase();
   if (n.endsWith('.tar.gz') || n.endsWith('.tgz')) return 'application/gzip';
   if (n.endsWith('.tar')) return 'application/x-tar';
+  if (n.endsWith('.zip')) return 'application/zip';
   return null;
 }
 

@@ -15,7 +15,7 @@ import { archiveContentType, formatBytes } from './source-form';
 
 /**
  * An upload source's archive: the one the next deployment builds (name, size, sha256, who uploaded it and when) and
- * the form to upload another (a .tar.gz, .tgz or .tar file; optionally deployed at once). Progress while it is sent;
+ * the form to upload another (a .tar.gz, .tgz, .tar or .zip file; optionally deployed at once). Progress while it is sent;
  * what the server refuses (a bad entry, too large, not an archive) shows at the file field.
  */
 @Component({
@@ -35,10 +35,10 @@ import { archiveContentType, formatBytes } from './source-form';
         <p class="w-muted" data-testid="no-upload">No archive uploaded yet: upload one to deploy this application.</p>
       }
       @if (canUpdate()) {
-        <p class="w-muted">A .tar.gz, .tgz or .tar of the source. Paths are relative to the archive's root (set the build path above when everything sits in one folder); links must stay inside it.</p>
+        <p class="w-muted">A .tar.gz, .tgz, .tar or .zip of the source. Paths are relative to the archive's root (set the build path above when everything sits in one folder); links must stay inside it.</p>
         <div class="field" [class.invalid]="!!error()">
           <label for="w-upload-file">Archive</label>
-          <input #file id="w-upload-file" type="file" accept=".tar.gz,.tgz,.tar,application/gzip,application/x-tar" (change)="picked(file.files)" [disabled]="busy()" [attr.aria-invalid]="!!error()" aria-describedby="w-upload-error" />
+          <input #file id="w-upload-file" type="file" accept=".tar.gz,.tgz,.tar,.zip,application/gzip,application/x-tar,application/zip" (change)="picked(file.files)" [disabled]="busy()" [attr.aria-invalid]="!!error()" aria-describedby="w-upload-error" />
           @if (error(); as e) { <div id="w-upload-error" class="error" role="alert" data-testid="upload-error">{{ e }}</div> }
         </div>
         @if (canDeploy()) {
@@ -97,14 +97,14 @@ export class SourceUploadComponent {
     const f = files?.[0] ?? null;
     this.chosen.set(f);
     this.queued.set(null);
-    this.error.set(f && !archiveContentType(f.name) ? 'Choose a .tar.gz, .tgz or .tar file' : null);
+    this.error.set(f && !archiveContentType(f.name) ? 'Choose a .tar.gz, .tgz, .tar or .zip file' : null);
   }
 
   upload(): void {
     const f = this.chosen();
     if (!f || this.busy()) return;
     const type = archiveContentType(f.name);
-    if (!type) return void this.error.set('Choose a .tar.gz, .tgz or .tar file');
+    if (!type) return void this.error.set('Choose a .tar.gz, .tgz, .tar or .zip file');
     this.busy.set(true);
     this.error.set(null);
     this.progress.set(0);
