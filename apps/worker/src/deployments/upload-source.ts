@@ -50,7 +50,9 @@ export class UploadSource {
     await mkdir(dir, { mode: 0o700 });
     const u = this.config.sources.uploads;
     try {
-      return await extractArchive(archiveFile, row.format, dir, { maxEntries: u.maxEntries, maxExtractedBytes: u.maxExtractedBytes });
+      // Cancel and the build deadline stop the extraction between entries too.
+      const stop = AbortSignal.any([signal, AbortSignal.timeout(this.config.sources.buildTimeoutMs)]);
+      return await extractArchive(archiveFile, row.format, dir, { maxEntries: u.maxEntries, maxExtractedBytes: u.maxExtractedBytes, signal: stop });
     } catch (e) {
       if (e instanceof ArchiveRefusedError) throw new UploadSourceError(e.reason, `The archive ${e.message}`);
       throw e;

@@ -7,7 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { pack as tarPack, type Headers } from 'tar-stream';
 import { checkEntryPath, checkSymlinkTarget, sniffUploadFormat, uploadFileName } from '@wharf/contracts';
 import { zipOf } from '../../../../test/support/zip-writer';
-import { ArchiveRefusedError, extractArchive, META_ENTRY_MAX_BYTES, walkArchive, walkZip } from './archive';
+import { type ArchiveLimits, ArchiveRefusedError, ArchiveStoppedError, extractArchive, META_ENTRY_MAX_BYTES, walkArchive, walkZip } from './archive';
 
 type Entry = Partial<Headers> & { name: string; body?: string | Buffer };
 
@@ -29,7 +29,7 @@ async function tarOf(entries: Entry[]): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const limits = { maxEntries: 100, maxExtractedBytes: 1024 * 1024 };
+const limits: ArchiveLimits = { maxEntries: 100, maxExtractedBytes: 1024 * 1024 };
 
 describe('archive entry rules (@wharf/contracts)', () => {
   it('normalises relative paths and refuses absolute, traversing, control-character and over-long ones', () => {
@@ -154,6 +154,13 @@ describe('extractArchive', () => {
     const tar = await tarOf([{ name: 'a', body: 'x'.repeat(4000) }]);
     expect(await refused(extract(gzipSync(tar).subarray(0, 40), 'tar.gz'), 'not-an-archive')).toBeTruthy();
     expect(await refused(extract(await tarOf([])), 'empty-archive')).toBeTruthy();
+  });
+
+  it('an aborted signal stops the walk between entries', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(extract(await tarOf([{ name: 'a', body: '1' }]), 'tar', { ...limits, signal: ac.signal })).rejects.toBeInstanceOf(ArchiveStoppedError);
+    expect(await readdir(root)).toEqual([]);
   });
 
   it('the inspection (no visitor) applies the same rules without writing anything', async () => {

@@ -26,6 +26,8 @@ export interface ArchiveLimits {
   maxEntries: number;
   /** Bytes of all files once extracted (declared sizes, and the decompressed tar stream with its headers). */
   maxExtractedBytes: number;
+  /** Stops the walk between entries (a cancelled deployment, the build deadline). */
+  signal?: AbortSignal;
 }
 
 /** An archive refused by a rule: `reason` is a stable code, the message names the entry (never its content). */
@@ -33,6 +35,14 @@ export class ArchiveRefusedError extends Error {
   constructor(readonly reason: ArchiveRefusal, message: string) {
     super(message);
     this.name = 'ArchiveRefusedError';
+  }
+}
+
+/** The walk was stopped by its signal (cancel, deadline): not a verdict on the archive. */
+export class ArchiveStoppedError extends Error {
+  constructor() {
+    super('extraction stopped: the deployment was cancelled or the build deadline passed');
+    this.name = 'ArchiveStoppedError';
   }
 }
 
@@ -86,7 +96,7 @@ export async function walkArchive(input: Readable, format: UploadFormat, limits:
       done,
     ]);
   } catch (e) {
-    if (e instanceof ArchiveRefusedError) throw e;
+    if (e instanceof ArchiveRefusedError || e instanceof ArchiveStoppedError) throw e;
     throw refuse('not-an-archive', `is not a readable ${format} archive (${(e as Error).message})`);
   }
   if (rules.summary.entries === 0) throw refuse('empty-archive', 'holds no entries');
@@ -127,6 +137,7 @@ function entryRules(limits: ArchiveLimits, visitor?: ArchiveVisitor): { summary:
   };
 
   const handle = async (h: RawEntry, data: Readable): Promise<void> => {
+    if (limits.signal?.aborted) throw new ArchiveStoppedError();
     summary.entries++;
     if (summary.entries > limits.maxEntries) throw refuse('too-many-entries', `has more than ${limits.maxEntries} entries`);
     const checked = checkEntryPath(h.name);
@@ -230,7 +241,7 @@ export async function walkZip(from: string | ZipSource, limits: ArchiveLimits, v
       zip.readEntry();
     });
   } catch (e) {
-    if (e instanceof ArchiveRefusedError) throw e;
+    if (e instanceof ArchiveRefusedError || e instanceof ArchiveStoppedError) throw e;
     throw refuse('not-an-archive', `is not a readable zip archive (${(e as Error).message})`);
   }
   if (rules.summary.entries === 0) throw refuse('empty-archive', 'holds no entries');
