@@ -88,6 +88,8 @@ export interface FakeGitLabOAuth {
   issuedRefreshTokens: string[];
   /** Revokes every token of the application (the user revoked it in GitLab's settings). */
   revokeAll(): void;
+  /** Revokes the access tokens only (their refresh tokens still work). */
+  revokeAccessTokens(): void;
 }
 
 export interface FakeBitbucketOAuth {
@@ -133,6 +135,7 @@ export async function startFakeGitProvider(options: { token?: string } = {}): Pr
       accessTokens.clear();
       refreshTokens.clear();
     },
+    revokeAccessTokens: () => accessTokens.clear(),
   };
   const bbCodes = new Set<string>();
   const bbAccess = new Map<string, number>();

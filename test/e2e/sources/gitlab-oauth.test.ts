@@ -231,6 +231,15 @@ describe('GitLab connections through an OAuth application', () => {
     expect(JSON.parse(spent.body).error).toBe('invalid_grant');
   });
 
+  it('an access token refused before its expiry is refreshed once and the call retried', async () => {
+    fake.gitlabOAuth.revokeAccessTokens();
+    const refreshes = fake.gitlabOAuth.grants.refresh_token;
+    await api().get(`/api/v1/git-providers/${id}/repositories`).set(owner.auth).expect(200);
+    await api().get(`/api/v1/git-providers/${id}/branches`).query({ repository: 'octo/hello' }).set(owner.auth).expect(200);
+    expect(fake.gitlabOAuth.grants.refresh_token).toBe(refreshes + 1);
+    expect((await view()).oauth.status).toBe('authorized');
+  });
+
   it('a revoked refresh token: needs re-authorization (view, API calls, a deployment says so); authorizing again fixes it', async () => {
     fake.gitlabOAuth.revokeAll();
     // Time passes: the access token is now within the margin.

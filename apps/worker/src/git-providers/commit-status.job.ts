@@ -34,17 +34,18 @@ export class CommitStatusJob {
     const commit = d.source?.commit ?? d.snapshot.source?.commit ?? null;
     if (!commit) return { posted: false, reason: 'the commit is not known yet' };
     try {
-      const { row, connection } = await this.connections.load(src.providerId);
-      const repo = parseGitRepository(repository);
-      if (!repo.ok || repo.value.host !== providerGitHost(row.kind, connection.baseUrl)) return { posted: false, reason: 'the repository is not on the provider' };
-      const fullName = repo.value.path.replace(/^\/+/, '').replace(/\.git$/, '');
       const app = await this.ds.query(`SELECT name FROM applications WHERE id = $1`, [d.applicationId]);
       const name = String(app[0]?.name ?? 'application');
-      await this.provider.postCommitStatus(connection, {
-        repository: fullName, commit, state: payload.state, context: `wharf/${name}`, description: DESCRIPTION[payload.state],
-        targetUrl: `${this.config.publicUrl}/orgs/${d.organizationId}/applications/${d.applicationId}/deployments`,
+      return await this.connections.use(src.providerId, async (connection, row) => {
+        const repo = parseGitRepository(repository);
+        if (!repo.ok || repo.value.host !== providerGitHost(row.kind, connection.baseUrl)) return { posted: false, reason: 'the repository is not on the provider' };
+        const fullName = repo.value.path.replace(/^\/+/, '').replace(/\.git$/, '');
+        await this.provider.postCommitStatus(connection, {
+          repository: fullName, commit, state: payload.state, context: `wharf/${name}`, description: DESCRIPTION[payload.state],
+          targetUrl: `${this.config.publicUrl}/orgs/${d.organizationId}/applications/${d.applicationId}/deployments`,
+        });
+        return { posted: true };
       });
-      return { posted: true };
     } catch (e) {
       this.logger.warn(`commit status ${payload.state} for deployment ${d.id} not posted: ${(e as Error).message}`);
       return { posted: false, reason: (e as Error).message };

@@ -25,18 +25,12 @@ export class GitProviderRpcHandlers {
 
   @RpcHandler('git-provider.repositories')
   async repositories(params: Record<string, unknown>, signal: AbortSignal): Promise<ProviderRepository[]> {
-    return this.answer(async () => {
-      const { connection } = await this.connections.load(String(params.providerId), signal);
-      return this.provider.listRepositories(connection, String(params.search ?? ''), signal);
-    });
+    return this.answer(() => this.connections.use(String(params.providerId), (c) => this.provider.listRepositories(c, String(params.search ?? ''), signal), signal));
   }
 
   @RpcHandler('git-provider.branches')
   async branches(params: Record<string, unknown>, signal: AbortSignal): Promise<ProviderBranch[]> {
-    return this.answer(async () => {
-      const { connection } = await this.connections.load(String(params.providerId), signal);
-      return this.provider.listBranches(connection, String(params.repository ?? ''), signal);
-    });
+    return this.answer(() => this.connections.use(String(params.providerId), (c) => this.provider.listBranches(c, String(params.repository ?? ''), signal), signal));
   }
 
   /** Exchanges an OAuth authorization code (with its PKCE verifier) and stores the tokens; never answers them. */

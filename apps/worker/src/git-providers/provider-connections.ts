@@ -55,6 +55,21 @@ export class ProviderConnections {
     return loaded;
   }
 
+  /**
+   * Runs provider calls with the connection. When the provider refuses an OAuth connection's access token (401) before
+   * its expiry (revoked, or replaced by another authorization), the token is refreshed once and the calls run again.
+   */
+  async use<T>(providerId: string, f: (c: GitProviderConnection, row: GitProviderEntity) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const { row, connection } = await this.load(providerId, signal);
+    try {
+      return await f(connection, row);
+    } catch (e) {
+      if (connection.auth !== 'oauth' || !(e instanceof GitProviderError) || e.reason !== 'authentication' || e.status !== 401 || !connection.token) throw e;
+      connection.token = await this.accessToken(row, connection, signal, connection.token);
+      return f(connection, row);
+    }
+  }
+
   /** Stores the tokens of a completed authorization (and who authorized), replacing earlier ones. */
   async storeAuthorization(providerId: string, t: OAuthTokens, username: string | null): Promise<void> {
     await this.ds.query(
@@ -76,9 +91,10 @@ export class ProviderConnections {
     return c.oauth_expires_at === null || new Date(c.oauth_expires_at).getTime() - OAUTH_REFRESH_MARGIN_MS > Date.now();
   }
 
-  private async accessToken(row: GitProviderEntity, c: GitProviderConnection, signal?: AbortSignal): Promise<string> {
+  /** `refused`: an access token the provider refused; it is replaced even before its expiry (unless someone already did). */
+  private async accessToken(row: GitProviderEntity, c: GitProviderConnection, signal?: AbortSignal, refused?: string): Promise<string> {
     const cols: OAuthColumns = { oauth_box: row.oauthBox, oauth_status: row.oauthStatus, oauth_expires_at: row.oauthExpiresAt };
-    if (cols.oauth_status === 'authorized' && cols.oauth_box && this.fresh(cols)) return this.open(row.id, cols.oauth_box).accessToken;
+    if (!refused && cols.oauth_status === 'authorized' && cols.oauth_box && this.fresh(cols)) return this.open(row.id, cols.oauth_box).accessToken;
     // Near expiry: refresh under the row lock; whoever waited on the lock finds the rotated token and uses it.
     const out = await this.ds.transaction(async (m): Promise<{ token: string } | { error: GitProviderError }> => {
       const [locked] = (await m.query(`SELECT oauth_box, oauth_status, oauth_expires_at FROM git_providers WHERE id = $1 FOR UPDATE`, [row.id])) as OAuthColumns[];
@@ -86,7 +102,7 @@ export class ProviderConnections {
       if (locked.oauth_status === 'needs-reauthorization') return { error: this.needsAuthorization(row, 'needs re-authorization (its refresh token was refused)') };
       if (locked.oauth_status !== 'authorized' || !locked.oauth_box) return { error: this.needsAuthorization(row, 'has not been authorized yet') };
       const stored = this.open(row.id, locked.oauth_box);
-      if (this.fresh(locked)) return { token: stored.accessToken };
+      if (refused ? stored.accessToken !== refused : this.fresh(locked)) return { token: stored.accessToken };
       try {
         const t = await this.provider.oauthToken(c, { grantType: 'refresh_token', refreshToken: stored.refreshToken }, signal);
         await m.query(`UPDATE git_providers SET oauth_box = $2, oauth_expires_at = $3, oauth_error = NULL WHERE id = $1`, [row.id, this.sealTokens(row.id, t), t.expiresAt]);
