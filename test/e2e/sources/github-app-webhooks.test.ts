@@ -168,6 +168,10 @@ describe('GitHub App webhooks through the connection', () => {
     expect(previews.find((p) => p.number === 7)).toMatchObject({ state: 'awaiting-approval', headSha: SHA(7), fromFork: true });
     const member = await deliver('pull_request', pullRequest('acme/shop', 8, SHA(8), false), 'd-pr-8').expect(202);
     expect(member.body.applications).toMatchObject([{ outcome: 'accepted', deploymentId: expect.any(String) }]);
+    // The preview's source uses the parent's connection: its checkout gets the App's token and its commit the statuses.
+    const child = (await request(t.server).get(`/api/v1/applications/${apps.shop}/previews`).set(owner.auth).expect(200)).body.find((p: { number: number }) => p.number === 8);
+    const [row] = await ds.query(`SELECT provider_id FROM application_sources WHERE application_id = $1`, [child.applicationId]);
+    expect(row.provider_id).toBe(providerId);
   });
 
   it('refuses bad, missing and unset signatures (401) and oversized bodies (413); unknown or non-GitHub connections are 404', async () => {

@@ -261,6 +261,9 @@ export class PreviewDeployer {
       await m.save(ApplicationSourceEntity, m.create(ApplicationSourceEntity, {
         applicationId: child.id, organizationId: child.organizationId, projectId: child.projectId, environmentId: child.environmentId,
         repository: src.repository, ref, buildPath: src.buildPath, watchPaths: [], submodules: src.submodules, authKind: src.authKind, authUsername: src.authUsername,
+        // The parent's Git provider connection: the checkout gets its credentials and the pull request's commit its
+        // statuses from it.
+        providerId: src.providerId,
         tokenBox: reboxed(src.tokenBox, sourceTokenAad), deployKeyPublic: src.deployKeyPublic, deployKeyBox: reboxed(src.deployKeyBox, deployKeyAad), knownHosts: [...src.knownHosts],
         build: { ...src.build, args: { ...src.build.args } },
         webhookSecretBox: existingSrc?.webhookSecretBox ?? this.box.encrypt(randomBytes(32).toString('base64url'), webhookSecretAad(child.id)),
