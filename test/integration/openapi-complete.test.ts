@@ -17,7 +17,9 @@ interface Operation {
  * Operations that cannot fail with a client error, so they document no 4xx: the health probes, the public setup status,
  * and the single sign-on redirects (which answer every error with a redirect to /login?error=<code>).
  */
-const NO_CLIENT_ERRORS = ['GET /health/live', 'GET /health/ready', 'GET /api/v1/auth/setup', 'GET /api/v1/auth/oidc/callback', 'GET /api/v1/auth/oidc/{providerId}/start'];
+const NO_CLIENT_ERRORS = ['GET /health/live', 'GET /health/ready', 'GET /api/v1/auth/setup', 'GET /api/v1/auth/oidc/callback', 'GET /api/v1/auth/oidc/{providerId}/start',
+  // A Git provider's OAuth redirect URI answers every outcome with a redirect to the portal (oauth=failed&reason=…).
+  'GET /api/v1/git-providers/oauth/callback'];
 
 /** Media types whose body is a stream or file rather than a JSON schema. */
 const STREAM_TYPES = ['text/event-stream', 'text/csv', 'application/x-ndjson', 'text/plain'];
