@@ -41,7 +41,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   pwfile="$(mktemp)"
   printf '%s\\n' "$POSTGRES_PASSWORD" > "$pwfile"
   initdb --pgdata="$PGDATA" --username="$POSTGRES_USER" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 \\
-    --encoding=UTF8 --locale=C >/dev/null
+    --encoding=UTF8 --locale=C --no-sync >/dev/null
   rm -f "$pwfile"
   printf '%s\\n' "host all all 0.0.0.0/0 scram-sha-256" "host all all ::/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
   if [ "$POSTGRES_DB" != postgres ]; then
@@ -98,6 +98,7 @@ async function postgresSpec(): Promise<ImageSpec> {
   const bins = ['postgres', 'initdb', 'pg_ctl', 'pg_dump', 'pg_restore', 'pg_dumpall', 'psql', 'pg_isready', 'createdb'].map((b) => join(bindir, b));
   const missing = bins.filter((b) => !existsSync(b));
   if (missing.length) throw new Error(`PostgreSQL 15 binaries missing on the host: ${missing.join(', ')} (apt-get install postgresql-15)`);
+  // (initdb runs with --no-sync: these are throwaway test databases, and syncing the new cluster took seconds.)
   // Server modules loaded at run time (plpgsql, dict_snowball for initdb's text search setup, encoding conversions);
   // llvmjit drags in LLVM and is not needed (jit is switched off by its absence).
   const modules = readdirSync(pkglibdir)
