@@ -17,35 +17,17 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { Client } from 'pg';
 import request from 'supertest';
-import { pack as tarPack, type Headers } from 'tar-stream';
 import type { TestApp } from '../../support/app';
 import { addMember, createOrganization, type Session } from '../../support/api';
 import { BUSYBOX_IMAGE } from '../../support/docker/busybox-image';
 import { freePort, httpGetUntil, SwarmTestRun } from '../../support/docker/swarm-test-run';
 import { httpdSpec, logText, startSwarmSuite, stopSwarmSuite, SWARM_SUITE_HOOK_TIMEOUT_MS, waitForDeployment } from '../../support/deploy';
 import { runJob } from '../../support/jobs';
+import { type TarEntry as Entry, tarOf } from '../../support/tar-writer';
 import { zipOf } from '../../support/zip-writer';
 
 jest.setTimeout(240_000);
 
-type Entry = Partial<Headers> & { name: string; body?: string | Buffer };
-
-async function tarOf(entries: Entry[]): Promise<Buffer> {
-  const p = tarPack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise((r) => p.on('end', r));
-  for (const { body, ...h } of entries) {
-    await new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (body !== undefined) p.entry(h as Headers, body, cb);
-      else p.entry(h as Headers, cb);
-    });
-  }
-  p.finalize();
-  await ended;
-  return Buffer.concat(chunks);
-}
 
 /** A site: a Dockerfile that copies the page into the test busybox image and serves it on 8080. */
 const site = (page: string, extra: Entry[] = []) => tarOf([

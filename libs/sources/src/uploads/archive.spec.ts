@@ -4,30 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { pack as tarPack, type Headers } from 'tar-stream';
 import { checkEntryPath, checkSymlinkTarget, sniffUploadFormat, uploadFileName } from '@wharf/contracts';
+import { type TarEntry as Entry, tarOf } from '../../../../test/support/tar-writer';
 import { zipOf } from '../../../../test/support/zip-writer';
 import { type ArchiveLimits, ArchiveRefusedError, ArchiveStoppedError, extractArchive, META_ENTRY_MAX_BYTES, walkArchive, walkZip } from './archive';
 
-type Entry = Partial<Headers> & { name: string; body?: string | Buffer };
-
-/** A tar built entry by entry with tar-stream (names written as given: hostile ones included). */
-async function tarOf(entries: Entry[]): Promise<Buffer> {
-  const p = tarPack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise((r) => p.on('end', r));
-  for (const { body, ...h } of entries) {
-    await new Promise<void>((resolve, reject) => {
-      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (body !== undefined) p.entry(h as Headers, body, cb);
-      else p.entry(h as Headers, cb);
-    });
-  }
-  p.finalize();
-  await ended;
-  return Buffer.concat(chunks);
-}
 
 const limits: ArchiveLimits = { maxEntries: 100, maxExtractedBytes: 1024 * 1024 };
 
